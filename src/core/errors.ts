@@ -1,0 +1,50 @@
+/** Stable error codes: callers (CLI, server) map them to exit codes and problem types. */
+export type ErrorCode =
+  | 'invalid_input'
+  | 'invalid_config'
+  | 'not_found'
+  | 'conflict'
+  | 'embedder_mismatch'
+  | 'embedder_failed'
+  | 'storage';
+
+export class MemcubeError extends Error {
+  readonly code: ErrorCode;
+  /** The offending field, as a path (`messages[1].content`), when one field is to blame. */
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { field?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'MemcubeError';
+    this.code = code;
+    this.field = options.field;
+  }
+}
+
+export class InvalidInputError extends MemcubeError {
+  constructor(message: string, field?: string) {
+    super('invalid_input', message, field === undefined ? {} : { field });
+    this.name = 'InvalidInputError';
+  }
+}
+
+export class NotFoundError extends MemcubeError {
+  constructor(message: string) {
+    super('not_found', message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends MemcubeError {
+  constructor(message: string) {
+    super('conflict', message);
+    this.name = 'ConflictError';
+  }
+}
+
+export class EmbedderMismatchError extends MemcubeError {
+  constructor(message: string) {
+    super('embedder_mismatch', message);
+    this.name = 'EmbedderMismatchError';
+  }
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { MEMORY_KINDS, MEMORY_STATUSES, ROLES } from './types.js';
+
+/** Identifiers users choose (session, speaker, user, tags): short, printable, one line. */
+const label = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters')
+  .refine((s) => !/[\u0000-\u001f]/.test(s), 'must not contain control characters');
+
+/** Cube names end up in file names and URLs, so they are kept to a safe alphabet. */
+export const cubeNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+    'cube names are 1-128 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
+  );
+
+/** Accepts an ISO-8601 string, a Date or epoch milliseconds; yields epoch milliseconds. */
+export const instantSchema = z.union([z.string(), z.date(), z.number()]).transform((value, ctx) => {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
+  if (!Number.isFinite(ms)) {
+    ctx.addIssue({ code: 'custom', message: `not a valid date/time: ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const metadataSchema = z.record(z.string(), z.unknown());
+
+export const messageSchema = z.strictObject({
+  content: z.string(),
+  role: z.enum(ROLES).default('user'),
+  speaker: label.optional(),
+  /** Message time; becomes the episode's event time. Defaults to now. */
+  at: instantSchema.optional(),
+  tags: z.array(label).max(64).optional(),
+  metadata: metadataSchema.optional(),
+});
+export type MessageInput = z.input<typeof messageSchema>;
+
+export const addOptionsSchema = z.strictObject({
+  sessionId: label.optional(),
+  userId: label.optional(),
+  agentId: label.optional(),
+  runId: label.optional(),
+  /** Tags applied to every message of this call, in addition to each message's own. */
+  tags: z.array(label).max(64).optional(),
+  metadata: metadataSchema.optional(),
+});
+export type AddOptions = z.input<typeof addOptionsSchema>;
+
+export const itemFilterSchema = z.strictObject({
+  kinds: z.array(z.enum(MEMORY_KINDS)).min(1).optional(),
+  statuses: z.array(z.enum(MEMORY_STATUSES)).min(1).optional(),
+  sessionIds: z.array(label).min(1).optional(),
+  speakers: z.array(label).min(1).optional(),
+  roles: z.array(z.enum(ROLES)).min(1).optional(),
+  userId: label.optional(),
+  agentId: label.optional(),
+  runId: label.optional(),
+  tags: z.array(label).min(1).optional(),
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
+});
+
+const channelsSchema = z.array(z.enum(['lexical', 'vector'])).min(1);
+
+export const searchOptionsSchema = itemFilterSchema.extend({
+  limit: z.number().int().min(1).max(1000).default(10),
+  /** Which retrieval channels to use; defaults to every channel the cube supports. */
+  channels: channelsSchema.optional(),
+});
+export type SearchOptions = z.input<typeof searchOptionsSchema>;
+
+export const contextOptionsSchema = itemFilterSchema.extend({
+  tokenBudget: z.number().int().min(50).max(200_000).default(2000),
+  /** How many ranked candidates are considered for packing. */
+  candidates: z.number().int().min(1).max(1000).default(100),
+  channels: channelsSchema.optional(),
+});
+export type ContextOptions = z.input<typeof contextOptionsSchema>;
+
+export const updatePatchSchema = z
+  .strictObject({
+    content: z.string().optional(),
+    tags: z.array(label).max(64).optional(),
+    metadata: metadataSchema.optional(),
+    validFrom: instantSchema.nullable().optional(),
+    validTo: instantSchema.nullable().optional(),
+  })
+  .refine((p) => Object.keys(p).length > 0, 'an update needs at least one of content, tags, metadata, validFrom, validTo');
+export type UpdatePatch = z.input<typeof updatePatchSchema>;
+
+export const listOptionsSchema = itemFilterSchema.extend({
+  limit: z.number().int().min(1).max(10_000).default(50),
+  cursor: z.string().max(200).optional(),
+  order: z.enum(['asc', 'desc']).default('asc'),
+});
+export type ListOptions = z.input<typeof listOptionsSchema>;

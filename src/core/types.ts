@@ -1,0 +1,139 @@
+/** Kinds of plaintext memory. `episode` is raw evidence; the rest are derived and point back to episodes. */
+export const MEMORY_KINDS = [
+  'episode',
+  'fact',
+  'preference',
+  'event',
+  'summary',
+  'insight',
+  'procedure',
+  'profile',
+] as const;
+export type MemoryKind = (typeof MEMORY_KINDS)[number];
+
+/** Lifecycle states (MemOS). Transitions are explicit, versioned and audited. */
+export const MEMORY_STATUSES = [
+  'pending',
+  'active',
+  'merged',
+  'superseded',
+  'archived',
+  'expired',
+  'frozen',
+  'deleted',
+] as const;
+export type MemoryStatus = (typeof MEMORY_STATUSES)[number];
+
+export const ROLES = ['user', 'assistant', 'system', 'tool'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type Metadata = Record<string, unknown>;
+
+/** One unit of plaintext memory as the library returns it. Times are ISO-8601 strings in UTC. */
+export interface MemoryItem {
+  id: string;
+  cube: string;
+  kind: MemoryKind;
+  content: string;
+  role: Role | null;
+  speaker: string | null;
+  userId: string | null;
+  agentId: string | null;
+  sessionId: string | null;
+  runId: string | null;
+  /** Position of the turn inside its session, from 0. */
+  turnIndex: number | null;
+  /** Record time: when memcube stored the first version. */
+  createdAt: string;
+  /** Record time of the current version. */
+  updatedAt: string;
+  /** Event time: when the thing happened (the message time for an episode). */
+  validFrom: string | null;
+  validTo: string | null;
+  /** Provenance: the episodes a derived item came from. */
+  sourceIds: string[];
+  tags: string[];
+  metadata: Metadata;
+  /** sha256 of the content, hex. */
+  contentHash: string;
+  status: MemoryStatus;
+  version: number;
+}
+
+/** Who performed an operation; written to versions and the audit log. */
+export interface Actor {
+  id: string;
+}
+
+export type AuditOperation = 'add' | 'update' | 'delete' | 'restore' | 'import' | 'reembed' | 'create_cube';
+
+/** A stored version of an item: the state after `operation` was applied. */
+export interface MemoryVersion {
+  itemId: string;
+  version: number;
+  operation: AuditOperation;
+  content: string;
+  status: MemoryStatus;
+  tags: string[];
+  metadata: Metadata;
+  validFrom: string | null;
+  validTo: string | null;
+  changedAt: string;
+  changedBy: string;
+}
+
+export interface AuditRecord {
+  id: number;
+  at: string;
+  tenant: string;
+  cube: string;
+  itemId: string | null;
+  operation: AuditOperation;
+  actor: string;
+  versionBefore: number | null;
+  versionAfter: number | null;
+  details: Metadata;
+}
+
+export interface CubeInfo {
+  name: string;
+  tenant: string;
+  embedderId: string;
+  dimensions: number;
+  createdAt: string;
+}
+
+/** Filters shared by list, search and context. Every field narrows; absent fields do not. */
+export interface ItemFilter {
+  kinds?: MemoryKind[];
+  /** Defaults to `['active']`. */
+  statuses?: MemoryStatus[];
+  sessionIds?: string[];
+  speakers?: string[];
+  roles?: Role[];
+  userId?: string;
+  agentId?: string;
+  runId?: string;
+  /** Items carrying every one of these tags. */
+  tags?: string[];
+  /** Event time (falling back to record time) at or after this instant. */
+  from?: string;
+  /** Event time (falling back to record time) before this instant. */
+  to?: string;
+}
+
+export type ChannelName = 'lexical' | 'vector';
+
+export interface ChannelScore {
+  /** 1-based rank of the item in that channel's list. */
+  rank: number;
+  /** The channel's raw score: BM25 (higher is better) or cosine similarity. */
+  score: number;
+}
+
+export interface SearchHit {
+  item: MemoryItem;
+  /** Fused score (reciprocal-rank fusion). */
+  score: number;
+  channels: Partial<Record<ChannelName, ChannelScore>>;
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import type { LimitsConfig } from '../core/config.js';
+import { InvalidInputError } from '../core/errors.js';
+import { contentHash, newItemId } from '../core/ids.js';
+import { type AddOptions, addOptionsSchema, type MessageInput, messageSchema } from '../core/schemas.js';
+import { parseWith } from '../core/validate.js';
+import type { NewItemRecord } from '../store/store.js';
+
+export type AddInput = string | MessageInput | MessageInput[];
+
+/** An episode ready to be embedded and stored; `embedding` is filled in by the caller. */
+export type EpisodeDraft = Omit<NewItemRecord, 'embedding'>;
+
+/** What the lexical index and the embedder see: the speaker's name makes first-person turns findable by name. */
+export function episodeIndexText(content: string, speaker: string | null): string {
+  return speaker ? `${speaker}: ${content}` : content;
+}
+
+function checkContent(content: string, field: string, limits: LimitsConfig): string {
+  const trimmed = content.trim();
+  if (trimmed === '') throw new InvalidInputError(`${field}: content is empty; give the text to remember`, field);
+  if (content.length > limits.maxContentChars) {
+    throw new InvalidInputError(
+      `${field}: content is ${content.length} characters, over the limit of ${limits.maxContentChars}; split it into smaller messages or raise limits.maxContentChars`,
+      field,
+    );
+  }
+  return trimmed;
+}
+
+/** Validates one text content for an update; the same rules as `add`. */
+export function validateContent(content: string, limits: LimitsConfig, field = 'content'): string {
+  return checkContent(content, field, limits);
+}
+
+/**
+ * Validates an `add` call and turns it into episode drafts. Throws before anything is written,
+ * naming the first bad field (`messages[2].content`).
+ */
+export function draftEpisodes(input: AddInput, options: AddOptions | undefined, limits: LimitsConfig, now: number): EpisodeDraft[] {
+  const raw: unknown[] = typeof input === 'string' ? [{ content: input }] : Array.isArray(input) ? input : [input];
+  if (raw.length === 0) throw new InvalidInputError('messages: nothing to add; pass at least one message', 'messages');
+  if (raw.length > limits.maxBatch) {
+    throw new InvalidInputError(
+      `messages: ${raw.length} messages in one call, over the limit of ${limits.maxBatch}; add them in batches`,
+      'messages',
+    );
+  }
+  const opts = parseWith(addOptionsSchema, options ?? {}, { root: 'options' });
+  const messages = parseWith(z.array(messageSchema), raw, { root: 'messages' });
+  return messages.map((m, i) => {
+    const content = checkContent(m.content, `messages[${i}].content`, limits);
+    const speaker = m.speaker ?? null;
+    return {
+      id: newItemId(),
+      kind: 'episode',
+      content,
+      indexText: episodeIndexText(content, speaker),
+      role: m.role,
+      speaker,
+      userId: opts.userId ?? null,
+      agentId: opts.agentId ?? null,
+      sessionId: opts.sessionId ?? null,
+      runId: opts.runId ?? null,
+      validFrom: m.at ?? now,
+      validTo: null,
+      sourceIds: [],
+      tags: [...new Set([...(opts.tags ?? []), ...(m.tags ?? [])])],
+      metadata: { ...opts.metadata, ...m.metadata },
+      contentHash: contentHash(content),
+    };
+  });
+}

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { InvalidInputError } from '../core/errors.js';
+import { MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
+import { formatPath } from '../core/validate.js';
+import type { ItemBundle } from '../store/store.js';
+
+/** Version of the JSONL export format; import accepts this version only. */
+export const EXPORT_FORMAT_VERSION = 1;
+
+const isoString = z.iso.datetime({ offset: true });
+const operation = z.enum(['add', 'update', 'delete', 'restore', 'import', 'reembed', 'create_cube']);
+
+const itemSchema = z.strictObject({
+  id: z.uuid(),
+  cube: z.string(),
+  kind: z.enum(MEMORY_KINDS),
+  content: z.string().min(1),
+  role: z.enum(ROLES).nullable(),
+  speaker: z.string().nullable(),
+  userId: z.string().nullable(),
+  agentId: z.string().nullable(),
+  sessionId: z.string().nullable(),
+  runId: z.string().nullable(),
+  turnIndex: z.number().int().min(0).nullable(),
+  createdAt: isoString,
+  updatedAt: isoString,
+  validFrom: isoString.nullable(),
+  validTo: isoString.nullable(),
+  sourceIds: z.array(z.string()),
+  tags: z.array(z.string()),
+  metadata: z.record(z.string(), z.unknown()),
+  contentHash: z.string().regex(/^[0-9a-f]{64}$/),
+  status: z.enum(MEMORY_STATUSES),
+  version: z.number().int().min(1),
+});
+
+const versionSchema = z.strictObject({
+  itemId: z.uuid(),
+  version: z.number().int().min(1),
+  operation,
+  content: z.string(),
+  status: z.enum(MEMORY_STATUSES),
+  tags: z.array(z.string()),
+  metadata: z.record(z.string(), z.unknown()),
+  validFrom: isoString.nullable(),
+  validTo: isoString.nullable(),
+  changedAt: isoString,
+  changedBy: z.string(),
+});
+
+const auditSchema = z.strictObject({
+  id: z.number().int(),
+  at: isoString,
+  tenant: z.string(),
+  cube: z.string(),
+  itemId: z.string().nullable(),
+  operation,
+  actor: z.string(),
+  versionBefore: z.number().int().nullable(),
+  versionAfter: z.number().int().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+const lineSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('header'),
+    format: z.literal('memcube-export'),
+    version: z.literal(EXPORT_FORMAT_VERSION),
+    cube: z.strictObject({ name: z.string(), embedderId: z.string(), dimensions: z.number().int().min(0), createdAt: isoString }),
+    exportedAt: isoString,
+  }),
+  z.strictObject({ type: z.literal('item'), item: itemSchema, indexText: z.string().min(1), versions: z.array(versionSchema).min(1) }),
+  z.strictObject({ type: z.literal('audit'), record: auditSchema }),
+]);
+
+export type ExportLine = z.infer<typeof lineSchema>;
+export type ExportHeader = Extract<ExportLine, { type: 'header' }>;
+export type AuditLine = Extract<ExportLine, { type: 'audit' }>;
+
+export interface ParsedExport {
+  header: ExportHeader;
+  bundles: ItemBundle[];
+  audit: AuditLine['record'][];
+}
+
+/** Parses a whole export, checking every line before anything is written; errors name the line. */
+export function parseExport(lines: Iterable<string>): ParsedExport {
+  let header: ExportHeader | undefined;
+  const bundles: ItemBundle[] = [];
+  const audit: AuditLine['record'][] = [];
+  const seen = new Set<string>();
+  let lineNo = 0;
+  for (const raw of lines) {
+    lineNo++;
+    if (raw.trim() === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      throw new InvalidInputError(`line ${lineNo}: not valid JSON`, `line ${lineNo}`);
+    }
+    const parsed = lineSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue ? formatPath(issue.path) : '';
+      throw new InvalidInputError(
+        `line ${lineNo}: ${where ? `${where}: ` : ''}${issue?.message ?? 'invalid line'}`,
+        `line ${lineNo}`,
+      );
+    }
+    const line = parsed.data;
+    if (line.type === 'header') {
+      if (header) throw new InvalidInputError(`line ${lineNo}: a second header line`, `line ${lineNo}`);
+      header = line;
+      continue;
+    }
+    if (!header) throw new InvalidInputError(`line ${lineNo}: the first line must be the export header`, `line ${lineNo}`);
+    if (line.type === 'item') {
+      if (seen.has(line.item.id)) throw new InvalidInputError(`line ${lineNo}: item ${line.item.id} appears twice`, `line ${lineNo}`);
+      seen.add(line.item.id);
+      const lastVersion = line.versions.at(-1)?.version;
+      if (lastVersion !== line.item.version) {
+        throw new InvalidInputError(
+          `line ${lineNo}: item ${line.item.id} is at version ${line.item.version} but its history ends at ${lastVersion}`,
+          `line ${lineNo}`,
+        );
+      }
+      bundles.push({ item: line.item, indexText: line.indexText, versions: line.versions });
+    } else {
+      audit.push(line.record);
+    }
+  }
+  if (!header) throw new InvalidInputError('the file is empty: no export header', 'line 1');
+  return { header, bundles, audit };
+}

@@ -1,0 +1,25 @@
+import { eng } from 'stopword';
+
+/** Question scaffolding the stock English list lacks; it carries no topic in a memory query. */
+const QUESTION_WORDS = ['when', 'does', 'doing', 'done', 'why', 'whom', 'whose', 'its', 'just', 'so', 'tell', 'know'];
+const STOPWORDS = new Set([...eng, ...QUESTION_WORDS]);
+
+/** Unicode letters and digits, keeping inner apostrophes out so "Alice's" gives "alice" and "s". */
+const WORD = /[\p{L}\p{N}]+/gu;
+
+/**
+ * Lowercased, de-duplicated content words of a query, in order of appearance. Stemming is
+ * left to the store's full-text tokenizer so index and query agree.
+ */
+export function lexicalTerms(query: string): string[] {
+  const terms: string[] = [];
+  const seen = new Set<string>();
+  for (const match of query.toLowerCase().matchAll(WORD)) {
+    const word = match[0];
+    if (word.length < 2 && !/\p{N}/u.test(word)) continue;
+    if (STOPWORDS.has(word) || seen.has(word)) continue;
+    seen.add(word);
+    terms.push(word);
+  }
+  return terms;
+}

@@ -1,0 +1,38 @@
+import type { StoreItemFilter } from '../store.js';
+
+export interface SqlFragment {
+  sql: string;
+  params: unknown[];
+}
+
+function inList(column: string, values: readonly unknown[]): SqlFragment {
+  return { sql: `${column} IN (${values.map(() => '?').join(', ')})`, params: [...values] };
+}
+
+/** True when the filter asks for more than "active items of the cube". */
+export function isNarrowing(filter: StoreItemFilter): boolean {
+  const statuses = filter.statuses ?? ['active'];
+  const onlyActive = statuses.length === 1 && statuses[0] === 'active';
+  return (
+    !onlyActive ||
+    Object.entries(filter).some(([key, value]) => key !== 'statuses' && value !== undefined)
+  );
+}
+
+/** WHERE conditions over the `items` table aliased `i`; joined with AND, never empty. */
+export function filterToSql(filter: StoreItemFilter): SqlFragment {
+  const parts: SqlFragment[] = [inList('i.status', filter.statuses ?? ['active'])];
+  if (filter.kinds) parts.push(inList('i.kind', filter.kinds));
+  if (filter.sessionIds) parts.push(inList('i.session_id', filter.sessionIds));
+  if (filter.speakers) parts.push(inList('i.speaker', filter.speakers));
+  if (filter.roles) parts.push(inList('i.role', filter.roles));
+  if (filter.userId !== undefined) parts.push({ sql: 'i.user_id = ?', params: [filter.userId] });
+  if (filter.agentId !== undefined) parts.push({ sql: 'i.agent_id = ?', params: [filter.agentId] });
+  if (filter.runId !== undefined) parts.push({ sql: 'i.run_id = ?', params: [filter.runId] });
+  for (const tag of filter.tags ?? []) {
+    parts.push({ sql: 'EXISTS (SELECT 1 FROM json_each(i.tags) WHERE value = ?)', params: [tag] });
+  }
+  if (filter.from !== undefined) parts.push({ sql: 'coalesce(i.valid_from, i.created_at) >= ?', params: [filter.from] });
+  if (filter.to !== undefined) parts.push({ sql: 'coalesce(i.valid_from, i.created_at) < ?', params: [filter.to] });
+  return { sql: parts.map((p) => `(${p.sql})`).join(' AND '), params: parts.flatMap((p) => p.params) };
+}

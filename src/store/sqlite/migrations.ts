@@ -1,0 +1,146 @@
+import type Database from 'better-sqlite3';
+import { MemcubeError } from '../../core/errors.js';
+
+interface Migration {
+  version: number;
+  description: string;
+  up: (db: Database.Database) => void;
+}
+
+/** Append-only: a released migration is never edited, only followed by a new one. */
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'cubes, items, versions, audit, full-text index, embedding cache',
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE cubes (
+          cube_key     INTEGER PRIMARY KEY,
+          tenant       TEXT NOT NULL,
+          name         TEXT NOT NULL,
+          embedder_id  TEXT NOT NULL,
+          dimensions   INTEGER NOT NULL,
+          created_at   INTEGER NOT NULL,
+          UNIQUE (tenant, name)
+        );
+
+        CREATE TABLE items (
+          item_key     INTEGER PRIMARY KEY,
+          id           TEXT NOT NULL UNIQUE,
+          cube_key     INTEGER NOT NULL REFERENCES cubes (cube_key),
+          kind         TEXT NOT NULL,
+          content      TEXT NOT NULL,
+          index_text   TEXT NOT NULL,
+          role         TEXT,
+          speaker      TEXT,
+          user_id      TEXT,
+          agent_id     TEXT,
+          session_id   TEXT,
+          run_id       TEXT,
+          turn_index   INTEGER,
+          created_at   INTEGER NOT NULL,
+          updated_at   INTEGER NOT NULL,
+          valid_from   INTEGER,
+          valid_to     INTEGER,
+          source_ids   TEXT NOT NULL,
+          tags         TEXT NOT NULL,
+          metadata     TEXT NOT NULL,
+          content_hash TEXT NOT NULL,
+          status       TEXT NOT NULL,
+          version      INTEGER NOT NULL
+        );
+        CREATE INDEX items_by_event_time ON items (cube_key, coalesce(valid_from, created_at));
+        CREATE INDEX items_by_session ON items (cube_key, session_id, turn_index);
+        CREATE INDEX items_by_hash ON items (cube_key, content_hash);
+
+        CREATE TABLE item_versions (
+          item_key     INTEGER NOT NULL REFERENCES items (item_key),
+          version      INTEGER NOT NULL,
+          operation    TEXT NOT NULL,
+          content      TEXT NOT NULL,
+          status       TEXT NOT NULL,
+          tags         TEXT NOT NULL,
+          metadata     TEXT NOT NULL,
+          valid_from   INTEGER,
+          valid_to     INTEGER,
+          changed_at   INTEGER NOT NULL,
+          changed_by   TEXT NOT NULL,
+          PRIMARY KEY (item_key, version)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE audit (
+          audit_key      INTEGER PRIMARY KEY,
+          at             INTEGER NOT NULL,
+          tenant         TEXT NOT NULL,
+          cube_key       INTEGER NOT NULL REFERENCES cubes (cube_key),
+          item_id        TEXT,
+          operation      TEXT NOT NULL,
+          actor          TEXT NOT NULL,
+          version_before INTEGER,
+          version_after  INTEGER,
+          details        TEXT NOT NULL
+        );
+        CREATE INDEX audit_by_cube_time ON audit (cube_key, at);
+        CREATE INDEX audit_by_item ON audit (item_id);
+
+        -- Contentless: the text lives in items.index_text; the index holds only postings.
+        CREATE VIRTUAL TABLE items_fts USING fts5 (
+          index_text,
+          content = '',
+          contentless_delete = 1,
+          tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+
+        CREATE TABLE embedding_cache (
+          embedder_id TEXT NOT NULL,
+          text_hash   TEXT NOT NULL,
+          vector      BLOB NOT NULL,
+          PRIMARY KEY (embedder_id, text_hash)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the schema up to date in one transaction; refuses a database from a newer memcube. */
+export function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
+  const current = row.v ?? 0;
+  if (current > SCHEMA_VERSION) {
+    throw new MemcubeError(
+      'storage',
+      `database schema version ${current} is newer than this memcube supports (${SCHEMA_VERSION}); upgrade memcube`,
+    );
+  }
+  const pending = MIGRATIONS.filter((m) => m.version > current);
+  if (pending.length === 0) return;
+  const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+  db.transaction(() => {
+    for (const m of pending) {
+      m.up(db);
+      record.run(m.version, Date.now());
+    }
+  }).immediate();
+}
+
+/** sqlite-vec tables have a fixed dimension, so there is one per dimension in use, partitioned by cube. */
+export function vectorTableName(dimensions: number): string {
+  if (!Number.isInteger(dimensions) || dimensions <= 0) throw new Error(`bad vector dimension ${dimensions}`);
+  return `vec_items_${dimensions}`;
+}
+
+export function ensureVectorTable(db: Database.Database, dimensions: number): string {
+  const table = vectorTableName(dimensions);
+  db.exec(
+    `CREATE VIRTUAL TABLE IF NOT EXISTS ${table} USING vec0 (
+       item_key INTEGER PRIMARY KEY,
+       cube_key INTEGER PARTITION KEY,
+       live INTEGER,
+       embedding FLOAT[${dimensions}] distance_metric=cosine
+     )`,
+  );
+  return table;
+}

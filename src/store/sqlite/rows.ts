@@ -1,0 +1,133 @@
+import type {
+  AuditOperation,
+  AuditRecord,
+  MemoryItem,
+  MemoryKind,
+  MemoryStatus,
+  MemoryVersion,
+  Role,
+} from '../../core/types.js';
+
+export interface ItemRow {
+  item_key: number;
+  id: string;
+  kind: string;
+  content: string;
+  index_text: string;
+  role: string | null;
+  speaker: string | null;
+  user_id: string | null;
+  agent_id: string | null;
+  session_id: string | null;
+  run_id: string | null;
+  turn_index: number | null;
+  created_at: number;
+  updated_at: number;
+  valid_from: number | null;
+  valid_to: number | null;
+  source_ids: string;
+  tags: string;
+  metadata: string;
+  content_hash: string;
+  status: string;
+  version: number;
+}
+
+export interface VersionRow {
+  item_id: string;
+  version: number;
+  operation: string;
+  content: string;
+  status: string;
+  tags: string;
+  metadata: string;
+  valid_from: number | null;
+  valid_to: number | null;
+  changed_at: number;
+  changed_by: string;
+}
+
+export interface AuditRow {
+  audit_key: number;
+  at: number;
+  tenant: string;
+  item_id: string | null;
+  operation: string;
+  actor: string;
+  version_before: number | null;
+  version_after: number | null;
+  details: string;
+}
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
+export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+export const msOrNull = (value: string | null): number | null => (value === null ? null : Date.parse(value));
+
+export function rowToItem(row: ItemRow, cube: string): MemoryItem {
+  return {
+    id: row.id,
+    cube,
+    kind: row.kind as MemoryKind,
+    content: row.content,
+    role: row.role as Role | null,
+    speaker: row.speaker,
+    userId: row.user_id,
+    agentId: row.agent_id,
+    sessionId: row.session_id,
+    runId: row.run_id,
+    turnIndex: row.turn_index,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    validFrom: isoOrNull(row.valid_from),
+    validTo: isoOrNull(row.valid_to),
+    sourceIds: JSON.parse(row.source_ids) as string[],
+    tags: JSON.parse(row.tags) as string[],
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    contentHash: row.content_hash,
+    status: row.status as MemoryStatus,
+    version: row.version,
+  };
+}
+
+export function rowToVersion(row: VersionRow): MemoryVersion {
+  return {
+    itemId: row.item_id,
+    version: row.version,
+    operation: row.operation as AuditOperation,
+    content: row.content,
+    status: row.status as MemoryStatus,
+    tags: JSON.parse(row.tags) as string[],
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    validFrom: isoOrNull(row.valid_from),
+    validTo: isoOrNull(row.valid_to),
+    changedAt: iso(row.changed_at),
+    changedBy: row.changed_by,
+  };
+}
+
+export function rowToAudit(row: AuditRow, cube: string): AuditRecord {
+  return {
+    id: row.audit_key,
+    at: iso(row.at),
+    tenant: row.tenant,
+    cube,
+    itemId: row.item_id,
+    operation: row.operation as AuditOperation,
+    actor: row.actor,
+    versionBefore: row.version_before,
+    versionAfter: row.version_after,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+  };
+}
+
+/** Float32Array ↔ little-endian float32 BLOB, the format sqlite-vec reads. */
+export function vectorToBlob(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+export function blobToVector(blob: Buffer): Float32Array {
+  // Copy: a Buffer's offset into its pool need not be 4-byte aligned.
+  const out = new Float32Array(blob.byteLength / 4);
+  new Uint8Array(out.buffer).set(blob);
+  return out;
+}

@@ -1,0 +1,694 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../core/errors.js';
+import type { AuditOperation, AuditRecord, CubeInfo, MemoryItem, MemoryStatus, MemoryVersion } from '../../core/types.js';
+import type {
+  AuditQuery,
+  CubeScope,
+  CubeStats,
+  EmbedderIdentity,
+  InsertOutcome,
+  ItemBundle,
+  ItemChange,
+  NewItemRecord,
+  Page,
+  ScoredId,
+  Store,
+  StoreItemFilter,
+  WriteContext,
+} from '../store.js';
+import { filterToSql, isNarrowing } from './filter-sql.js';
+import { ensureVectorTable, migrate } from './migrations.js';
+import {
+  type AuditRow,
+  blobToVector,
+  type ItemRow,
+  iso,
+  msOrNull,
+  rowToAudit,
+  rowToItem,
+  rowToVersion,
+  type VersionRow,
+  vectorToBlob,
+} from './rows.js';
+
+export interface SqliteStoreOptions {
+  /** `full` fsyncs each commit (survives power loss); `normal` survives process crashes only. */
+  durability?: 'full' | 'normal';
+}
+
+interface CubeRow {
+  cube_key: number;
+  tenant: string;
+  name: string;
+  embedder_id: string;
+  dimensions: number;
+  created_at: number;
+}
+
+interface ResolvedCube {
+  key: number;
+  name: string;
+  tenant: string;
+  vectorTable: string | null;
+}
+
+interface AuditEntry {
+  itemId: string | null;
+  operation: AuditOperation;
+  versionBefore: number | null;
+  versionAfter: number | null;
+  details?: Record<string, unknown>;
+}
+
+const PAGE = 500;
+/** sqlite-vec caps k per KNN query. */
+const MAX_KNN = 4096;
+
+const cubeInfo = (row: CubeRow): CubeInfo => ({
+  name: row.name,
+  tenant: row.tenant,
+  embedderId: row.embedder_id,
+  dimensions: row.dimensions,
+  createdAt: iso(row.created_at),
+});
+
+/** The embedded store: better-sqlite3 in WAL mode, FTS5 for BM25, sqlite-vec for vectors. */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const db = new Database(file);
+    try {
+      sqliteVec.load(db);
+      if (file !== ':memory:') db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new SqliteStore(db);
+  }
+
+  /** For tests and diagnostics: the result of `PRAGMA integrity_check`. */
+  integrityCheck(): string {
+    return this.db.pragma('integrity_check', { simple: true }) as string;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private resolve(scope: CubeScope): ResolvedCube {
+    const row = this.stmt('SELECT * FROM cubes WHERE tenant = ? AND name = ?').get(scope.tenant, scope.cube) as
+      | CubeRow
+      | undefined;
+    if (!row) throw new NotFoundError(`unknown cube '${scope.cube}'`);
+    return {
+      key: row.cube_key,
+      name: row.name,
+      tenant: row.tenant,
+      vectorTable: row.dimensions > 0 ? `vec_items_${row.dimensions}` : null,
+    };
+  }
+
+  private audit(cube: ResolvedCube, entry: AuditEntry, ctx: WriteContext): void {
+    this.stmt(
+      `INSERT INTO audit (at, tenant, cube_key, item_id, operation, actor, version_before, version_after, details)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      ctx.now,
+      cube.tenant,
+      cube.key,
+      entry.itemId,
+      entry.operation,
+      ctx.actor,
+      entry.versionBefore,
+      entry.versionAfter,
+      JSON.stringify(entry.details ?? {}),
+    );
+  }
+
+  private itemRow(cube: ResolvedCube, id: string): ItemRow {
+    const row = this.stmt('SELECT * FROM items WHERE cube_key = ? AND id = ?').get(cube.key, id) as ItemRow | undefined;
+    if (!row) throw new NotFoundError(`no item '${id}' in cube '${cube.name}'`);
+    return row;
+  }
+
+  private writeVersion(row: ItemRow, operation: AuditOperation, ctx: WriteContext): void {
+    this.stmt(
+      `INSERT INTO item_versions (item_key, version, operation, content, status, tags, metadata, valid_from, valid_to, changed_at, changed_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      row.item_key,
+      row.version,
+      operation,
+      row.content,
+      row.status,
+      row.tags,
+      row.metadata,
+      row.valid_from,
+      row.valid_to,
+      ctx.now,
+      ctx.actor,
+    );
+  }
+
+  private indexText(itemKey: number, text: string): void {
+    this.stmt('DELETE FROM items_fts WHERE rowid = ?').run(itemKey);
+    this.stmt('INSERT INTO items_fts (rowid, index_text) VALUES (?, ?)').run(itemKey, text);
+  }
+
+  private putVector(cube: ResolvedCube, itemKey: number, vector: Float32Array | null, live: boolean): void {
+    if (!cube.vectorTable) return;
+    // vec0 wants integer keys bound as integers, which better-sqlite3 does only for BigInt.
+    this.stmt(`DELETE FROM ${cube.vectorTable} WHERE item_key = ?`).run(BigInt(itemKey));
+    if (vector) {
+      this.stmt(`INSERT INTO ${cube.vectorTable} (item_key, cube_key, live, embedding) VALUES (?, ?, ?, ?)`).run(
+        BigInt(itemKey),
+        BigInt(cube.key),
+        BigInt(live ? 1 : 0),
+        vectorToBlob(vector),
+      );
+    }
+  }
+
+  async getCube(tenant: string, name: string): Promise<CubeInfo | null> {
+    const row = this.stmt('SELECT * FROM cubes WHERE tenant = ? AND name = ?').get(tenant, name) as CubeRow | undefined;
+    return row ? cubeInfo(row) : null;
+  }
+
+  async createCube(tenant: string, name: string, embedder: EmbedderIdentity, ctx: WriteContext): Promise<CubeInfo> {
+    return this.db.transaction(() => this.insertCube(tenant, name, embedder, ctx)).immediate();
+  }
+
+  private insertCube(tenant: string, name: string, embedder: EmbedderIdentity, ctx: WriteContext): CubeInfo {
+    if (this.stmt('SELECT 1 FROM cubes WHERE tenant = ? AND name = ?').get(tenant, name)) {
+      throw new ConflictError(`cube '${name}' already exists`);
+    }
+    if (embedder.dimensions > 0) ensureVectorTable(this.db, embedder.dimensions);
+    this.stmt('INSERT INTO cubes (tenant, name, embedder_id, dimensions, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      tenant,
+      name,
+      embedder.id,
+      embedder.dimensions,
+      ctx.now,
+    );
+    const cube = this.resolve({ tenant, cube: name });
+    this.audit(cube, { itemId: null, operation: 'create_cube', versionBefore: null, versionAfter: null, details: { embedder } }, ctx);
+    return cubeInfo(this.stmt('SELECT * FROM cubes WHERE cube_key = ?').get(cube.key) as CubeRow);
+  }
+
+  async listCubes(tenant: string): Promise<CubeInfo[]> {
+    const rows = this.stmt('SELECT * FROM cubes WHERE tenant = ? ORDER BY name').all(tenant) as CubeRow[];
+    return rows.map(cubeInfo);
+  }
+
+  async insertItems(scope: CubeScope, records: NewItemRecord[], ctx: WriteContext): Promise<InsertOutcome[]> {
+    return this.db
+      .transaction(() => {
+        const cube = this.resolve(scope);
+        const findDuplicate = this.stmt(
+          `SELECT id FROM items WHERE cube_key = ? AND content_hash = ? AND status = 'active' AND kind = ?
+             AND session_id IS ? AND role IS ? AND speaker IS ? LIMIT 1`,
+        );
+        const nextTurn = this.stmt(
+          'SELECT coalesce(max(turn_index) + 1, 0) AS next FROM items WHERE cube_key = ? AND session_id = ?',
+        );
+        const insert = this.stmt(
+          `INSERT INTO items (id, cube_key, kind, content, index_text, role, speaker, user_id, agent_id, session_id, run_id,
+             turn_index, created_at, updated_at, valid_from, valid_to, source_ids, tags, metadata, content_hash, status, version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 1)`,
+        );
+        const outcomes: InsertOutcome[] = [];
+        for (const r of records) {
+          const duplicate = findDuplicate.get(cube.key, r.contentHash, r.kind, r.sessionId, r.role, r.speaker) as
+            | { id: string }
+            | undefined;
+          if (duplicate) {
+            outcomes.push({ id: duplicate.id, created: false });
+            continue;
+          }
+          const turnIndex =
+            r.sessionId === null ? null : (nextTurn.get(cube.key, r.sessionId) as { next: number }).next;
+          const { lastInsertRowid } = insert.run(
+            r.id,
+            cube.key,
+            r.kind,
+            r.content,
+            r.indexText,
+            r.role,
+            r.speaker,
+            r.userId,
+            r.agentId,
+            r.sessionId,
+            r.runId,
+            turnIndex,
+            ctx.now,
+            ctx.now,
+            r.validFrom,
+            r.validTo,
+            JSON.stringify(r.sourceIds),
+            JSON.stringify(r.tags),
+            JSON.stringify(r.metadata),
+            r.contentHash,
+          );
+          const itemKey = Number(lastInsertRowid);
+          this.writeVersion(this.stmt('SELECT * FROM items WHERE item_key = ?').get(itemKey) as ItemRow, 'add', ctx);
+          this.indexText(itemKey, r.indexText);
+          this.putVector(cube, itemKey, r.embedding, true);
+          this.audit(cube, { itemId: r.id, operation: 'add', versionBefore: null, versionAfter: 1 }, ctx);
+          outcomes.push({ id: r.id, created: true });
+        }
+        return outcomes;
+      })
+      .immediate();
+  }
+
+  async getItems(scope: CubeScope, ids: string[]): Promise<MemoryItem[]> {
+    const cube = this.resolve(scope);
+    const byId = new Map<string, MemoryItem>();
+    for (let i = 0; i < ids.length; i += PAGE) {
+      const chunk = ids.slice(i, i + PAGE);
+      const rows = this.db
+        .prepare(`SELECT * FROM items WHERE cube_key = ? AND id IN (${chunk.map(() => '?').join(', ')})`)
+        .all(cube.key, ...chunk) as ItemRow[];
+      for (const row of rows) byId.set(row.id, rowToItem(row, cube.name));
+    }
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  async listItems(
+    scope: CubeScope,
+    filter: StoreItemFilter,
+    page: { limit: number; cursor?: string; order: 'asc' | 'desc' },
+  ): Promise<Page<MemoryItem>> {
+    const cube = this.resolve(scope);
+    const where = filterToSql(filter);
+    const after = page.cursor === undefined ? null : decodeCursor(page.cursor);
+    const op = page.order === 'asc' ? '>' : '<';
+    const rows = this.stmt(
+      `SELECT * FROM items i WHERE i.cube_key = ? AND ${where.sql} ${after === null ? '' : `AND i.item_key ${op} ?`}
+       ORDER BY i.item_key ${page.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`,
+    ).all(cube.key, ...where.params, ...(after === null ? [] : [after]), page.limit + 1) as ItemRow[];
+    const more = rows.length > page.limit;
+    const shown = more ? rows.slice(0, page.limit) : rows;
+    const last = shown.at(-1);
+    return {
+      items: shown.map((r) => rowToItem(r, cube.name)),
+      ...(more && last ? { nextCursor: encodeCursor(last.item_key) } : {}),
+    };
+  }
+
+  async updateItem(scope: CubeScope, id: string, change: ItemChange, ctx: WriteContext): Promise<MemoryItem> {
+    return this.db
+      .transaction(() => {
+        const cube = this.resolve(scope);
+        const before = this.itemRow(cube, id);
+        assertMutable(before, 'update');
+        const content = change.content;
+        this.stmt(
+          `UPDATE items SET content = ?, index_text = ?, content_hash = ?, tags = ?, metadata = ?, valid_from = ?, valid_to = ?,
+             version = version + 1, updated_at = ? WHERE item_key = ?`,
+        ).run(
+          content?.content ?? before.content,
+          content?.indexText ?? before.index_text,
+          content?.contentHash ?? before.content_hash,
+          change.tags === undefined ? before.tags : JSON.stringify(change.tags),
+          change.metadata === undefined ? before.metadata : JSON.stringify(change.metadata),
+          change.validFrom === undefined ? before.valid_from : change.validFrom,
+          change.validTo === undefined ? before.valid_to : change.validTo,
+          ctx.now,
+          before.item_key,
+        );
+        const after = this.stmt('SELECT * FROM items WHERE item_key = ?').get(before.item_key) as ItemRow;
+        this.writeVersion(after, 'update', ctx);
+        if (content) {
+          this.indexText(after.item_key, content.indexText);
+          this.putVector(cube, after.item_key, content.embedding, true);
+        }
+        this.audit(
+          cube,
+          { itemId: id, operation: 'update', versionBefore: before.version, versionAfter: after.version, details: { fields: Object.keys(change) } },
+          ctx,
+        );
+        return rowToItem(after, cube.name);
+      })
+      .immediate();
+  }
+
+  async setStatus(
+    scope: CubeScope,
+    id: string,
+    status: MemoryStatus,
+    operation: AuditOperation,
+    ctx: WriteContext,
+  ): Promise<MemoryItem> {
+    return this.db
+      .transaction(() => {
+        const cube = this.resolve(scope);
+        const before = this.itemRow(cube, id);
+        if (before.status === 'frozen') throw new ConflictError(`item '${id}' is frozen (compliance hold) and cannot be changed`);
+        if (before.status === status) throw new ConflictError(`item '${id}' is already ${status}`);
+        this.stmt('UPDATE items SET status = ?, version = version + 1, updated_at = ? WHERE item_key = ?').run(
+          status,
+          ctx.now,
+          before.item_key,
+        );
+        const after = this.stmt('SELECT * FROM items WHERE item_key = ?').get(before.item_key) as ItemRow;
+        this.writeVersion(after, operation, ctx);
+        if (cube.vectorTable) {
+          this.stmt(`UPDATE ${cube.vectorTable} SET live = ? WHERE item_key = ?`).run(
+            BigInt(status === 'active' ? 1 : 0),
+            BigInt(before.item_key),
+          );
+        }
+        this.audit(
+          cube,
+          { itemId: id, operation, versionBefore: before.version, versionAfter: after.version, details: { from: before.status, to: status } },
+          ctx,
+        );
+        return rowToItem(after, cube.name);
+      })
+      .immediate();
+  }
+
+  async history(scope: CubeScope, id: string): Promise<MemoryVersion[]> {
+    const cube = this.resolve(scope);
+    const item = this.itemRow(cube, id);
+    const rows = this.stmt(
+      'SELECT ? AS item_id, v.* FROM item_versions v WHERE v.item_key = ? ORDER BY v.version',
+    ).all(id, item.item_key) as VersionRow[];
+    return rows.map(rowToVersion);
+  }
+
+  async searchLexical(scope: CubeScope, terms: string[], filter: StoreItemFilter, limit: number): Promise<ScoredId[]> {
+    if (terms.length === 0) return [];
+    const cube = this.resolve(scope);
+    const where = filterToSql(filter);
+    // Terms are plain words; quoting keeps FTS5 from reading any of them as an operator.
+    const match = terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ');
+    const rows = this.stmt(
+      `SELECT i.id AS id, -bm25(items_fts) AS score FROM items_fts JOIN items i ON i.item_key = items_fts.rowid
+       WHERE items_fts MATCH ? AND i.cube_key = ? AND ${where.sql}
+       ORDER BY bm25(items_fts) LIMIT ?`,
+    ).all(match, cube.key, ...where.params, limit) as ScoredId[];
+    return rows;
+  }
+
+  async searchVector(scope: CubeScope, vector: Float32Array, filter: StoreItemFilter, limit: number): Promise<ScoredId[]> {
+    const cube = this.resolve(scope);
+    if (!cube.vectorTable) return [];
+    const blob = vectorToBlob(vector);
+    if (!isNarrowing(filter) && limit <= MAX_KNN) {
+      // The common case runs inside the index: KNN restricted to the cube's partition and live rows.
+      const rows = this.stmt(
+        `SELECT i.id AS id, 1 - knn.distance AS score FROM (
+           SELECT item_key, distance FROM ${cube.vectorTable}
+           WHERE embedding MATCH ? AND k = ? AND cube_key = ? AND live = 1
+         ) knn JOIN items i ON i.item_key = knn.item_key ORDER BY knn.distance`,
+      ).all(blob, BigInt(limit), BigInt(cube.key)) as ScoredId[];
+      return rows;
+    }
+    // Narrow filters would starve a post-filtered KNN, so score exactly over the filtered rows.
+    const where = filterToSql(filter);
+    return this.stmt(
+      `SELECT i.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score
+       FROM items i JOIN ${cube.vectorTable} v ON v.item_key = i.item_key
+       WHERE i.cube_key = ? AND ${where.sql} ORDER BY score DESC LIMIT ?`,
+    ).all(blob, cube.key, ...where.params, limit) as ScoredId[];
+  }
+
+  async listAudit(scope: CubeScope, query: AuditQuery): Promise<AuditRecord[]> {
+    const cube = this.resolve(scope);
+    const rows = this.stmt(
+      `SELECT * FROM audit WHERE cube_key = ? AND audit_key > ? AND (? IS NULL OR item_id = ?)
+         AND (? IS NULL OR at >= ?) AND (? IS NULL OR at < ?)
+       ORDER BY audit_key LIMIT ?`,
+    ).all(
+      cube.key,
+      query.afterId ?? 0,
+      query.itemId ?? null,
+      query.itemId ?? null,
+      query.from ?? null,
+      query.from ?? null,
+      query.to ?? null,
+      query.to ?? null,
+      query.limit,
+    ) as AuditRow[];
+    return rows.map((r) => rowToAudit(r, cube.name));
+  }
+
+  async stats(scope: CubeScope): Promise<CubeStats> {
+    const cube = this.resolve(scope);
+    const count = (sql: string): number => (this.stmt(sql).get(cube.key) as { n: number }).n;
+    const grouped = (column: 'kind' | 'status'): Record<string, number> =>
+      Object.fromEntries(
+        (
+          this.stmt(`SELECT ${column} AS k, count(*) AS n FROM items WHERE cube_key = ? GROUP BY ${column}`).all(
+            cube.key,
+          ) as Array<{ k: string; n: number }>
+        ).map((r) => [r.k, r.n]),
+      );
+    const span = this.stmt(
+      'SELECT min(coalesce(valid_from, created_at)) AS first, max(coalesce(valid_from, created_at)) AS last FROM items WHERE cube_key = ?',
+    ).get(cube.key) as { first: number | null; last: number | null };
+    return {
+      items: count('SELECT count(*) AS n FROM items WHERE cube_key = ?'),
+      byKind: grouped('kind'),
+      byStatus: grouped('status'),
+      sessions: count('SELECT count(DISTINCT session_id) AS n FROM items WHERE cube_key = ?'),
+      versions: count(
+        'SELECT count(*) AS n FROM item_versions v JOIN items i ON i.item_key = v.item_key WHERE i.cube_key = ?',
+      ),
+      auditRecords: count('SELECT count(*) AS n FROM audit WHERE cube_key = ?'),
+      vectors: cube.vectorTable
+        ? (this.stmt(`SELECT count(*) AS n FROM ${cube.vectorTable} WHERE cube_key = ?`).get(BigInt(cube.key)) as { n: number }).n
+        : 0,
+      firstEventAt: span.first === null ? null : iso(span.first),
+      lastEventAt: span.last === null ? null : iso(span.last),
+    };
+  }
+
+  async *exportItems(scope: CubeScope): AsyncIterable<ItemBundle> {
+    const cube = this.resolve(scope);
+    let after = 0;
+    for (;;) {
+      const rows = this.stmt('SELECT * FROM items WHERE cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?').all(
+        cube.key,
+        after,
+        PAGE,
+      ) as ItemRow[];
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        const versions = this.stmt(
+          'SELECT ? AS item_id, v.* FROM item_versions v WHERE v.item_key = ? ORDER BY v.version',
+        ).all(row.id, row.item_key) as VersionRow[];
+        yield { item: rowToItem(row, cube.name), indexText: row.index_text, versions: versions.map(rowToVersion) };
+      }
+      after = rows.at(-1)?.item_key ?? after;
+    }
+  }
+
+  async importItems(
+    scope: CubeScope,
+    bundles: Array<ItemBundle & { embedding: Float32Array | null }>,
+    audit: AuditRecord[],
+    ctx: WriteContext,
+    createWith?: EmbedderIdentity,
+  ): Promise<void> {
+    this.db
+      .transaction(() => {
+        if (createWith) this.insertCube(scope.tenant, scope.cube, createWith, ctx);
+        const cube = this.resolve(scope);
+        const taken = bundles.filter((b) => this.stmt('SELECT 1 FROM items WHERE id = ?').get(b.item.id));
+        if (taken.length > 0) {
+          const sample = taken.slice(0, 3).map((b) => b.item.id);
+          throw new ConflictError(
+            `${taken.length} item id(s) already exist in this database (${sample.join(', ')}${taken.length > 3 ? ', …' : ''}); import into a fresh database`,
+          );
+        }
+        const insert = this.stmt(
+          `INSERT INTO items (id, cube_key, kind, content, index_text, role, speaker, user_id, agent_id, session_id, run_id,
+             turn_index, created_at, updated_at, valid_from, valid_to, source_ids, tags, metadata, content_hash, status, version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        const insertVersion = this.stmt(
+          `INSERT INTO item_versions (item_key, version, operation, content, status, tags, metadata, valid_from, valid_to, changed_at, changed_by)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        for (const { item, indexText, versions, embedding } of bundles) {
+          const { lastInsertRowid } = insert.run(
+            item.id,
+            cube.key,
+            item.kind,
+            item.content,
+            indexText,
+            item.role,
+            item.speaker,
+            item.userId,
+            item.agentId,
+            item.sessionId,
+            item.runId,
+            item.turnIndex,
+            Date.parse(item.createdAt),
+            Date.parse(item.updatedAt),
+            msOrNull(item.validFrom),
+            msOrNull(item.validTo),
+            JSON.stringify(item.sourceIds),
+            JSON.stringify(item.tags),
+            JSON.stringify(item.metadata),
+            item.contentHash,
+            item.status,
+            item.version,
+          );
+          const itemKey = Number(lastInsertRowid);
+          for (const v of versions) {
+            insertVersion.run(
+              itemKey,
+              v.version,
+              v.operation,
+              v.content,
+              v.status,
+              JSON.stringify(v.tags),
+              JSON.stringify(v.metadata),
+              msOrNull(v.validFrom),
+              msOrNull(v.validTo),
+              Date.parse(v.changedAt),
+              v.changedBy,
+            );
+          }
+          this.indexText(itemKey, indexText);
+          this.putVector(cube, itemKey, embedding, item.status === 'active');
+        }
+        const insertAudit = this.stmt(
+          `INSERT INTO audit (at, tenant, cube_key, item_id, operation, actor, version_before, version_after, details)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        for (const a of audit) {
+          insertAudit.run(
+            Date.parse(a.at),
+            cube.tenant,
+            cube.key,
+            a.itemId,
+            a.operation,
+            a.actor,
+            a.versionBefore,
+            a.versionAfter,
+            JSON.stringify(a.details),
+          );
+        }
+        this.audit(
+          cube,
+          { itemId: null, operation: 'import', versionBefore: null, versionAfter: null, details: { items: bundles.length, auditRecords: audit.length } },
+          ctx,
+        );
+      })
+      .immediate();
+  }
+
+  async *indexTexts(scope: CubeScope): AsyncIterable<Array<{ id: string; indexText: string }>> {
+    const cube = this.resolve(scope);
+    let after = 0;
+    for (;;) {
+      const rows = this.stmt(
+        'SELECT item_key, id, index_text FROM items WHERE cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?',
+      ).all(cube.key, after, PAGE) as Array<{ item_key: number; id: string; index_text: string }>;
+      if (rows.length === 0) return;
+      yield rows.map((r) => ({ id: r.id, indexText: r.index_text }));
+      after = rows.at(-1)?.item_key ?? after;
+    }
+  }
+
+  async replaceVectors(
+    scope: CubeScope,
+    embedder: EmbedderIdentity,
+    vectors: Map<string, Float32Array>,
+    ctx: WriteContext,
+  ): Promise<void> {
+    this.db
+      .transaction(() => {
+        const before = this.resolve(scope);
+        if (before.vectorTable) {
+          this.stmt(`DELETE FROM ${before.vectorTable} WHERE cube_key = ?`).run(BigInt(before.key));
+        }
+        if (embedder.dimensions > 0) ensureVectorTable(this.db, embedder.dimensions);
+        this.stmt('UPDATE cubes SET embedder_id = ?, dimensions = ? WHERE cube_key = ?').run(
+          embedder.id,
+          embedder.dimensions,
+          before.key,
+        );
+        const cube = this.resolve(scope);
+        const rows = this.stmt('SELECT item_key, id, status FROM items WHERE cube_key = ?').all(cube.key) as Array<{
+          item_key: number;
+          id: string;
+          status: string;
+        }>;
+        for (const row of rows) {
+          this.putVector(cube, row.item_key, vectors.get(row.id) ?? null, row.status === 'active');
+        }
+        this.audit(
+          cube,
+          { itemId: null, operation: 'reembed', versionBefore: null, versionAfter: null, details: { embedder, vectors: vectors.size } },
+          ctx,
+        );
+      })
+      .immediate();
+  }
+
+  async getCachedEmbeddings(embedderId: string, hashes: string[]): Promise<Map<string, Float32Array>> {
+    const found = new Map<string, Float32Array>();
+    const lookup = this.stmt('SELECT vector FROM embedding_cache WHERE embedder_id = ? AND text_hash = ?');
+    for (const hash of hashes) {
+      const row = lookup.get(embedderId, hash) as { vector: Buffer } | undefined;
+      if (row) found.set(hash, blobToVector(row.vector));
+    }
+    return found;
+  }
+
+  async putCachedEmbeddings(embedderId: string, entries: Array<[string, Float32Array]>): Promise<void> {
+    const put = this.stmt('INSERT OR IGNORE INTO embedding_cache (embedder_id, text_hash, vector) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const [hash, vector] of entries) put.run(embedderId, hash, vectorToBlob(vector));
+    })();
+  }
+}
+
+function assertMutable(row: ItemRow, operation: string): void {
+  if (row.status === 'frozen') throw new ConflictError(`item '${row.id}' is frozen (compliance hold); ${operation} refused`);
+  if (row.status === 'deleted') throw new ConflictError(`item '${row.id}' is deleted; restore it before you ${operation} it`);
+}
+
+function encodeCursor(itemKey: number): string {
+  return Buffer.from(JSON.stringify({ k: itemKey })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
+    if (typeof parsed.k === 'number' && Number.isInteger(parsed.k)) return parsed.k;
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidInputError('cursor: not a cursor returned by list; omit it to start from the first page', 'cursor');
+}

@@ -1,0 +1,162 @@
+import type {
+  AuditOperation,
+  AuditRecord,
+  CubeInfo,
+  ItemFilter,
+  MemoryItem,
+  MemoryKind,
+  MemoryStatus,
+  MemoryVersion,
+  Metadata,
+  Role,
+} from '../core/types.js';
+
+/**
+ * Every item operation names its tenant and cube; the store resolves that pair itself,
+ * so no caller can reach another tenant's data by passing a foreign id.
+ */
+export interface CubeScope {
+  tenant: string;
+  cube: string;
+}
+
+export interface WriteContext {
+  actor: string;
+  /** Milliseconds since the epoch; the record time of this write. */
+  now: number;
+}
+
+/** A fully formed item to insert; ingest builds these. Times are epoch milliseconds. */
+export interface NewItemRecord {
+  id: string;
+  kind: MemoryKind;
+  content: string;
+  /** The text the lexical index and the embedder see (content plus keys such as the speaker). */
+  indexText: string;
+  role: Role | null;
+  speaker: string | null;
+  userId: string | null;
+  agentId: string | null;
+  sessionId: string | null;
+  runId: string | null;
+  validFrom: number | null;
+  validTo: number | null;
+  sourceIds: string[];
+  tags: string[];
+  metadata: Metadata;
+  contentHash: string;
+  embedding: Float32Array | null;
+}
+
+export interface InsertOutcome {
+  id: string;
+  /** False when an active item with the same content already existed in the same session. */
+  created: boolean;
+}
+
+export interface ItemChange {
+  content?: { content: string; indexText: string; contentHash: string; embedding: Float32Array | null };
+  tags?: string[];
+  metadata?: Metadata;
+  validFrom?: number | null;
+  validTo?: number | null;
+}
+
+export interface StoreItemFilter extends Omit<ItemFilter, 'from' | 'to'> {
+  from?: number;
+  to?: number;
+}
+
+export interface ScoredId {
+  id: string;
+  score: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; pass back to get the next page. Absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface AuditQuery {
+  itemId?: string;
+  /** Only records after this audit id (for paging). */
+  afterId?: number;
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
+export interface CubeStats {
+  items: number;
+  byKind: Partial<Record<MemoryKind, number>>;
+  byStatus: Partial<Record<MemoryStatus, number>>;
+  sessions: number;
+  versions: number;
+  auditRecords: number;
+  vectors: number;
+  firstEventAt: string | null;
+  lastEventAt: string | null;
+}
+
+/** One item with its full history, as export writes it and import reads it back. */
+export interface ItemBundle {
+  item: MemoryItem;
+  indexText: string;
+  versions: MemoryVersion[];
+}
+
+export interface EmbedderIdentity {
+  id: string;
+  dimensions: number;
+}
+
+export interface Store {
+  close(): Promise<void>;
+
+  getCube(tenant: string, name: string): Promise<CubeInfo | null>;
+  /** Creates the cube; a conflict if it exists. */
+  createCube(tenant: string, name: string, embedder: EmbedderIdentity, ctx: WriteContext): Promise<CubeInfo>;
+  listCubes(tenant: string): Promise<CubeInfo[]>;
+
+  /** Inserts in one transaction: items, first versions, index entries, vectors, audit. */
+  insertItems(scope: CubeScope, records: NewItemRecord[], ctx: WriteContext): Promise<InsertOutcome[]>;
+  /** Items of the cube with these ids, any status, in the order asked; unknown ids are skipped. */
+  getItems(scope: CubeScope, ids: string[]): Promise<MemoryItem[]>;
+  listItems(scope: CubeScope, filter: StoreItemFilter, page: { limit: number; cursor?: string; order: 'asc' | 'desc' }): Promise<Page<MemoryItem>>;
+  /** Applies a change as a new version, keeping the old one. */
+  updateItem(scope: CubeScope, id: string, change: ItemChange, ctx: WriteContext): Promise<MemoryItem>;
+  /** Moves an item to a lifecycle state as a new version (delete = tombstone, restore = active). */
+  setStatus(scope: CubeScope, id: string, status: MemoryStatus, operation: AuditOperation, ctx: WriteContext): Promise<MemoryItem>;
+  history(scope: CubeScope, id: string): Promise<MemoryVersion[]>;
+
+  /** BM25 over the index text; `terms` are already normalised words, matched with OR. */
+  searchLexical(scope: CubeScope, terms: string[], filter: StoreItemFilter, limit: number): Promise<ScoredId[]>;
+  /** Cosine similarity against stored vectors, highest first. */
+  searchVector(scope: CubeScope, vector: Float32Array, filter: StoreItemFilter, limit: number): Promise<ScoredId[]>;
+
+  listAudit(scope: CubeScope, query: AuditQuery): Promise<AuditRecord[]>;
+  stats(scope: CubeScope): Promise<CubeStats>;
+
+  /** Every item with its versions, in insertion order, a page at a time. */
+  exportItems(scope: CubeScope): AsyncIterable<ItemBundle>;
+  /**
+   * Writes items, versions and audit records exactly as given, with vectors; all or nothing.
+   * With `createWith`, the cube is created in the same transaction.
+   */
+  importItems(
+    scope: CubeScope,
+    bundles: Array<ItemBundle & { embedding: Float32Array | null }>,
+    audit: AuditRecord[],
+    ctx: WriteContext,
+    createWith?: EmbedderIdentity,
+  ): Promise<void>;
+
+  /** Index texts of every item in the cube, for re-embedding, a page at a time. */
+  indexTexts(scope: CubeScope): AsyncIterable<Array<{ id: string; indexText: string }>>;
+  /** Replaces every vector of the cube and records the new embedder, in one transaction. */
+  replaceVectors(scope: CubeScope, embedder: EmbedderIdentity, vectors: Map<string, Float32Array>, ctx: WriteContext): Promise<void>;
+
+  getCachedEmbeddings(embedderId: string, hashes: string[]): Promise<Map<string, Float32Array>>;
+  putCachedEmbeddings(embedderId: string, entries: Array<[string, Float32Array]>): Promise<void>;
+}
