@@ -18,9 +18,12 @@ export type OpenAICompatibleEmbedderConfig = z.output<typeof openAICompatibleEmb
 
 export const embedderConfigSchema = z.union([
   z.enum(['local', 'none']),
-  z.strictObject({ provider: z.literal('local'), batchSize: z.number().int().min(1).max(512).default(32) }),
-  z.strictObject({ provider: z.literal('none') }),
-  openAICompatibleEmbedderSchema,
+  // Discriminated, so an error names the bad field of the chosen provider rather than "invalid input".
+  z.discriminatedUnion('provider', [
+    z.strictObject({ provider: z.literal('local'), batchSize: z.number().int().min(1).max(512).default(32) }),
+    z.strictObject({ provider: z.literal('none') }),
+    openAICompatibleEmbedderSchema,
+  ]),
 ]);
 export type EmbedderConfig = z.input<typeof embedderConfigSchema>;
 
@@ -59,7 +62,11 @@ export const memoryOSConfigSchema = z.strictObject({
    */
   durability: z.enum(['full', 'normal']).default('full'),
   limits: limitsConfigSchema.default({ maxContentChars: 32_000, maxBatch: 10_000 }),
-  retrieval: retrievalConfigSchema.default({ rrfK: 60, channelWeights: { lexical: 1, vector: 1 }, channelDepth: 100 }),
+  retrieval: retrievalConfigSchema.default({
+    rrfK: 60,
+    channelWeights: { lexical: 1, vector: 1 },
+    channelDepth: 100,
+  }),
 });
 export type MemoryOSConfig = z.input<typeof memoryOSConfigSchema>;
 export type ResolvedConfig = z.output<typeof memoryOSConfigSchema>;

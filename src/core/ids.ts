@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { v7 as uuidv7, validate as uuidValidate } from 'uuid';
+import { validate as uuidValidate, v7 as uuidv7 } from 'uuid';
 
 /** Item ids are UUIDv7: unique, time-ordered, and never changed after `add` returns. */
 export function newItemId(): string {
@@ -10,7 +10,7 @@ export function isItemId(value: string): boolean {
   return uuidValidate(value);
 }
 
-/** Whitespace-insensitive content fingerprint used for dedupe and the embedding cache. */
+/** Whitespace-insensitive content fingerprint; identical content in one session is stored once. */
 export function contentHash(content: string): string {
   return createHash('sha256').update(content.trim().replace(/\s+/g, ' ')).digest('hex');
 }

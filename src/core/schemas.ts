@@ -90,7 +90,10 @@ export const updatePatchSchema = z
     validFrom: instantSchema.nullable().optional(),
     validTo: instantSchema.nullable().optional(),
   })
-  .refine((p) => Object.keys(p).length > 0, 'an update needs at least one of content, tags, metadata, validFrom, validTo');
+  .refine(
+    (p) => Object.keys(p).length > 0,
+    'an update needs at least one of content, tags, metadata, validFrom, validTo',
+  );
 export type UpdatePatch = z.input<typeof updatePatchSchema>;
 
 export const listOptionsSchema = itemFilterSchema.extend({

@@ -11,7 +11,10 @@ export function formatPath(path: ReadonlyArray<PropertyKey>, root?: string): str
   return out;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, root: string | undefined): { field: string; message: string } {
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  root: string | undefined,
+): { field: string; message: string } {
   const field = formatPath(issue.path, root);
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => formatPath([k], field || undefined));

@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import { InvalidInputError } from '../core/errors.js';
+
+/** Reads a file, or standard input for `-`, as UTF-8 text. */
+export function readText(file: string): string {
+  try {
+    return fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new InvalidInputError(`cannot read '${file}': ${reason}`, 'file');
+  }
+}
+
+/**
+ * Messages for `add --file`: a JSON array of messages, one message object, or JSONL with one
+ * message per line. Shape errors are left to the engine's validation, which names the field.
+ */
+export function parseMessagesFile(text: string, file: string): unknown[] {
+  const trimmed = text.trim();
+  if (trimmed === '')
+    throw new InvalidInputError(`'${file}' is empty; expected messages as JSON or JSONL`, 'file');
+  if (trimmed.startsWith('[')) {
+    try {
+      return JSON.parse(trimmed) as unknown[];
+    } catch (err) {
+      throw new InvalidInputError(`'${file}' is not valid JSON: ${(err as Error).message}`, 'file');
+    }
+  }
+  return trimmed
+    .split('\n')
+    .map((line, i) => ({ line: line.trim(), n: i + 1 }))
+    .filter(({ line }) => line !== '')
+    .map(({ line, n }) => {
+      try {
+        return JSON.parse(line) as unknown;
+      } catch {
+        throw new InvalidInputError(`'${file}' line ${n}: not valid JSON`, `line ${n}`);
+      }
+    });
+}

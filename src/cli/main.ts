@@ -1,0 +1,458 @@
+#!/usr/bin/env node
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { defaultDatabasePath, type EmbedderConfig } from '../core/config.js';
+import { InvalidInputError, MemcubeError } from '../core/errors.js';
+import { MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
+import { embedderConfigFromEnv } from '../embed/factory.js';
+import { MemoryOS } from '../os/memory-os.js';
+import { runDemo } from './demo.js';
+import { formatAudit, formatHistory, formatHits, formatItem, formatStats } from './format.js';
+import { parseMessagesFile, readText } from './input.js';
+import { progressBar } from './progress.js';
+
+interface GlobalOptions {
+  db: string;
+  cube: string;
+  embedder: string;
+  json: boolean;
+}
+
+interface FilterOptions {
+  session?: string[];
+  speaker?: string[];
+  role?: string[];
+  kind?: string[];
+  tag?: string[];
+  status?: string[];
+  user?: string;
+  from?: string;
+  to?: string;
+}
+
+const VERSION = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+  .version as string;
+
+const print = (text: string): void => {
+  process.stdout.write(`${text}\n`);
+};
+const printJson = (value: unknown): void => print(JSON.stringify(value, null, 2));
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+function embedderFromFlag(name: string): EmbedderConfig {
+  if (name === 'local' || name === 'none') return name;
+  if (name === 'openai-compatible') {
+    const config = embedderConfigFromEnv(process.env);
+    if (!config) {
+      throw new InvalidInputError(
+        '--embedder openai-compatible needs MEMCUBE_EMBEDDER_BASE_URL and MEMCUBE_EMBEDDER_MODEL (and MEMCUBE_EMBEDDER_API_KEY if the server wants one)',
+        'embedder',
+      );
+    }
+    return config;
+  }
+  throw new InvalidInputError(
+    `--embedder: unknown embedder '${name}'; use local, none or openai-compatible`,
+    'embedder',
+  );
+}
+
+async function openMemory(g: GlobalOptions): Promise<MemoryOS> {
+  return MemoryOS.open({
+    path: g.db,
+    embedder: embedderFromFlag(g.embedder),
+    actor: `cli:${os.userInfo().username}`,
+  });
+}
+
+/** Opens the memory, runs `fn`, and always closes the database. */
+async function withMemory<T>(g: GlobalOptions, fn: (memory: MemoryOS) => Promise<T>): Promise<T> {
+  const memory = await openMemory(g);
+  try {
+    return await fn(memory);
+  } finally {
+    await memory.close();
+  }
+}
+
+function addFilterOptions(cmd: Command, withStatus = false): Command {
+  cmd
+    .option('--session <id...>', 'only these sessions')
+    .option('--speaker <name...>', 'only these speakers')
+    .addOption(new Option('--role <role...>', 'only these roles').choices([...ROLES]))
+    .addOption(new Option('--kind <kind...>', 'only these kinds').choices([...MEMORY_KINDS]))
+    .option('--tag <tag...>', 'only items carrying all these tags')
+    .option('--user <id>', 'only items of this user id')
+    .option('--from <time>', 'event time at or after (ISO-8601)')
+    .option('--to <time>', 'event time before (ISO-8601)');
+  if (withStatus)
+    cmd.addOption(
+      new Option('--status <status...>', 'lifecycle states (default: active)').choices([...MEMORY_STATUSES]),
+    );
+  return cmd;
+}
+
+function filterFrom(o: FilterOptions): Record<string, unknown> {
+  const filter: Record<string, unknown> = {
+    sessionIds: o.session,
+    speakers: o.speaker,
+    roles: o.role,
+    kinds: o.kind,
+    tags: o.tag,
+    statuses: o.status,
+    userId: o.user,
+    from: o.from,
+    to: o.to,
+  };
+  return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined));
+}
+
+async function writeLines(out: NodeJS.WritableStream, lines: AsyncIterable<unknown>): Promise<number> {
+  let count = 0;
+  for await (const line of lines) {
+    if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
+    count++;
+  }
+  return count;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('memcube')
+    .description(
+      'memcube — governed long-term memory for LLM agents, local-first (SQLite + an offline embedder).',
+    )
+    .version(VERSION)
+    .addOption(new Option('--db <path>', 'database file').env('MEMCUBE_DB').default(defaultDatabasePath()))
+    .addOption(new Option('--cube <name>', 'cube to work in').env('MEMCUBE_CUBE').default('default'))
+    .addOption(
+      new Option(
+        '--embedder <name>',
+        'local (offline model), none (lexical only) or openai-compatible (env MEMCUBE_EMBEDDER_BASE_URL, _MODEL, _API_KEY)',
+      )
+        .env('MEMCUBE_EMBEDDER')
+        .default('local'),
+    )
+    .option('--json', 'machine-readable JSON on stdout', false)
+    .showHelpAfterError('(run with --help for usage)')
+    // Before any subcommand exists, so they inherit it: usage errors throw instead of exiting.
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 success, 1 a memcube error (bad input, unknown cube or item, conflict), 2 a usage error.\n' +
+        'Examples:\n  memcube add "I moved to Berlin" --speaker Alice --session s1\n  memcube search "where does Alice live?"\n  memcube context "Alice" --budget 500',
+    );
+  const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
+
+  program
+    .command('add')
+    .description('remember text or messages (creates the cube if needed)')
+    .argument('[text...]', 'the text to remember (or use --file)')
+    .option(
+      '-f, --file <path>',
+      'messages as a JSON array or JSONL ({content, role, speaker, at}); - for stdin',
+    )
+    .option('--session <id>', 'session id')
+    .option('--speaker <name>', 'who said it')
+    .addOption(new Option('--role <role>', 'message role').choices([...ROLES]))
+    .option('--at <time>', 'when it was said (ISO-8601); default now')
+    .option('--tag <tag...>', 'tags')
+    .option('--user <id>', 'user id')
+    .option('--agent <id>', 'agent id')
+    .action(async (words: string[], o, cmd: Command) => {
+      const g = globals(cmd);
+      if (words.length > 0 && o.file)
+        throw new InvalidInputError('give either text or --file, not both', 'file');
+      let messages: unknown[];
+      if (o.file) messages = parseMessagesFile(readText(o.file), o.file);
+      else if (words.length > 0) {
+        messages = [
+          Object.fromEntries(
+            Object.entries({ content: words.join(' '), speaker: o.speaker, role: o.role, at: o.at }).filter(
+              ([, v]) => v !== undefined,
+            ),
+          ),
+        ];
+      } else throw new InvalidInputError('nothing to add: give the text, or --file <path>', 'text');
+      const options = Object.fromEntries(
+        Object.entries({ sessionId: o.session, userId: o.user, agentId: o.agent, tags: o.tag }).filter(
+          ([, v]) => v !== undefined,
+        ),
+      );
+      await withMemory(g, async (memory) => {
+        const cube = await memory.cube(g.cube);
+        const result = await cube.add(messages as Parameters<typeof cube.add>[0], options);
+        if (g.json) return printJson({ cube: cube.name, ...result });
+        const created = result.items.filter((i) => i.created).length;
+        for (const item of result.items) print(`${item.id}${item.created ? '' : '  (already stored)'}`);
+        process.stderr.write(
+          `added ${created}, already stored ${result.items.length - created}, in cube '${cube.name}'\n`,
+        );
+      });
+    });
+
+  addFilterOptions(
+    program
+      .command('search')
+      .description('find memories: lexical (BM25) and vector channels fused by reciprocal rank')
+      .argument('<query...>', 'what to look for')
+      .option('-n, --limit <n>', 'how many results', positiveInt, 10)
+      .option('--channels <list>', 'comma-separated channels: lexical,vector'),
+  ).action(async (words: string[], o, cmd: Command) => {
+    const g = globals(cmd);
+    await withMemory(g, async (memory) => {
+      const cube = await memory.cube(g.cube, { create: false });
+      const hits = await cube.search(words.join(' '), {
+        limit: o.limit,
+        ...filterFrom(o),
+        ...(o.channels ? { channels: String(o.channels).split(',') } : {}),
+      } as Parameters<typeof cube.search>[1]);
+      if (g.json) printJson(hits);
+      else print(formatHits(hits));
+    });
+  });
+
+  addFilterOptions(
+    program
+      .command('context')
+      .description(
+        'prompt-ready memory for a query within a token budget (o200k_base tokens), with citations',
+      )
+      .argument('<query...>', 'the question or task the context is for')
+      .option('-b, --budget <tokens>', 'token budget', positiveInt, 2000),
+  ).action(async (words: string[], o, cmd: Command) => {
+    const g = globals(cmd);
+    await withMemory(g, async (memory) => {
+      const cube = await memory.cube(g.cube, { create: false });
+      const pack = await cube.context(words.join(' '), {
+        tokenBudget: o.budget,
+        ...filterFrom(o),
+      } as Parameters<typeof cube.context>[1]);
+      if (g.json) printJson(pack);
+      else print(pack.text || 'no matching memories');
+    });
+  });
+
+  addFilterOptions(
+    program
+      .command('list')
+      .description('list memories in insertion order, a page at a time')
+      .option('-n, --limit <n>', 'page size', positiveInt, 50)
+      .option('--cursor <cursor>', 'continue after a previous page')
+      .addOption(new Option('--order <order>', 'asc or desc').choices(['asc', 'desc']).default('asc')),
+    true,
+  ).action(async (o, cmd: Command) => {
+    const g = globals(cmd);
+    await withMemory(g, async (memory) => {
+      const cube = await memory.cube(g.cube, { create: false });
+      const page = await cube.list({
+        limit: o.limit,
+        order: o.order,
+        ...(o.cursor ? { cursor: o.cursor } : {}),
+        ...filterFrom(o),
+      } as Parameters<typeof cube.list>[0]);
+      if (g.json) return printJson(page);
+      print(page.items.length ? page.items.map(formatItem).join('\n') : 'no memories');
+      if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
+    });
+  });
+
+  program
+    .command('get')
+    .description('show one memory')
+    .argument('<id>')
+    .action(async (id: string, _o, cmd: Command) => {
+      const g = globals(cmd);
+      await withMemory(g, async (memory) => {
+        const item = await (await memory.cube(g.cube, { create: false })).get(id);
+        if (g.json) printJson(item);
+        else print(formatItem(item));
+      });
+    });
+
+  program
+    .command('history')
+    .description('every version of a memory, with who changed it and when')
+    .argument('<id>')
+    .action(async (id: string, _o, cmd: Command) => {
+      const g = globals(cmd);
+      await withMemory(g, async (memory) => {
+        const versions = await (await memory.cube(g.cube, { create: false })).history(id);
+        if (g.json) printJson(versions);
+        else print(formatHistory(versions));
+      });
+    });
+
+  for (const [name, description] of [
+    ['delete', 'tombstone a memory: hidden from search, kept with its history, recoverable with restore'],
+    ['restore', 'bring back a deleted memory'],
+  ] as const) {
+    program
+      .command(name)
+      .description(description)
+      .argument('<id>')
+      .action(async (id: string, _o, cmd: Command) => {
+        const g = globals(cmd);
+        await withMemory(g, async (memory) => {
+          const cube = await memory.cube(g.cube, { create: false });
+          const item = name === 'delete' ? await cube.delete(id) : await cube.restore(id);
+          if (g.json) printJson(item);
+          else
+            print(
+              `${name === 'delete' ? 'deleted' : 'restored'} ${item.id} (now v${item.version}, ${item.status})`,
+            );
+        });
+      });
+  }
+
+  program
+    .command('export')
+    .description('write the cube (items, versions, audit) as JSONL')
+    .option('-o, --out <file>', 'output file (default: stdout)')
+    .action(async (o, cmd: Command) => {
+      const g = globals(cmd);
+      await withMemory(g, async (memory) => {
+        const cube = await memory.cube(g.cube, { create: false });
+        const out = o.out ? fs.createWriteStream(o.out) : process.stdout;
+        const lines = await writeLines(out, cube.export());
+        if (o.out) {
+          out.end();
+          await once(out, 'finish');
+          process.stderr.write(`exported ${lines} lines from cube '${cube.name}' to ${o.out}\n`);
+        }
+      });
+    });
+
+  program
+    .command('import')
+    .description(
+      'read a JSONL export back (ids, versions and audit kept); validated before anything is written',
+    )
+    .argument('<file>', 'the export file, or - for stdin')
+    .action(async (file: string, _o, cmd: Command) => {
+      const g = globals(cmd);
+      const text = readText(file);
+      await withMemory(g, async (memory) => {
+        const bar = progressBar('embedding', g.json);
+        const cubeOption = cmd.parent?.getOptionValueSource('cube') === 'default' ? {} : { cube: g.cube };
+        try {
+          const result = await memory.importCube(text.split('\n'), {
+            ...cubeOption,
+            onProgress: bar.onProgress,
+          });
+          bar.stop();
+          if (g.json)
+            printJson({ cube: result.cube.name, items: result.items, auditRecords: result.auditRecords });
+          else
+            print(
+              `imported ${result.items} items and ${result.auditRecords} audit records into cube '${result.cube.name}'`,
+            );
+        } finally {
+          bar.stop();
+        }
+      });
+    });
+
+  program
+    .command('stats')
+    .description('counts for the cube')
+    .action(async (_o, cmd: Command) => {
+      const g = globals(cmd);
+      await withMemory(g, async (memory) => {
+        const stats = await (await memory.cube(g.cube, { create: false })).stats();
+        if (g.json) printJson(stats);
+        else print(formatStats(stats));
+      });
+    });
+
+  program
+    .command('cubes')
+    .description('list the cubes in the database')
+    .action(async (_o, cmd: Command) => {
+      const g = globals(cmd);
+      await withMemory(g, async (memory) => {
+        const cubes = await memory.listCubes();
+        if (g.json) return printJson(cubes);
+        print(
+          cubes.length
+            ? cubes.map((c) => `${c.name}  (${c.embedderId}, created ${c.createdAt})`).join('\n')
+            : 'no cubes',
+        );
+      });
+    });
+
+  program
+    .command('audit')
+    .description('the audit log of the cube (every mutation: who, what, when, versions)')
+    .option('--item <id>', 'only records of this item')
+    .option('-n, --limit <n>', 'how many records', positiveInt, 100)
+    .action(async (o, cmd: Command) => {
+      const g = globals(cmd);
+      await withMemory(g, async (memory) => {
+        const records = await (await memory.cube(g.cube, { create: false })).audit({
+          limit: o.limit,
+          ...(o.item ? { itemId: o.item } : {}),
+        });
+        if (g.json) printJson(records);
+        else print(formatAudit(records));
+      });
+    });
+
+  program
+    .command('reembed')
+    .description("re-embed every item of the cube with --embedder and make it the cube's embedder")
+    .action(async (_o, cmd: Command) => {
+      const g = globals(cmd);
+      await withMemory(g, async (memory) => {
+        const bar = progressBar('re-embedding', g.json);
+        try {
+          const cube = await memory.reembed(g.cube, { onProgress: bar.onProgress });
+          bar.stop();
+          if (g.json) printJson(cube.info);
+          else print(`cube '${cube.name}' now uses ${cube.info.embedderId}`);
+        } finally {
+          bar.stop();
+        }
+      });
+    });
+
+  program
+    .command('demo')
+    .description(
+      'ingest a bundled sample conversation and show search, context and history (in memory unless --db is given)',
+    )
+    .action(async (_o, cmd: Command) => {
+      const g = globals(cmd);
+      const path = cmd.parent?.getOptionValueSource('db') === 'default' ? ':memory:' : g.db;
+      await withMemory({ ...g, db: path }, (memory) => runDemo(memory, print));
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof MemcubeError) {
+      process.stderr.write(`memcube: error: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(
+      `memcube: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);

