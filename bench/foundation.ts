@@ -94,7 +94,9 @@ class PrecomputedEmbedder implements Embedder {
     const missing = texts.filter((t) => !this.vectors.has(t));
     if (missing.length) {
       const fresh = await this.inner.embed(missing);
-      missing.forEach((t, i) => this.vectors.set(t, fresh[i] as Float32Array));
+      missing.forEach((t, i) => {
+        this.vectors.set(t, fresh[i] as Float32Array);
+      });
     }
     return texts.map((t) => this.vectors.get(t) as Float32Array);
   }
@@ -132,7 +134,9 @@ async function main(): Promise<void> {
   for (let i = 0; i < texts.length; i += 64) {
     const batch = texts.slice(i, i + 64);
     const out = await local.embed(batch);
-    batch.forEach((t, j) => vectors.set(t, out[j] as Float32Array));
+    batch.forEach((t, j) => {
+      vectors.set(t, out[j] as Float32Array);
+    });
     if (i % 1024 === 0) process.stderr.write(`\rembedding ${i}/${texts.length}`);
   }
   const embedMsPerText = (performance.now() - started) / texts.length;
@@ -145,27 +149,18 @@ async function main(): Promise<void> {
   });
   const cube = await memory.cube('bench');
   started = performance.now();
-  const bySession = new Map<string, Turn[]>();
-  for (const t of turns.slice(0, size - 200))
-    bySession.set(t.session, [...(bySession.get(t.session) ?? []), t]);
-  let batch: Array<{ t: Turn }> = [];
-  const flush = async () => {
-    // One add per session chunk, as an application would add a conversation.
-    const groups = new Map<string, Turn[]>();
-    for (const { t } of batch) groups.set(t.session, [...(groups.get(t.session) ?? []), t]);
-    for (const [session, group] of groups) {
-      await cube.add(
-        group.map((t) => ({ content: t.content, role: t.role, at: t.at })),
-        { sessionId: session },
-      );
-    }
-    batch = [];
-  };
-  for (const t of turns.slice(0, size - 200)) {
-    batch.push({ t });
-    if (batch.length >= 1000) await flush();
+  // Bulk: one add per session chunk of up to 1,000 turns, as an application adds a conversation.
+  const bulk = turns.slice(0, size - 200);
+  for (let i = 0; i < bulk.length; ) {
+    const session = (bulk[i] as Turn).session;
+    let j = i;
+    while (j < bulk.length && j - i < 1000 && (bulk[j] as Turn).session === session) j++;
+    await cube.add(
+      bulk.slice(i, j).map((t) => ({ content: t.content, role: t.role, at: t.at })),
+      { sessionId: session },
+    );
+    i = j;
   }
-  await flush();
   const bulkSeconds = (performance.now() - started) / 1000;
   const addMs: number[] = [];
   for (const t of turns.slice(size - 200)) {

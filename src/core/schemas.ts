@@ -7,7 +7,7 @@ const label = z
   .trim()
   .min(1, 'must not be empty')
   .max(256, 'must be at most 256 characters')
-  .refine((s) => !/[\u0000-\u001f]/.test(s), 'must not contain control characters');
+  .refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters');
 
 /** Cube names end up in file names and URLs, so they are kept to a safe alphabet. */
 export const cubeNameSchema = z

@@ -18,7 +18,8 @@ export function episodeIndexText(content: string, speaker: string | null): strin
 
 function checkContent(content: string, field: string, limits: LimitsConfig): string {
   const trimmed = content.trim();
-  if (trimmed === '') throw new InvalidInputError(`${field}: content is empty; give the text to remember`, field);
+  if (trimmed === '')
+    throw new InvalidInputError(`${field}: content is empty; give the text to remember`, field);
   if (content.length > limits.maxContentChars) {
     throw new InvalidInputError(
       `${field}: content is ${content.length} characters, over the limit of ${limits.maxContentChars}; split it into smaller messages or raise limits.maxContentChars`,
@@ -37,9 +38,16 @@ export function validateContent(content: string, limits: LimitsConfig, field = '
  * Validates an `add` call and turns it into episode drafts. Throws before anything is written,
  * naming the first bad field (`messages[2].content`).
  */
-export function draftEpisodes(input: AddInput, options: AddOptions | undefined, limits: LimitsConfig, now: number): EpisodeDraft[] {
-  const raw: unknown[] = typeof input === 'string' ? [{ content: input }] : Array.isArray(input) ? input : [input];
-  if (raw.length === 0) throw new InvalidInputError('messages: nothing to add; pass at least one message', 'messages');
+export function draftEpisodes(
+  input: AddInput,
+  options: AddOptions | undefined,
+  limits: LimitsConfig,
+  now: number,
+): EpisodeDraft[] {
+  const raw: unknown[] =
+    typeof input === 'string' ? [{ content: input }] : Array.isArray(input) ? input : [input];
+  if (raw.length === 0)
+    throw new InvalidInputError('messages: nothing to add; pass at least one message', 'messages');
   if (raw.length > limits.maxBatch) {
     throw new InvalidInputError(
       `messages: ${raw.length} messages in one call, over the limit of ${limits.maxBatch}; add them in batches`,

@@ -18,7 +18,15 @@ import type { Embedder } from '../embed/embedder.js';
 import { type AddInput, draftEpisodes, episodeIndexText, validateContent } from '../ingest/episodes.js';
 import { type ContextPack, packContext } from '../retrieve/context.js';
 import { rankItems, toStoreFilter } from '../retrieve/search.js';
-import type { CubeScope, CubeStats, InsertOutcome, ItemChange, Page, Store, WriteContext } from '../store/store.js';
+import type {
+  CubeScope,
+  CubeStats,
+  InsertOutcome,
+  ItemChange,
+  Page,
+  Store,
+  WriteContext,
+} from '../store/store.js';
 import { EXPORT_FORMAT_VERSION, type ExportLine } from './portable.js';
 
 export interface AddResult {
@@ -66,7 +74,10 @@ export class Cube {
 
   private checkId(id: string): void {
     if (typeof id !== 'string' || !isItemId(id)) {
-      throw new InvalidInputError(`id: '${String(id).slice(0, 80)}' is not a memory id (a UUID returned by add)`, 'id');
+      throw new InvalidInputError(
+        `id: '${String(id).slice(0, 80)}' is not a memory id (a UUID returned by add)`,
+        'id',
+      );
     }
   }
 
@@ -86,12 +97,19 @@ export class Cube {
   /** Ranked items with the fused score and each channel's rank and score. */
   async search(query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
     const { limit, channels, ...filter } = parseWith(searchOptionsSchema, options, { root: 'options' });
-    return rankItems(this.searchContext(), { query: String(query), filter: toStoreFilter(filter), limit, ...(channels ? { channels } : {}) });
+    return rankItems(this.searchContext(), {
+      query: String(query),
+      filter: toStoreFilter(filter),
+      limit,
+      ...(channels ? { channels } : {}),
+    });
   }
 
   /** Prompt-ready memory for `query` within a token budget, oldest first, each line citing its id. */
   async context(query: string, options: ContextOptions = {}): Promise<ContextPack> {
-    const { tokenBudget, candidates, channels, ...filter } = parseWith(contextOptionsSchema, options, { root: 'options' });
+    const { tokenBudget, candidates, channels, ...filter } = parseWith(contextOptionsSchema, options, {
+      root: 'options',
+    });
     const ranked = await rankItems(this.searchContext(), {
       query: String(query),
       filter: toStoreFilter(filter),
@@ -102,7 +120,12 @@ export class Cube {
   }
 
   private searchContext() {
-    return { store: this.store, scope: this.scope, embedder: this.embedder, retrieval: this.config.retrieval };
+    return {
+      store: this.store,
+      scope: this.scope,
+      embedder: this.embedder,
+      retrieval: this.config.retrieval,
+    };
   }
 
   async get(id: string): Promise<MemoryItem> {
@@ -114,7 +137,11 @@ export class Cube {
 
   async list(options: ListOptions = {}): Promise<Page<MemoryItem>> {
     const { limit, cursor, order, ...filter } = parseWith(listOptionsSchema, options, { root: 'options' });
-    return this.store.listItems(this.scope, toStoreFilter(filter), { limit, order, ...(cursor ? { cursor } : {}) });
+    return this.store.listItems(this.scope, toStoreFilter(filter), {
+      limit,
+      order,
+      ...(cursor ? { cursor } : {}),
+    });
   }
 
   /** Writes a new version; the previous one stays in `history`. */
@@ -126,7 +153,12 @@ export class Cube {
       const content = validateContent(p.content, this.config.limits, 'patch.content');
       const indexText = episodeIndexText(content, current.speaker);
       const [embedding] = await this.embedAll([indexText]);
-      change.content = { content, indexText, contentHash: contentHash(content), embedding: embedding ?? null };
+      change.content = {
+        content,
+        indexText,
+        contentHash: contentHash(content),
+        embedding: embedding ?? null,
+      };
     }
     if (p.tags !== undefined) change.tags = [...new Set(p.tags)];
     if (p.metadata !== undefined) change.metadata = p.metadata;
@@ -157,7 +189,10 @@ export class Cube {
   }
 
   async audit(query: { itemId?: string; limit?: number } = {}): Promise<AuditRecord[]> {
-    return this.store.listAudit(this.scope, { ...(query.itemId ? { itemId: query.itemId } : {}), limit: query.limit ?? 1000 });
+    return this.store.listAudit(this.scope, {
+      ...(query.itemId ? { itemId: query.itemId } : {}),
+      limit: query.limit ?? 1000,
+    });
   }
 
   /** The whole cube as JSONL records: a header, every item with its versions, then the audit log. */
@@ -166,7 +201,12 @@ export class Cube {
       type: 'header',
       format: 'memcube-export',
       version: EXPORT_FORMAT_VERSION,
-      cube: { name: this.info.name, embedderId: this.info.embedderId, dimensions: this.info.dimensions, createdAt: this.info.createdAt },
+      cube: {
+        name: this.info.name,
+        embedderId: this.info.embedderId,
+        dimensions: this.info.dimensions,
+        createdAt: this.info.createdAt,
+      },
       exportedAt: new Date().toISOString(),
     };
     for await (const bundle of this.store.exportItems(this.scope)) yield { type: 'item', ...bundle };

@@ -1,4 +1,9 @@
-import { defaultDatabasePath, type MemoryOSConfig, memoryOSConfigSchema, type ResolvedConfig } from '../core/config.js';
+import {
+  defaultDatabasePath,
+  type MemoryOSConfig,
+  memoryOSConfigSchema,
+  type ResolvedConfig,
+} from '../core/config.js';
 import { EmbedderMismatchError, NotFoundError } from '../core/errors.js';
 import { cubeNameSchema } from '../core/schemas.js';
 import type { CubeInfo } from '../core/types.js';
@@ -64,7 +69,12 @@ export class MemoryOS {
           `open it with the same embedder, or switch the cube with \`memcube reembed --cube ${info.name} --embedder <name>\``,
       );
     }
-    return new Cube({ store: this.store, info, embedder: info.dimensions > 0 ? this.embedder : null, config: this.config });
+    return new Cube({
+      store: this.store,
+      info,
+      embedder: info.dimensions > 0 ? this.embedder : null,
+      config: this.config,
+    });
   }
 
   /** Gets a cube, creating it with this handle's embedder when it does not exist (unless `create: false`). */
@@ -157,7 +167,11 @@ export class MemoryOS {
       { actor: this.config.actor, now: Date.now() },
       existing ? undefined : { id: this.embedder.id, dimensions: dims },
     );
-    return { cube: await this.cube(cubeName, { create: false }), items: parsed.bundles.length, auditRecords: parsed.audit.length };
+    return {
+      cube: await this.cube(cubeName, { create: false }),
+      items: parsed.bundles.length,
+      auditRecords: parsed.audit.length,
+    };
   }
 
   async close(): Promise<void> {

@@ -66,10 +66,20 @@ const lineSchema = z.discriminatedUnion('type', [
     type: z.literal('header'),
     format: z.literal('memcube-export'),
     version: z.literal(EXPORT_FORMAT_VERSION),
-    cube: z.strictObject({ name: z.string(), embedderId: z.string(), dimensions: z.number().int().min(0), createdAt: isoString }),
+    cube: z.strictObject({
+      name: z.string(),
+      embedderId: z.string(),
+      dimensions: z.number().int().min(0),
+      createdAt: isoString,
+    }),
     exportedAt: isoString,
   }),
-  z.strictObject({ type: z.literal('item'), item: itemSchema, indexText: z.string().min(1), versions: z.array(versionSchema).min(1) }),
+  z.strictObject({
+    type: z.literal('item'),
+    item: itemSchema,
+    indexText: z.string().min(1),
+    versions: z.array(versionSchema).min(1),
+  }),
   z.strictObject({ type: z.literal('audit'), record: auditSchema }),
 ]);
 
@@ -114,9 +124,14 @@ export function parseExport(lines: Iterable<string>): ParsedExport {
       header = line;
       continue;
     }
-    if (!header) throw new InvalidInputError(`line ${lineNo}: the first line must be the export header`, `line ${lineNo}`);
+    if (!header)
+      throw new InvalidInputError(
+        `line ${lineNo}: the first line must be the export header`,
+        `line ${lineNo}`,
+      );
     if (line.type === 'item') {
-      if (seen.has(line.item.id)) throw new InvalidInputError(`line ${lineNo}: item ${line.item.id} appears twice`, `line ${lineNo}`);
+      if (seen.has(line.item.id))
+        throw new InvalidInputError(`line ${lineNo}: item ${line.item.id} appears twice`, `line ${lineNo}`);
       seen.add(line.item.id);
       const lastVersion = line.versions.at(-1)?.version;
       if (lastVersion !== line.item.version) {

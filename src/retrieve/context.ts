@@ -31,7 +31,9 @@ function formatTime(isoTime: string): string {
 }
 
 export function renderContextLine(item: MemoryItem): string {
-  const who = item.speaker ? `${item.speaker}${item.role ? ` (${item.role})` : ''}` : (item.role ?? item.kind);
+  const who = item.speaker
+    ? `${item.speaker}${item.role ? ` (${item.role})` : ''}`
+    : (item.role ?? item.kind);
   const session = item.sessionId ? ` | session ${item.sessionId}` : '';
   return `[${formatTime(eventTime(item))}${session} | ${who} | id ${item.id}] ${item.content.replace(/\s*\n\s*/g, ' ')}`;
 }

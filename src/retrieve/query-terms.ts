@@ -1,7 +1,20 @@
 import { eng } from 'stopword';
 
 /** Question scaffolding the stock English list lacks; it carries no topic in a memory query. */
-const QUESTION_WORDS = ['when', 'does', 'doing', 'done', 'why', 'whom', 'whose', 'its', 'just', 'so', 'tell', 'know'];
+const QUESTION_WORDS = [
+  'when',
+  'does',
+  'doing',
+  'done',
+  'why',
+  'whom',
+  'whose',
+  'its',
+  'just',
+  'so',
+  'tell',
+  'know',
+];
 const STOPWORDS = new Set([...eng, ...QUESTION_WORDS]);
 
 /** Unicode letters and digits, keeping inner apostrophes out so "Alice's" gives "alice" and "s". */

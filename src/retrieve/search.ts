@@ -22,7 +22,9 @@ export interface RankRequest {
 }
 
 /** Parsed filter (instants as epoch ms) → the store's filter type; absent fields stay absent. */
-export function toStoreFilter(filter: Omit<ItemFilter, 'from' | 'to'> & { from?: number; to?: number }): StoreItemFilter {
+export function toStoreFilter(
+  filter: Omit<ItemFilter, 'from' | 'to'> & { from?: number; to?: number },
+): StoreItemFilter {
   return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined)) as StoreItemFilter;
 }
 

@@ -123,17 +123,37 @@ export interface Store {
   insertItems(scope: CubeScope, records: NewItemRecord[], ctx: WriteContext): Promise<InsertOutcome[]>;
   /** Items of the cube with these ids, any status, in the order asked; unknown ids are skipped. */
   getItems(scope: CubeScope, ids: string[]): Promise<MemoryItem[]>;
-  listItems(scope: CubeScope, filter: StoreItemFilter, page: { limit: number; cursor?: string; order: 'asc' | 'desc' }): Promise<Page<MemoryItem>>;
+  listItems(
+    scope: CubeScope,
+    filter: StoreItemFilter,
+    page: { limit: number; cursor?: string; order: 'asc' | 'desc' },
+  ): Promise<Page<MemoryItem>>;
   /** Applies a change as a new version, keeping the old one. */
   updateItem(scope: CubeScope, id: string, change: ItemChange, ctx: WriteContext): Promise<MemoryItem>;
   /** Moves an item to a lifecycle state as a new version (delete = tombstone, restore = active). */
-  setStatus(scope: CubeScope, id: string, status: MemoryStatus, operation: AuditOperation, ctx: WriteContext): Promise<MemoryItem>;
+  setStatus(
+    scope: CubeScope,
+    id: string,
+    status: MemoryStatus,
+    operation: AuditOperation,
+    ctx: WriteContext,
+  ): Promise<MemoryItem>;
   history(scope: CubeScope, id: string): Promise<MemoryVersion[]>;
 
   /** BM25 over the index text; `terms` are already normalised words, matched with OR. */
-  searchLexical(scope: CubeScope, terms: string[], filter: StoreItemFilter, limit: number): Promise<ScoredId[]>;
+  searchLexical(
+    scope: CubeScope,
+    terms: string[],
+    filter: StoreItemFilter,
+    limit: number,
+  ): Promise<ScoredId[]>;
   /** Cosine similarity against stored vectors, highest first. */
-  searchVector(scope: CubeScope, vector: Float32Array, filter: StoreItemFilter, limit: number): Promise<ScoredId[]>;
+  searchVector(
+    scope: CubeScope,
+    vector: Float32Array,
+    filter: StoreItemFilter,
+    limit: number,
+  ): Promise<ScoredId[]>;
 
   listAudit(scope: CubeScope, query: AuditQuery): Promise<AuditRecord[]>;
   stats(scope: CubeScope): Promise<CubeStats>;
@@ -155,7 +175,12 @@ export interface Store {
   /** Index texts of every item in the cube, for re-embedding, a page at a time. */
   indexTexts(scope: CubeScope): AsyncIterable<Array<{ id: string; indexText: string }>>;
   /** Replaces every vector of the cube and records the new embedder, in one transaction. */
-  replaceVectors(scope: CubeScope, embedder: EmbedderIdentity, vectors: Map<string, Float32Array>, ctx: WriteContext): Promise<void>;
+  replaceVectors(
+    scope: CubeScope,
+    embedder: EmbedderIdentity,
+    vectors: Map<string, Float32Array>,
+    ctx: WriteContext,
+  ): Promise<void>;
 
   getCachedEmbeddings(embedderId: string, hashes: string[]): Promise<Map<string, Float32Array>>;
   putCachedEmbeddings(embedderId: string, entries: Array<[string, Float32Array]>): Promise<void>;

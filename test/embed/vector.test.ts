@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { MemcubeError } from '../../src/core/errors.js';
 import { normalize } from '../../src/embed/vector.js';
 
 describe('normalize', () => {

@@ -14,8 +14,7 @@ export function isNarrowing(filter: StoreItemFilter): boolean {
   const statuses = filter.statuses ?? ['active'];
   const onlyActive = statuses.length === 1 && statuses[0] === 'active';
   return (
-    !onlyActive ||
-    Object.entries(filter).some(([key, value]) => key !== 'statuses' && value !== undefined)
+    !onlyActive || Object.entries(filter).some(([key, value]) => key !== 'statuses' && value !== undefined)
   );
 }
 
@@ -32,7 +31,9 @@ export function filterToSql(filter: StoreItemFilter): SqlFragment {
   for (const tag of filter.tags ?? []) {
     parts.push({ sql: 'EXISTS (SELECT 1 FROM json_each(i.tags) WHERE value = ?)', params: [tag] });
   }
-  if (filter.from !== undefined) parts.push({ sql: 'coalesce(i.valid_from, i.created_at) >= ?', params: [filter.from] });
-  if (filter.to !== undefined) parts.push({ sql: 'coalesce(i.valid_from, i.created_at) < ?', params: [filter.to] });
+  if (filter.from !== undefined)
+    parts.push({ sql: 'coalesce(i.valid_from, i.created_at) >= ?', params: [filter.from] });
+  if (filter.to !== undefined)
+    parts.push({ sql: 'coalesce(i.valid_from, i.created_at) < ?', params: [filter.to] });
   return { sql: parts.map((p) => `(${p.sql})`).join(' AND '), params: parts.flatMap((p) => p.params) };
 }

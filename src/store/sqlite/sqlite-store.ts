@@ -3,7 +3,14 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../core/errors.js';
-import type { AuditOperation, AuditRecord, CubeInfo, MemoryItem, MemoryStatus, MemoryVersion } from '../../core/types.js';
+import type {
+  AuditOperation,
+  AuditRecord,
+  CubeInfo,
+  MemoryItem,
+  MemoryStatus,
+  MemoryVersion,
+} from '../../core/types.js';
 import type {
   AuditQuery,
   CubeScope,
@@ -120,9 +127,10 @@ export class SqliteStore implements Store {
   }
 
   private resolve(scope: CubeScope): ResolvedCube {
-    const row = this.stmt('SELECT * FROM cubes WHERE tenant = ? AND name = ?').get(scope.tenant, scope.cube) as
-      | CubeRow
-      | undefined;
+    const row = this.stmt('SELECT * FROM cubes WHERE tenant = ? AND name = ?').get(
+      scope.tenant,
+      scope.cube,
+    ) as CubeRow | undefined;
     if (!row) throw new NotFoundError(`unknown cube '${scope.cube}'`);
     return {
       key: row.cube_key,
@@ -150,7 +158,9 @@ export class SqliteStore implements Store {
   }
 
   private itemRow(cube: ResolvedCube, id: string): ItemRow {
-    const row = this.stmt('SELECT * FROM items WHERE cube_key = ? AND id = ?').get(cube.key, id) as ItemRow | undefined;
+    const row = this.stmt('SELECT * FROM items WHERE cube_key = ? AND id = ?').get(cube.key, id) as
+      | ItemRow
+      | undefined;
     if (!row) throw new NotFoundError(`no item '${id}' in cube '${cube.name}'`);
     return row;
   }
@@ -184,21 +194,25 @@ export class SqliteStore implements Store {
     // vec0 wants integer keys bound as integers, which better-sqlite3 does only for BigInt.
     this.stmt(`DELETE FROM ${cube.vectorTable} WHERE item_key = ?`).run(BigInt(itemKey));
     if (vector) {
-      this.stmt(`INSERT INTO ${cube.vectorTable} (item_key, cube_key, live, embedding) VALUES (?, ?, ?, ?)`).run(
-        BigInt(itemKey),
-        BigInt(cube.key),
-        BigInt(live ? 1 : 0),
-        vectorToBlob(vector),
-      );
+      this.stmt(
+        `INSERT INTO ${cube.vectorTable} (item_key, cube_key, live, embedding) VALUES (?, ?, ?, ?)`,
+      ).run(BigInt(itemKey), BigInt(cube.key), BigInt(live ? 1 : 0), vectorToBlob(vector));
     }
   }
 
   async getCube(tenant: string, name: string): Promise<CubeInfo | null> {
-    const row = this.stmt('SELECT * FROM cubes WHERE tenant = ? AND name = ?').get(tenant, name) as CubeRow | undefined;
+    const row = this.stmt('SELECT * FROM cubes WHERE tenant = ? AND name = ?').get(tenant, name) as
+      | CubeRow
+      | undefined;
     return row ? cubeInfo(row) : null;
   }
 
-  async createCube(tenant: string, name: string, embedder: EmbedderIdentity, ctx: WriteContext): Promise<CubeInfo> {
+  async createCube(
+    tenant: string,
+    name: string,
+    embedder: EmbedderIdentity,
+    ctx: WriteContext,
+  ): Promise<CubeInfo> {
     return this.db.transaction(() => this.insertCube(tenant, name, embedder, ctx)).immediate();
   }
 
@@ -207,15 +221,21 @@ export class SqliteStore implements Store {
       throw new ConflictError(`cube '${name}' already exists`);
     }
     if (embedder.dimensions > 0) ensureVectorTable(this.db, embedder.dimensions);
-    this.stmt('INSERT INTO cubes (tenant, name, embedder_id, dimensions, created_at) VALUES (?, ?, ?, ?, ?)').run(
-      tenant,
-      name,
-      embedder.id,
-      embedder.dimensions,
-      ctx.now,
-    );
+    this.stmt(
+      'INSERT INTO cubes (tenant, name, embedder_id, dimensions, created_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(tenant, name, embedder.id, embedder.dimensions, ctx.now);
     const cube = this.resolve({ tenant, cube: name });
-    this.audit(cube, { itemId: null, operation: 'create_cube', versionBefore: null, versionAfter: null, details: { embedder } }, ctx);
+    this.audit(
+      cube,
+      {
+        itemId: null,
+        operation: 'create_cube',
+        versionBefore: null,
+        versionAfter: null,
+        details: { embedder },
+      },
+      ctx,
+    );
     return cubeInfo(this.stmt('SELECT * FROM cubes WHERE cube_key = ?').get(cube.key) as CubeRow);
   }
 
@@ -242,9 +262,14 @@ export class SqliteStore implements Store {
         );
         const outcomes: InsertOutcome[] = [];
         for (const r of records) {
-          const duplicate = findDuplicate.get(cube.key, r.contentHash, r.kind, r.sessionId, r.role, r.speaker) as
-            | { id: string }
-            | undefined;
+          const duplicate = findDuplicate.get(
+            cube.key,
+            r.contentHash,
+            r.kind,
+            r.sessionId,
+            r.role,
+            r.speaker,
+          ) as { id: string } | undefined;
           if (duplicate) {
             outcomes.push({ id: duplicate.id, created: false });
             continue;
@@ -274,7 +299,11 @@ export class SqliteStore implements Store {
             r.contentHash,
           );
           const itemKey = Number(lastInsertRowid);
-          this.writeVersion(this.stmt('SELECT * FROM items WHERE item_key = ?').get(itemKey) as ItemRow, 'add', ctx);
+          this.writeVersion(
+            this.stmt('SELECT * FROM items WHERE item_key = ?').get(itemKey) as ItemRow,
+            'add',
+            ctx,
+          );
           this.indexText(itemKey, r.indexText);
           this.putVector(cube, itemKey, r.embedding, true);
           this.audit(cube, { itemId: r.id, operation: 'add', versionBefore: null, versionAfter: 1 }, ctx);
@@ -349,7 +378,13 @@ export class SqliteStore implements Store {
         }
         this.audit(
           cube,
-          { itemId: id, operation: 'update', versionBefore: before.version, versionAfter: after.version, details: { fields: Object.keys(change) } },
+          {
+            itemId: id,
+            operation: 'update',
+            versionBefore: before.version,
+            versionAfter: after.version,
+            details: { fields: Object.keys(change) },
+          },
           ctx,
         );
         return rowToItem(after, cube.name);
@@ -368,13 +403,12 @@ export class SqliteStore implements Store {
       .transaction(() => {
         const cube = this.resolve(scope);
         const before = this.itemRow(cube, id);
-        if (before.status === 'frozen') throw new ConflictError(`item '${id}' is frozen (compliance hold) and cannot be changed`);
+        if (before.status === 'frozen')
+          throw new ConflictError(`item '${id}' is frozen (compliance hold) and cannot be changed`);
         if (before.status === status) throw new ConflictError(`item '${id}' is already ${status}`);
-        this.stmt('UPDATE items SET status = ?, version = version + 1, updated_at = ? WHERE item_key = ?').run(
-          status,
-          ctx.now,
-          before.item_key,
-        );
+        this.stmt(
+          'UPDATE items SET status = ?, version = version + 1, updated_at = ? WHERE item_key = ?',
+        ).run(status, ctx.now, before.item_key);
         const after = this.stmt('SELECT * FROM items WHERE item_key = ?').get(before.item_key) as ItemRow;
         this.writeVersion(after, operation, ctx);
         if (cube.vectorTable) {
@@ -385,7 +419,13 @@ export class SqliteStore implements Store {
         }
         this.audit(
           cube,
-          { itemId: id, operation, versionBefore: before.version, versionAfter: after.version, details: { from: before.status, to: status } },
+          {
+            itemId: id,
+            operation,
+            versionBefore: before.version,
+            versionAfter: after.version,
+            details: { from: before.status, to: status },
+          },
           ctx,
         );
         return rowToItem(after, cube.name);
@@ -402,7 +442,12 @@ export class SqliteStore implements Store {
     return rows.map(rowToVersion);
   }
 
-  async searchLexical(scope: CubeScope, terms: string[], filter: StoreItemFilter, limit: number): Promise<ScoredId[]> {
+  async searchLexical(
+    scope: CubeScope,
+    terms: string[],
+    filter: StoreItemFilter,
+    limit: number,
+  ): Promise<ScoredId[]> {
     if (terms.length === 0) return [];
     const cube = this.resolve(scope);
     const where = filterToSql(filter);
@@ -416,7 +461,12 @@ export class SqliteStore implements Store {
     return rows;
   }
 
-  async searchVector(scope: CubeScope, vector: Float32Array, filter: StoreItemFilter, limit: number): Promise<ScoredId[]> {
+  async searchVector(
+    scope: CubeScope,
+    vector: Float32Array,
+    filter: StoreItemFilter,
+    limit: number,
+  ): Promise<ScoredId[]> {
     const cube = this.resolve(scope);
     if (!cube.vectorTable) return [];
     const blob = vectorToBlob(vector);
@@ -465,9 +515,9 @@ export class SqliteStore implements Store {
     const grouped = (column: 'kind' | 'status'): Record<string, number> =>
       Object.fromEntries(
         (
-          this.stmt(`SELECT ${column} AS k, count(*) AS n FROM items WHERE cube_key = ? GROUP BY ${column}`).all(
-            cube.key,
-          ) as Array<{ k: string; n: number }>
+          this.stmt(
+            `SELECT ${column} AS k, count(*) AS n FROM items WHERE cube_key = ? GROUP BY ${column}`,
+          ).all(cube.key) as Array<{ k: string; n: number }>
         ).map((r) => [r.k, r.n]),
       );
     const span = this.stmt(
@@ -483,7 +533,11 @@ export class SqliteStore implements Store {
       ),
       auditRecords: count('SELECT count(*) AS n FROM audit WHERE cube_key = ?'),
       vectors: cube.vectorTable
-        ? (this.stmt(`SELECT count(*) AS n FROM ${cube.vectorTable} WHERE cube_key = ?`).get(BigInt(cube.key)) as { n: number }).n
+        ? (
+            this.stmt(`SELECT count(*) AS n FROM ${cube.vectorTable} WHERE cube_key = ?`).get(
+              BigInt(cube.key),
+            ) as { n: number }
+          ).n
         : 0,
       firstEventAt: span.first === null ? null : iso(span.first),
       lastEventAt: span.last === null ? null : iso(span.last),
@@ -494,17 +548,19 @@ export class SqliteStore implements Store {
     const cube = this.resolve(scope);
     let after = 0;
     for (;;) {
-      const rows = this.stmt('SELECT * FROM items WHERE cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?').all(
-        cube.key,
-        after,
-        PAGE,
-      ) as ItemRow[];
+      const rows = this.stmt(
+        'SELECT * FROM items WHERE cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?',
+      ).all(cube.key, after, PAGE) as ItemRow[];
       if (rows.length === 0) return;
       for (const row of rows) {
         const versions = this.stmt(
           'SELECT ? AS item_id, v.* FROM item_versions v WHERE v.item_key = ? ORDER BY v.version',
         ).all(row.id, row.item_key) as VersionRow[];
-        yield { item: rowToItem(row, cube.name), indexText: row.index_text, versions: versions.map(rowToVersion) };
+        yield {
+          item: rowToItem(row, cube.name),
+          indexText: row.index_text,
+          versions: versions.map(rowToVersion),
+        };
       }
       after = rows.at(-1)?.item_key ?? after;
     }
@@ -600,7 +656,13 @@ export class SqliteStore implements Store {
         }
         this.audit(
           cube,
-          { itemId: null, operation: 'import', versionBefore: null, versionAfter: null, details: { items: bundles.length, auditRecords: audit.length } },
+          {
+            itemId: null,
+            operation: 'import',
+            versionBefore: null,
+            versionAfter: null,
+            details: { items: bundles.length, auditRecords: audit.length },
+          },
           ctx,
         );
       })
@@ -639,7 +701,9 @@ export class SqliteStore implements Store {
           before.key,
         );
         const cube = this.resolve(scope);
-        const rows = this.stmt('SELECT item_key, id, status FROM items WHERE cube_key = ?').all(cube.key) as Array<{
+        const rows = this.stmt('SELECT item_key, id, status FROM items WHERE cube_key = ?').all(
+          cube.key,
+        ) as Array<{
           item_key: number;
           id: string;
           status: string;
@@ -649,7 +713,13 @@ export class SqliteStore implements Store {
         }
         this.audit(
           cube,
-          { itemId: null, operation: 'reembed', versionBefore: null, versionAfter: null, details: { embedder, vectors: vectors.size } },
+          {
+            itemId: null,
+            operation: 'reembed',
+            versionBefore: null,
+            versionAfter: null,
+            details: { embedder, vectors: vectors.size },
+          },
           ctx,
         );
       })
@@ -667,7 +737,9 @@ export class SqliteStore implements Store {
   }
 
   async putCachedEmbeddings(embedderId: string, entries: Array<[string, Float32Array]>): Promise<void> {
-    const put = this.stmt('INSERT OR IGNORE INTO embedding_cache (embedder_id, text_hash, vector) VALUES (?, ?, ?)');
+    const put = this.stmt(
+      'INSERT OR IGNORE INTO embedding_cache (embedder_id, text_hash, vector) VALUES (?, ?, ?)',
+    );
     this.db.transaction(() => {
       for (const [hash, vector] of entries) put.run(embedderId, hash, vectorToBlob(vector));
     })();
@@ -675,8 +747,10 @@ export class SqliteStore implements Store {
 }
 
 function assertMutable(row: ItemRow, operation: string): void {
-  if (row.status === 'frozen') throw new ConflictError(`item '${row.id}' is frozen (compliance hold); ${operation} refused`);
-  if (row.status === 'deleted') throw new ConflictError(`item '${row.id}' is deleted; restore it before you ${operation} it`);
+  if (row.status === 'frozen')
+    throw new ConflictError(`item '${row.id}' is frozen (compliance hold); ${operation} refused`);
+  if (row.status === 'deleted')
+    throw new ConflictError(`item '${row.id}' is deleted; restore it before you ${operation} it`);
 }
 
 function encodeCursor(itemKey: number): string {
@@ -690,5 +764,8 @@ function decodeCursor(cursor: string): number {
   } catch {
     // fall through to the error below
   }
-  throw new InvalidInputError('cursor: not a cursor returned by list; omit it to start from the first page', 'cursor');
+  throw new InvalidInputError(
+    'cursor: not a cursor returned by list; omit it to start from the first page',
+    'cursor',
+  );
 }
