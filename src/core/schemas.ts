@@ -17,17 +17,44 @@ export const cubeNameSchema = z
     'cube names are 1-128 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
   );
 
-/** Accepts an ISO-8601 string, a Date or epoch milliseconds; yields epoch milliseconds. */
+/** The instants a JavaScript Date can hold (±100,000,000 days around 1970). */
+const MAX_EPOCH_MS = 8.64e15;
+const isoDateTime = z.iso.datetime({ offset: true });
+const isoDate = z.iso.date();
+
+/**
+ * Accepts an ISO-8601 date-time with a zone (`2024-05-03T10:00:00Z`, `...+02:00`), an ISO date
+ * (`2024-05-03`, taken as UTC midnight), a Date or epoch milliseconds; yields epoch milliseconds.
+ * Strings are checked strictly: a lenient parser would read "Meeting 5" as a date.
+ */
 export const instantSchema = z.union([z.string(), z.date(), z.number()]).transform((value, ctx) => {
+  if (
+    typeof value === 'string' &&
+    !isoDateTime.safeParse(value).success &&
+    !isoDate.safeParse(value).success
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `not an ISO-8601 date or date-time with a zone: ${JSON.stringify(value)} (e.g. 2024-05-03T10:00:00Z)`,
+    });
+    return z.NEVER;
+  }
   const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
-  if (!Number.isFinite(ms)) {
-    ctx.addIssue({ code: 'custom', message: `not a valid date/time: ${JSON.stringify(value)}` });
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_EPOCH_MS) {
+    ctx.addIssue({ code: 'custom', message: `not a valid date/time: ${JSON.stringify(String(value))}` });
     return z.NEVER;
   }
   return ms;
 });
 
-export const metadataSchema = z.record(z.string(), z.unknown());
+/** Metadata is stored as JSON, so a value JSON cannot hold (a BigInt, a cycle) is refused up front. */
+export const metadataSchema = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  try {
+    JSON.stringify(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `must be JSON-serialisable (${(err as Error).message})` });
+  }
+});
 
 export const messageSchema = z.strictObject({
   content: z.string(),

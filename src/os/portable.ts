@@ -93,6 +93,35 @@ export interface ParsedExport {
   audit: AuditLine['record'][];
 }
 
+/** A history must be versions 1..n of this very item, n being the item's current version. */
+function checkHistory(
+  itemId: string,
+  current: number,
+  versions: Array<{ itemId: string; version: number }>,
+  lineNo: number,
+): void {
+  versions.forEach((v, i) => {
+    if (v.itemId !== itemId) {
+      throw new InvalidInputError(
+        `line ${lineNo}: the history of item ${itemId} holds version ${v.version} of another item (${v.itemId})`,
+        `line ${lineNo}`,
+      );
+    }
+    if (v.version !== i + 1) {
+      throw new InvalidInputError(
+        `line ${lineNo}: the history of item ${itemId} must be versions 1..n in order; found ${v.version} in position ${i + 1}`,
+        `line ${lineNo}`,
+      );
+    }
+  });
+  if (versions.length !== current) {
+    throw new InvalidInputError(
+      `line ${lineNo}: item ${itemId} is at version ${current} but its history ends at ${versions.length}`,
+      `line ${lineNo}`,
+    );
+  }
+}
+
 /** Parses a whole export, checking every line before anything is written; errors name the line. */
 export function parseExport(lines: Iterable<string>): ParsedExport {
   let header: ExportHeader | undefined;
@@ -133,13 +162,7 @@ export function parseExport(lines: Iterable<string>): ParsedExport {
       if (seen.has(line.item.id))
         throw new InvalidInputError(`line ${lineNo}: item ${line.item.id} appears twice`, `line ${lineNo}`);
       seen.add(line.item.id);
-      const lastVersion = line.versions.at(-1)?.version;
-      if (lastVersion !== line.item.version) {
-        throw new InvalidInputError(
-          `line ${lineNo}: item ${line.item.id} is at version ${line.item.version} but its history ends at ${lastVersion}`,
-          `line ${lineNo}`,
-        );
-      }
+      checkHistory(line.item.id, line.item.version, line.versions, lineNo);
       bundles.push({ item: line.item, indexText: line.indexText, versions: line.versions });
     } else {
       audit.push(line.record);

@@ -14,6 +14,8 @@ const QUESTION_WORDS = [
   'so',
   'tell',
   'know',
+  'she',
+  'will',
 ];
 const STOPWORDS = new Set([...eng, ...QUESTION_WORDS]);
 

@@ -104,24 +104,33 @@ const MIGRATIONS: Migration[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Brings the schema up to date in one transaction; refuses a database from a newer memcube. */
+/**
+ * Brings the schema up to date in one transaction; refuses a database from a newer memcube.
+ * The version is read under the write lock, so two processes opening a new file at once
+ * migrate it once: the second waits, then finds nothing left to do.
+ */
 export function migrate(db: Database.Database): void {
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
-  );
-  const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
-  const current = row.v ?? 0;
-  if (current > SCHEMA_VERSION) {
-    throw new MemcubeError(
-      'storage',
-      `database schema version ${current} is newer than this memcube supports (${SCHEMA_VERSION}); upgrade memcube`,
+  const readVersion = (): number => {
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
     );
-  }
-  const pending = MIGRATIONS.filter((m) => m.version > current);
-  if (pending.length === 0) return;
-  const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+    return (
+      (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0
+    );
+  };
+  const checkNotNewer = (current: number): void => {
+    if (current > SCHEMA_VERSION) {
+      throw new MemcubeError(
+        'storage',
+        `database schema version ${current} is newer than this memcube supports (${SCHEMA_VERSION}); upgrade memcube`,
+      );
+    }
+  };
   db.transaction(() => {
-    for (const m of pending) {
+    const current = readVersion();
+    checkNotNewer(current);
+    const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+    for (const m of MIGRATIONS.filter((m) => m.version > current)) {
       m.up(db);
       record.run(m.version, Date.now());
     }

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { InvalidInputError, MemcubeError } from '../../src/core/errors.js';
+import { contentHash, isItemId, newItemId } from '../../src/core/ids.js';
+import { cubeNameSchema, instantSchema } from '../../src/core/schemas.js';
+import { formatPath, parseWith } from '../../src/core/validate.js';
+
+function thrown(fn: () => unknown): MemcubeError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(MemcubeError);
+    return err as MemcubeError;
+  }
+  throw new Error('expected a MemcubeError');
+}
+
+describe('formatPath', () => {
+  it('joins keys with dots and indexes with brackets, under an optional root', () => {
+    expect(formatPath(['messages', 1, 'content'])).toBe('messages[1].content');
+    expect(formatPath([0, 'tags', 2], 'messages')).toBe('messages[0].tags[2]');
+    expect(formatPath([], 'patch')).toBe('patch');
+    expect(formatPath([])).toBe('');
+    expect(formatPath(['limit'], 'options')).toBe('options.limit');
+  });
+});
+
+describe('parseWith', () => {
+  const schema = z.strictObject({ name: z.string(), items: z.array(z.strictObject({ n: z.number() })) });
+
+  it('returns the parsed value', () => {
+    expect(parseWith(schema, { name: 'a', items: [{ n: 1 }] })).toEqual({ name: 'a', items: [{ n: 1 }] });
+  });
+
+  it('throws invalid_input naming the first bad field', () => {
+    const err = thrown(() =>
+      parseWith(schema, { name: 'a', items: [{ n: 1 }, { n: 'two' }] }, { root: 'body' }),
+    );
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect(err.code).toBe('invalid_input');
+    expect(err.field).toBe('body.items[1].n');
+    expect(err.message.startsWith('body.items[1].n: ')).toBe(true);
+  });
+
+  it('names an unknown key with its full path', () => {
+    const err = thrown(() =>
+      parseWith(schema, { name: 'a', items: [{ n: 1, extra: true }] }, { root: 'body' }),
+    );
+    expect(err.field).toBe('body.items[0].extra');
+    expect(err.message).toBe("unknown field 'body.items[0].extra'");
+  });
+
+  it('throws invalid_config for config problems', () => {
+    const err = thrown(() => parseWith(schema, { name: 3, items: [] }, { kind: 'config' }));
+    expect(err.code).toBe('invalid_config');
+    expect(err.field).toBe('name');
+    expect(err.message.startsWith('invalid config: name: ')).toBe(true);
+  });
+
+  it('leaves field undefined when the whole value is wrong and there is no root', () => {
+    const err = thrown(() => parseWith(z.string(), 5));
+    expect(err.field).toBeUndefined();
+  });
+});
+
+describe('instantSchema', () => {
+  it('accepts ISO strings, Dates and epoch milliseconds, yielding epoch milliseconds', () => {
+    expect(instantSchema.parse('2024-05-03T10:00:00Z')).toBe(Date.parse('2024-05-03T10:00:00Z'));
+    expect(instantSchema.parse('2024-05-03T12:00:00+02:00')).toBe(Date.parse('2024-05-03T10:00:00Z'));
+    expect(instantSchema.parse(new Date(0))).toBe(0);
+    expect(instantSchema.parse(1_700_000_000_000)).toBe(1_700_000_000_000);
+  });
+
+  it('rejects what is not a time', () => {
+    for (const bad of ['not a date', '', Number.NaN, Number.POSITIVE_INFINITY, new Date('x'), null, true]) {
+      expect(instantSchema.safeParse(bad).success, String(bad)).toBe(false);
+    }
+  });
+});
+
+describe('cubeNameSchema', () => {
+  it('accepts safe names and rejects path-like or odd ones', () => {
+    for (const good of ['a', 'Z9', 'team.notes_2024-05', 'x'.repeat(128)])
+      expect(cubeNameSchema.safeParse(good).success, good).toBe(true);
+    for (const bad of ['', '.', '..', '../x', 'a/b', 'a b', '_x', 'x'.repeat(129), 'café', 'a\nb']) {
+      expect(cubeNameSchema.safeParse(bad).success, bad).toBe(false);
+    }
+  });
+});
+
+describe('ids and hashes', () => {
+  it('makes distinct, time-ordered UUIDv7 ids', () => {
+    const ids = Array.from({ length: 50 }, newItemId);
+    expect(new Set(ids).size).toBe(50);
+    expect(ids.every(isItemId)).toBe(true);
+    expect(ids.every((id) => id[14] === '7')).toBe(true);
+    expect([...ids].sort()).toEqual(ids);
+    expect(isItemId('../../etc/passwd')).toBe(false);
+    expect(isItemId('')).toBe(false);
+  });
+
+  it('hashes content ignoring outer and repeated whitespace, as sha256 hex', () => {
+    expect(contentHash('  I like   tea.\n')).toBe(contentHash('I like tea.'));
+    expect(contentHash('I like tea.')).not.toBe(contentHash('I like coffee.'));
+    expect(contentHash('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+});

@@ -1,0 +1,522 @@
+import fs from 'node:fs';
+import os_ from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemcubeError } from '../../src/core/errors.js';
+import { isItemId } from '../../src/core/ids.js';
+import type { MessageInput } from '../../src/core/schemas.js';
+import { MemoryOS } from '../../src/os/memory-os.js';
+import { countTokens } from '../../src/retrieve/tokens.js';
+
+/** Runs `fn` and returns the MemcubeError it throws (fails the test otherwise). */
+async function caught(fn: () => Promise<unknown>): Promise<MemcubeError> {
+  try {
+    await fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(MemcubeError);
+    return err as MemcubeError;
+  }
+  throw new Error('expected a MemcubeError, but the call succeeded');
+}
+
+/** Two sessions, two speakers, tags and event times spread over three days. */
+const CONVERSATION: Array<{ messages: MessageInput[]; sessionId: string }> = [
+  {
+    sessionId: 'session-1',
+    messages: [
+      {
+        content: 'I adopted a puppy named Biscuit from the shelter.',
+        speaker: 'Caroline',
+        role: 'user',
+        at: '2024-03-01T09:00:00Z',
+        tags: ['pets'],
+      },
+      {
+        content: 'Congratulations on the puppy! How is Biscuit settling in?',
+        speaker: 'Assistant',
+        role: 'assistant',
+        at: '2024-03-01T09:01:00Z',
+      },
+    ],
+  },
+  {
+    sessionId: 'session-2',
+    messages: [
+      {
+        content: 'Biscuit the puppy chewed my running shoes.',
+        speaker: 'Caroline',
+        role: 'user',
+        at: '2024-03-02T18:00:00Z',
+        tags: ['pets', 'sport'],
+      },
+      {
+        content: 'My puppy Pepper loves the dog park.',
+        speaker: 'Melanie',
+        role: 'user',
+        at: '2024-03-03T08:30:00Z',
+        tags: ['pets'],
+      },
+    ],
+  },
+];
+
+async function seed(cube: Awaited<ReturnType<MemoryOS['cube']>>): Promise<string[]> {
+  const ids: string[] = [];
+  for (const { messages, sessionId } of CONVERSATION) {
+    ids.push(...(await cube.add(messages, { sessionId })).ids);
+  }
+  return ids;
+}
+
+describe('Cube (embedder none)', () => {
+  let os: MemoryOS;
+  beforeEach(async () => {
+    os = await MemoryOS.open({ path: ':memory:', embedder: 'none', actor: 'tester' });
+  });
+  afterEach(async () => {
+    await os.close();
+  });
+
+  it('add returns one stable id per message, in order, that get returns', async () => {
+    const cube = await os.cube('notes');
+    const result = await cube.add([{ content: 'first' }, { content: 'second' }], { sessionId: 's' });
+    expect(result.ids).toHaveLength(2);
+    expect(result.ids.every(isItemId)).toBe(true);
+    expect(result.items).toEqual(result.ids.map((id) => ({ id, created: true })));
+    const [first, second] = await Promise.all(result.ids.map((id) => cube.get(id)));
+    expect(first).toMatchObject({
+      id: result.ids[0],
+      content: 'first',
+      cube: 'notes',
+      kind: 'episode',
+      status: 'active',
+      version: 1,
+      turnIndex: 0,
+    });
+    expect(second).toMatchObject({ id: result.ids[1], content: 'second', turnIndex: 1, sessionId: 's' });
+    // The id survives an update.
+    const updated = await cube.update(result.ids[0] as string, { content: 'first, edited' });
+    expect(updated.id).toBe(result.ids[0]);
+    expect((await cube.get(result.ids[0] as string)).content).toBe('first, edited');
+  });
+
+  it('a string add stores one user episode', async () => {
+    const cube = await os.cube('notes');
+    const { ids } = await cube.add('Remember: the wifi password is on the fridge.');
+    const item = await cube.get(ids[0] as string);
+    expect(item).toMatchObject({ role: 'user', speaker: null, sessionId: null, turnIndex: null, version: 1 });
+    expect(item.validFrom).not.toBeNull();
+  });
+
+  it('search returns hits with lexical channel scores only', async () => {
+    const cube = await os.cube('chat');
+    const ids = await seed(cube);
+    const hits = await cube.search('running shoes');
+    expect(hits.map((h) => h.item.id)).toEqual([ids[2]]);
+    const [top] = hits;
+    expect(Object.keys(top?.channels ?? {})).toEqual(['lexical']);
+    expect(top?.channels.lexical?.rank).toBe(1);
+    expect(top?.channels.lexical?.score).toBeGreaterThan(0);
+    expect(top?.score).toBe(1 / 61);
+  });
+
+  it('asking for the vector channel on a lexical-only cube is invalid_input naming channels', async () => {
+    const cube = await os.cube('chat');
+    await seed(cube);
+    const err = await caught(() => cube.search('puppy', { channels: ['vector'] }));
+    expect(err.code).toBe('invalid_input');
+    expect(err.field).toBe('channels');
+    expect(err.message).toContain('channels');
+    const ctxErr = await caught(() => cube.context('puppy', { channels: ['lexical', 'vector'] }));
+    expect(ctxErr.field).toBe('channels');
+    expect(await cube.search('puppy', { channels: ['lexical'] })).toHaveLength(4);
+  });
+
+  it('an empty query is invalid_input naming query', async () => {
+    const cube = await os.cube('chat');
+    const err = await caught(() => cube.search('   '));
+    expect(err.code).toBe('invalid_input');
+    expect(err.field).toBe('query');
+  });
+
+  it('filters narrow search, context and list alike', async () => {
+    const cube = await os.cube('chat');
+    const ids = await seed(cube);
+    const [adopted, congrats, shoes, pepper] = ids;
+    const sorted = (xs: Array<string | undefined>) => [...xs].sort();
+    const cases: Array<{ filter: Record<string, unknown>; expected: Array<string | undefined> }> = [
+      { filter: {}, expected: [adopted, congrats, shoes, pepper] },
+      { filter: { sessionIds: ['session-1'] }, expected: [adopted, congrats] },
+      { filter: { sessionIds: ['session-2', 'nope'] }, expected: [shoes, pepper] },
+      { filter: { speakers: ['Melanie'] }, expected: [pepper] },
+      { filter: { roles: ['assistant'] }, expected: [congrats] },
+      { filter: { tags: ['pets'] }, expected: [adopted, shoes, pepper] },
+      { filter: { tags: ['pets', 'sport'] }, expected: [shoes] },
+      { filter: { from: '2024-03-02T00:00:00Z' }, expected: [shoes, pepper] },
+      { filter: { to: '2024-03-02T00:00:00Z' }, expected: [adopted, congrats] },
+      { filter: { from: '2024-03-02T00:00:00Z', to: new Date('2024-03-03T00:00:00Z') }, expected: [shoes] },
+      { filter: { from: Date.parse('2024-03-03T08:30:00Z') }, expected: [pepper] },
+      { filter: { kinds: ['episode'] }, expected: [adopted, congrats, shoes, pepper] },
+      { filter: { kinds: ['fact'] }, expected: [] },
+      { filter: { speakers: ['Caroline'], sessionIds: ['session-1'] }, expected: [adopted] },
+    ];
+    for (const { filter, expected } of cases) {
+      const label = JSON.stringify(filter);
+      const hits = await cube.search('puppy Biscuit', filter);
+      expect(sorted(hits.map((h) => h.item.id)), `search ${label}`).toEqual(sorted(expected));
+      const listed = await cube.list(filter);
+      expect(sorted(listed.items.map((i) => i.id)), `list ${label}`).toEqual(sorted(expected));
+      const pack = await cube.context('puppy Biscuit', filter);
+      expect(sorted(pack.items.map((i) => i.id)), `context ${label}`).toEqual(sorted(expected));
+    }
+  });
+
+  it('context stays within the budget, cites ids and reads oldest first', async () => {
+    const cube = await os.cube('chat');
+    const ids = await seed(cube);
+    const pack = await cube.context('Biscuit puppy shoes dog park', { tokenBudget: 2000 });
+    expect(pack.tokens).toBeLessThanOrEqual(2000);
+    expect(pack.tokens).toBe(countTokens(pack.text));
+    expect(pack.omitted).toBe(0);
+    // Oldest first: the seed is in chronological order, so ids come back in seed order.
+    expect(pack.items.map((i) => i.id)).toEqual(ids);
+    const lines = pack.text.split('\n').slice(1);
+    expect(lines).toHaveLength(4);
+    lines.forEach((line, n) => {
+      expect(line).toContain(`id ${ids[n]}`);
+    });
+    expect(lines[0]).toContain('2024-03-01 09:00 UTC');
+    expect(lines[0]).toContain('Caroline (user)');
+    expect(lines[0]).toContain('session session-1');
+    expect(lines[3]).toContain('Melanie (user)');
+
+    // A small budget keeps only what fits.
+    const small = await cube.context('Biscuit puppy shoes dog park', { tokenBudget: 100 });
+    expect(small.tokens).toBeLessThanOrEqual(100);
+    expect(small.items.length).toBeGreaterThan(0);
+    expect(small.items.length).toBeLessThan(4);
+    expect(small.omitted).toBe(4 - small.items.length);
+  });
+
+  it('context for a query that matches nothing is empty', async () => {
+    const cube = await os.cube('chat');
+    await seed(cube);
+    const pack = await cube.context('quantum chromodynamics');
+    expect(pack).toMatchObject({ text: '', tokens: 0, items: [], omitted: 0 });
+  });
+
+  it('update writes a new version; history keeps both with actor and operation', async () => {
+    const cube = await os.cube('chat');
+    const { ids } = await cube.add({ content: 'I live in Porto.', tags: ['home'] }, { sessionId: 's' });
+    const id = ids[0] as string;
+    const before = await cube.get(id);
+    const after = await cube.update(id, {
+      content: 'I live in Lisbon.',
+      tags: ['home', 'moved', 'home'],
+      metadata: { source: 'fix' },
+    });
+    expect(after).toMatchObject({
+      id,
+      content: 'I live in Lisbon.',
+      version: 2,
+      tags: ['home', 'moved'],
+      metadata: { source: 'fix' },
+    });
+    expect(after.createdAt).toBe(before.createdAt);
+
+    const history = await cube.history(id);
+    expect(history.map((v) => [v.version, v.operation, v.content, v.changedBy, v.status])).toEqual([
+      [1, 'add', 'I live in Porto.', 'tester', 'active'],
+      [2, 'update', 'I live in Lisbon.', 'tester', 'active'],
+    ]);
+    expect(history[0]?.tags).toEqual(['home']);
+    expect(history[1]?.tags).toEqual(['home', 'moved']);
+
+    // The index follows the content: the new words are found, the old ones are not.
+    expect((await cube.search('Lisbon')).map((h) => h.item.id)).toEqual([id]);
+    expect(await cube.search('Porto')).toEqual([]);
+
+    const audit = await cube.audit({ itemId: id });
+    expect(audit.map((a) => [a.operation, a.actor, a.versionBefore, a.versionAfter])).toEqual([
+      ['add', 'tester', null, 1],
+      ['update', 'tester', 1, 2],
+    ]);
+
+    // Event-time updates.
+    const moved = await cube.update(id, {
+      validFrom: '2020-01-01T00:00:00Z',
+      validTo: '2021-01-01T00:00:00Z',
+    });
+    expect(moved).toMatchObject({
+      version: 3,
+      validFrom: '2020-01-01T00:00:00.000Z',
+      validTo: '2021-01-01T00:00:00.000Z',
+    });
+    const cleared = await cube.update(id, { validTo: null });
+    expect(cleared.validTo).toBeNull();
+    expect(cleared.validFrom).toBe('2020-01-01T00:00:00.000Z');
+  });
+
+  it('delete hides an item from search, list and context; get shows it deleted; restore brings it back', async () => {
+    const cube = await os.cube('chat');
+    const ids = await seed(cube);
+    const shoes = ids[2] as string;
+    const deleted = await cube.delete(shoes);
+    expect(deleted).toMatchObject({ id: shoes, status: 'deleted', version: 2 });
+
+    expect((await cube.search('running shoes')).map((h) => h.item.id)).toEqual([]);
+    expect((await cube.list()).items.map((i) => i.id)).not.toContain(shoes);
+    expect((await cube.context('running shoes Biscuit')).items.map((i) => i.id)).not.toContain(shoes);
+    expect((await cube.get(shoes)).status).toBe('deleted');
+    // Still reachable when asked for explicitly.
+    expect((await cube.list({ statuses: ['deleted'] })).items.map((i) => i.id)).toEqual([shoes]);
+
+    const err = await caught(() => cube.delete(shoes));
+    expect(err.code).toBe('conflict');
+    const updErr = await caught(() => cube.update(shoes, { content: 'x' }));
+    expect(updErr.code).toBe('conflict');
+
+    const restored = await cube.restore(shoes);
+    expect(restored).toMatchObject({ status: 'active', version: 3 });
+    expect((await cube.search('running shoes')).map((h) => h.item.id)).toEqual([shoes]);
+    expect((await cube.list()).items.map((i) => i.id)).toContain(shoes);
+    expect((await cube.history(shoes)).map((v) => [v.operation, v.status])).toEqual([
+      ['add', 'active'],
+      ['delete', 'deleted'],
+      ['restore', 'active'],
+    ]);
+  });
+
+  it('dedupes identical content in the same session, not across sessions or speakers', async () => {
+    const cube = await os.cube('chat');
+    const first = await cube.add({ content: 'I like tea.', speaker: 'Ana' }, { sessionId: 's1' });
+    const again = await cube.add({ content: '  I like tea.  ', speaker: 'Ana' }, { sessionId: 's1' });
+    expect(again.ids).toEqual(first.ids);
+    expect(again.items).toEqual([{ id: first.ids[0], created: false }]);
+
+    const otherSession = await cube.add({ content: 'I like tea.', speaker: 'Ana' }, { sessionId: 's2' });
+    expect(otherSession.items[0]?.created).toBe(true);
+    const otherSpeaker = await cube.add({ content: 'I like tea.', speaker: 'Bo' }, { sessionId: 's1' });
+    expect(otherSpeaker.items[0]?.created).toBe(true);
+
+    // Within one batch too.
+    const batch = await cube.add([{ content: 'Same.' }, { content: 'Same.' }], { sessionId: 's3' });
+    expect(batch.items.map((o) => o.created)).toEqual([true, false]);
+    expect(batch.ids[0]).toBe(batch.ids[1]);
+
+    const stats = await cube.stats();
+    expect(stats.items).toBe(4);
+    expect(stats.versions).toBe(4);
+  });
+
+  it('list pages with a cursor in both orders', async () => {
+    const cube = await os.cube('chat');
+    const ids = await seed(cube);
+    const page1 = await cube.list({ limit: 3 });
+    expect(page1.items.map((i) => i.id)).toEqual(ids.slice(0, 3));
+    expect(page1.nextCursor).toBeDefined();
+    const page2 = await cube.list({ limit: 3, cursor: page1.nextCursor });
+    expect(page2.items.map((i) => i.id)).toEqual(ids.slice(3));
+    expect(page2.nextCursor).toBeUndefined();
+    const desc = await cube.list({ order: 'desc' });
+    expect(desc.items.map((i) => i.id)).toEqual([...ids].reverse());
+    const err = await caught(() => cube.list({ cursor: 'garbage' }));
+    expect(err).toMatchObject({ code: 'invalid_input', field: 'cursor' });
+  });
+
+  it('get of an unknown id is not_found; a non-id is invalid_input naming id', async () => {
+    const cube = await os.cube('chat');
+    await seed(cube);
+    const missing = await caught(() => cube.get('0190f000-0000-7000-8000-000000000000'));
+    expect(missing.code).toBe('not_found');
+    expect(missing.message).toContain('0190f000-0000-7000-8000-000000000000');
+
+    for (const bad of ['../../etc/passwd', '', 'not-a-uuid', "1' OR '1'='1"]) {
+      const err = await caught(() => cube.get(bad));
+      expect(err.code).toBe('invalid_input');
+      expect(err.field).toBe('id');
+    }
+    for (const call of [
+      () => cube.history('../../etc/passwd'),
+      () => cube.delete('../../etc/passwd'),
+      () => cube.restore('../../etc/passwd'),
+      () => cube.update('../../etc/passwd', { content: 'x' }),
+    ]) {
+      expect(await caught(call)).toMatchObject({ code: 'invalid_input', field: 'id' });
+    }
+    const notFound = [
+      () => cube.history('0190f000-0000-7000-8000-000000000000'),
+      () => cube.delete('0190f000-0000-7000-8000-000000000000'),
+      () => cube.update('0190f000-0000-7000-8000-000000000000', { content: 'x' }),
+    ];
+    for (const call of notFound) expect((await caught(call)).code).toBe('not_found');
+  });
+
+  it('keeps cubes isolated from each other', async () => {
+    const a = await os.cube('alice');
+    const b = await os.cube('bob');
+    const { ids } = await a.add('Alice keeps her spare key under the blue flowerpot.');
+    await b.add('Bob parks his bicycle in the garage.');
+    expect((await b.search('spare key flowerpot')).map((h) => h.item.id)).toEqual([]);
+    expect((await b.list()).items.map((i) => i.content)).toEqual(['Bob parks his bicycle in the garage.']);
+    expect((await b.context('spare key flowerpot')).items).toEqual([]);
+    expect((await caught(() => b.get(ids[0] as string))).code).toBe('not_found');
+    expect((await caught(() => b.delete(ids[0] as string))).code).toBe('not_found');
+    expect((await caught(() => b.update(ids[0] as string, { content: 'hijack' }))).code).toBe('not_found');
+    expect((await a.get(ids[0] as string)).content).toBe(
+      'Alice keeps her spare key under the blue flowerpot.',
+    );
+    expect((await a.stats()).items).toBe(1);
+    expect((await b.stats()).items).toBe(1);
+  });
+
+  it('keeps tenants isolated inside one database file', async () => {
+    const dir = fs.mkdtempSync(path.join(os_.tmpdir(), 'memcube-tenants-'));
+    const file = path.join(dir, 'memory.db');
+    const acme = await MemoryOS.open({ path: file, embedder: 'none', tenant: 'acme' });
+    const globex = await MemoryOS.open({ path: file, embedder: 'none', tenant: 'globex' });
+    try {
+      const { ids } = await (await acme.cube('shared-name')).add('acme launch code is 4242');
+      const theirs = await globex.cube('shared-name');
+      expect(await theirs.search('acme launch code 4242')).toEqual([]);
+      expect((await theirs.list()).items).toEqual([]);
+      expect((await caught(() => theirs.get(ids[0] as string))).code).toBe('not_found');
+      expect((await globex.listCubes()).map((c) => c.tenant)).toEqual(['globex']);
+      expect((await acme.listCubes()).map((c) => c.tenant)).toEqual(['acme']);
+    } finally {
+      await acme.close();
+      await globex.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('cube(name, { create: false }) on a missing cube is not_found listing the known cubes', async () => {
+    const none = await caught(() => os.cube('ghost', { create: false }));
+    expect(none.code).toBe('not_found');
+    expect(none.message).toContain("'ghost'");
+    expect(none.message).toContain('no cubes yet');
+
+    await os.cube('alpha');
+    await os.cube('beta');
+    const err = await caught(() => os.cube('ghost', { create: false }));
+    expect(err.code).toBe('not_found');
+    expect(err.message).toContain('alpha, beta');
+    expect((await os.listCubes()).map((c) => c.name)).toEqual(['alpha', 'beta']);
+    // The failed lookups created nothing.
+    expect((await os.cube('alpha', { create: false })).name).toBe('alpha');
+  });
+
+  it('rejects invalid cube names with invalid_input naming cube, creating nothing', async () => {
+    for (const bad of ['', '../etc', 'has space', '.hidden', 'a/b', 'x'.repeat(129), 'naïve', '-dash']) {
+      const err = await caught(() => os.cube(bad));
+      expect(err.code, bad).toBe('invalid_input');
+      expect(err.field, bad).toBe('cube');
+    }
+    expect(await os.listCubes()).toEqual([]);
+    for (const good of ['a', 'A.b_c-1', 'x'.repeat(128)]) expect((await os.cube(good)).name).toBe(good);
+  });
+
+  it('records cube info and stats', async () => {
+    const cube = await os.cube('chat');
+    await seed(cube);
+    expect(cube.info).toMatchObject({ name: 'chat', tenant: 'default', embedderId: 'none', dimensions: 0 });
+    const stats = await cube.stats();
+    expect(stats).toMatchObject({
+      items: 4,
+      byKind: { episode: 4 },
+      byStatus: { active: 4 },
+      sessions: 2,
+      versions: 4,
+      auditRecords: 5, // create_cube + 4 adds
+      vectors: 0,
+      firstEventAt: '2024-03-01T09:00:00.000Z',
+      lastEventAt: '2024-03-03T08:30:00.000Z',
+    });
+  });
+});
+
+describe('Cube (local embedder)', () => {
+  let os: MemoryOS;
+  let cube: Awaited<ReturnType<MemoryOS['cube']>>;
+  let ids: string[];
+  let berlin: string;
+
+  beforeAll(async () => {
+    os = await MemoryOS.open({ path: ':memory:', embedder: 'local' });
+    cube = await os.cube('semantic');
+    ids = await seed(cube);
+    berlin = (
+      await cube.add({
+        content: 'I moved to Berlin last month.',
+        speaker: 'Melanie',
+        at: '2024-03-04T10:00:00Z',
+      })
+    ).ids[0] as string;
+  });
+  afterAll(async () => {
+    await os.close();
+  });
+
+  it('records the embedder and stores one vector per item', async () => {
+    expect(os.embedderId).toBe('local:use-lite');
+    expect(cube.info).toMatchObject({ embedderId: 'local:use-lite', dimensions: 512 });
+    const stats = await cube.stats();
+    expect(stats.vectors).toBe(stats.items);
+    expect(stats.items).toBe(5);
+  });
+
+  it('search fuses the lexical and vector channels, reporting each', async () => {
+    const hits = await cube.search('puppy chewed shoes');
+    const top = hits[0];
+    expect(top?.item.id).toBe(ids[2]);
+    expect(Object.keys(top?.channels ?? {}).sort()).toEqual(['lexical', 'vector']);
+    const lex = top?.channels.lexical;
+    const vec = top?.channels.vector;
+    expect(lex?.rank).toBe(1);
+    expect(lex?.score).toBeGreaterThan(0);
+    expect(vec?.score).toBeGreaterThan(0);
+    expect(vec?.score).toBeLessThanOrEqual(1);
+    expect(top?.score).toBeCloseTo(1 / (60 + (lex?.rank ?? 0)) + 1 / (60 + (vec?.rank ?? 0)), 12);
+    // Fused scores are non-increasing.
+    for (let i = 1; i < hits.length; i++) expect(hits[i]?.score).toBeLessThanOrEqual(hits[i - 1]?.score ?? 0);
+  });
+
+  it('finds a paraphrase through the vector channel alone', async () => {
+    const hits = await cube.search('relocated to Germany', { channels: ['vector'] });
+    expect(hits[0]?.item.id).toBe(berlin);
+    expect(hits.every((h) => Object.keys(h.channels).join() === 'vector')).toBe(true);
+    const lexical = await cube.search('relocated to Germany', { channels: ['lexical'] });
+    expect(lexical.map((h) => h.item.id)).not.toContain(berlin);
+    expect(lexical.every((h) => Object.keys(h.channels).join() === 'lexical')).toBe(true);
+    // Fused: the paraphrase is still the top hit.
+    const fused = await cube.search('relocated to Germany');
+    expect(fused[0]?.item.id).toBe(berlin);
+  });
+
+  it('filters narrow vector search too', async () => {
+    const hits = await cube.search('relocated to Germany', { sessionIds: ['session-1'] });
+    expect(hits.map((h) => h.item.id).sort()).toEqual([ids[0], ids[1]].sort());
+    const melanie = await cube.search('puppy', { speakers: ['Melanie'], channels: ['vector'] });
+    expect(melanie.map((h) => h.item.id).sort()).toEqual([ids[3], berlin].sort());
+  });
+
+  it('a deleted item leaves vector search and comes back on restore', async () => {
+    await cube.delete(berlin);
+    try {
+      const hits = await cube.search('relocated to Germany', { channels: ['vector'] });
+      expect(hits.map((h) => h.item.id)).not.toContain(berlin);
+      expect(hits.length).toBe(4);
+    } finally {
+      await cube.restore(berlin);
+    }
+    const back = await cube.search('relocated to Germany', { channels: ['vector'] });
+    expect(back[0]?.item.id).toBe(berlin);
+  });
+
+  it('context draws on both channels within the budget', async () => {
+    const pack = await cube.context('Where does Melanie live now?', { tokenBudget: 300 });
+    expect(pack.tokens).toBeLessThanOrEqual(300);
+    expect(pack.items.map((i) => i.id)).toContain(berlin);
+    expect(pack.text).toContain(`id ${berlin}`);
+  });
+});

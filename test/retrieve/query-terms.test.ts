@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { lexicalTerms } from '../../src/retrieve/query-terms.js';
+
+describe('lexicalTerms', () => {
+  it('drops stopwords and question scaffolding, keeping the topic words in order', () => {
+    expect(lexicalTerms('What did Caroline research at the library?')).toEqual([
+      'caroline',
+      'research',
+      'library',
+    ]);
+    expect(lexicalTerms('When does Melanie go swimming, and why?')).toEqual(['melanie', 'go', 'swimming']);
+    expect(lexicalTerms('Tell me: do you know whose idea it was?')).toEqual(['idea']);
+  });
+
+  it('returns nothing for a query made only of stopwords and scaffolding', () => {
+    expect(lexicalTerms('What is it that you would do when they are there?')).toEqual([]);
+    expect(lexicalTerms('')).toEqual([]);
+    expect(lexicalTerms('?!  ...  ,')).toEqual([]);
+  });
+
+  it('drops personal pronouns consistently (he, she, her, they)', () => {
+    // "she" is missing from the stock English list while "he" and "her" are on it.
+    expect(lexicalTerms('What did he say to her about the trip?')).toEqual(['say', 'trip']);
+    expect(lexicalTerms('What did they say about the trip?')).toEqual(['say', 'trip']);
+    expect(lexicalTerms('What did she say about the trip?')).toEqual(['say', 'trip']);
+  });
+
+  it('lowercases and de-duplicates, keeping first-appearance order', () => {
+    expect(lexicalTerms('Berlin BERLIN berlin Paris berlin PARIS')).toEqual(['berlin', 'paris']);
+  });
+
+  it('keeps numbers, including single digits and years', () => {
+    expect(lexicalTerms('What happened in May 2023?')).toEqual(['happened', 'may', '2023']);
+    expect(lexicalTerms('room 7 on floor 12')).toEqual(['room', '7', 'floor', '12']);
+  });
+
+  it('drops one-letter words that are not numbers', () => {
+    expect(lexicalTerms('x y z plan B')).toEqual(['plan']);
+  });
+
+  it('splits possessives and punctuation', () => {
+    expect(lexicalTerms("Alice's cat-sitter (Bob)")).toEqual(['alice', 'cat', 'sitter', 'bob']);
+  });
+
+  it('handles unicode letters: accents, sharp s, non-Latin scripts', () => {
+    expect(lexicalTerms('Why did Jürgen move to Zürich? ZÜRICH!')).toEqual(['jürgen', 'move', 'zürich']);
+    expect(lexicalTerms('Straße CAFÉ café')).toEqual(['straße', 'café']);
+    expect(lexicalTerms('東京 に 行った')).toEqual(['東京', '行った']);
+  });
+});

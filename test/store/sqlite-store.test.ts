@@ -1,0 +1,208 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { contentHash, newItemId } from '../../src/core/ids.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { NewItemRecord } from '../../src/store/store.js';
+import { describeStoreConformance } from './conformance.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-store-'));
+let files = 0;
+const freshFile = (): string => path.join(tmp, `store-${++files}.db`);
+
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describeStoreConformance('sqlite :memory:', async () => SqliteStore.open(':memory:'));
+describeStoreConformance('sqlite file', async () => SqliteStore.open(freshFile()));
+
+function record(content: string, embedding: Float32Array | null = null): NewItemRecord {
+  return {
+    id: newItemId(),
+    kind: 'episode',
+    content,
+    indexText: content,
+    role: 'user',
+    speaker: null,
+    userId: null,
+    agentId: null,
+    sessionId: 's1',
+    runId: null,
+    validFrom: null,
+    validTo: null,
+    sourceIds: [],
+    tags: [],
+    metadata: {},
+    contentHash: contentHash(content),
+    embedding,
+  };
+}
+
+const ctx = () => ({ actor: 'test', now: Date.now() });
+const scope = { tenant: 'default', cube: 'main' };
+
+describe('SqliteStore specifics', () => {
+  it('puts file databases in WAL mode', async () => {
+    const file = freshFile();
+    const store = SqliteStore.open(file);
+    try {
+      const probe = new Database(file, { readonly: true });
+      try {
+        expect(probe.pragma('journal_mode', { simple: true })).toBe('wal');
+      } finally {
+        probe.close();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('creates the parent directory of a new database file', async () => {
+    const file = path.join(tmp, 'nested', 'deeper', 'memory.db');
+    const store = SqliteStore.open(file);
+    await store.close();
+    expect(fs.existsSync(file)).toBe(true);
+  });
+
+  it('persists data across close and reopen, in both durability modes', async () => {
+    for (const durability of ['full', 'normal'] as const) {
+      const file = freshFile();
+      const first = SqliteStore.open(file, { durability });
+      await first.createCube('default', 'main', { id: 'test-emb', dimensions: 4 }, ctx());
+      const r = record(`kept across restarts (${durability})`, new Float32Array([0, 1, 0, 0]));
+      await first.insertItems(scope, [r], ctx());
+      await first.updateItem(scope, r.id, { tags: ['kept'] }, ctx());
+      await first.putCachedEmbeddings('emb', [['h', new Float32Array([1, 2, 3])]]);
+      await first.close();
+
+      const second = SqliteStore.open(file, { durability });
+      try {
+        expect(await second.getCube('default', 'main')).toMatchObject({
+          embedderId: 'test-emb',
+          dimensions: 4,
+        });
+        const [item] = await second.getItems(scope, [r.id]);
+        expect(item).toMatchObject({ content: r.content, tags: ['kept'], version: 2 });
+        expect((await second.history(scope, r.id)).map((v) => v.operation)).toEqual(['add', 'update']);
+        expect((await second.searchLexical(scope, ['restarts'], {}, 5)).map((h) => h.id)).toEqual([r.id]);
+        expect((await second.searchVector(scope, new Float32Array([0, 1, 0, 0]), {}, 5))[0]?.id).toBe(r.id);
+        expect(Array.from((await second.getCachedEmbeddings('emb', ['h'])).get('h') ?? [])).toEqual([
+          1, 2, 3,
+        ]);
+        expect(second.integrityCheck()).toBe('ok');
+      } finally {
+        await second.close();
+      }
+    }
+  });
+
+  it('reports integrity ok after a mixed workload', async () => {
+    const store = SqliteStore.open(freshFile());
+    try {
+      await store.createCube('default', 'main', { id: 'test-emb', dimensions: 4 }, ctx());
+      await store.createCube('default', 'other', { id: 'test-emb-3', dimensions: 3 }, ctx());
+      const records = Array.from({ length: 50 }, (_, i) =>
+        record(`workload item ${i}`, new Float32Array([i, 1, 0, 0])),
+      );
+      await store.insertItems(scope, records, ctx());
+      for (const r of records.slice(0, 10)) {
+        const text = `${r.content} edited`;
+        await store.updateItem(
+          scope,
+          r.id,
+          {
+            content: {
+              content: text,
+              indexText: text,
+              contentHash: contentHash(text),
+              embedding: new Float32Array([0, 0, 1, 0]),
+            },
+          },
+          ctx(),
+        );
+      }
+      for (const r of records.slice(10, 20)) await store.setStatus(scope, r.id, 'deleted', 'delete', ctx());
+      await store.replaceVectors(
+        scope,
+        { id: 'test-emb-3', dimensions: 3 },
+        new Map(records.map((r) => [r.id, new Float32Array([1, 0, 0])])),
+        ctx(),
+      );
+      expect(store.integrityCheck()).toBe('ok');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a database written by a newer schema version', async () => {
+    const file = freshFile();
+    await SqliteStore.open(file).close();
+    const raw = new Database(file);
+    raw.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(999, Date.now());
+    raw.close();
+    expect(() => SqliteStore.open(file)).toThrow(expect.objectContaining({ code: 'storage' }));
+  });
+
+  it('sees writes made through another connection to the same file', async () => {
+    const file = freshFile();
+    const writer = SqliteStore.open(file);
+    const reader = SqliteStore.open(file);
+    try {
+      await writer.createCube('default', 'main', { id: 'none', dimensions: 0 }, ctx());
+      const r = record('shared between connections');
+      await writer.insertItems(scope, [r], ctx());
+      expect((await reader.getItems(scope, [r.id]))[0]?.content).toBe(r.content);
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
+  });
+
+  it('waits for a migration another process is running instead of re-running it', async () => {
+    // Another process (emulated with a raw connection) has begun creating the schema of a new
+    // database and holds the write lock. Opening the same file must wait and then see
+    // schema version 1, not run migration 1 a second time ("table cubes already exists").
+    const file = freshFile();
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const script = `
+      const Database = require(${JSON.stringify(driver)});
+      const db = new Database(${JSON.stringify(file)});
+      db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('CREATE TABLE cubes (cube_key INTEGER PRIMARY KEY)');
+      db.exec('INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)');
+      process.stdout.write('locked\\n');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+      db.exec('COMMIT');
+      db.close();
+    `;
+    const other = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    other.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => other.on('close', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        other.stdout.once('data', () => resolve());
+        other.once('close', () => reject(new Error(`helper exited early: ${stderr}`)));
+      });
+      let opened: SqliteStore | undefined;
+      try {
+        opened = SqliteStore.open(file);
+      } finally {
+        await opened?.close();
+      }
+      expect(opened).toBeDefined();
+    } finally {
+      if (other.exitCode === null && other.signalCode === null) other.kill('SIGKILL');
+      await exited;
+    }
+  });
+});
