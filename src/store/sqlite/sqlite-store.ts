@@ -184,15 +184,22 @@ export class SqliteStore implements Store {
     );
   }
 
-  private indexText(itemKey: number, text: string): void {
-    this.stmt('DELETE FROM items_fts WHERE rowid = ?').run(itemKey);
+  /** `replacing` is false for a brand-new item: there is no old entry to remove. */
+  private indexText(itemKey: number, text: string, replacing: boolean): void {
+    if (replacing) this.stmt('DELETE FROM items_fts WHERE rowid = ?').run(itemKey);
     this.stmt('INSERT INTO items_fts (rowid, index_text) VALUES (?, ?)').run(itemKey, text);
   }
 
-  private putVector(cube: ResolvedCube, itemKey: number, vector: Float32Array | null, live: boolean): void {
+  private putVector(
+    cube: ResolvedCube,
+    itemKey: number,
+    vector: Float32Array | null,
+    live: boolean,
+    replacing: boolean,
+  ): void {
     if (!cube.vectorTable) return;
     // vec0 wants integer keys bound as integers, which better-sqlite3 does only for BigInt.
-    this.stmt(`DELETE FROM ${cube.vectorTable} WHERE item_key = ?`).run(BigInt(itemKey));
+    if (replacing) this.stmt(`DELETE FROM ${cube.vectorTable} WHERE item_key = ?`).run(BigInt(itemKey));
     if (vector) {
       this.stmt(
         `INSERT INTO ${cube.vectorTable} (item_key, cube_key, live, embedding) VALUES (?, ?, ?, ?)`,
@@ -304,8 +311,8 @@ export class SqliteStore implements Store {
             'add',
             ctx,
           );
-          this.indexText(itemKey, r.indexText);
-          this.putVector(cube, itemKey, r.embedding, true);
+          this.indexText(itemKey, r.indexText, false);
+          this.putVector(cube, itemKey, r.embedding, true, false);
           this.audit(cube, { itemId: r.id, operation: 'add', versionBefore: null, versionAfter: 1 }, ctx);
           outcomes.push({ id: r.id, created: true });
         }
@@ -373,8 +380,8 @@ export class SqliteStore implements Store {
         const after = this.stmt('SELECT * FROM items WHERE item_key = ?').get(before.item_key) as ItemRow;
         this.writeVersion(after, 'update', ctx);
         if (content) {
-          this.indexText(after.item_key, content.indexText);
-          this.putVector(cube, after.item_key, content.embedding, true);
+          this.indexText(after.item_key, content.indexText, true);
+          this.putVector(cube, after.item_key, content.embedding, true, true);
         }
         this.audit(
           cube,
@@ -634,8 +641,8 @@ export class SqliteStore implements Store {
               v.changedBy,
             );
           }
-          this.indexText(itemKey, indexText);
-          this.putVector(cube, itemKey, embedding, item.status === 'active');
+          this.indexText(itemKey, indexText, false);
+          this.putVector(cube, itemKey, embedding, item.status === 'active', false);
         }
         const insertAudit = this.stmt(
           `INSERT INTO audit (at, tenant, cube_key, item_id, operation, actor, version_before, version_after, details)
@@ -709,7 +716,8 @@ export class SqliteStore implements Store {
           status: string;
         }>;
         for (const row of rows) {
-          this.putVector(cube, row.item_key, vectors.get(row.id) ?? null, row.status === 'active');
+          // The cube's old vectors were all deleted above.
+          this.putVector(cube, row.item_key, vectors.get(row.id) ?? null, row.status === 'active', false);
         }
         this.audit(
           cube,
