@@ -36,7 +36,7 @@ const E4 = unit(0, 0, 0, 1);
 const E12 = unit(1, 1, 0, 0);
 
 /** A fully formed record; every field can be overridden. */
-function rec(content: string, over: Partial<NewItemRecord> = {}): NewItemRecord {
+export function rec(content: string, over: Partial<NewItemRecord> = {}): NewItemRecord {
   return {
     id: newItemId(),
     kind: 'episode',

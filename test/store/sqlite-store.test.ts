@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { contentHash, newItemId } from '../../src/core/ids.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { NewItemRecord } from '../../src/store/store.js';
-import { describeStoreConformance } from './conformance.js';
+import { describeStoreConformance, rec } from './conformance.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-store-'));
 let files = 0;
@@ -20,28 +20,6 @@ afterAll(() => {
 
 describeStoreConformance('sqlite :memory:', async () => SqliteStore.open(':memory:'));
 describeStoreConformance('sqlite file', async () => SqliteStore.open(freshFile()));
-
-function record(content: string, embedding: Float32Array | null = null): NewItemRecord {
-  return {
-    id: newItemId(),
-    kind: 'episode',
-    content,
-    indexText: content,
-    role: 'user',
-    speaker: null,
-    userId: null,
-    agentId: null,
-    sessionId: 's1',
-    runId: null,
-    validFrom: null,
-    validTo: null,
-    sourceIds: [],
-    tags: [],
-    metadata: {},
-    contentHash: contentHash(content),
-    embedding,
-  };
-}
 
 const ctx = () => ({ actor: 'test', now: Date.now() });
 const scope = { tenant: 'default', cube: 'main' };
@@ -74,7 +52,7 @@ describe('SqliteStore specifics', () => {
       const file = freshFile();
       const first = SqliteStore.open(file, { durability });
       await first.createCube('default', 'main', { id: 'test-emb', dimensions: 4 }, ctx());
-      const r = record(`kept across restarts (${durability})`, new Float32Array([0, 1, 0, 0]));
+      const r = rec(`kept across restarts (${durability})`, { embedding: new Float32Array([0, 1, 0, 0]) });
       await first.insertItems(scope, [r], ctx());
       await first.updateItem(scope, r.id, { tags: ['kept'] }, ctx());
       await first.putCachedEmbeddings('emb', [['h', new Float32Array([1, 2, 3])]]);
@@ -107,7 +85,7 @@ describe('SqliteStore specifics', () => {
       await store.createCube('default', 'main', { id: 'test-emb', dimensions: 4 }, ctx());
       await store.createCube('default', 'other', { id: 'test-emb-3', dimensions: 3 }, ctx());
       const records = Array.from({ length: 50 }, (_, i) =>
-        record(`workload item ${i}`, new Float32Array([i, 1, 0, 0])),
+        rec(`workload item ${i}`, { embedding: new Float32Array([i, 1, 0, 0]) }),
       );
       await store.insertItems(scope, records, ctx());
       for (const r of records.slice(0, 10)) {
@@ -154,7 +132,7 @@ describe('SqliteStore specifics', () => {
     const reader = SqliteStore.open(file);
     try {
       await writer.createCube('default', 'main', { id: 'none', dimensions: 0 }, ctx());
-      const r = record('shared between connections');
+      const r = rec('shared between connections');
       await writer.insertItems(scope, [r], ctx());
       expect((await reader.getItems(scope, [r.id]))[0]?.content).toBe(r.content);
     } finally {
