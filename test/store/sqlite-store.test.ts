@@ -5,9 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { contentHash, newItemId } from '../../src/core/ids.js';
+import { contentHash } from '../../src/core/ids.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { NewItemRecord } from '../../src/store/store.js';
 import { describeStoreConformance, rec } from './conformance.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-store-'));
