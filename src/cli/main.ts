@@ -7,6 +7,7 @@ import { defaultDatabasePath, type EmbedderConfig } from '../core/config.js';
 import { InvalidInputError, MemcubeError } from '../core/errors.js';
 import { MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { embedderConfigFromEnv } from '../embed/factory.js';
+import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import { MemoryOS } from '../os/memory-os.js';
 import { runDemo } from './demo.js';
 import { formatAudit, formatHistory, formatHits, formatItem, formatStats } from './format.js';
@@ -16,7 +17,7 @@ import { progressBar } from './progress.js';
 interface GlobalOptions {
   db: string;
   cube: string;
-  embedder: string;
+  embedder: (typeof EMBEDDER_CHOICES)[number];
   json: boolean;
 }
 
@@ -46,22 +47,18 @@ function positiveInt(value: string): number {
   return n;
 }
 
-function embedderFromFlag(name: string): EmbedderConfig {
-  if (name === 'local' || name === 'none') return name;
-  if (name === 'openai-compatible') {
-    const config = embedderConfigFromEnv(process.env);
-    if (!config) {
-      throw new InvalidInputError(
-        '--embedder openai-compatible needs MEMCUBE_EMBEDDER_BASE_URL and MEMCUBE_EMBEDDER_MODEL (and MEMCUBE_EMBEDDER_API_KEY if the server wants one)',
-        'embedder',
-      );
-    }
-    return config;
+const EMBEDDER_CHOICES = ['local', 'none', 'openai-compatible'] as const;
+
+function embedderFromFlag(name: (typeof EMBEDDER_CHOICES)[number]): EmbedderConfig {
+  if (name !== 'openai-compatible') return name;
+  const config = embedderConfigFromEnv(process.env);
+  if (!config) {
+    throw new InvalidInputError(
+      '--embedder openai-compatible needs MEMCUBE_EMBEDDER_BASE_URL and MEMCUBE_EMBEDDER_MODEL (and MEMCUBE_EMBEDDER_API_KEY if the server wants one)',
+      'embedder',
+    );
   }
-  throw new InvalidInputError(
-    `--embedder: unknown embedder '${name}'; use local, none or openai-compatible`,
-    'embedder',
-  );
+  return config;
 }
 
 async function openMemory(g: GlobalOptions): Promise<MemoryOS> {
@@ -136,6 +133,7 @@ export function buildProgram(): Command {
         '--embedder <name>',
         'local (offline model), none (lexical only) or openai-compatible (env MEMCUBE_EMBEDDER_BASE_URL, _MODEL, _API_KEY)',
       )
+        .choices(EMBEDDER_CHOICES)
         .env('MEMCUBE_EMBEDDER')
         .default('local'),
     )
@@ -187,8 +185,10 @@ export function buildProgram(): Command {
         ),
       );
       await withMemory(g, async (memory) => {
+        // Validate before `cube()` may create the cube: a rejected add must leave no trace.
+        draftEpisodes(messages as AddInput, options, memory.config.limits, Date.now());
         const cube = await memory.cube(g.cube);
-        const result = await cube.add(messages as Parameters<typeof cube.add>[0], options);
+        const result = await cube.add(messages as AddInput, options);
         if (g.json) return printJson({ cube: cube.name, ...result });
         const created = result.items.filter((i) => i.created).length;
         for (const item of result.items) print(`${item.id}${item.created ? '' : '  (already stored)'}`);

@@ -1,0 +1,158 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditRecord, CubeInfo, MemoryItem, MemoryVersion } from '../../src/core/types.js';
+import type { CubeStats } from '../../src/store/store.js';
+import { type CliResult, CliSandbox, expectMemcubeError, jsonl } from './helpers.js';
+
+type Stats = CubeStats & { cube: CubeInfo };
+interface Page {
+  items: MemoryItem[];
+  nextCursor: string | null;
+}
+
+describe('memcube export and import', () => {
+  let sb: CliSandbox;
+  let ids: string[] = [];
+  let exportFile = '';
+  let exported: CliResult;
+  const other = (): string => sb.path('other.db');
+
+  beforeAll(() => {
+    sb = new CliSandbox();
+    const messages = [
+      { content: 'Export me: the garden has three apple trees', speaker: 'Ann', at: '2024-02-01T08:00:00Z' },
+      { content: 'Export me too: the shed needs a new roof', speaker: 'Ben', at: '2024-02-01T08:05:00Z' },
+      { content: 'This one gets deleted', speaker: 'Ann', at: '2024-02-02T08:00:00Z' },
+      { content: 'This one is deleted and restored', speaker: 'Ben', at: '2024-02-03T08:00:00Z' },
+    ];
+    ids = sb
+      .ok(['add', '--file', '-', '--session', 'garden', '--tag', 'home'], { input: jsonl(messages) })
+      .stdout.trim()
+      .split('\n');
+    expect(ids).toHaveLength(4);
+    sb.ok(['delete', ids[2] ?? '']);
+    sb.ok(['delete', ids[3] ?? '']);
+    sb.ok(['restore', ids[3] ?? '']);
+    exportFile = sb.path('f.jsonl');
+    exported = sb.ok(['export', '-o', exportFile]);
+  });
+  afterAll(() => sb.cleanup());
+
+  it('export -o writes the header, every item and the audit log', () => {
+    expect(exported.stdout).toBe('');
+    // 1 header + 4 items + 8 audit records (create_cube, 4 adds, 2 deletes, 1 restore).
+    expect(exported.stderr).toBe(`exported 13 lines from cube 'default' to ${exportFile}\n`);
+    const lines = fs.readFileSync(exportFile, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(13);
+    const parsed = lines.map((l) => JSON.parse(l) as { type: string });
+    expect(parsed[0]).toMatchObject({
+      type: 'header',
+      format: 'memcube-export',
+      version: 1,
+      cube: { name: 'default', embedderId: 'none', dimensions: 0 },
+    });
+    expect(parsed.map((l) => l.type)).toEqual([
+      'header',
+      ...Array(4).fill('item'),
+      ...Array(8).fill('audit'),
+    ]);
+
+    // Without -o the same lines go to stdout (only exportedAt differs).
+    const stdout = sb.ok(['export']).stdout.trimEnd().split('\n');
+    expect(stdout.slice(1)).toEqual(lines.slice(1));
+  });
+
+  it('import into another database reproduces the items and their history', async () => {
+    const result = sb.ok(['import', exportFile], { db: other() });
+    expect(result.stdout).toBe("imported 4 items and 8 audit records into cube 'default'\n");
+    expect(result.stderr).toBe('');
+
+    const restored = ids[3] ?? '';
+    const all = ['list', '--limit', '1000', '--status', 'active', 'deleted'];
+    const [sourcePage, copyPage, sourceHistory, copyHistory, audit] = await sb.jsonAll<
+      [Page, Page, MemoryVersion[], MemoryVersion[], AuditRecord[]]
+    >([
+      [all],
+      [all, { db: other() }],
+      [['history', restored]],
+      [['history', restored], { db: other() }],
+      [['audit'], { db: other() }],
+    ]);
+    const byId = (a: MemoryItem, b: MemoryItem): number => a.id.localeCompare(b.id);
+    const source = sourcePage.items.sort(byId);
+    const copy = copyPage.items.sort(byId);
+    expect(copy.map((i) => [i.id, i.content, i.version, i.status])).toEqual(
+      source.map((i) => [i.id, i.content, i.version, i.status]),
+    );
+    expect(copy.map((i) => i.version).sort()).toEqual([1, 1, 2, 3]);
+    expect(copy).toEqual(source);
+
+    expect(copyHistory.map((v) => v.operation)).toEqual(['add', 'delete', 'restore']);
+    expect(copyHistory).toEqual(sourceHistory);
+    expect(audit.map((r) => r.operation)).toEqual(
+      expect.arrayContaining(['create_cube', 'add', 'delete', 'restore']),
+    );
+  });
+
+  it('imports from stdin, into the cube named by --cube', () => {
+    const db = sb.path('stdin.db');
+    const result = sb.json<{ cube: string; items: number; auditRecords: number }>(
+      ['import', '-', '--cube', 'copy'],
+      {
+        db,
+        input: fs.readFileSync(exportFile, 'utf8'),
+      },
+    );
+    expect(result).toEqual({ cube: 'copy', items: 4, auditRecords: 8 });
+    expect(sb.json<CubeInfo[]>(['cubes'], { db }).map((c) => c.name)).toEqual(['copy']);
+  });
+
+  it('refuses to import ids that already exist', () => {
+    expectMemcubeError(sb.run(['import', exportFile], { db: other() }), 'already exist');
+    expect(sb.json<Stats>(['stats'], { db: other() }).items).toBe(4);
+  });
+
+  it('a malformed line fails the whole import, naming the line, and creates no cube', async () => {
+    const lines = fs.readFileSync(exportFile, 'utf8').split('\n');
+    lines[2] = '{"type": "item", "item": ';
+    const bad = sb.file('bad.jsonl', lines.join('\n'));
+    // A line that is JSON but not a valid record names the line and the field.
+    const invalid = sb.file(
+      'invalid.jsonl',
+      fs.readFileSync(exportFile, 'utf8').replace('"content":"This one gets deleted"', '"content":""'),
+    );
+    const db = sb.path('bad.db');
+    const [badJson, badRecord, missing] = await sb.runAll([
+      [['import', bad], { db }],
+      [['import', invalid], { db }],
+      [['import', sb.path('missing.jsonl')], { db }],
+    ]);
+    const none = { status: null, stdout: '', stderr: '' };
+    expectMemcubeError(badJson ?? none, 'line 3', 'not valid JSON');
+    expectMemcubeError(badRecord ?? none, 'line 4', 'item.content');
+    expectMemcubeError(missing ?? none, 'cannot read', 'no such file');
+    expect(sb.json<CubeInfo[]>(['cubes'], { db })).toEqual([]);
+  });
+
+  it('shows an embedding progress bar on stderr for a large import, and none with --json', () => {
+    const big = new CliSandbox();
+    try {
+      const messages = Array.from({ length: 210 }, (_, i) => ({ content: `bulk message number ${i}` }));
+      big.ok(['add', '--file', '-', '--session', 'bulk'], { input: jsonl(messages) });
+      const file = big.path('big.jsonl');
+      big.ok(['export', '-o', file]);
+
+      const result = big.ok(['import', file], { db: big.path('big2.db') });
+      expect(result.stdout).toBe("imported 210 items and 211 audit records into cube 'default'\n");
+      expect(result.stderr).toContain('embedding');
+      expect(result.stderr).toContain('210/210');
+
+      const quiet = big.run(['import', file, '--json'], { db: big.path('big3.db') });
+      expect(quiet.status).toBe(0);
+      expect(JSON.parse(quiet.stdout)).toEqual({ cube: 'default', items: 210, auditRecords: 211 });
+      expect(quiet.stderr).toBe('');
+    } finally {
+      big.cleanup();
+    }
+  });
+});

@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SearchHit } from '../../src/core/types.js';
+import type { ContextPack } from '../../src/retrieve/context.js';
+import { CliSandbox, expectMemcubeError, jsonl } from './helpers.js';
+
+const ADOPTED = 'I adopted a beagle puppy named Biscuit';
+const CHEWED = 'Biscuit the beagle chewed my running shoes';
+const RAIN = 'My beagle hates the rain and refuses to walk';
+const PASTA = 'Lunch was a bowl of pasta with pesto';
+const CATS = 'Honestly I prefer cats to any beagle';
+
+describe('memcube search and context (lexical only)', () => {
+  let sb: CliSandbox;
+  const ids = new Map<string, string>();
+
+  beforeAll(async () => {
+    sb = new CliSandbox();
+    const sessions: Record<string, Array<{ content: string; speaker: string; at: string }>> = {
+      s1: [
+        { content: ADOPTED, speaker: 'Alice', at: '2024-01-10T10:00:00Z' },
+        { content: CHEWED, speaker: 'Bob', at: '2024-01-10T10:05:00Z' },
+      ],
+      s2: [
+        { content: RAIN, speaker: 'Alice', at: '2024-03-05T09:00:00Z' },
+        { content: PASTA, speaker: 'Carol', at: '2024-03-05T12:00:00Z' },
+      ],
+      s3: [{ content: CATS, speaker: 'Bob', at: '2024-06-01T18:00:00Z' }],
+    };
+    // The cube is created first, so the three sessions can then be added side by side.
+    sb.ok(['add', 'warm-up note']);
+    const entries = Object.entries(sessions);
+    const results = await sb.runAll(
+      entries.map(([session, messages]) => [
+        ['add', '--file', '-', '--session', session],
+        { input: jsonl(messages) },
+      ]),
+    );
+    results.forEach((result, i) => {
+      expect(result.status, result.stderr).toBe(0);
+      const messages = entries[i]?.[1] ?? [];
+      result.stdout
+        .trim()
+        .split('\n')
+        .forEach((id, j) => {
+          ids.set(messages[j]?.content ?? '', id);
+        });
+    });
+    expect(ids.size).toBe(5);
+  });
+  afterAll(() => sb.cleanup());
+
+  const idOf = (content: string): string => ids.get(content) ?? '';
+  const contents = (hits: SearchHit[]): string[] => hits.map((h) => h.item.content).sort();
+
+  it('prints each hit with its content, speaker, session and id', () => {
+    const result = sb.ok(['search', 'running', 'shoes']);
+    expect(result.stdout).toMatch(/^ 1\. score [\d.]+ {2}via lexical #1 \([\d.]+\)$/m);
+    expect(result.stdout).toContain(CHEWED);
+    expect(result.stdout).toContain('2024-01-10 10:05  Bob (user)  [session s1, turn 1]');
+    expect(result.stdout).toContain(`id ${idOf(CHEWED)}`);
+  });
+
+  it('--json returns ranked hits with item, score and the lexical channel', async () => {
+    const [hits, top2] = await sb.jsonAll<[SearchHit[], SearchHit[]]>([
+      [['search', 'beagle']],
+      [['search', 'beagle', '--limit', '2']],
+    ]);
+    expect(hits.map((h) => h.item.id).sort()).toEqual([ADOPTED, CHEWED, RAIN, CATS].map(idOf).sort());
+    hits.forEach((hit, i) => {
+      expect(hit.item.content).toContain('beagle');
+      expect(hit.item.status).toBe('active');
+      expect(hit.score).toBeGreaterThan(0);
+      expect(hit.channels.lexical?.rank).toBe(i + 1);
+      expect(hit.channels.vector).toBeUndefined();
+      if (i > 0) expect(hit.score).toBeLessThanOrEqual(hits[i - 1]?.score ?? 0);
+    });
+    expect(top2).toEqual(hits.slice(0, 2));
+  });
+
+  it('narrows by --session, --speaker and --from/--to', async () => {
+    const [s2, s1s3, bob, window, fromInclusive, toExclusive] = await sb.jsonAll<SearchHit[][]>([
+      [['search', 'beagle', '--session', 's2']],
+      [['search', 'beagle', '--session', 's1', 's3']],
+      [['search', 'beagle', '--speaker', 'Bob']],
+      [['search', 'beagle', '--from', '2024-02-01T00:00:00Z', '--to', '2024-06-01T00:00:00Z']],
+      [['search', 'beagle', '--from', '2024-06-01T18:00:00Z']],
+      [['search', 'beagle', '--to', '2024-01-10T10:05:00Z']],
+    ]);
+    expect(contents(s2 ?? [])).toEqual([RAIN]);
+    expect(contents(s1s3 ?? [])).toEqual([CHEWED, CATS, ADOPTED].sort());
+    expect(contents(bob ?? [])).toEqual([CHEWED, CATS].sort());
+    expect(contents(window ?? [])).toEqual([RAIN]);
+    expect(contents(fromInclusive ?? [])).toEqual([CATS]);
+    expect(contents(toExclusive ?? [])).toEqual([ADOPTED]);
+  });
+
+  it('says so when nothing matches; rejects bad filters', async () => {
+    const [human, json, badTime, vector] = await sb.runAll([
+      [['search', 'submarine']],
+      [['search', 'submarine', '--json']],
+      [['search', 'beagle', '--from', 'yesterday']],
+      [['search', 'beagle', '--channels', 'vector']],
+    ]);
+    expect(human?.status).toBe(0);
+    expect(human?.stdout).toBe('no matching memories\n');
+    expect(JSON.parse(json?.stdout ?? '')).toEqual([]);
+    expectMemcubeError(badTime ?? { status: null, stdout: '', stderr: '' }, 'from', 'yesterday');
+    expectMemcubeError(vector ?? { status: null, stdout: '', stderr: '' }, "channel 'vector' is unavailable");
+  });
+
+  it('context --json fits the budget and cites ids', async () => {
+    const [tight, roomy] = await sb.jsonAll<[ContextPack, ContextPack]>([
+      [['context', 'beagle', 'Biscuit', '--budget', '200']],
+      [['context', 'beagle', '--budget', '2000']],
+    ]);
+    expect(tight.tokenBudget).toBe(200);
+    expect(tight.tokenizer).toBe('o200k_base');
+    expect(tight.tokens).toBeGreaterThan(0);
+    expect(tight.tokens).toBeLessThanOrEqual(200);
+    expect(tight.items.length).toBeGreaterThan(0);
+    expect(tight.items.length + tight.omitted).toBe(4);
+    expect(tight.text).toMatch(/^Relevant memories/);
+    for (const item of tight.items) expect(tight.text).toContain(`id ${item.id}`);
+    expect(tight.text).not.toContain('pasta');
+
+    expect(roomy.omitted).toBe(0);
+    expect(roomy.items.map((i) => i.id).sort()).toEqual([ADOPTED, CHEWED, RAIN, CATS].map(idOf).sort());
+    expect(roomy.tokens).toBeLessThanOrEqual(2000);
+    expect(roomy.tokens).toBeGreaterThan(tight.tokens);
+  });
+
+  it('context prints the block, and filters apply', () => {
+    const result = sb.ok(['context', 'beagle', '--budget', '500', '--session', 's2']);
+    expect(result.stdout).toBe(
+      'Relevant memories (oldest first; each line: [time | session | speaker (role) | id] text):\n' +
+        `[2024-03-05 09:00 UTC | session s2 | Alice (user) | id ${idOf(RAIN)}] ${RAIN}\n`,
+    );
+  });
+});

@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliResult, CliSandbox, expectMemcubeError, expectUsageError, ROOT } from './helpers.js';
+
+const none: CliResult = { status: null, stdout: '', stderr: '' };
+
+describe('memcube usage, help and error exits', () => {
+  let sb: CliSandbox;
+  beforeAll(() => {
+    sb = new CliSandbox();
+  });
+  afterAll(() => sb.cleanup());
+
+  it('--help prints usage, every command and the exit codes (exit 0); --version the package version', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const [help, addHelp, versionOut] = await sb.runAll([
+      [['--help']],
+      [['add', '--help']],
+      [['--version'], { db: null, embedder: null }],
+    ]);
+    expect(help?.status).toBe(0);
+    expect(help?.stdout).toMatch(/^Usage: memcube \[options\] \[command\]/);
+    for (const command of [
+      'add',
+      'search',
+      'context',
+      'list',
+      'get',
+      'history',
+      'delete',
+      'restore',
+      'export',
+    ]) {
+      expect(help?.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
+    }
+    for (const command of ['import', 'stats', 'cubes', 'audit', 'reembed', 'demo']) {
+      expect(help?.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
+    }
+    expect(help?.stdout).toContain('Exit codes: 0 success, 1 a memcube error');
+
+    expect(addHelp?.status).toBe(0);
+    expect(addHelp?.stdout).toContain('Usage: memcube add [options] [text...]');
+    expect(addHelp?.stdout).toContain('--file <path>');
+
+    expect(versionOut?.status).toBe(0);
+    expect(versionOut?.stdout).toBe(`${version}\n`);
+  });
+
+  it('usage errors exit 2 before touching the database', async () => {
+    const [unknownCommand, zero, notANumber, badRole, unknownOption, missingQuery] = await sb.runAll([
+      [['frobnicate']],
+      [['search', 'x', '--limit', '0']],
+      [['list', '--limit', 'many']],
+      [['add', 'hi', '--role', 'king']],
+      [['--frob', 'cubes']],
+      [['search']],
+    ]);
+    expectUsageError(unknownCommand ?? none, "unknown command 'frobnicate'");
+    expectUsageError(zero ?? none, "option '-n, --limit <n>' argument '0' is invalid");
+    expectUsageError(zero ?? none, 'expected a positive whole number');
+    expectUsageError(notANumber ?? none, 'expected a positive whole number');
+    expectUsageError(badRole ?? none, 'Allowed choices are user, assistant, system, tool');
+    expectUsageError(unknownOption ?? none, "unknown option '--frob'");
+    expectUsageError(missingQuery ?? none, "missing required argument 'query'");
+    expect(fs.existsSync(sb.db)).toBe(false);
+  });
+
+  it('an unknown cube is an error (exit 1) that lists the cubes there are', async () => {
+    expectMemcubeError(
+      sb.run(['search', 'anything', '--cube', 'nope']),
+      "unknown cube 'nope'",
+      'no cubes yet',
+    );
+    sb.ok(['add', 'something to find']);
+    const [search, stats, badName] = await sb.runAll([
+      [['search', 'anything', '--cube', 'nope']],
+      [['stats', '--cube', 'nope']],
+      [['search', 'anything', '--cube', 'bad name!']],
+    ]);
+    expectMemcubeError(search ?? none, "unknown cube 'nope'", 'cubes: default');
+    expectMemcubeError(stats ?? none, "unknown cube 'nope'");
+    expectMemcubeError(badName ?? none, 'cube');
+  });
+
+  it('a bad id is an error (exit 1) naming the id; an unknown embedder is a usage error (exit 2)', async () => {
+    const [get, history, embedder] = await sb.runAll([
+      [['get', '12345']],
+      [['history', 'nope']],
+      [['--embedder', 'bogus', 'stats'], { embedder: null }],
+    ]);
+    expectMemcubeError(get ?? none, "id: '12345' is not a memory id");
+    expectMemcubeError(history ?? none, "id: 'nope'");
+    expect(embedder?.status).not.toBe(0);
+    expect(embedder?.stdout).toBe('');
+    expect(embedder?.status).toBe(2);
+    expect(embedder?.stderr).toContain("argument 'bogus' is invalid");
+  });
+});
