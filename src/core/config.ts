@@ -27,16 +27,52 @@ export const embedderConfigSchema = z.union([
 ]);
 export type EmbedderConfig = z.input<typeof embedderConfigSchema>;
 
+export const ingestConfigSchema = z.strictObject({
+  /** Index each turn with the turn before it in its session (an answer with its question). */
+  contextKey: z.boolean().default(true),
+  /** How much of the previous turn goes into the context key, in characters. */
+  contextChars: z.number().int().min(0).max(100_000).default(300),
+  /** Resolve the dates a turn refers to and index them ("yesterday" → 2023-05-07, May 2023, Sunday). */
+  dateKeys: z.boolean().default(true),
+  /** Index the named entities of a turn. */
+  entityKeys: z.boolean().default(true),
+});
+export type IngestConfig = z.output<typeof ingestConfigSchema>;
+export const DEFAULT_INGEST_CONFIG: IngestConfig = ingestConfigSchema.parse({});
+
 export const retrievalConfigSchema = z.strictObject({
+  /** How channels are combined: reciprocal rank (`rrf`) or max-normalised scores (`score`). */
+  fusion: z.enum(['rrf', 'score']).default('score'),
   /** Reciprocal-rank-fusion constant: larger flattens the contribution of top ranks. */
   rrfK: z.number().min(1).max(1000).default(60),
-  /** Per-channel multiplier applied to each channel's RRF contribution. */
+  /** Per-channel multiplier applied to each channel's RRF contribution; 0 switches a channel off. */
   channelWeights: z
-    .strictObject({ lexical: z.number().min(0).default(1), vector: z.number().min(0).default(1) })
-    .default({ lexical: 1, vector: 1 }),
+    .strictObject({
+      lexical: z.number().min(0).default(1),
+      // The offline encoder is weaker than BM25 on conversations; fitted on the dev split.
+      vector: z.number().min(0).default(0.3),
+      temporal: z.number().min(0).default(1),
+      expansion: z.number().min(0).default(0.5),
+    })
+    .default({ lexical: 1, vector: 0.3, temporal: 1, expansion: 0.5 }),
+  /** BM25 weights of the index columns: the turn itself, the turn it answers, derived keys. */
+  lexicalWeights: z
+    .strictObject({
+      text: z.number().min(0).default(1),
+      context: z.number().min(0).default(0.5),
+      keys: z.number().min(0).default(0.5),
+    })
+    .default({ text: 1, context: 0.5, keys: 0.5 }),
   /** How many candidates each channel contributes before fusion. */
   channelDepth: z.number().int().min(10).max(2000).default(100),
+  /** Turns on each side of a packed hit that `context()` adds when they fit; 0 = off. */
+  neighbourRadius: z.number().int().min(0).max(5).default(2),
+  /** A neighbour competes for the budget with this share of its hit's score (per turn of distance). */
+  neighbourShare: z.number().min(0).max(1).default(0.8),
+  /** Second round seeded by the entities of the first round's best hits, for multi-hop; 0 = off. */
+  expansionSeeds: z.number().int().min(0).max(50).default(5),
 });
+export const DEFAULT_RETRIEVAL_CONFIG: RetrievalConfig = retrievalConfigSchema.parse({});
 
 export const limitsConfigSchema = z.strictObject({
   /** Longest content accepted for one item, in characters. */
@@ -62,11 +98,8 @@ export const memoryOSConfigSchema = z.strictObject({
    */
   durability: z.enum(['full', 'normal']).default('full'),
   limits: limitsConfigSchema.default({ maxContentChars: 32_000, maxBatch: 10_000 }),
-  retrieval: retrievalConfigSchema.default({
-    rrfK: 60,
-    channelWeights: { lexical: 1, vector: 1 },
-    channelDepth: 100,
-  }),
+  ingest: ingestConfigSchema.default(DEFAULT_INGEST_CONFIG),
+  retrieval: retrievalConfigSchema.default(DEFAULT_RETRIEVAL_CONFIG),
 });
 export type MemoryOSConfig = z.input<typeof memoryOSConfigSchema>;
 export type ResolvedConfig = z.output<typeof memoryOSConfigSchema>;

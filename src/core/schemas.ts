@@ -92,12 +92,14 @@ export const itemFilterSchema = z.strictObject({
   to: instantSchema.optional(),
 });
 
-const channelsSchema = z.array(z.enum(['lexical', 'vector'])).min(1);
+const channelsSchema = z.array(z.enum(['lexical', 'vector', 'temporal', 'expansion'])).min(1);
 
 export const searchOptionsSchema = itemFilterSchema.extend({
   limit: z.number().int().min(1).max(1000).default(10),
   /** Which retrieval channels to use; defaults to every channel the cube supports. */
   channels: channelsSchema.optional(),
+  /** When the question is asked: relative times in the query ("last week") resolve against it. Default now. */
+  asOf: instantSchema.optional(),
 });
 export type SearchOptions = z.input<typeof searchOptionsSchema>;
 
@@ -106,6 +108,7 @@ export const contextOptionsSchema = itemFilterSchema.extend({
   /** How many ranked candidates are considered for packing. */
   candidates: z.number().int().min(1).max(1000).default(100),
   channels: channelsSchema.optional(),
+  asOf: instantSchema.optional(),
 });
 export type ContextOptions = z.input<typeof contextOptionsSchema>;
 

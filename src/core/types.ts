@@ -29,6 +29,21 @@ export type Role = (typeof ROLES)[number];
 
 export type Metadata = Record<string, unknown>;
 
+/**
+ * Keys memcube derives from an item at ingest, without an LLM, so that it can be found by more
+ * than its literal words. Kept on the item so they can be inspected (`memcube get ID --json`).
+ */
+export interface DerivedKeys {
+  /** Dates the text refers to ("yesterday", "last Friday"), resolved against the message time. */
+  dates: Array<{ text: string; date: string }>;
+  /** Named entities and key noun phrases. */
+  entities: string[];
+  /** The preceding turn of the session, indexed with this one: "Yes, last Friday!" needs its question. */
+  context: string | null;
+}
+
+export const NO_DERIVED_KEYS: DerivedKeys = { dates: [], entities: [], context: null };
+
 /** One unit of plaintext memory as the library returns it. Times are ISO-8601 strings in UTC. */
 export interface MemoryItem {
   id: string;
@@ -56,6 +71,7 @@ export interface MemoryItem {
   metadata: Metadata;
   /** sha256 of the content, hex. */
   contentHash: string;
+  derived: DerivedKeys;
   status: MemoryStatus;
   version: number;
 }
@@ -122,7 +138,7 @@ export interface ItemFilter {
   to?: string;
 }
 
-export type ChannelName = 'lexical' | 'vector';
+export type ChannelName = 'lexical' | 'vector' | 'temporal' | 'expansion';
 
 export interface ChannelScore {
   /** 1-based rank of the item in that channel's list. */

@@ -1,20 +1,19 @@
 import { z } from 'zod';
-import type { LimitsConfig } from '../core/config.js';
+import type { IngestConfig, LimitsConfig } from '../core/config.js';
 import { InvalidInputError } from '../core/errors.js';
 import { contentHash, newItemId } from '../core/ids.js';
 import { type AddOptions, addOptionsSchema, type MessageInput, messageSchema } from '../core/schemas.js';
 import { parseWith } from '../core/validate.js';
 import type { NewItemRecord } from '../store/store.js';
+import { deriveKeys, type TurnText } from './derive/derive-keys.js';
 
 export type AddInput = string | MessageInput | MessageInput[];
 
-/** An episode ready to be embedded and stored; `embedding` is filled in by the caller. */
-export type EpisodeDraft = Omit<NewItemRecord, 'embedding'>;
+/** A validated episode, before its keys are derived. */
+export type EpisodeDraft = Omit<NewItemRecord, 'embedding' | 'index' | 'derived'>;
 
-/** What the lexical index and the embedder see: the speaker's name makes first-person turns findable by name. */
-export function episodeIndexText(content: string, speaker: string | null): string {
-  return speaker ? `${speaker}: ${content}` : content;
-}
+/** An episode ready to be embedded and stored; `embedding` is filled in by the caller. */
+export type IndexedEpisode = Omit<NewItemRecord, 'embedding'>;
 
 function checkContent(content: string, field: string, limits: LimitsConfig): string {
   const trimmed = content.trim();
@@ -63,7 +62,6 @@ export function draftEpisodes(
       id: newItemId(),
       kind: 'episode',
       content,
-      indexText: episodeIndexText(content, speaker),
       role: m.role,
       speaker,
       userId: opts.userId ?? null,
@@ -77,5 +75,19 @@ export function draftEpisodes(
       metadata: { ...opts.metadata, ...m.metadata },
       contentHash: contentHash(content),
     };
+  });
+}
+
+/**
+ * Derives each episode's index columns and keys. Within one call the messages are consecutive
+ * turns of one session, so each message's context is the message before it; the first one's
+ * is `previous`, the session's last stored turn.
+ */
+export function withDerivedKeys(drafts: EpisodeDraft[], previous: TurnText | null, config: IngestConfig): IndexedEpisode[] {
+  let before = previous;
+  return drafts.map((draft) => {
+    const keys = deriveKeys(draft, draft.validFrom ?? Date.now(), draft.sessionId === null ? null : before, config);
+    before = draft;
+    return { ...draft, ...keys };
   });
 }

@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../core/config.js';
-import { InvalidInputError, NotFoundError } from '../core/errors.js';
-import { contentHash, isItemId } from '../core/ids.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../core/errors.js';
+import { contentHash, isItemId, isShortId } from '../core/ids.js';
 import {
   type AddOptions,
   type ContextOptions,
@@ -15,8 +15,10 @@ import {
 import type { AuditRecord, CubeInfo, MemoryItem, MemoryVersion, SearchHit } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import type { Embedder } from '../embed/embedder.js';
-import { type AddInput, draftEpisodes, episodeIndexText, validateContent } from '../ingest/episodes.js';
+import { deriveKeys } from '../ingest/derive/derive-keys.js';
+import { type AddInput, draftEpisodes, validateContent, withDerivedKeys } from '../ingest/episodes.js';
 import { type ContextPack, packContext } from '../retrieve/context.js';
+import { withNeighbours } from '../retrieve/neighbours.js';
 import { rankItems, toStoreFilter } from '../retrieve/search.js';
 import type {
   CubeScope,
@@ -72,20 +74,29 @@ export class Cube {
     return this.embedder.embed(texts);
   }
 
-  private checkId(id: string): void {
-    if (typeof id !== 'string' || !isItemId(id)) {
-      throw new InvalidInputError(
-        `id: '${String(id).slice(0, 80)}' is not a memory id (a UUID returned by add)`,
-        'id',
-      );
+  /** A full id, or a short one (its last 12 hex digits) that names exactly one item of the cube. */
+  private async resolveId(ref: string): Promise<string> {
+    if (typeof ref === 'string' && isItemId(ref)) return ref;
+    if (typeof ref === 'string' && isShortId(ref)) {
+      const ids = await this.store.findIdsBySuffix(this.scope, ref, 2);
+      if (ids.length === 1 && ids[0]) return ids[0];
+      if (ids.length === 0) throw new NotFoundError(`no item with short id '${ref}' in cube '${this.name}'`);
+      throw new ConflictError(`short id '${ref}' matches several items in cube '${this.name}'; use the full id`);
     }
+    throw new InvalidInputError(
+      `id: '${String(ref).slice(0, 80)}' is not a memory id (a UUID returned by add, or its last 12 hex digits)`,
+      'id',
+    );
   }
 
   /** Stores messages (or one text) as episodes; returns ids that never change afterwards. */
   async add(input: AddInput, options?: AddOptions): Promise<AddResult> {
     const ctx = this.writeContext();
-    const drafts = draftEpisodes(input, options, this.config.limits, ctx.now);
-    const vectors = await this.embedAll(drafts.map((d) => d.indexText));
+    const validated = draftEpisodes(input, options, this.config.limits, ctx.now);
+    const sessionId = validated[0]?.sessionId ?? null;
+    const previous = sessionId === null ? null : await this.store.sessionTail(this.scope, sessionId);
+    const drafts = withDerivedKeys(validated, previous, this.config.ingest);
+    const vectors = await this.embedAll(drafts.map((d) => d.index.text));
     const items = await this.store.insertItems(
       this.scope,
       drafts.map((d, i) => ({ ...d, embedding: vectors[i] ?? null })),
@@ -96,18 +107,19 @@ export class Cube {
 
   /** Ranked items with the fused score and each channel's rank and score. */
   async search(query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
-    const { limit, channels, ...filter } = parseWith(searchOptionsSchema, options, { root: 'options' });
+    const { limit, channels, asOf, ...filter } = parseWith(searchOptionsSchema, options, { root: 'options' });
     return rankItems(this.searchContext(), {
       query: String(query),
       filter: toStoreFilter(filter),
       limit,
       ...(channels ? { channels } : {}),
+      ...(asOf === undefined ? {} : { asOf }),
     });
   }
 
   /** Prompt-ready memory for `query` within a token budget, oldest first, each line citing its id. */
   async context(query: string, options: ContextOptions = {}): Promise<ContextPack> {
-    const { tokenBudget, candidates, channels, ...filter } = parseWith(contextOptionsSchema, options, {
+    const { tokenBudget, candidates, channels, asOf, ...filter } = parseWith(contextOptionsSchema, options, {
       root: 'options',
     });
     const ranked = await rankItems(this.searchContext(), {
@@ -115,8 +127,13 @@ export class Cube {
       filter: toStoreFilter(filter),
       limit: candidates,
       ...(channels ? { channels } : {}),
+      ...(asOf === undefined ? {} : { asOf }),
     });
-    return packContext(ranked, tokenBudget);
+    // Neighbours are whole turns of a session; with a caller's filter they could fall outside it.
+    const filtered = Object.values(filter).some((v) => v !== undefined);
+    const { neighbourRadius, neighbourShare } = this.config.retrieval;
+    const pool = await withNeighbours(this.store, this.scope, ranked, filtered ? 0 : neighbourRadius, neighbourShare);
+    return packContext(pool, tokenBudget);
   }
 
   private searchContext() {
@@ -128,8 +145,9 @@ export class Cube {
     };
   }
 
-  async get(id: string): Promise<MemoryItem> {
-    this.checkId(id);
+  /** One item, by its id or short id, whatever its status. */
+  async get(ref: string): Promise<MemoryItem> {
+    const id = await this.resolveId(ref);
     const [item] = await this.store.getItems(this.scope, [id]);
     if (!item) throw new NotFoundError(`no item '${id}' in cube '${this.name}'`);
     return item;
@@ -145,20 +163,24 @@ export class Cube {
   }
 
   /** Writes a new version; the previous one stays in `history`. */
-  async update(id: string, patch: UpdatePatch): Promise<MemoryItem> {
-    const current = await this.get(id);
+  async update(ref: string, patch: UpdatePatch): Promise<MemoryItem> {
+    const current = await this.get(ref);
+    const id = current.id;
     const p = parseWith(updatePatchSchema, patch, { root: 'patch' });
     const change: ItemChange = {};
     if (p.content !== undefined) {
       const content = validateContent(p.content, this.config.limits, 'patch.content');
-      const indexText = episodeIndexText(content, current.speaker);
-      const [embedding] = await this.embedAll([indexText]);
-      change.content = {
-        content,
-        indexText,
-        contentHash: contentHash(content),
-        embedding: embedding ?? null,
-      };
+      // New words, new dates and entities; the turn it answers stays what it was.
+      const fresh = deriveKeys(
+        { ...current, content },
+        Date.parse(current.validFrom ?? current.createdAt),
+        null,
+        this.config.ingest,
+      );
+      const derived = { ...fresh.derived, context: current.derived.context };
+      const index = { ...fresh.index, context: current.derived.context ?? '' };
+      const [embedding] = await this.embedAll([index.text]);
+      change.content = { content, index, derived, contentHash: contentHash(content), embedding: embedding ?? null };
     }
     if (p.tags !== undefined) change.tags = [...new Set(p.tags)];
     if (p.metadata !== undefined) change.metadata = p.metadata;
@@ -168,20 +190,17 @@ export class Cube {
   }
 
   /** Every version of the item, oldest first, with who changed it and when. */
-  async history(id: string): Promise<MemoryVersion[]> {
-    this.checkId(id);
-    return this.store.history(this.scope, id);
+  async history(ref: string): Promise<MemoryVersion[]> {
+    return this.store.history(this.scope, await this.resolveId(ref));
   }
 
   /** Tombstones the item: hidden from search and list, kept with its history, recoverable by `restore`. */
-  async delete(id: string): Promise<MemoryItem> {
-    this.checkId(id);
-    return this.store.setStatus(this.scope, id, 'deleted', 'delete', this.writeContext());
+  async delete(ref: string): Promise<MemoryItem> {
+    return this.store.setStatus(this.scope, await this.resolveId(ref), 'deleted', 'delete', this.writeContext());
   }
 
-  async restore(id: string): Promise<MemoryItem> {
-    this.checkId(id);
-    return this.store.setStatus(this.scope, id, 'active', 'restore', this.writeContext());
+  async restore(ref: string): Promise<MemoryItem> {
+    return this.store.setStatus(this.scope, await this.resolveId(ref), 'active', 'restore', this.writeContext());
   }
 
   async stats(): Promise<CubeStats & { cube: CubeInfo }> {

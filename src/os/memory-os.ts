@@ -118,7 +118,7 @@ export class MemoryOS {
       if (dimensions > 0) {
         for (let i = 0; i < page.length; i += EMBED_BATCH) {
           const batch = page.slice(i, i + EMBED_BATCH);
-          const embedded = await this.embedder.embed(batch.map((p) => p.indexText));
+          const embedded = await this.embedder.embed(batch.map((p) => p.text));
           batch.forEach((p, j) => {
             const v = embedded[j];
             if (v) vectors.set(p.id, v);
@@ -154,7 +154,7 @@ export class MemoryOS {
     const withVectors: Array<(typeof parsed.bundles)[number] & { embedding: Float32Array | null }> = [];
     for (let i = 0; i < parsed.bundles.length; i += EMBED_BATCH) {
       const batch = parsed.bundles.slice(i, i + EMBED_BATCH);
-      const vectors = dims > 0 ? await this.embedder.embed(batch.map((b) => b.indexText)) : [];
+      const vectors = dims > 0 ? await this.embedder.embed(batch.map((b) => b.index.text)) : [];
       batch.forEach((b, j) => {
         withVectors.push({ ...b, embedding: vectors[j] ?? null });
       });

@@ -30,6 +30,11 @@ const itemSchema = z.strictObject({
   tags: z.array(z.string()),
   metadata: z.record(z.string(), z.unknown()),
   contentHash: z.string().regex(/^[0-9a-f]{64}$/),
+  derived: z.strictObject({
+    dates: z.array(z.strictObject({ text: z.string(), date: z.iso.date() })),
+    entities: z.array(z.string()),
+    context: z.string().nullable(),
+  }),
   status: z.enum(MEMORY_STATUSES),
   version: z.number().int().min(1),
 });
@@ -77,7 +82,7 @@ const lineSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('item'),
     item: itemSchema,
-    indexText: z.string().min(1),
+    index: z.strictObject({ text: z.string().min(1), context: z.string(), keys: z.string() }),
     versions: z.array(versionSchema).min(1),
   }),
   z.strictObject({ type: z.literal('audit'), record: auditSchema }),
@@ -163,7 +168,7 @@ export function parseExport(lines: Iterable<string>): ParsedExport {
         throw new InvalidInputError(`line ${lineNo}: item ${line.item.id} appears twice`, `line ${lineNo}`);
       seen.add(line.item.id);
       checkHistory(line.item.id, line.item.version, line.versions, lineNo);
-      bundles.push({ item: line.item, indexText: line.indexText, versions: line.versions });
+      bundles.push({ item: line.item, index: line.index, versions: line.versions });
     } else {
       audit.push(line.record);
     }

@@ -1,4 +1,5 @@
-import type { MemoryItem, SearchHit } from '../core/types.js';
+import { shortId } from '../core/ids.js';
+import type { MemoryItem } from '../core/types.js';
 import { countTokens, TOKENIZER } from './tokens.js';
 
 export interface ContextItem {
@@ -15,27 +16,38 @@ export interface ContextPack {
   tokenizer: string;
   /** The packed items, in the chronological order they appear in `text`. */
   items: ContextItem[];
-  /** Ranked candidates that did not fit the budget. */
+  /** Candidates that did not fit the budget. */
   omitted: number;
 }
 
-const HEADER = 'Relevant memories (oldest first; each line: [time | session | speaker (role) | id] text):';
+/** An item offered for packing, with the priority it is packed by. */
+export interface PackCandidate {
+  item: MemoryItem;
+  score: number;
+}
+
+const HEADER = 'Relevant memories, oldest first, grouped by day and session; #… is the memory\'s short id.';
+const WEEKDAY = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 function eventTime(item: MemoryItem): string {
   return item.validFrom ?? item.createdAt;
 }
 
-/** `2024-05-03 10:00 UTC`: minute precision is what a reader of the prompt needs. */
-function formatTime(isoTime: string): string {
-  return `${isoTime.slice(0, 10)} ${isoTime.slice(11, 16)} UTC`;
+/** Items of one day and one session share a heading, so a line need not repeat them. */
+function groupKey(item: MemoryItem): string {
+  return `${eventTime(item).slice(0, 10)}\u0000${item.sessionId ?? ''}`;
 }
 
+export function renderGroupHeading(item: MemoryItem): string {
+  const time = eventTime(item);
+  const day = WEEKDAY[new Date(time).getUTCDay()];
+  return `## ${time.slice(0, 10)} (${day})${item.sessionId ? ` · session ${item.sessionId}` : ''}`;
+}
+
+/** `[10:00] Alice: I moved to Berlin. #742a9a0df595`: the short id costs 8 tokens where the UUID costs 26. */
 export function renderContextLine(item: MemoryItem): string {
-  const who = item.speaker
-    ? `${item.speaker}${item.role ? ` (${item.role})` : ''}`
-    : (item.role ?? item.kind);
-  const session = item.sessionId ? ` | session ${item.sessionId}` : '';
-  return `[${formatTime(eventTime(item))}${session} | ${who} | id ${item.id}] ${item.content.replace(/\s*\n\s*/g, ' ')}`;
+  const who = item.speaker ?? item.role ?? item.kind;
+  return `[${eventTime(item).slice(11, 16)}] ${who}: ${item.content.replace(/\s*\n\s*/g, ' ')} #${shortId(item.id)}`;
 }
 
 function chronological(a: MemoryItem, b: MemoryItem): number {
@@ -47,29 +59,52 @@ function chronological(a: MemoryItem, b: MemoryItem): number {
   );
 }
 
-/**
- * Greedy packing by rank: take each candidate whose line still fits the budget (a long one
- * is skipped, a shorter one after it may fit), then print the chosen lines oldest first.
- */
-export function packContext(ranked: SearchHit[], tokenBudget: number): ContextPack {
-  const headerTokens = countTokens(HEADER) + 1;
-  let used = headerTokens;
-  const chosen: Array<{ hit: SearchHit; line: string; tokens: number }> = [];
-  for (const hit of ranked) {
-    const line = renderContextLine(hit.item);
-    const tokens = countTokens(line) + 1; // + the newline
-    if (used + tokens > tokenBudget) continue;
-    used += tokens;
-    chosen.push({ hit, line, tokens });
+function render(items: MemoryItem[]): string {
+  const lines = [HEADER];
+  let group: string | null = null;
+  for (const item of [...items].sort(chronological)) {
+    const key = groupKey(item);
+    if (key !== group) {
+      lines.push(renderGroupHeading(item));
+      group = key;
+    }
+    lines.push(renderContextLine(item));
   }
-  chosen.sort((a, b) => chronological(a.hit.item, b.hit.item));
-  const text = chosen.length === 0 ? '' : [HEADER, ...chosen.map((c) => c.line)].join('\n');
+  return lines.join('\n');
+}
+
+/**
+ * Greedy packing by priority: take each candidate whose line (and heading, for a new group)
+ * still fits the budget; a long one is skipped and a shorter one after it may fit. The chosen
+ * items are printed oldest first, grouped by day and session.
+ */
+export function packContext(candidates: PackCandidate[], tokenBudget: number): ContextPack {
+  const ordered = [...candidates].sort((a, b) => b.score - a.score);
+  const groups = new Set<string>();
+  let used = countTokens(HEADER) + 1;
+  const chosen: Array<PackCandidate & { tokens: number }> = [];
+  for (const candidate of ordered) {
+    const key = groupKey(candidate.item);
+    const heading = groups.has(key) ? 0 : countTokens(renderGroupHeading(candidate.item)) + 1;
+    const tokens = countTokens(renderContextLine(candidate.item)) + 1;
+    if (used + heading + tokens > tokenBudget) continue;
+    used += heading + tokens;
+    groups.add(key);
+    chosen.push({ ...candidate, tokens });
+  }
+  // Tokens of joined text can differ by a few from the sum of its parts; never exceed the budget.
+  let text = chosen.length ? render(chosen.map((c) => c.item)) : '';
+  while (chosen.length && countTokens(text) > tokenBudget) {
+    chosen.pop();
+    text = chosen.length ? render(chosen.map((c) => c.item)) : '';
+  }
+  const inOrder = [...chosen].sort((a, b) => chronological(a.item, b.item));
   return {
     text,
-    tokens: chosen.length === 0 ? 0 : countTokens(text),
+    tokens: text ? countTokens(text) : 0,
     tokenBudget,
     tokenizer: TOKENIZER,
-    items: chosen.map((c) => ({ id: c.hit.item.id, score: c.hit.score, tokens: c.tokens })),
-    omitted: ranked.length - chosen.length,
+    items: inOrder.map((c) => ({ id: c.item.id, score: c.score, tokens: c.tokens })),
+    omitted: ordered.length - chosen.length,
   };
 }

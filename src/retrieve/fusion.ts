@@ -37,3 +37,25 @@ export function fuseReciprocalRank(results: ChannelResult[], k: number): FusedHi
     .sort((a, b) => b.score - a.score || a.bestRank - b.bestRank || a.id.localeCompare(b.id))
     .map(({ bestRank: _bestRank, ...hit }) => hit);
 }
+
+/**
+ * Score fusion (CombSUM over max-normalised scores): each channel's scores are divided by its
+ * best score, weighted, and summed. Unlike ranks, scores keep how far apart hits are, so a
+ * weak channel's long tail of near-ties cannot outvote a strong channel's clear winner.
+ */
+export function fuseScores(results: ChannelResult[]): FusedHit[] {
+  const fused = new Map<string, FusedHit>();
+  for (const { channel, weight, hits } of results) {
+    const top = hits[0]?.score ?? 0;
+    hits.forEach((hit, index) => {
+      let entry = fused.get(hit.id);
+      if (!entry) {
+        entry = { id: hit.id, score: 0, channels: {} };
+        fused.set(hit.id, entry);
+      }
+      entry.score += top > 0 ? (weight * Math.max(hit.score, 0)) / top : 0;
+      entry.channels[channel] = { rank: index + 1, score: hit.score };
+    });
+  }
+  return [...fused.values()].sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+}

@@ -1,10 +1,11 @@
 import type { RetrievalConfig } from '../core/config.js';
 import { InvalidInputError } from '../core/errors.js';
-import type { ChannelName, ItemFilter, SearchHit } from '../core/types.js';
+import type { ChannelName, ItemFilter, MemoryItem, SearchHit } from '../core/types.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { CubeScope, Store, StoreItemFilter } from '../store/store.js';
-import { type ChannelResult, fuseReciprocalRank } from './fusion.js';
+import { type ChannelResult, fuseReciprocalRank, fuseScores } from './fusion.js';
 import { lexicalTerms } from './query-terms.js';
+import { parseQueryTime } from './query-time.js';
 
 export interface SearchContext {
   store: Store;
@@ -19,22 +20,25 @@ export interface RankRequest {
   filter: StoreItemFilter;
   limit: number;
   channels?: ChannelName[];
+  /** When the question is asked; relative times in the query ("last week") resolve against it. */
+  asOf?: number;
 }
 
 /** Parsed filter (instants as epoch ms) → the store's filter type; absent fields stay absent. */
-export function toStoreFilter(
-  filter: Omit<ItemFilter, 'from' | 'to'> & { from?: number; to?: number },
-): StoreItemFilter {
+export function toStoreFilter(filter: Omit<ItemFilter, 'from' | 'to'> & { from?: number; to?: number }): StoreItemFilter {
   return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined)) as StoreItemFilter;
 }
 
 function chooseChannels(ctx: SearchContext, requested: ChannelName[] | undefined): ChannelName[] {
-  const available: ChannelName[] = ctx.embedder ? ['lexical', 'vector'] : ['lexical'];
+  const all: ChannelName[] = ['lexical', 'vector', 'temporal', 'expansion'];
+  const available = all.filter(
+    (c) => (c !== 'vector' || ctx.embedder !== null) && ctx.retrieval.channelWeights[c] > 0,
+  );
   if (!requested) return available;
   for (const channel of requested) {
-    if (!available.includes(channel)) {
+    if (channel === 'vector' && !ctx.embedder) {
       throw new InvalidInputError(
-        `channels: cube '${ctx.scope.cube}' has no vectors (embedder none), so channel '${channel}' is unavailable; use ["lexical"]`,
+        `channels: cube '${ctx.scope.cube}' has no vectors (embedder none), so channel 'vector' is unavailable; use ["lexical"]`,
         'channels',
       );
     }
@@ -42,31 +46,71 @@ function chooseChannels(ctx: SearchContext, requested: ChannelName[] | undefined
   return [...new Set(requested)];
 }
 
-/** Runs the chosen channels in parallel, fuses them by reciprocal rank and loads the top items. */
+/** Narrows a filter to a time window, keeping any narrower bounds the caller gave. */
+function within(filter: StoreItemFilter, from: number, to: number): StoreItemFilter {
+  return { ...filter, from: Math.max(filter.from ?? from, from), to: Math.min(filter.to ?? to, to) };
+}
+
+/** Words of the best hits' entities that the query lacks: the second hop of a multi-hop question. */
+function expansionTerms(seeds: MemoryItem[], queryTerms: string[]): string[] {
+  const known = new Set(queryTerms);
+  const extra = new Set<string>();
+  for (const item of seeds) {
+    for (const term of lexicalTerms(item.derived.entities.join(' '))) {
+      if (!known.has(term)) extra.add(term);
+    }
+  }
+  return [...extra];
+}
+
+/**
+ * Runs the chosen channels (a second, entity-seeded round for multi-hop questions), fuses them
+ * by normalised score or reciprocal rank, and loads the top items.
+ */
 export async function rankItems(ctx: SearchContext, request: RankRequest): Promise<SearchHit[]> {
   const query = request.query.trim();
   if (query === '') throw new InvalidInputError('query: empty; give the text to search for', 'query');
   const channels = chooseChannels(ctx, request.channels);
-  const depth = Math.max(request.limit, ctx.retrieval.channelDepth);
-  const weights = ctx.retrieval.channelWeights;
+  const { channelDepth, channelWeights: weights, lexicalWeights } = ctx.retrieval;
+  const depth = Math.max(request.limit, channelDepth);
+  const terms = lexicalTerms(query);
+  const lexical = (filter: StoreItemFilter, words: string[]) =>
+    ctx.store.searchLexical(ctx.scope, words, filter, depth, lexicalWeights);
 
-  const runs = channels.map(async (channel): Promise<ChannelResult> => {
-    if (channel === 'lexical') {
-      const hits = await ctx.store.searchLexical(ctx.scope, lexicalTerms(query), request.filter, depth);
-      return { channel, weight: weights.lexical, hits };
+  const firstRound = channels
+    .filter((c) => c !== 'expansion')
+    .map(async (channel): Promise<ChannelResult> => {
+      const weight = weights[channel];
+      if (channel === 'lexical') return { channel, weight, hits: await lexical(request.filter, terms) };
+      if (channel === 'temporal') {
+        const window = parseQueryTime(query, new Date(request.asOf ?? Date.now()));
+        const hits = window ? await lexical(within(request.filter, window.from, window.to), terms) : [];
+        return { channel, weight, hits };
+      }
+      const [vector] = await (ctx.embedder as Embedder).embed([query]);
+      const hits = vector ? await ctx.store.searchVector(ctx.scope, vector, request.filter, depth) : [];
+      return { channel, weight, hits };
+    });
+  const results = await Promise.all(firstRound);
+  const fuse = (all: ChannelResult[]) =>
+    ctx.retrieval.fusion === 'score' ? fuseScores(all) : fuseReciprocalRank(all, ctx.retrieval.rrfK);
+  let fused = fuse(results);
+  const items = new Map((await ctx.store.getItems(ctx.scope, fused.map((h) => h.id))).map((i) => [i.id, i]));
+
+  if (channels.includes('expansion') && ctx.retrieval.expansionSeeds > 0) {
+    const seeds = fused.slice(0, ctx.retrieval.expansionSeeds).flatMap((h) => items.get(h.id) ?? []);
+    const extra = expansionTerms(seeds, terms);
+    if (extra.length > 0) {
+      const hits = await lexical(request.filter, [...terms, ...extra]);
+      results.push({ channel: 'expansion', weight: weights.expansion, hits });
+      fused = fuse(results);
+      const missing = fused.map((h) => h.id).filter((id) => !items.has(id));
+      for (const item of await ctx.store.getItems(ctx.scope, missing)) items.set(item.id, item);
     }
-    const [vector] = await (ctx.embedder as Embedder).embed([query]);
-    const hits = vector ? await ctx.store.searchVector(ctx.scope, vector, request.filter, depth) : [];
-    return { channel, weight: weights.vector, hits };
-  });
-  const fused = fuseReciprocalRank(await Promise.all(runs), ctx.retrieval.rrfK).slice(0, request.limit);
-  const items = await ctx.store.getItems(
-    ctx.scope,
-    fused.map((h) => h.id),
-  );
-  const byId = new Map(items.map((item) => [item.id, item]));
-  return fused.flatMap((hit) => {
-    const item = byId.get(hit.id);
+  }
+
+  return fused.slice(0, request.limit).flatMap((hit) => {
+    const item = items.get(hit.id);
     return item ? [{ item, score: hit.score, channels: hit.channels }] : [];
   });
 }

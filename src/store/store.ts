@@ -2,6 +2,7 @@ import type {
   AuditOperation,
   AuditRecord,
   CubeInfo,
+  DerivedKeys,
   ItemFilter,
   MemoryItem,
   MemoryKind,
@@ -26,13 +27,36 @@ export interface WriteContext {
   now: number;
 }
 
+/**
+ * What the lexical index sees, by column: the item's own text (speaker and content), the
+ * context it answers, and derived keys (entities, dates). Columns are weighted at query time.
+ */
+export interface IndexFields {
+  text: string;
+  context: string;
+  keys: string;
+}
+
+export interface LexicalWeights {
+  text: number;
+  context: number;
+  keys: number;
+}
+
+/** A turn's position in its session. */
+export interface TurnRef {
+  sessionId: string;
+  turnIndex: number;
+}
+
 /** A fully formed item to insert; ingest builds these. Times are epoch milliseconds. */
 export interface NewItemRecord {
   id: string;
   kind: MemoryKind;
   content: string;
-  /** The text the lexical index and the embedder see (content plus keys such as the speaker). */
-  indexText: string;
+  /** Index columns; `index.text` is also what the embedder sees. */
+  index: IndexFields;
+  derived: DerivedKeys;
   role: Role | null;
   speaker: string | null;
   userId: string | null;
@@ -55,7 +79,13 @@ export interface InsertOutcome {
 }
 
 export interface ItemChange {
-  content?: { content: string; indexText: string; contentHash: string; embedding: Float32Array | null };
+  content?: {
+    content: string;
+    index: IndexFields;
+    derived: DerivedKeys;
+    contentHash: string;
+    embedding: Float32Array | null;
+  };
   tags?: string[];
   metadata?: Metadata;
   validFrom?: number | null;
@@ -102,7 +132,7 @@ export interface CubeStats {
 /** One item with its full history, as export writes it and import reads it back. */
 export interface ItemBundle {
   item: MemoryItem;
-  indexText: string;
+  index: IndexFields;
   versions: MemoryVersion[];
 }
 
@@ -146,6 +176,7 @@ export interface Store {
     terms: string[],
     filter: StoreItemFilter,
     limit: number,
+    weights: LexicalWeights,
   ): Promise<ScoredId[]>;
   /** Cosine similarity against stored vectors, highest first. */
   searchVector(
@@ -154,6 +185,13 @@ export interface Store {
     filter: StoreItemFilter,
     limit: number,
   ): Promise<ScoredId[]>;
+
+  /** Ids of the cube ending in `suffix` (a short id), at most `limit`. */
+  findIdsBySuffix(scope: CubeScope, suffix: string, limit: number): Promise<string[]>;
+  /** The turn with the highest index in a session, any status; null for an empty session. */
+  sessionTail(scope: CubeScope, sessionId: string): Promise<MemoryItem | null>;
+  /** Active items at these session positions; positions with no item are skipped. */
+  getTurns(scope: CubeScope, refs: TurnRef[]): Promise<MemoryItem[]>;
 
   listAudit(scope: CubeScope, query: AuditQuery): Promise<AuditRecord[]>;
   stats(scope: CubeScope): Promise<CubeStats>;
@@ -172,8 +210,8 @@ export interface Store {
     createWith?: EmbedderIdentity,
   ): Promise<void>;
 
-  /** Index texts of every item in the cube, for re-embedding, a page at a time. */
-  indexTexts(scope: CubeScope): AsyncIterable<Array<{ id: string; indexText: string }>>;
+  /** The embedded text (`index.text`) of every item in the cube, for re-embedding, a page at a time. */
+  indexTexts(scope: CubeScope): AsyncIterable<Array<{ id: string; text: string }>>;
   /** Replaces every vector of the cube and records the new embedder, in one transaction. */
   replaceVectors(
     scope: CubeScope,

@@ -9,10 +9,17 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { contentHash, newItemId } from '../../src/core/ids.js';
-import type { AuditRecord, MemoryItem, MemoryVersion } from '../../src/core/types.js';
+import {
+  type AuditRecord,
+  type MemoryItem,
+  type MemoryVersion,
+  NO_DERIVED_KEYS,
+} from '../../src/core/types.js';
 import type {
   CubeScope,
+  IndexFields,
   ItemBundle,
+  LexicalWeights,
   NewItemRecord,
   ScoredId,
   Store,
@@ -35,13 +42,19 @@ const E3 = unit(0, 0, 1, 0);
 const E4 = unit(0, 0, 0, 1);
 const E12 = unit(1, 1, 0, 0);
 
+/** Index columns with only the text column filled. */
+export const ix = (text: string): IndexFields => ({ text, context: '', keys: '' });
+/** Equal column weights. */
+export const W: LexicalWeights = { text: 1, context: 1, keys: 1 };
+
 /** A fully formed record; every field can be overridden. */
 export function rec(content: string, over: Partial<NewItemRecord> = {}): NewItemRecord {
   return {
     id: newItemId(),
     kind: 'episode',
     content,
-    indexText: content,
+    index: ix(content),
+    derived: NO_DERIVED_KEYS,
     role: 'user',
     speaker: null,
     userId: null,
@@ -200,7 +213,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           notFound,
         );
         await expect(store.history(bScope, aId)).rejects.toMatchObject(notFound);
-        await expect(store.searchLexical(bScope, ['walrus'], {}, 10)).rejects.toMatchObject(notFound);
+        await expect(store.searchLexical(bScope, ['walrus'], {}, 10, W)).rejects.toMatchObject(notFound);
         await expect(store.searchVector(bScope, E1, {}, 10)).rejects.toMatchObject(notFound);
         await expect(store.stats(bScope)).rejects.toMatchObject(notFound);
         await expect(store.listAudit(bScope, { limit: 10 })).rejects.toMatchObject(notFound);
@@ -232,7 +245,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           code: 'not_found',
         });
         await expect(store.history(b, aId)).rejects.toMatchObject({ code: 'not_found' });
-        expect(await store.searchLexical(b, ['walrus', 'private'], {}, 10)).toEqual([]);
+        expect(await store.searchLexical(b, ['walrus', 'private'], {}, 10, W)).toEqual([]);
         expect(await store.searchVector(b, E1, {}, 10)).toEqual([]);
         expect(await store.searchVector(b, E1, { sessionIds: ['s1'] }, 10)).toEqual([]);
         expect(await store.listAudit(b, { itemId: aId, limit: 10 })).toEqual([]);
@@ -259,8 +272,8 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           expect.objectContaining({ id: yId, cube: 'y' }),
         ]);
         expect(await listAll(y)).toEqual([yId]);
-        expect(await store.searchLexical(y, ['zebra'], {}, 10)).toEqual([]);
-        expect(idsOf(await store.searchLexical(y, ['zebra', 'giraffe', 'cube'], {}, 10))).toEqual([yId]);
+        expect(await store.searchLexical(y, ['zebra'], {}, 10, W)).toEqual([]);
+        expect(idsOf(await store.searchLexical(y, ['zebra', 'giraffe', 'cube'], {}, 10, W))).toEqual([yId]);
         expect(idsOf(await store.searchVector(y, E1, {}, 10))).toEqual([yId]);
         expect(idsOf(await store.searchVector(y, E1, { sessionIds: ['s1'] }, 10))).toEqual([yId]);
         await expect(store.updateItem(y, xId, { tags: ['t'] }, ctx())).rejects.toMatchObject({
@@ -382,7 +395,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const source = newItemId();
         const r = rec('Alice prefers green tea', {
           kind: 'preference',
-          indexText: 'alice: Alice prefers green tea',
+          index: ix('alice: Alice prefers green tea'),
           role: 'assistant',
           speaker: 'alice',
           userId: 'u1',
@@ -419,6 +432,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           tags: ['drinks', 'taste'],
           metadata: { nested: { x: 1 }, list: [1, 'two'], flag: true, note: null },
           contentHash: contentHash('Alice prefers green tea'),
+          derived: NO_DERIVED_KEYS,
           status: 'active',
           version: 1,
         } satisfies MemoryItem);
@@ -618,7 +632,8 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           {
             content: {
               content: newContent,
-              indexText: newContent,
+              index: ix(newContent),
+              derived: NO_DERIVED_KEYS,
               contentHash: contentHash(newContent),
               embedding: E3,
             },
@@ -645,9 +660,9 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           [2, 'update', newContent, 'editor', iso(updCtx.now)],
         ]);
 
-        expect(idsOf(await store.searchLexical(scope, ['pelican'], {}, 10))).toEqual([original.id]);
-        expect(await store.searchLexical(scope, ['walrus'], {}, 10)).toEqual([]);
-        expect(await store.searchLexical(scope, ['sings'], {}, 10)).toEqual([]);
+        expect(idsOf(await store.searchLexical(scope, ['pelican'], {}, 10, W))).toEqual([original.id]);
+        expect(await store.searchLexical(scope, ['walrus'], {}, 10, W)).toEqual([]);
+        expect(await store.searchLexical(scope, ['sings'], {}, 10, W)).toEqual([]);
 
         const byNew = await store.searchVector(scope, E3, {}, 10);
         expect(byNew[0]?.id).toBe(original.id);
@@ -708,7 +723,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           [3, ['b', 'c'], { v: 2, extra: 'yes' }, iso(T0 + DAY), null],
         ]);
         expect(history.every((v) => v.content === 'steady content here')).toBe(true);
-        expect(idsOf(await store.searchLexical(scope, ['steady'], {}, 10))).toEqual([r.id]);
+        expect(idsOf(await store.searchLexical(scope, ['steady'], {}, 10, W))).toEqual([r.id]);
         const hit = await store.searchVector(scope, E2, {}, 1);
         expect(hit[0]?.id).toBe(r.id);
         expect(hit[0]?.score).toBeCloseTo(1, 4);
@@ -741,14 +756,14 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         });
 
         expect(await listAll(scope)).toEqual([b.id]);
-        expect(await store.searchLexical(scope, ['zephyr'], {}, 10)).toEqual([]);
+        expect(await store.searchLexical(scope, ['zephyr'], {}, 10, W)).toEqual([]);
         expect(idsOf(await store.searchVector(scope, E1, {}, 10))).not.toContain(a.id);
         expect(idsOf(await store.searchVector(scope, E1, { sessionIds: ['s1'] }, 10))).not.toContain(a.id);
         expect((await store.getItems(scope, [a.id]))[0]?.status).toBe('deleted');
         expect(await listAll(scope, { statuses: ['deleted'] })).toEqual([a.id]);
-        expect(idsOf(await store.searchLexical(scope, ['zephyr'], { statuses: ['deleted'] }, 10))).toEqual([
-          a.id,
-        ]);
+        expect(idsOf(await store.searchLexical(scope, ['zephyr'], { statuses: ['deleted'] }, 10, W))).toEqual(
+          [a.id],
+        );
 
         await expect(store.updateItem(scope, a.id, { tags: ['nope'] }, ctx())).rejects.toMatchObject({
           code: 'conflict',
@@ -760,7 +775,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const restored = await store.setStatus(scope, a.id, 'active', 'restore', ctx('restorer'));
         expect(restored).toMatchObject({ status: 'active', version: 3, content: 'zephyr breeze' });
         expect(await listAll(scope)).toEqual([a.id, b.id]);
-        expect(idsOf(await store.searchLexical(scope, ['zephyr'], {}, 10))).toEqual([a.id]);
+        expect(idsOf(await store.searchLexical(scope, ['zephyr'], {}, 10, W))).toEqual([a.id]);
         const hits = await store.searchVector(scope, E1, {}, 10);
         expect(hits[0]?.id).toBe(a.id);
         expect(hits[0]?.score).toBeCloseTo(1, 4);
@@ -806,7 +821,8 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           {
             content: {
               content: 'second words',
-              indexText: 'second words',
+              index: ix('second words'),
+              derived: NO_DERIVED_KEYS,
               contentHash: contentHash('second words'),
               embedding: null,
             },
@@ -891,36 +907,36 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const bird = rec('birds fly south in winter');
         await insert(scope, [cat, dog, quokka, bird]);
 
-        const hits = await store.searchLexical(scope, ['quokka', 'sat'], {}, 10);
+        const hits = await store.searchLexical(scope, ['quokka', 'sat'], {}, 10, W);
         expect(hits[0]?.id).toBe(quokka.id);
         expect(sorted(idsOf(hits))).toEqual(sorted([cat.id, dog.id, quokka.id]));
         expect(hits.every((h) => h.score > 0)).toBe(true);
         expect(isNonIncreasing(hits)).toBe(true);
 
-        expect(idsOf(await store.searchLexical(scope, ['cat'], {}, 10))).toEqual([cat.id]);
-        expect(idsOf(await store.searchLexical(scope, ['winter', 'cat'], {}, 10)).sort()).toEqual(
+        expect(idsOf(await store.searchLexical(scope, ['cat'], {}, 10, W))).toEqual([cat.id]);
+        expect(idsOf(await store.searchLexical(scope, ['winter', 'cat'], {}, 10, W)).sort()).toEqual(
           sorted([bird.id, cat.id]),
         );
-        expect(await store.searchLexical(scope, ['nothingmatches'], {}, 10)).toEqual([]);
-        expect(await store.searchLexical(scope, ['quokka', 'sat'], {}, 1)).toHaveLength(1);
+        expect(await store.searchLexical(scope, ['nothingmatches'], {}, 10, W)).toEqual([]);
+        expect(await store.searchLexical(scope, ['quokka', 'sat'], {}, 1, W)).toHaveLength(1);
       });
 
       it('returns [] for no terms and tolerates operator-like words', async () => {
         const scope = await cube();
         await insert(scope, [rec('and or not near everything')]);
-        expect(await store.searchLexical(scope, [], {}, 10)).toEqual([]);
-        const odd = await store.searchLexical(scope, ['and', 'or', 'not', 'near', 'x"y'], {}, 10);
+        expect(await store.searchLexical(scope, [], {}, 10, W)).toEqual([]);
+        const odd = await store.searchLexical(scope, ['and', 'or', 'not', 'near', 'x"y'], {}, 10, W);
         expect(Array.isArray(odd)).toBe(true);
       });
 
       it('searches the index text, not only the content', async () => {
         const scope = await cube();
-        const r = rec('I love green tea', { speaker: 'alice', indexText: 'alice: I love green tea' });
+        const r = rec('I love green tea', { speaker: 'alice', index: ix('alice: I love green tea') });
         await insert(scope, [
           r,
-          rec('bob likes coffee', { speaker: 'bob', indexText: 'bob: bob likes coffee' }),
+          rec('bob likes coffee', { speaker: 'bob', index: ix('bob: bob likes coffee') }),
         ]);
-        expect(idsOf(await store.searchLexical(scope, ['alice'], {}, 10))).toEqual([r.id]);
+        expect(idsOf(await store.searchLexical(scope, ['alice'], {}, 10, W))).toEqual([r.id]);
       });
 
       it('applies filters', async () => {
@@ -929,15 +945,19 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const b = rec('shared keyword two', { sessionId: 's2' });
         const c = rec('shared keyword three', { sessionId: 's2', kind: 'fact', validFrom: T0 + 10 * DAY });
         await insert(scope, [a, b, c]);
-        expect(sorted(idsOf(await store.searchLexical(scope, ['keyword'], {}, 10)))).toEqual(
+        expect(sorted(idsOf(await store.searchLexical(scope, ['keyword'], {}, 10, W)))).toEqual(
           sorted([a.id, b.id, c.id]),
         );
         expect(
-          sorted(idsOf(await store.searchLexical(scope, ['keyword'], { sessionIds: ['s2'] }, 10))),
+          sorted(idsOf(await store.searchLexical(scope, ['keyword'], { sessionIds: ['s2'] }, 10, W))),
         ).toEqual(sorted([b.id, c.id]));
-        expect(idsOf(await store.searchLexical(scope, ['keyword'], { tags: ['keep'] }, 10))).toEqual([a.id]);
-        expect(idsOf(await store.searchLexical(scope, ['keyword'], { kinds: ['fact'] }, 10))).toEqual([c.id]);
-        expect(idsOf(await store.searchLexical(scope, ['keyword'], { from: T0 + 5 * DAY }, 10))).toEqual([
+        expect(idsOf(await store.searchLexical(scope, ['keyword'], { tags: ['keep'] }, 10, W))).toEqual([
+          a.id,
+        ]);
+        expect(idsOf(await store.searchLexical(scope, ['keyword'], { kinds: ['fact'] }, 10, W))).toEqual([
+          c.id,
+        ]);
+        expect(idsOf(await store.searchLexical(scope, ['keyword'], { from: T0 + 5 * DAY }, 10, W))).toEqual([
           c.id,
         ]);
       });
@@ -1005,7 +1025,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const scope = await cube('plain', { id: 'none', dimensions: 0 });
         const r = rec('a lexical only memory');
         expect(await store.insertItems(scope, [r], ctx())).toEqual([{ id: r.id, created: true }]);
-        expect(idsOf(await store.searchLexical(scope, ['lexical'], {}, 10))).toEqual([r.id]);
+        expect(idsOf(await store.searchLexical(scope, ['lexical'], {}, 10, W))).toEqual([r.id]);
         expect((await store.stats(scope)).vectors).toBe(0);
         expect(await store.getCube(tenant, 'plain')).toMatchObject({ embedderId: 'none', dimensions: 0 });
       });
@@ -1117,7 +1137,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const vectors = new Map<string, Float32Array>();
         const records = [
           rec('alpha walrus', { embedding: E1, tags: ['t1'], validFrom: T0 + DAY, metadata: { m: 1 } }),
-          rec('beta pelican', { embedding: E2, speaker: 'bob', indexText: 'bob: beta pelican' }),
+          rec('beta pelican', { embedding: E2, speaker: 'bob', index: ix('bob: beta pelican') }),
           rec('gamma heron', { embedding: E3, sessionId: 's2', role: 'assistant' }),
         ];
         await insert(scope, records);
@@ -1137,7 +1157,8 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           {
             content: {
               content: newText,
-              indexText: newText,
+              index: ix(newText),
+              derived: NO_DERIVED_KEYS,
               contentHash: contentHash(newText),
               embedding: E12,
             },
@@ -1147,7 +1168,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         vectors.set(r0.id, E12);
         await store.setStatus(scope, r3.id, 'deleted', 'delete', ctx('remover'));
         await store.updateItem(scope, r1.id, { metadata: { checked: true } }, ctx());
-        return { ids: all.map((r) => r.id), indexTexts: all.map((r) => r.indexText), vectors, newText };
+        return { ids: all.map((r) => r.id), indexTexts: all.map((r) => r.index.text), vectors, newText };
       }
 
       it('exports every item with its versions in insertion order', async () => {
@@ -1160,8 +1181,8 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           expect(bundle.item).toEqual(items[i]);
           expect(bundle.versions).toEqual(await store.history(scope, bundle.item.id));
         }
-        expect(bundles[0]?.indexText).toBe(newText);
-        expect(bundles[1]?.indexText).toBe('bob: beta pelican');
+        expect(bundles[0]?.index.text).toBe(newText);
+        expect(bundles[1]?.index.text).toBe('bob: beta pelican');
         expect(bundles.map((b) => b.versions.length)).toEqual([2, 2, 1, 2, 1]);
         expect(bundles[3]?.item.status).toBe('deleted');
       });
@@ -1208,7 +1229,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         expect(copiedAudit.at(-1)).toMatchObject({ operation: 'import', actor: 'importer', itemId: null });
 
         // Indexes work on the copy: lexical on the current text, vectors for live items only.
-        expect(idsOf(await fresh.searchLexical(dest, ['aquarium'], {}, 10))).toEqual([ids[0]]);
+        expect(idsOf(await fresh.searchLexical(dest, ['aquarium'], {}, 10, W))).toEqual([ids[0]]);
         expect(newText).toContain('aquarium');
         const byE4 = await fresh.searchVector(dest, E4, {}, 10);
         expect(idsOf(byE4)).not.toContain(ids[3]);
@@ -1261,7 +1282,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const newcomer = rec('brand new');
         const newBundle: ItemBundle & { embedding: Float32Array | null } = {
           item: { ...(bundles[0]?.item as MemoryItem), id: newcomer.id, content: 'brand new' },
-          indexText: 'brand new',
+          index: ix('brand new'),
           versions: [
             { ...(bundles[0]?.versions[0] as MemoryVersion), itemId: newcomer.id, content: 'brand new' },
           ],
@@ -1272,7 +1293,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         });
         expect(await fresh.getItems(dest, [newcomer.id])).toEqual([]);
         expect(await fresh.stats(dest)).toEqual(before);
-        expect(await fresh.searchLexical(dest, ['brand'], {}, 10)).toEqual([]);
+        expect(await fresh.searchLexical(dest, ['brand'], {}, 10, W)).toEqual([]);
 
         // With createWith, a conflicting import leaves no cube behind.
         const other: CubeScope = { tenant, cube: 'copy-two' };
@@ -1309,7 +1330,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const scope = await cube();
         const n = 520;
         const records = Array.from({ length: n }, (_, i) =>
-          rec(`bulk item number ${i}`, { indexText: `idx ${i}`, sessionId: `s${i % 7}` }),
+          rec(`bulk item number ${i}`, { index: ix(`idx ${i}`), sessionId: `s${i % 7}` }),
         );
         await insert(scope, records);
         const exported = await collect(store.exportItems(scope));
@@ -1323,14 +1344,14 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
 
         const pages = await collect(store.indexTexts(scope));
         expect(pages.every((p) => p.length > 0)).toBe(true);
-        expect(pages.flat()).toEqual(records.map((r) => ({ id: r.id, indexText: r.indexText })));
+        expect(pages.flat()).toEqual(records.map((r) => ({ id: r.id, text: r.index.text })));
       });
     });
 
     describe('indexTexts', () => {
       it('covers every item of the cube, any status, with the current index text', async () => {
         const scope = await cube();
-        const a = rec('a text', { indexText: 'speaker: a text' });
+        const a = rec('a text', { index: ix('speaker: a text') });
         const b = rec('b text');
         const c = rec('c text');
         await insert(scope, [a, b, c]);
@@ -1341,7 +1362,8 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           {
             content: {
               content: 'b changed',
-              indexText: 'b changed',
+              index: ix('b changed'),
+              derived: NO_DERIVED_KEYS,
               contentHash: contentHash('b changed'),
               embedding: null,
             },
@@ -1350,9 +1372,9 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         );
         const all = (await collect(store.indexTexts(scope))).flat();
         expect(all).toEqual([
-          { id: a.id, indexText: 'speaker: a text' },
-          { id: b.id, indexText: 'b changed' },
-          { id: c.id, indexText: 'c text' },
+          { id: a.id, text: 'speaker: a text' },
+          { id: b.id, text: 'b changed' },
+          { id: c.id, text: 'c text' },
         ]);
         const emptyScope = await cube('empty');
         expect((await collect(store.indexTexts(emptyScope))).flat()).toEqual([]);
@@ -1427,7 +1449,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         await store.replaceVectors(x, { id: 'none', dimensions: 0 }, new Map(), ctx());
         expect(await store.getCube(tenant, 'x')).toMatchObject({ embedderId: 'none', dimensions: 0 });
         expect((await store.stats(x)).vectors).toBe(0);
-        expect(sorted(idsOf(await store.searchLexical(x, ['apple', 'banana', 'cherry'], {}, 10)))).toEqual(
+        expect(sorted(idsOf(await store.searchLexical(x, ['apple', 'banana', 'cherry'], {}, 10, W)))).toEqual(
           sorted([a.id, b.id, c.id]),
         );
       });
@@ -1471,6 +1493,61 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         );
         expect((await store.getCachedEmbeddings('emb-a', [])).size).toBe(0);
         await store.putCachedEmbeddings('emb-a', []);
+      });
+    });
+
+    describe('index columns and session positions', () => {
+      it('matches the context and keys columns, and weighs the columns as asked', async () => {
+        const scope = await cube();
+        const inText = rec('kayak trip planned', {
+          index: { text: 'kayak trip planned', context: '', keys: '' },
+        });
+        const inContext = rec('yes, loved it', {
+          index: { text: 'yes, loved it', context: 'how was the kayak trip', keys: '' },
+        });
+        const inKeys = rec('see photo', { index: { text: 'see photo', context: '', keys: 'Kayak Norway' } });
+        await insert(scope, [inText, inContext, inKeys]);
+        expect(sorted(idsOf(await store.searchLexical(scope, ['kayak'], {}, 10, W)))).toEqual(
+          sorted([inText.id, inContext.id, inKeys.id]),
+        );
+        const contextFirst = await store.searchLexical(scope, ['kayak'], {}, 10, {
+          text: 0.1,
+          context: 10,
+          keys: 0.1,
+        });
+        expect(contextFirst[0]?.id).toBe(inContext.id);
+        const keysFirst = await store.searchLexical(scope, ['kayak'], {}, 10, {
+          text: 0.1,
+          context: 0.1,
+          keys: 10,
+        });
+        expect(keysFirst[0]?.id).toBe(inKeys.id);
+      });
+
+      it('finds the last turn of a session and turns by position', async () => {
+        const scope = await cube();
+        const ids = await insert(scope, [rec('first'), rec('second'), rec('third')]);
+        await insert(scope, [rec('elsewhere', { sessionId: 'other' })]);
+        expect((await store.sessionTail(scope, 's1'))?.id).toBe(ids[2]);
+        expect(await store.sessionTail(scope, 'no-such-session')).toBeNull();
+        const turns = await store.getTurns(scope, [
+          { sessionId: 's1', turnIndex: 1 },
+          { sessionId: 's1', turnIndex: 7 },
+          { sessionId: 'other', turnIndex: 0 },
+        ]);
+        expect(turns.map((t) => t.content)).toEqual(['second', 'elsewhere']);
+        await store.setStatus(scope, ids[1] as string, 'deleted', 'delete', ctx());
+        expect(await store.getTurns(scope, [{ sessionId: 's1', turnIndex: 1 }])).toEqual([]);
+      });
+
+      it('resolves a short id (the last 12 hex digits) within the cube only', async () => {
+        const scope = await cube();
+        const other = await cube('other');
+        const [id] = await insert(scope, [rec('short id target')]);
+        const suffix = (id as string).slice(-12);
+        expect(await store.findIdsBySuffix(scope, suffix, 2)).toEqual([id]);
+        expect(await store.findIdsBySuffix(other, suffix, 2)).toEqual([]);
+        expect(await store.findIdsBySuffix(scope, '000000000000', 2)).toEqual([]);
       });
     });
   });

@@ -6,8 +6,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
+import { NO_DERIVED_KEYS } from '../../src/core/types.js';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { describeStoreConformance, rec } from './conformance.js';
+import { describeStoreConformance, ix, rec, W } from './conformance.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-store-'));
 let files = 0;
@@ -66,7 +68,7 @@ describe('SqliteStore specifics', () => {
         const [item] = await second.getItems(scope, [r.id]);
         expect(item).toMatchObject({ content: r.content, tags: ['kept'], version: 2 });
         expect((await second.history(scope, r.id)).map((v) => v.operation)).toEqual(['add', 'update']);
-        expect((await second.searchLexical(scope, ['restarts'], {}, 5)).map((h) => h.id)).toEqual([r.id]);
+        expect((await second.searchLexical(scope, ['restarts'], {}, 5, W)).map((h) => h.id)).toEqual([r.id]);
         expect((await second.searchVector(scope, new Float32Array([0, 1, 0, 0]), {}, 5))[0]?.id).toBe(r.id);
         expect(Array.from((await second.getCachedEmbeddings('emb', ['h'])).get('h') ?? [])).toEqual([
           1, 2, 3,
@@ -95,7 +97,8 @@ describe('SqliteStore specifics', () => {
           {
             content: {
               content: text,
-              indexText: text,
+              index: ix(text),
+              derived: NO_DERIVED_KEYS,
               contentHash: contentHash(text),
               embedding: new Float32Array([0, 0, 1, 0]),
             },
@@ -153,7 +156,7 @@ describe('SqliteStore specifics', () => {
       db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
       db.exec('BEGIN IMMEDIATE');
       db.exec('CREATE TABLE cubes (cube_key INTEGER PRIMARY KEY)');
-      db.exec('INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)');
+      db.exec('INSERT INTO schema_migrations (version, applied_at) VALUES (${SCHEMA_VERSION}, 0)');
       process.stdout.write('locked\\n');
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
       db.exec('COMMIT');

@@ -100,6 +100,27 @@ const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'derived keys; full-text index with text, context and keys columns',
+    up: (db) => {
+      db.exec(`
+        ALTER TABLE items ADD COLUMN index_context TEXT NOT NULL DEFAULT '';
+        ALTER TABLE items ADD COLUMN index_keys TEXT NOT NULL DEFAULT '';
+        ALTER TABLE items ADD COLUMN derived TEXT NOT NULL DEFAULT '{"dates":[],"entities":[],"context":null}';
+        DROP TABLE items_fts;
+        CREATE VIRTUAL TABLE items_fts USING fts5 (
+          text,
+          context,
+          keys,
+          content = '',
+          contentless_delete = 1,
+          tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        INSERT INTO items_fts (rowid, text, context, keys) SELECT item_key, index_text, index_context, index_keys FROM items;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

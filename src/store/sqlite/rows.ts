@@ -1,6 +1,7 @@
 import type {
   AuditOperation,
   AuditRecord,
+  DerivedKeys,
   MemoryItem,
   MemoryKind,
   MemoryStatus,
@@ -14,6 +15,9 @@ export interface ItemRow {
   kind: string;
   content: string;
   index_text: string;
+  index_context: string;
+  index_keys: string;
+  derived: string;
   role: string | null;
   speaker: string | null;
   user_id: string | null;
@@ -84,6 +88,7 @@ export function rowToItem(row: ItemRow, cube: string): MemoryItem {
     tags: JSON.parse(row.tags) as string[],
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     contentHash: row.content_hash,
+    derived: JSON.parse(row.derived) as DerivedKeys,
     status: row.status as MemoryStatus,
     version: row.version,
   };

@@ -16,14 +16,17 @@ import type {
   CubeScope,
   CubeStats,
   EmbedderIdentity,
+  IndexFields,
   InsertOutcome,
   ItemBundle,
   ItemChange,
+  LexicalWeights,
   NewItemRecord,
   Page,
   ScoredId,
   Store,
   StoreItemFilter,
+  TurnRef,
   WriteContext,
 } from '../store.js';
 import { filterToSql, isNarrowing } from './filter-sql.js';
@@ -185,9 +188,14 @@ export class SqliteStore implements Store {
   }
 
   /** `replacing` is false for a brand-new item: there is no old entry to remove. */
-  private indexText(itemKey: number, text: string, replacing: boolean): void {
+  private writeIndex(itemKey: number, index: IndexFields, replacing: boolean): void {
     if (replacing) this.stmt('DELETE FROM items_fts WHERE rowid = ?').run(itemKey);
-    this.stmt('INSERT INTO items_fts (rowid, index_text) VALUES (?, ?)').run(itemKey, text);
+    this.stmt('INSERT INTO items_fts (rowid, text, context, keys) VALUES (?, ?, ?, ?)').run(
+      itemKey,
+      index.text,
+      index.context,
+      index.keys,
+    );
   }
 
   private putVector(
@@ -263,9 +271,10 @@ export class SqliteStore implements Store {
           'SELECT coalesce(max(turn_index) + 1, 0) AS next FROM items WHERE cube_key = ? AND session_id = ?',
         );
         const insert = this.stmt(
-          `INSERT INTO items (id, cube_key, kind, content, index_text, role, speaker, user_id, agent_id, session_id, run_id,
-             turn_index, created_at, updated_at, valid_from, valid_to, source_ids, tags, metadata, content_hash, status, version)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 1)`,
+          `INSERT INTO items (id, cube_key, kind, content, index_text, index_context, index_keys, derived, role, speaker, user_id,
+             agent_id, session_id, run_id, turn_index, created_at, updated_at, valid_from, valid_to, source_ids, tags, metadata,
+             content_hash, status, version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 1)`,
         );
         const outcomes: InsertOutcome[] = [];
         for (const r of records) {
@@ -288,7 +297,10 @@ export class SqliteStore implements Store {
             cube.key,
             r.kind,
             r.content,
-            r.indexText,
+            r.index.text,
+            r.index.context,
+            r.index.keys,
+            JSON.stringify(r.derived),
             r.role,
             r.speaker,
             r.userId,
@@ -311,7 +323,7 @@ export class SqliteStore implements Store {
             'add',
             ctx,
           );
-          this.indexText(itemKey, r.indexText, false);
+          this.writeIndex(itemKey, r.index, false);
           this.putVector(cube, itemKey, r.embedding, true, false);
           this.audit(cube, { itemId: r.id, operation: 'add', versionBefore: null, versionAfter: 1 }, ctx);
           outcomes.push({ id: r.id, created: true });
@@ -364,11 +376,14 @@ export class SqliteStore implements Store {
         assertMutable(before, 'update');
         const content = change.content;
         this.stmt(
-          `UPDATE items SET content = ?, index_text = ?, content_hash = ?, tags = ?, metadata = ?, valid_from = ?, valid_to = ?,
-             version = version + 1, updated_at = ? WHERE item_key = ?`,
+          `UPDATE items SET content = ?, index_text = ?, index_context = ?, index_keys = ?, derived = ?, content_hash = ?,
+             tags = ?, metadata = ?, valid_from = ?, valid_to = ?, version = version + 1, updated_at = ? WHERE item_key = ?`,
         ).run(
           content?.content ?? before.content,
-          content?.indexText ?? before.index_text,
+          content?.index.text ?? before.index_text,
+          content?.index.context ?? before.index_context,
+          content?.index.keys ?? before.index_keys,
+          content ? JSON.stringify(content.derived) : before.derived,
           content?.contentHash ?? before.content_hash,
           change.tags === undefined ? before.tags : JSON.stringify(change.tags),
           change.metadata === undefined ? before.metadata : JSON.stringify(change.metadata),
@@ -380,7 +395,7 @@ export class SqliteStore implements Store {
         const after = this.stmt('SELECT * FROM items WHERE item_key = ?').get(before.item_key) as ItemRow;
         this.writeVersion(after, 'update', ctx);
         if (content) {
-          this.indexText(after.item_key, content.indexText, true);
+          this.writeIndex(after.item_key, content.index, true);
           this.putVector(cube, after.item_key, content.embedding, true, true);
         }
         this.audit(
@@ -454,6 +469,7 @@ export class SqliteStore implements Store {
     terms: string[],
     filter: StoreItemFilter,
     limit: number,
+    weights: LexicalWeights,
   ): Promise<ScoredId[]> {
     if (terms.length === 0) return [];
     const cube = this.resolve(scope);
@@ -461,11 +477,42 @@ export class SqliteStore implements Store {
     // Terms are plain words; quoting keeps FTS5 from reading any of them as an operator.
     const match = terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ');
     const rows = this.stmt(
-      `SELECT i.id AS id, -bm25(items_fts) AS score FROM items_fts JOIN items i ON i.item_key = items_fts.rowid
+      `SELECT i.id AS id, -bm25(items_fts, ?, ?, ?) AS score FROM items_fts JOIN items i ON i.item_key = items_fts.rowid
        WHERE items_fts MATCH ? AND i.cube_key = ? AND ${where.sql}
-       ORDER BY bm25(items_fts) LIMIT ?`,
-    ).all(match, cube.key, ...where.params, limit) as ScoredId[];
+       ORDER BY score DESC LIMIT ?`,
+    ).all(weights.text, weights.context, weights.keys, match, cube.key, ...where.params, limit) as ScoredId[];
     return rows;
+  }
+
+  async findIdsBySuffix(scope: CubeScope, suffix: string, limit: number): Promise<string[]> {
+    const cube = this.resolve(scope);
+    const rows = this.stmt('SELECT id FROM items WHERE cube_key = ? AND substr(id, -length(?)) = ? LIMIT ?').all(
+      cube.key,
+      suffix,
+      suffix,
+      limit,
+    ) as Array<{ id: string }>;
+    return rows.map((r) => r.id);
+  }
+
+  async sessionTail(scope: CubeScope, sessionId: string): Promise<MemoryItem | null> {
+    const cube = this.resolve(scope);
+    const row = this.stmt(
+      'SELECT * FROM items WHERE cube_key = ? AND session_id = ? ORDER BY turn_index DESC LIMIT 1',
+    ).get(cube.key, sessionId) as ItemRow | undefined;
+    return row ? rowToItem(row, cube.name) : null;
+  }
+
+  async getTurns(scope: CubeScope, refs: TurnRef[]): Promise<MemoryItem[]> {
+    if (refs.length === 0) return [];
+    const cube = this.resolve(scope);
+    const lookup = this.stmt(
+      "SELECT * FROM items WHERE cube_key = ? AND session_id = ? AND turn_index = ? AND status = 'active'",
+    );
+    return refs.flatMap((ref) => {
+      const row = lookup.get(cube.key, ref.sessionId, ref.turnIndex) as ItemRow | undefined;
+      return row ? [rowToItem(row, cube.name)] : [];
+    });
   }
 
   async searchVector(
@@ -565,7 +612,7 @@ export class SqliteStore implements Store {
         ).all(row.id, row.item_key) as VersionRow[];
         yield {
           item: rowToItem(row, cube.name),
-          indexText: row.index_text,
+          index: { text: row.index_text, context: row.index_context, keys: row.index_keys },
           versions: versions.map(rowToVersion),
         };
       }
@@ -592,21 +639,25 @@ export class SqliteStore implements Store {
           );
         }
         const insert = this.stmt(
-          `INSERT INTO items (id, cube_key, kind, content, index_text, role, speaker, user_id, agent_id, session_id, run_id,
-             turn_index, created_at, updated_at, valid_from, valid_to, source_ids, tags, metadata, content_hash, status, version)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO items (id, cube_key, kind, content, index_text, index_context, index_keys, derived, role, speaker, user_id,
+             agent_id, session_id, run_id, turn_index, created_at, updated_at, valid_from, valid_to, source_ids, tags, metadata,
+             content_hash, status, version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         );
         const insertVersion = this.stmt(
           `INSERT INTO item_versions (item_key, version, operation, content, status, tags, metadata, valid_from, valid_to, changed_at, changed_by)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         );
-        for (const { item, indexText, versions, embedding } of bundles) {
+        for (const { item, index, versions, embedding } of bundles) {
           const { lastInsertRowid } = insert.run(
             item.id,
             cube.key,
             item.kind,
             item.content,
-            indexText,
+            index.text,
+            index.context,
+            index.keys,
+            JSON.stringify(item.derived),
             item.role,
             item.speaker,
             item.userId,
@@ -641,7 +692,7 @@ export class SqliteStore implements Store {
               v.changedBy,
             );
           }
-          this.indexText(itemKey, indexText, false);
+          this.writeIndex(itemKey, index, false);
           this.putVector(cube, itemKey, embedding, item.status === 'active', false);
         }
         const insertAudit = this.stmt(
@@ -676,7 +727,7 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  async *indexTexts(scope: CubeScope): AsyncIterable<Array<{ id: string; indexText: string }>> {
+  async *indexTexts(scope: CubeScope): AsyncIterable<Array<{ id: string; text: string }>> {
     const cube = this.resolve(scope);
     let after = 0;
     for (;;) {
@@ -684,7 +735,7 @@ export class SqliteStore implements Store {
         'SELECT item_key, id, index_text FROM items WHERE cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?',
       ).all(cube.key, after, PAGE) as Array<{ item_key: number; id: string; index_text: string }>;
       if (rows.length === 0) return;
-      yield rows.map((r) => ({ id: r.id, indexText: r.index_text }));
+      yield rows.map((r) => ({ id: r.id, text: r.index_text }));
       after = rows.at(-1)?.item_key ?? after;
     }
   }

@@ -1,0 +1,40 @@
+import type { IngestConfig } from '../../core/config.js';
+import type { DerivedKeys } from '../../core/types.js';
+import type { IndexFields } from '../../store/store.js';
+import { dateKeys, resolveEventDates } from './dates.js';
+import { extractEntities } from './entities.js';
+
+export interface TurnText {
+  speaker: string | null;
+  role: string | null;
+  content: string;
+}
+
+/** `Alice: I moved to Berlin`: the speaker's name makes a first-person turn findable by name. */
+export function speakerLine(turn: TurnText): string {
+  return turn.speaker ? `${turn.speaker}: ${turn.content}` : turn.content;
+}
+
+/**
+ * The keys an episode is indexed under besides its own words: the turn before it in the
+ * session (an answer needs its question), the dates it refers to resolved against its time,
+ * and the entities it names. Each can be switched off in the ingest config, for ablations.
+ */
+export function deriveKeys(
+  turn: TurnText,
+  messageTime: number,
+  previous: TurnText | null,
+  config: IngestConfig,
+): { derived: DerivedKeys; index: IndexFields } {
+  const context = config.contextKey && previous ? speakerLine(previous).slice(0, config.contextChars) : null;
+  const dates = config.dateKeys ? resolveEventDates(turn.content, new Date(messageTime)) : [];
+  const entities = config.entityKeys ? extractEntities(turn.content) : [];
+  return {
+    derived: { dates, entities, context },
+    index: {
+      text: speakerLine(turn),
+      context: context ?? '',
+      keys: [...entities, ...dates.map((d) => dateKeys(d.date))].join(' '),
+    },
+  };
+}

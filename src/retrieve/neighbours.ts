@@ -1,0 +1,42 @@
+import type { SearchHit } from '../core/types.js';
+import type { CubeScope, Store, TurnRef } from '../store/store.js';
+import type { PackCandidate } from './context.js';
+
+/**
+ * The hits plus the turns around them in their sessions, each neighbour offered at `share^d`
+ * of its hit's score (d = distance in turns), so context can carry the question with its answer.
+ */
+export async function withNeighbours(
+  store: Store,
+  scope: CubeScope,
+  hits: SearchHit[],
+  radius: number,
+  share: number,
+): Promise<PackCandidate[]> {
+  const best = new Map<string, PackCandidate>(hits.map((h) => [h.item.id, { item: h.item, score: h.score }]));
+  if (radius === 0 || share === 0) return [...best.values()];
+  const offered = new Map<string, { ref: TurnRef; score: number }>();
+  for (const hit of hits) {
+    const { sessionId, turnIndex } = hit.item;
+    if (sessionId === null || turnIndex === null) continue;
+    for (let d = 1; d <= radius; d++) {
+      for (const t of [turnIndex - d, turnIndex + d]) {
+        if (t < 0) continue;
+        const key = `${sessionId}\u0000${t}`;
+        const score = hit.score * share ** d;
+        if ((offered.get(key)?.score ?? -1) < score) offered.set(key, { ref: { sessionId, turnIndex: t }, score });
+      }
+    }
+  }
+  const entries = [...offered.values()];
+  const turns = await store.getTurns(
+    scope,
+    entries.map((e) => e.ref),
+  );
+  const scoreAt = new Map(entries.map((e) => [`${e.ref.sessionId}\u0000${e.ref.turnIndex}`, e.score]));
+  for (const item of turns) {
+    const score = scoreAt.get(`${item.sessionId}\u0000${item.turnIndex}`) ?? 0;
+    if ((best.get(item.id)?.score ?? -1) < score) best.set(item.id, { item, score });
+  }
+  return [...best.values()];
+}
