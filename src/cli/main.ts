@@ -3,13 +3,14 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { defaultDatabasePath, type EmbedderConfig } from '../core/config.js';
+import { defaultDatabasePath } from '../core/config.js';
 import { InvalidInputError, MemcubeError } from '../core/errors.js';
 import { MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
-import { embedderConfigFromEnv } from '../embed/factory.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import { MemoryOS } from '../os/memory-os.js';
 import { runDemo } from './demo.js';
+import { EMBEDDER_CHOICES, type EmbedderChoice, embedderFromFlag } from './embedder-flag.js';
+import { registerEvalCommands } from './eval-command.js';
 import { formatAudit, formatHistory, formatHits, formatItem, formatStats } from './format.js';
 import { parseMessagesFile, readText } from './input.js';
 import { progressBar } from './progress.js';
@@ -17,7 +18,7 @@ import { progressBar } from './progress.js';
 interface GlobalOptions {
   db: string;
   cube: string;
-  embedder: (typeof EMBEDDER_CHOICES)[number];
+  embedder: EmbedderChoice;
   json: boolean;
 }
 
@@ -45,20 +46,6 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
   return n;
-}
-
-const EMBEDDER_CHOICES = ['local', 'none', 'openai-compatible'] as const;
-
-function embedderFromFlag(name: (typeof EMBEDDER_CHOICES)[number]): EmbedderConfig {
-  if (name !== 'openai-compatible') return name;
-  const config = embedderConfigFromEnv(process.env);
-  if (!config) {
-    throw new InvalidInputError(
-      '--embedder openai-compatible needs MEMCUBE_EMBEDDER_BASE_URL and MEMCUBE_EMBEDDER_MODEL (and MEMCUBE_EMBEDDER_API_KEY if the server wants one)',
-      'embedder',
-    );
-  }
-  return config;
 }
 
 async function openMemory(g: GlobalOptions): Promise<MemoryOS> {
@@ -434,6 +421,7 @@ export function buildProgram(): Command {
       await withMemory({ ...g, db: path }, (memory) => runDemo(memory, print));
     });
 
+  registerEvalCommands(program);
   return program;
 }
 

@@ -1,0 +1,19 @@
+import type { EmbedderConfig } from '../core/config.js';
+import { InvalidInputError } from '../core/errors.js';
+import { embedderConfigFromEnv } from '../embed/factory.js';
+
+export const EMBEDDER_CHOICES = ['local', 'none', 'openai-compatible'] as const;
+export type EmbedderChoice = (typeof EMBEDDER_CHOICES)[number];
+
+/** `--embedder NAME` → embedder config; the OpenAI-compatible one is configured from the environment. */
+export function embedderFromFlag(name: EmbedderChoice): EmbedderConfig {
+  if (name !== 'openai-compatible') return name;
+  const config = embedderConfigFromEnv(process.env);
+  if (!config) {
+    throw new InvalidInputError(
+      '--embedder openai-compatible needs MEMCUBE_EMBEDDER_BASE_URL and MEMCUBE_EMBEDDER_MODEL (and MEMCUBE_EMBEDDER_API_KEY if the server wants one)',
+      'embedder',
+    );
+  }
+  return config;
+}
