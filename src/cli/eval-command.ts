@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { readConfigFile } from '../core/config.js';
 import { InvalidInputError } from '../core/errors.js';
 import { createEmbedder } from '../embed/factory.js';
 import { defaultEmbeddingCachePath, openEvalEmbedder } from '../eval/embedder.js';
@@ -13,6 +14,8 @@ import { progressBar } from './progress.js';
 interface GlobalOptions {
   embedder: 'local' | 'none' | 'openai-compatible';
   json: boolean;
+  /** The global `--config` file: retrieval and ingest settings to evaluate instead of the defaults. */
+  config?: string;
 }
 
 interface RunFlags {
@@ -109,6 +112,7 @@ function addRunCommand(parent: Command, benchmark: EvalResults['benchmark'], des
           qa,
           version: VERSION,
           onProgress: bar.onProgress,
+          ...(g.config ? { memory: readConfigFile(g.config) } : {}),
         });
       } finally {
         bar.stop();

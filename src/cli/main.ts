@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { defaultDatabasePath } from '../core/config.js';
+import { defaultDatabasePath, readConfigFile } from '../core/config.js';
 import { InvalidInputError, MemcubeError } from '../core/errors.js';
 import { MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
@@ -20,6 +20,7 @@ interface GlobalOptions {
   cube: string;
   embedder: EmbedderChoice;
   json: boolean;
+  config?: string;
 }
 
 interface FilterOptions {
@@ -50,6 +51,7 @@ function positiveInt(value: string): number {
 
 async function openMemory(g: GlobalOptions): Promise<MemoryOS> {
   return MemoryOS.open({
+    ...(g.config ? readConfigFile(g.config) : {}),
     path: g.db,
     embedder: embedderFromFlag(g.embedder),
     actor: `cli:${os.userInfo().username}`,
@@ -123,6 +125,11 @@ export function buildProgram(): Command {
         .choices(EMBEDDER_CHOICES)
         .env('MEMCUBE_EMBEDDER')
         .default('local'),
+    )
+    .addOption(
+      new Option('--config <file>', 'JSON config: ingest, retrieval, limits, durability (see README)').env(
+        'MEMCUBE_CONFIG',
+      ),
     )
     .option('--json', 'machine-readable JSON on stdout', false)
     .showHelpAfterError('(run with --help for usage)')

@@ -1,6 +1,7 @@
 /** The eval's only door into memcube: the public `MemoryOS` / `Cube` API. */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { ConfigFile } from '../core/config.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { ChannelName, SearchHit } from '../core/types.js';
 import type { Embedder } from '../embed/embedder.js';
@@ -51,8 +52,13 @@ const MAX_CONTENT_CHARS = 1_000_000;
  * (or question) on purpose: FTS5's bm25() takes its corpus statistics from the whole table, which
  * every cube of a database shares, so cubes in one database would change each other's scores.
  */
-export async function withFreshCube<T>(embedder: Embedder, fn: (cube: Cube) => Promise<T>): Promise<T> {
+export async function withFreshCube<T>(
+  embedder: Embedder,
+  fn: (cube: Cube) => Promise<T>,
+  overrides: ConfigFile = {},
+): Promise<T> {
   const memory = await MemoryOS.open({
+    ...overrides,
     path: ':memory:',
     embedder,
     actor: 'memcube-eval',
@@ -80,8 +86,10 @@ export async function retrieve(
   question: string,
   channels: ChannelName[] | undefined,
   budgets: readonly number[],
+  asOf?: number,
 ): Promise<Retrieval> {
-  const channelOption = channels ? { channels } : {};
+  // `asOf`: when the question is asked, so "last week" in it means the week before then.
+  const channelOption = { ...(channels ? { channels } : {}), ...(asOf === undefined ? {} : { asOf }) };
   const started = performance.now();
   const hits = await cube.search(question, { limit: SEARCH_DEPTH, ...channelOption });
   const searchMs = performance.now() - started;
@@ -139,6 +147,8 @@ export interface EvalRunOptions {
   qa?: QaGrader;
   /** memcube's version, for the record. */
   version: string;
+  /** Ingest and retrieval settings to run with instead of the defaults (ablations, tuning). */
+  memory?: ConfigFile;
   /** Work done so far: turns ingested plus questions answered. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -178,6 +188,7 @@ export function runConfig(
     limit: options.limit ?? null,
     qa: options.qa !== undefined,
     embeddingCache: options.embeddingCache,
+    memory: options.memory ?? {},
   };
 }
 

@@ -42,6 +42,8 @@ export interface RunConfig {
   qa: boolean;
   /** The on-disk embedding cache, or null. Cached vectors are the same vectors, only not recomputed. */
   embeddingCache: string | null;
+  /** Ingest and retrieval settings that differ from memcube's defaults (empty for a default run). */
+  memory: Record<string, unknown>;
 }
 
 export interface Timing {

@@ -132,57 +132,65 @@ export async function runLocomo(options: EvalRunOptions): Promise<EvalResults> {
 
   for (const [ci, conversation] of conversations.entries()) {
     const { scored } = plans[ci] as Plan;
-    await withFreshCube(options.embedder, async (cube) => {
-      const units = new UnitIndex();
-      for (const session of conversation.sessions) {
-        const kept = session.turns
-          .map((turn, i) => ({ turn, at: session.startMs + i * TURN_SPACING_MS }))
-          .filter(({ turn }) => !isBlank(turn.content));
-        if (kept.length > 0) {
-          const t0 = performance.now();
-          const { ids } = await cube.add(
-            kept.map(({ turn, at }) => ({
-              content: turn.content,
-              role: 'user' as const,
-              speaker: turn.speaker,
-              at,
-              metadata: { diaId: turn.diaId },
-            })),
-            { sessionId: `session_${session.number}` },
-          );
-          ingestMs += performance.now() - t0;
-          units.record(
-            ids,
-            kept.map(({ turn }) => turn.diaId),
-          );
+    await withFreshCube(
+      options.embedder,
+      async (cube) => {
+        const units = new UnitIndex();
+        for (const session of conversation.sessions) {
+          const kept = session.turns
+            .map((turn, i) => ({ turn, at: session.startMs + i * TURN_SPACING_MS }))
+            .filter(({ turn }) => !isBlank(turn.content));
+          if (kept.length > 0) {
+            const t0 = performance.now();
+            const { ids } = await cube.add(
+              kept.map(({ turn, at }) => ({
+                content: turn.content,
+                role: 'user' as const,
+                speaker: turn.speaker,
+                at,
+                metadata: { diaId: turn.diaId },
+              })),
+              { sessionId: `session_${session.number}` },
+            );
+            ingestMs += performance.now() - t0;
+            units.record(
+              ids,
+              kept.map(({ turn }) => turn.diaId),
+            );
+          }
+          await progress.add(session.turns.length);
         }
-        await progress.add(session.turns.length);
-      }
-      mergedTurns += units.mergedItems();
+        mergedTurns += units.mergedItems();
 
-      for (const q of scored) {
-        const r = await retrieve(cube, q.question, channels.request, LOCOMO.budgets);
-        queryMs.push(r.searchMs);
-        const evidence = new Set(q.evidenceIds);
-        const result: QuestionResult = {
-          id: q.id,
-          category: LOCOMO_CATEGORIES[q.category] ?? String(q.category),
-          question: q.question,
-          gold: q.evidenceIds,
-          retrieved: r.hits.slice(0, 10).flatMap((h) => units.of(h.item.id)),
-          metrics: metricsFor(r, units, evidence),
-        };
-        if (options.qa) {
-          await gradeQuestion(result, options.qa, {
+        // Questions come after the conversation: relative times in them resolve against its end.
+        const askedAt = Math.max(
+          ...conversation.sessions.map((s) => s.startMs + s.turns.length * TURN_SPACING_MS),
+        );
+        for (const q of scored) {
+          const r = await retrieve(cube, q.question, channels.request, LOCOMO.budgets, askedAt);
+          queryMs.push(r.searchMs);
+          const evidence = new Set(q.evidenceIds);
+          const result: QuestionResult = {
+            id: q.id,
+            category: LOCOMO_CATEGORIES[q.category] ?? String(q.category),
             question: q.question,
-            gold: q.answer ?? '',
-            context: r.packs.get(QA_CONTEXT_BUDGET)?.text ?? '',
-          });
+            gold: q.evidenceIds,
+            retrieved: r.hits.slice(0, 10).flatMap((h) => units.of(h.item.id)),
+            metrics: metricsFor(r, units, evidence),
+          };
+          if (options.qa) {
+            await gradeQuestion(result, options.qa, {
+              question: q.question,
+              gold: q.answer ?? '',
+              context: r.packs.get(QA_CONTEXT_BUDGET)?.text ?? '',
+            });
+          }
+          questions.push(result);
+          await progress.add(1);
         }
-        questions.push(result);
-        await progress.add(1);
-      }
-    });
+      },
+      options.memory,
+    );
   }
 
   const notes = plans.map((p) => p.notes);

@@ -13,7 +13,7 @@ import {
   UnitIndex,
   withFreshCube,
 } from './harness.js';
-import { type LongMemEvalQuestion, loadLongMemEval } from './loaders/longmemeval.js';
+import { type LongMemEvalQuestion, loadLongMemEval, parseLongMemEvalDate } from './loaders/longmemeval.js';
 import { allAtK, anyAtK, distinctUnits, ndcgAtK, type Ranking } from './metrics.js';
 import {
   type EvalResults,
@@ -122,31 +122,36 @@ export async function runLongMemEval(options: EvalRunOptions): Promise<EvalResul
   };
 
   for (const q of scored) {
-    await withFreshCube(options.embedder, async (cube) => {
-      const haystack = await ingest(q, cube);
-      mergedTurns += haystack.units.mergedItems();
-      const r = await retrieve(cube, q.question, channels.request, LONGMEMEVAL.budgets);
-      queryMs.push(r.searchMs);
-      const metrics = metricsFor(r, haystack, new Set(q.answerSessionIds));
-      const result: QuestionResult = {
-        id: q.id,
-        category: q.type,
-        question: q.question,
-        gold: q.answerSessionIds,
-        retrieved: rankings(r, haystack).sessions.slice(0, 10).flat(),
-        metrics,
-      };
-      if (options.qa) {
-        await gradeQuestion(result, options.qa, {
+    await withFreshCube(
+      options.embedder,
+      async (cube) => {
+        const haystack = await ingest(q, cube);
+        mergedTurns += haystack.units.mergedItems();
+        const asOf = q.askedAt === null ? undefined : (parseLongMemEvalDate(q.askedAt) ?? undefined);
+        const r = await retrieve(cube, q.question, channels.request, LONGMEMEVAL.budgets, asOf);
+        queryMs.push(r.searchMs);
+        const metrics = metricsFor(r, haystack, new Set(q.answerSessionIds));
+        const result: QuestionResult = {
+          id: q.id,
+          category: q.type,
           question: q.question,
-          gold: q.answer,
-          context: r.packs.get(QA_CONTEXT_BUDGET)?.text ?? '',
-          ...(q.askedAt ? { askedAt: q.askedAt } : {}),
-        });
-      }
-      questions.push(result);
-      await progress.add(1);
-    });
+          gold: q.answerSessionIds,
+          retrieved: rankings(r, haystack).sessions.slice(0, 10).flat(),
+          metrics,
+        };
+        if (options.qa) {
+          await gradeQuestion(result, options.qa, {
+            question: q.question,
+            gold: q.answer,
+            context: r.packs.get(QA_CONTEXT_BUDGET)?.text ?? '',
+            ...(q.askedAt ? { askedAt: q.askedAt } : {}),
+          });
+        }
+        questions.push(result);
+        await progress.add(1);
+      },
+      options.memory,
+    );
   }
 
   return {

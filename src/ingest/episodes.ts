@@ -83,10 +83,19 @@ export function draftEpisodes(
  * turns of one session, so each message's context is the message before it; the first one's
  * is `previous`, the session's last stored turn.
  */
-export function withDerivedKeys(drafts: EpisodeDraft[], previous: TurnText | null, config: IngestConfig): IndexedEpisode[] {
+export function withDerivedKeys(
+  drafts: EpisodeDraft[],
+  previous: TurnText | null,
+  config: IngestConfig,
+): IndexedEpisode[] {
   let before = previous;
   return drafts.map((draft) => {
-    const keys = deriveKeys(draft, draft.validFrom ?? Date.now(), draft.sessionId === null ? null : before, config);
+    const keys = deriveKeys(
+      draft,
+      draft.validFrom ?? Date.now(),
+      draft.sessionId === null ? null : before,
+      config,
+    );
     before = draft;
     return { ...draft, ...keys };
   });

@@ -81,7 +81,9 @@ export class Cube {
       const ids = await this.store.findIdsBySuffix(this.scope, ref, 2);
       if (ids.length === 1 && ids[0]) return ids[0];
       if (ids.length === 0) throw new NotFoundError(`no item with short id '${ref}' in cube '${this.name}'`);
-      throw new ConflictError(`short id '${ref}' matches several items in cube '${this.name}'; use the full id`);
+      throw new ConflictError(
+        `short id '${ref}' matches several items in cube '${this.name}'; use the full id`,
+      );
     }
     throw new InvalidInputError(
       `id: '${String(ref).slice(0, 80)}' is not a memory id (a UUID returned by add, or its last 12 hex digits)`,
@@ -132,7 +134,13 @@ export class Cube {
     // Neighbours are whole turns of a session; with a caller's filter they could fall outside it.
     const filtered = Object.values(filter).some((v) => v !== undefined);
     const { neighbourRadius, neighbourShare } = this.config.retrieval;
-    const pool = await withNeighbours(this.store, this.scope, ranked, filtered ? 0 : neighbourRadius, neighbourShare);
+    const pool = await withNeighbours(
+      this.store,
+      this.scope,
+      ranked,
+      filtered ? 0 : neighbourRadius,
+      neighbourShare,
+    );
     return packContext(pool, tokenBudget);
   }
 
@@ -180,7 +188,13 @@ export class Cube {
       const derived = { ...fresh.derived, context: current.derived.context };
       const index = { ...fresh.index, context: current.derived.context ?? '' };
       const [embedding] = await this.embedAll([index.text]);
-      change.content = { content, index, derived, contentHash: contentHash(content), embedding: embedding ?? null };
+      change.content = {
+        content,
+        index,
+        derived,
+        contentHash: contentHash(content),
+        embedding: embedding ?? null,
+      };
     }
     if (p.tags !== undefined) change.tags = [...new Set(p.tags)];
     if (p.metadata !== undefined) change.metadata = p.metadata;
@@ -196,11 +210,23 @@ export class Cube {
 
   /** Tombstones the item: hidden from search and list, kept with its history, recoverable by `restore`. */
   async delete(ref: string): Promise<MemoryItem> {
-    return this.store.setStatus(this.scope, await this.resolveId(ref), 'deleted', 'delete', this.writeContext());
+    return this.store.setStatus(
+      this.scope,
+      await this.resolveId(ref),
+      'deleted',
+      'delete',
+      this.writeContext(),
+    );
   }
 
   async restore(ref: string): Promise<MemoryItem> {
-    return this.store.setStatus(this.scope, await this.resolveId(ref), 'active', 'restore', this.writeContext());
+    return this.store.setStatus(
+      this.scope,
+      await this.resolveId(ref),
+      'active',
+      'restore',
+      this.writeContext(),
+    );
   }
 
   async stats(): Promise<CubeStats & { cube: CubeInfo }> {

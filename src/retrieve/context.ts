@@ -26,7 +26,7 @@ export interface PackCandidate {
   score: number;
 }
 
-const HEADER = 'Relevant memories, oldest first, grouped by day and session; #… is the memory\'s short id.';
+const HEADER = "Relevant memories, oldest first, grouped by day and session; #… is the memory's short id.";
 const WEEKDAY = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 function eventTime(item: MemoryItem): string {

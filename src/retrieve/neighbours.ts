@@ -2,9 +2,14 @@ import type { SearchHit } from '../core/types.js';
 import type { CubeScope, Store, TurnRef } from '../store/store.js';
 import type { PackCandidate } from './context.js';
 
+/** About the length of a chat turn, in characters: neighbours up to this long are offered at full share. */
+const TYPICAL_TURN_CHARS = 200;
+
 /**
- * The hits plus the turns around them in their sessions, each neighbour offered at `share^d`
- * of its hit's score (d = distance in turns), so context can carry the question with its answer.
+ * The hits plus the turns around them in their sessions, so context can carry the question
+ * with its answer. A neighbour is offered at `share^d` of its hit's score (d = distance in
+ * turns), scaled down by its length beyond a typical turn: a short reply is cheap context, a
+ * long answer would spend the budget that distinct hits need.
  */
 export async function withNeighbours(
   store: Store,
@@ -24,7 +29,8 @@ export async function withNeighbours(
         if (t < 0) continue;
         const key = `${sessionId}\u0000${t}`;
         const score = hit.score * share ** d;
-        if ((offered.get(key)?.score ?? -1) < score) offered.set(key, { ref: { sessionId, turnIndex: t }, score });
+        if ((offered.get(key)?.score ?? -1) < score)
+          offered.set(key, { ref: { sessionId, turnIndex: t }, score });
       }
     }
   }
@@ -35,7 +41,8 @@ export async function withNeighbours(
   );
   const scoreAt = new Map(entries.map((e) => [`${e.ref.sessionId}\u0000${e.ref.turnIndex}`, e.score]));
   for (const item of turns) {
-    const score = scoreAt.get(`${item.sessionId}\u0000${item.turnIndex}`) ?? 0;
+    const length = Math.min(1, TYPICAL_TURN_CHARS / Math.max(item.content.length, 1));
+    const score = (scoreAt.get(`${item.sessionId}\u0000${item.turnIndex}`) ?? 0) * length;
     if ((best.get(item.id)?.score ?? -1) < score) best.set(item.id, { item, score });
   }
   return [...best.values()];

@@ -25,7 +25,9 @@ export interface RankRequest {
 }
 
 /** Parsed filter (instants as epoch ms) → the store's filter type; absent fields stay absent. */
-export function toStoreFilter(filter: Omit<ItemFilter, 'from' | 'to'> & { from?: number; to?: number }): StoreItemFilter {
+export function toStoreFilter(
+  filter: Omit<ItemFilter, 'from' | 'to'> & { from?: number; to?: number },
+): StoreItemFilter {
   return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined)) as StoreItemFilter;
 }
 
@@ -95,7 +97,14 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const fuse = (all: ChannelResult[]) =>
     ctx.retrieval.fusion === 'score' ? fuseScores(all) : fuseReciprocalRank(all, ctx.retrieval.rrfK);
   let fused = fuse(results);
-  const items = new Map((await ctx.store.getItems(ctx.scope, fused.map((h) => h.id))).map((i) => [i.id, i]));
+  const items = new Map(
+    (
+      await ctx.store.getItems(
+        ctx.scope,
+        fused.map((h) => h.id),
+      )
+    ).map((i) => [i.id, i]),
+  );
 
   if (channels.includes('expansion') && ctx.retrieval.expansionSeeds > 0) {
     const seeds = fused.slice(0, ctx.retrieval.expansionSeeds).flatMap((h) => items.get(h.id) ?? []);

@@ -27,8 +27,9 @@ describe('memcube demo', () => {
     expect(out).toContain(
       'context: "What should I know before planning a dinner with Maya?" (budget 300 tokens',
     );
-    expect(out).toMatch(/^Relevant memories \(oldest first/m);
-    expect(out).toMatch(/^\[2024-\d\d-\d\d \d\d:\d\d UTC \| session \S+ \| .+ \| id [0-9a-f-]{36}\] /m);
+    expect(out).toMatch(/^Relevant memories, oldest first/m);
+    expect(out).toMatch(/^## \d{4}-\d\d-\d\d \(\w{3}\) · session /m);
+    expect(out).toMatch(/^\[\d\d:\d\d\] Maya: .+ #[0-9a-f]{12}$/m);
 
     const history = /^update \+ history of ([0-9a-f-]{36}): the old version is kept$/m.exec(out);
     expect(history).not.toBeNull();

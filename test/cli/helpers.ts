@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { PLAIN_RETRIEVAL } from '../helpers/plain-retrieval.js';
 
 /** The real, built binary: these tests exercise what `npm install -g memcube` would run. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -33,7 +34,13 @@ export interface RunOptions {
   /** Written to the child's standard input. */
   input?: string;
   cwd?: string;
+  /** `plain` (the default) runs with PLAIN_RETRIEVAL through MEMCUBE_CONFIG; `default` with memcube's own defaults. */
+  config?: 'plain' | 'default';
 }
+
+/** One plain-retrieval config file for the whole run, outside every sandbox (some tests check theirs stays empty). */
+const PLAIN_CONFIG_FILE = path.join(os.tmpdir(), `memcube-cli-plain-${process.pid}.json`);
+fs.writeFileSync(PLAIN_CONFIG_FILE, JSON.stringify(PLAIN_RETRIEVAL));
 
 /**
  * A fresh temporary directory with its own database and its own HOME, and a runner for the
@@ -60,6 +67,10 @@ export class CliSandbox {
     };
   }
 
+  private envFor(options: RunOptions): NodeJS.ProcessEnv {
+    return options.config === 'default' ? this.env : { ...this.env, MEMCUBE_CONFIG: PLAIN_CONFIG_FILE };
+  }
+
   private argv(args: string[], options: RunOptions): string[] {
     const db = options.db === undefined ? this.db : options.db;
     const embedder = options.embedder === undefined ? 'none' : options.embedder;
@@ -75,7 +86,7 @@ export class CliSandbox {
   run(args: string[], options: RunOptions = {}): CliResult {
     const result = spawnSync(process.execPath, this.argv(args, options), {
       cwd: options.cwd ?? this.dir,
-      env: this.env,
+      env: this.envFor(options),
       encoding: 'utf8',
       input: options.input ?? '',
       timeout: 60_000,
@@ -89,7 +100,7 @@ export class CliSandbox {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, this.argv(args, options), {
         cwd: options.cwd ?? this.dir,
-        env: this.env,
+        env: this.envFor(options),
         timeout: 60_000,
       });
       let stdout = '';

@@ -110,17 +110,17 @@ describe('memcube search and context (lexical only)', () => {
 
   it('context --json fits the budget and cites ids', async () => {
     const [tight, roomy] = await sb.jsonAll<[ContextPack, ContextPack]>([
-      [['context', 'beagle', 'Biscuit', '--budget', '200']],
+      [['context', 'beagle', 'Biscuit', '--budget', '100']],
       [['context', 'beagle', '--budget', '2000']],
     ]);
-    expect(tight.tokenBudget).toBe(200);
+    expect(tight.tokenBudget).toBe(100);
     expect(tight.tokenizer).toBe('o200k_base');
     expect(tight.tokens).toBeGreaterThan(0);
-    expect(tight.tokens).toBeLessThanOrEqual(200);
+    expect(tight.tokens).toBeLessThanOrEqual(100);
     expect(tight.items.length).toBeGreaterThan(0);
     expect(tight.items.length + tight.omitted).toBe(4);
     expect(tight.text).toMatch(/^Relevant memories/);
-    for (const item of tight.items) expect(tight.text).toContain(`id ${item.id}`);
+    for (const item of tight.items) expect(tight.text).toContain(`#${item.id.slice(-12)}`);
     expect(tight.text).not.toContain('pasta');
 
     expect(roomy.omitted).toBe(0);
@@ -132,8 +132,9 @@ describe('memcube search and context (lexical only)', () => {
   it('context prints the block, and filters apply', () => {
     const result = sb.ok(['context', 'beagle', '--budget', '500', '--session', 's2']);
     expect(result.stdout).toBe(
-      'Relevant memories (oldest first; each line: [time | session | speaker (role) | id] text):\n' +
-        `[2024-03-05 09:00 UTC | session s2 | Alice (user) | id ${idOf(RAIN)}] ${RAIN}\n`,
+      "Relevant memories, oldest first, grouped by day and session; #… is the memory's short id.\n" +
+        '## 2024-03-05 (Tue) · session s2\n' +
+        `[09:00] Alice: ${RAIN} #${idOf(RAIN).slice(-12)}\n`,
     );
   });
 });

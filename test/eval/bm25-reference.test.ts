@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NoneEmbedder } from '../../src/embed/none.js';
 import { runLocomo } from '../../src/eval/run-locomo.js';
-import { LOCOMO_DEV, skipWithoutData } from './fixtures.js';
+import { LOCOMO_DEV, PLAIN_LEXICAL, skipWithoutData } from './fixtures.js';
 import { Bm25, referenceAllAt10, tokenize } from './reference-bm25.js';
 
 const noData = skipWithoutData(LOCOMO_DEV, 'the reference-BM25 comparison');
@@ -16,7 +16,7 @@ describe('reference BM25', () => {
   });
 });
 
-describe('memcube eval locomo --retriever bm25 --embedder none against the reference', () => {
+describe('memcube eval locomo --retriever bm25 --embedder none (plain lexical config) against the reference', () => {
   // About 10 s of CPU; the generous timeout is for a busy shared machine.
   it.skipIf(noData)(
     'lands within 0.05 of plain BM25 on all@10 over the same questions',
@@ -29,6 +29,7 @@ describe('memcube eval locomo --retriever bm25 --embedder none against the refer
         embedder: new NoneEmbedder(),
         embeddingCache: null,
         version: 'test',
+        memory: PLAIN_LEXICAL,
       });
       const harness = results.metrics.overall['all@10'] as number;
       console.log(

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ConfigFile } from '../../src/core/config.js';
+import { PLAIN_RETRIEVAL } from '../helpers/plain-retrieval.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const LOCOMO_MINI = path.join(REPO_ROOT, 'test/fixtures/eval/locomo-mini.json');
@@ -19,3 +21,6 @@ export function skipWithoutData(file: string, what: string): boolean {
   );
   return true;
 }
+
+/** Harness tests run memcube as plain BM25 over turns: see test/helpers/plain-retrieval.ts. */
+export const PLAIN_LEXICAL: ConfigFile = PLAIN_RETRIEVAL;

@@ -2,9 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { NoneEmbedder } from '../../src/embed/none.js';
 import { runLocomo } from '../../src/eval/run-locomo.js';
 import { runLongMemEval } from '../../src/eval/run-longmemeval.js';
-import { LOCOMO_MINI, LONGMEMEVAL_MINI } from './fixtures.js';
+import { LOCOMO_MINI, LONGMEMEVAL_MINI, PLAIN_LEXICAL } from './fixtures.js';
 
-const base = { embedder: new NoneEmbedder(), embeddingCache: null, version: 'test' } as const;
+const base = {
+  embedder: new NoneEmbedder(),
+  embeddingCache: null,
+  version: 'test',
+  memory: PLAIN_LEXICAL,
+} as const;
 
 // The mini datasets are written so that the lexical channel matches exactly the turns named
 // below, which makes every metric computable by hand (see the fixture files).

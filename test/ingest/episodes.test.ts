@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LimitsConfig } from '../../src/core/config.js';
+import { DEFAULT_INGEST_CONFIG } from '../../src/core/config.js';
 import { contentHash, isItemId } from '../../src/core/ids.js';
-import { draftEpisodes, episodeIndexText } from '../../src/ingest/episodes.js';
+import { speakerLine } from '../../src/ingest/derive/derive-keys.js';
+import { draftEpisodes, withDerivedKeys } from '../../src/ingest/episodes.js';
 import { MemoryOS } from '../../src/os/memory-os.js';
 
 const LIMITS: LimitsConfig = { maxContentChars: 32_000, maxBatch: 10_000 };
@@ -15,7 +17,6 @@ describe('draftEpisodes', () => {
     expect(d).toMatchObject({
       kind: 'episode',
       content: 'I moved to Lisbon.',
-      indexText: 'I moved to Lisbon.',
       role: 'user',
       speaker: null,
       userId: null,
@@ -77,9 +78,10 @@ describe('draftEpisodes', () => {
     );
     expect(d?.content).toBe('I joined a support group');
     expect(d?.speaker).toBe('Caroline');
-    expect(d?.indexText).toBe('Caroline: I joined a support group');
-    expect(episodeIndexText('hello', null)).toBe('hello');
-    expect(episodeIndexText('hello', 'Bob')).toBe('Bob: hello');
+    const [indexed] = withDerivedKeys(d ? [d] : [], null, DEFAULT_INGEST_CONFIG);
+    expect(indexed?.index.text).toBe('Caroline: I joined a support group');
+    expect(speakerLine({ content: 'hello', speaker: null, role: 'user' })).toBe('hello');
+    expect(speakerLine({ content: 'hello', speaker: 'Bob', role: 'user' })).toBe('Bob: hello');
   });
 
   it('copies the call options onto every episode', () => {
@@ -153,9 +155,11 @@ describe('speaker-aware indexing, end to end', () => {
     expect(hits[0]?.item.id).toBe(ids[0]);
     expect(hits[0]?.item.speaker).toBe('Caroline');
     expect(hits[0]?.item.content).toBe('I joined a support group last week.');
-    expect(Object.keys(hits[0]?.channels ?? {})).toEqual(['lexical']);
-    // A query naming only the speaker still finds her turn: the name lives in the index text.
+    expect(hits[0]?.channels.lexical?.rank).toBe(1);
+    expect(hits[0]?.channels.vector).toBeUndefined();
+    // A query naming only the speaker still finds her turn first: the name lives in the index text.
+    // The reply after it matches too, more weakly, through its context key (the turn it answers).
     const byName = await cube.search('Caroline');
-    expect(byName.map((h) => h.item.id)).toEqual([ids[0]]);
+    expect(byName.map((h) => h.item.id)).toEqual([ids[0], ids[1]]);
   });
 });

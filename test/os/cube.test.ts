@@ -7,6 +7,7 @@ import { isItemId } from '../../src/core/ids.js';
 import type { MessageInput } from '../../src/core/schemas.js';
 import { MemoryOS } from '../../src/os/memory-os.js';
 import { countTokens } from '../../src/retrieve/tokens.js';
+import { PLAIN_RETRIEVAL } from '../helpers/plain-retrieval.js';
 
 /** Runs `fn` and returns the MemcubeError it throws (fails the test otherwise). */
 async function caught(fn: () => Promise<unknown>): Promise<MemcubeError> {
@@ -71,7 +72,7 @@ async function seed(cube: Awaited<ReturnType<MemoryOS['cube']>>): Promise<string
 describe('Cube (embedder none)', () => {
   let os: MemoryOS;
   beforeEach(async () => {
-    os = await MemoryOS.open({ path: ':memory:', embedder: 'none', actor: 'tester' });
+    os = await MemoryOS.open({ ...PLAIN_RETRIEVAL, path: ':memory:', embedder: 'none', actor: 'tester' });
   });
   afterEach(async () => {
     await os.close();
@@ -180,15 +181,15 @@ describe('Cube (embedder none)', () => {
     expect(pack.omitted).toBe(0);
     // Oldest first: the seed is in chronological order, so ids come back in seed order.
     expect(pack.items.map((i) => i.id)).toEqual(ids);
-    const lines = pack.text.split('\n').slice(1);
+    // Each memory line cites its short id (the id's last 12 hex digits), under a day/session heading.
+    const lines = pack.text.split('\n').filter((l) => l.startsWith('['));
     expect(lines).toHaveLength(4);
     lines.forEach((line, n) => {
-      expect(line).toContain(`id ${ids[n]}`);
+      expect(line.endsWith(`#${ids[n]?.slice(-12)}`)).toBe(true);
     });
-    expect(lines[0]).toContain('2024-03-01 09:00 UTC');
-    expect(lines[0]).toContain('Caroline (user)');
-    expect(lines[0]).toContain('session session-1');
-    expect(lines[3]).toContain('Melanie (user)');
+    expect(pack.text.split('\n')[1]).toBe('## 2024-03-01 (Fri) · session session-1');
+    expect(lines[0]).toMatch(/^\[09:00\] Caroline: /);
+    expect(lines[3]).toMatch(/^\[\d\d:\d\d\] Melanie: /);
 
     // A small budget keeps only what fits.
     const small = await cube.context('Biscuit puppy shoes dog park', { tokenBudget: 100 });
@@ -373,8 +374,13 @@ describe('Cube (embedder none)', () => {
   it('keeps tenants isolated inside one database file', async () => {
     const dir = fs.mkdtempSync(path.join(os_.tmpdir(), 'memcube-tenants-'));
     const file = path.join(dir, 'memory.db');
-    const acme = await MemoryOS.open({ path: file, embedder: 'none', tenant: 'acme' });
-    const globex = await MemoryOS.open({ path: file, embedder: 'none', tenant: 'globex' });
+    const acme = await MemoryOS.open({ ...PLAIN_RETRIEVAL, path: file, embedder: 'none', tenant: 'acme' });
+    const globex = await MemoryOS.open({
+      ...PLAIN_RETRIEVAL,
+      path: file,
+      embedder: 'none',
+      tenant: 'globex',
+    });
     try {
       const { ids } = await (await acme.cube('shared-name')).add('acme launch code is 4242');
       const theirs = await globex.cube('shared-name');
@@ -442,7 +448,7 @@ describe('Cube (local embedder)', () => {
   let berlin: string;
 
   beforeAll(async () => {
-    os = await MemoryOS.open({ path: ':memory:', embedder: 'local' });
+    os = await MemoryOS.open({ ...PLAIN_RETRIEVAL, path: ':memory:', embedder: 'local' });
     cube = await os.cube('semantic');
     ids = await seed(cube);
     berlin = (
@@ -517,6 +523,52 @@ describe('Cube (local embedder)', () => {
     const pack = await cube.context('Where does Melanie live now?', { tokenBudget: 300 });
     expect(pack.tokens).toBeLessThanOrEqual(300);
     expect(pack.items.map((i) => i.id)).toContain(berlin);
-    expect(pack.text).toContain(`id ${berlin}`);
+    expect(pack.text).toContain(`#${berlin.slice(-12)}`);
+  });
+});
+
+describe('default retrieval mechanisms (no LLM)', () => {
+  let os: MemoryOS;
+  afterEach(async () => {
+    await os.close();
+  });
+
+  it('finds an answer by its question, shows its derived keys, and resolves short ids', async () => {
+    os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+    const cube = await os.cube('chat');
+    const { ids } = await cube.add(
+      [
+        {
+          content: 'Did you go to the pottery class in Boston?',
+          speaker: 'Caroline',
+          at: '2023-05-08T13:56:00Z',
+        },
+        { content: 'Yes, last Friday! I made a bowl.', speaker: 'Melanie', at: '2023-05-08T13:57:00Z' },
+      ],
+      { sessionId: 's1' },
+    );
+    const answer = ids[1] as string;
+    // The answer never says "pottery"; its context key (the question before it) does.
+    const hits = await cube.search('Melanie pottery class');
+    expect(hits.map((h) => h.item.id)).toContain(answer);
+    const item = await cube.get(answer.slice(-12));
+    expect(item.id).toBe(answer);
+    expect(item.derived.context).toBe('Caroline: Did you go to the pottery class in Boston?');
+    expect(item.derived.dates).toEqual([{ text: 'last Friday', date: '2023-05-05' }]);
+    expect((await cube.get(ids[0] as string)).derived.entities).toContain('Boston');
+    await expect(cube.get('000000000000')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('asks for "in May 2023" and the temporal channel finds what happened then', async () => {
+    os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+    const cube = await os.cube('chat');
+    const { ids } = await cube.add([
+      { content: 'Painted a sunrise at the lake.', speaker: 'Mel', at: '2023-05-20T10:00:00Z' },
+      { content: 'Painted a portrait of my dog.', speaker: 'Mel', at: '2023-09-02T10:00:00Z' },
+    ]);
+    const hits = await cube.search('What did Mel paint in May 2023?', { asOf: '2023-12-01T00:00:00Z' });
+    expect(hits[0]?.item.id).toBe(ids[0]);
+    expect(hits[0]?.channels.temporal?.rank).toBe(1);
+    expect(hits.find((h) => h.item.id === ids[1])?.channels.temporal).toBeUndefined();
   });
 });

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemcubeError } from '../../src/core/errors.js';
 import { MEMORY_STATUSES } from '../../src/core/types.js';
 import { MemoryOS } from '../../src/os/memory-os.js';
+import { PLAIN_RETRIEVAL } from '../helpers/plain-retrieval.js';
 
 async function caught(fn: () => Promise<unknown>): Promise<MemcubeError> {
   try {
@@ -22,7 +23,7 @@ describe('a cube remembers its embedder', () => {
   const handles: MemoryOS[] = [];
 
   async function open(embedder: 'none' | 'local'): Promise<MemoryOS> {
-    const handle = await MemoryOS.open({ path: file, embedder });
+    const handle = await MemoryOS.open({ ...PLAIN_RETRIEVAL, path: file, embedder });
     handles.push(handle);
     return handle;
   }
@@ -128,7 +129,7 @@ describe('a cube remembers its embedder', () => {
   });
 
   it('an export from a lexical cube imports into a local database with vectors', async () => {
-    const lexical = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+    const lexical = await MemoryOS.open({ ...PLAIN_RETRIEVAL, path: ':memory:', embedder: 'none' });
     handles.push(lexical);
     const cube = await lexical.cube('notes');
     const { ids } = await cube.add([

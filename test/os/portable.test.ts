@@ -4,6 +4,7 @@ import type { AuditRecord } from '../../src/core/types.js';
 import { MEMORY_STATUSES } from '../../src/core/types.js';
 import type { Cube } from '../../src/os/cube.js';
 import { MemoryOS } from '../../src/os/memory-os.js';
+import { PLAIN_RETRIEVAL } from '../helpers/plain-retrieval.js';
 
 async function exportLines(cube: Cube): Promise<string[]> {
   const lines: string[] = [];
@@ -41,8 +42,18 @@ describe('export → import', () => {
   let ids: string[];
 
   beforeEach(async () => {
-    source = await MemoryOS.open({ path: ':memory:', embedder: 'none', actor: 'exporter' });
-    target = await MemoryOS.open({ path: ':memory:', embedder: 'none', actor: 'importer' });
+    source = await MemoryOS.open({
+      ...PLAIN_RETRIEVAL,
+      path: ':memory:',
+      embedder: 'none',
+      actor: 'exporter',
+    });
+    target = await MemoryOS.open({
+      ...PLAIN_RETRIEVAL,
+      path: ':memory:',
+      embedder: 'none',
+      actor: 'importer',
+    });
     cube = await source.cube('travel');
     ids = (
       await cube.add(

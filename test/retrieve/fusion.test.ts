@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fuseReciprocalRank } from '../../src/retrieve/fusion.js';
+import { fuseReciprocalRank, fuseScores } from '../../src/retrieve/fusion.js';
 
 const K = 60;
 
@@ -206,5 +206,62 @@ describe('fuseReciprocalRank', () => {
   it('returns an empty list for no channels or empty channels', () => {
     expect(fuseReciprocalRank([], K)).toEqual([]);
     expect(fuseReciprocalRank([{ channel: 'lexical', weight: 1, hits: [] }], K)).toEqual([]);
+  });
+});
+
+describe('fuseScores', () => {
+  it("sums each channel's scores divided by its best score, times its weight", () => {
+    const fused = fuseScores([
+      {
+        channel: 'lexical',
+        weight: 1,
+        hits: [
+          { id: 'a', score: 8 },
+          { id: 'b', score: 2 },
+        ],
+      },
+      {
+        channel: 'vector',
+        weight: 0.3,
+        hits: [
+          { id: 'b', score: 0.5 },
+          { id: 'c', score: 0.25 },
+        ],
+      },
+    ]);
+    expect(fused.map((h) => h.id)).toEqual(['a', 'b', 'c']);
+    expect(fused[0]?.score).toBeCloseTo(1, 12);
+    expect(fused[1]?.score).toBeCloseTo(2 / 8 + 0.3, 12);
+    expect(fused[2]?.score).toBeCloseTo(0.3 * 0.5, 12);
+    expect(fused[1]?.channels).toEqual({ lexical: { rank: 2, score: 2 }, vector: { rank: 1, score: 0.5 } });
+  });
+
+  it("keeps a clear lexical winner ahead of a weak channel's near-ties, where rank fusion would not", () => {
+    const channels = [
+      {
+        channel: 'lexical' as const,
+        weight: 1,
+        hits: [
+          { id: 'x', score: 10 },
+          { id: 'y', score: 1 },
+        ],
+      },
+      {
+        channel: 'vector' as const,
+        weight: 1,
+        hits: [
+          { id: 'y', score: 0.31 },
+          { id: 'x', score: 0.3 },
+        ],
+      },
+    ];
+    expect(fuseScores(channels)[0]?.id).toBe('x');
+    // Rank fusion sees rank 1 + rank 2 for both: a tie it breaks by id, not by evidence.
+    const rrf = fuseReciprocalRank(channels, 60);
+    expect(rrf[0]?.score).toBeCloseTo(rrf[1]?.score ?? 0, 12);
+  });
+
+  it('ignores a channel whose best score is not positive', () => {
+    expect(fuseScores([{ channel: 'lexical', weight: 1, hits: [{ id: 'a', score: 0 }] }])[0]?.score).toBe(0);
   });
 });

@@ -8,9 +8,23 @@ export interface ResolvedDate {
 }
 
 /** Words that make a time expression a date even when chrono only implies the day. */
-const RELATIVE_DATE = /\b(day|days|week|weeks|weekend|month|months|year|years|ago|yesterday|today|tomorrow|tonight)\b/i;
+const RELATIVE_DATE =
+  /\b(day|days|week|weeks|weekend|month|months|year|years|ago|yesterday|today|tomorrow|tonight)\b/i;
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 /**

@@ -18,7 +18,8 @@ export function speakerLine(turn: TurnText): string {
 /**
  * The keys an episode is indexed under besides its own words: the turn before it in the
  * session (an answer needs its question), the dates it refers to resolved against its time,
- * and the entities it names. Each can be switched off in the ingest config, for ablations.
+ * and the entities it names. The dates are always resolved and kept; each key can be switched
+ * off in the ingest config, for ablations.
  */
 export function deriveKeys(
   turn: TurnText,
@@ -27,14 +28,14 @@ export function deriveKeys(
   config: IngestConfig,
 ): { derived: DerivedKeys; index: IndexFields } {
   const context = config.contextKey && previous ? speakerLine(previous).slice(0, config.contextChars) : null;
-  const dates = config.dateKeys ? resolveEventDates(turn.content, new Date(messageTime)) : [];
+  const dates = resolveEventDates(turn.content, new Date(messageTime));
   const entities = config.entityKeys ? extractEntities(turn.content) : [];
   return {
     derived: { dates, entities, context },
     index: {
       text: speakerLine(turn),
       context: context ?? '',
-      keys: [...entities, ...dates.map((d) => dateKeys(d.date))].join(' '),
+      keys: [...entities, ...(config.dateKeys ? dates.map((d) => dateKeys(d.date)) : [])].join(' '),
     },
   };
 }

@@ -486,12 +486,9 @@ export class SqliteStore implements Store {
 
   async findIdsBySuffix(scope: CubeScope, suffix: string, limit: number): Promise<string[]> {
     const cube = this.resolve(scope);
-    const rows = this.stmt('SELECT id FROM items WHERE cube_key = ? AND substr(id, -length(?)) = ? LIMIT ?').all(
-      cube.key,
-      suffix,
-      suffix,
-      limit,
-    ) as Array<{ id: string }>;
+    const rows = this.stmt(
+      'SELECT id FROM items WHERE cube_key = ? AND substr(id, -length(?)) = ? LIMIT ?',
+    ).all(cube.key, suffix, suffix, limit) as Array<{ id: string }>;
     return rows.map((r) => r.id);
   }
 

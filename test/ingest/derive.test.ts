@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_INGEST_CONFIG } from '../../src/core/config.js';
+import { dateKeys, resolveEventDates } from '../../src/ingest/derive/dates.js';
+import { deriveKeys } from '../../src/ingest/derive/derive-keys.js';
+import { extractEntities } from '../../src/ingest/derive/entities.js';
+import { draftEpisodes, withDerivedKeys } from '../../src/ingest/episodes.js';
+
+// Monday 8 May 2023, 13:56 UTC: a LoCoMo-style session time.
+const MESSAGE_TIME = new Date(Date.UTC(2023, 4, 8, 13, 56));
+const LIMITS = { maxContentChars: 32_000, maxBatch: 10_000 };
+
+describe('resolveEventDates', () => {
+  it('resolves relative dates against the message time, not today', () => {
+    expect(resolveEventDates('I went to a LGBTQ support group yesterday.', MESSAGE_TIME)).toEqual([
+      { text: 'yesterday', date: '2023-05-07' },
+    ]);
+    expect(resolveEventDates('We ran the charity race last Saturday.', MESSAGE_TIME)).toEqual([
+      { text: 'last Saturday', date: '2023-05-06' },
+    ]);
+    expect(
+      resolveEventDates('I painted that sunrise in May 2022', MESSAGE_TIME).map((d) => d.date.slice(0, 7)),
+    ).toEqual(['2022-05']);
+  });
+
+  it('keeps absolute dates and ignores bare clock times', () => {
+    expect(resolveEventDates('The concert is on 12 June 2023.', MESSAGE_TIME)).toEqual([
+      { text: 'on 12 June 2023', date: '2023-06-12' },
+    ]);
+    expect(resolveEventDates('Call me at 5.', MESSAGE_TIME)).toEqual([]);
+    expect(resolveEventDates('No dates here at all.', MESSAGE_TIME)).toEqual([]);
+  });
+
+  it('spells a day in the ways people search for it', () => {
+    expect(dateKeys('2023-05-07')).toBe('2023-05-07 7 May 2023 May 2023 Sunday');
+  });
+});
+
+describe('extractEntities', () => {
+  it('finds people, places, organisations and acronyms once each, without trailing punctuation', () => {
+    const entities = extractEntities(
+      'Caroline went to the LGBTQ support group in Boston with Melanie. Caroline loved Boston.',
+    );
+    expect(entities).toEqual(expect.arrayContaining(['Caroline', 'Melanie', 'Boston', 'LGBTQ']));
+    expect(entities.filter((e) => e === 'Caroline')).toHaveLength(1);
+    expect(entities.every((e) => !/[.,!?]$/.test(e))).toBe(true);
+  });
+
+  it('returns nothing for a text without names', () => {
+    expect(extractEntities('yes, that sounds lovely')).toEqual([]);
+  });
+});
+
+describe('deriveKeys', () => {
+  const turn = { speaker: 'Melanie', role: 'user', content: 'Yes, we went camping yesterday with Oscar!' };
+  const question = { speaker: 'Caroline', role: 'user', content: 'Did you take the kids camping?' };
+
+  it('indexes an answer with the question before it, the resolved dates and the entities', () => {
+    const config = { ...DEFAULT_INGEST_CONFIG, dateKeys: true };
+    const { derived, index } = deriveKeys(turn, MESSAGE_TIME.getTime(), question, config);
+    expect(index.text).toBe('Melanie: Yes, we went camping yesterday with Oscar!');
+    expect(index.context).toBe('Caroline: Did you take the kids camping?');
+    expect(derived.context).toBe('Caroline: Did you take the kids camping?');
+    expect(derived.dates).toEqual([{ text: 'yesterday', date: '2023-05-07' }]);
+    expect(derived.entities).toContain('Oscar');
+    expect(index.keys).toContain('Oscar');
+    expect(index.keys).toContain('7 May 2023');
+  });
+
+  it('leaves out each key when its switch is off, still resolving the dates', () => {
+    const off = { ...DEFAULT_INGEST_CONFIG, contextKey: false, dateKeys: false, entityKeys: false };
+    const { derived, index } = deriveKeys(turn, MESSAGE_TIME.getTime(), question, off);
+    expect(derived).toEqual({
+      dates: [{ text: 'yesterday', date: '2023-05-07' }],
+      entities: [],
+      context: null,
+    });
+    expect(index).toEqual({
+      text: 'Melanie: Yes, we went camping yesterday with Oscar!',
+      context: '',
+      keys: '',
+    });
+  });
+
+  it('cuts a long previous turn to contextChars', () => {
+    const long = { speaker: null, role: 'assistant', content: 'x'.repeat(1000) };
+    const { index } = deriveKeys(turn, MESSAGE_TIME.getTime(), long, {
+      ...DEFAULT_INGEST_CONFIG,
+      contextChars: 40,
+    });
+    expect(index.context).toHaveLength(40);
+  });
+});
+
+describe('withDerivedKeys', () => {
+  it('chains the turns of one add: each gets the one before it, the first gets the stored tail', () => {
+    const drafts = draftEpisodes(
+      [
+        { content: 'How was the trip?', speaker: 'Ann' },
+        { content: 'Wonderful, thanks.', speaker: 'Bo' },
+      ],
+      { sessionId: 's1' },
+      LIMITS,
+      MESSAGE_TIME.getTime(),
+    );
+    const tail = { speaker: 'Bo', role: 'user', content: 'I just got back from Oslo.' };
+    const [first, second] = withDerivedKeys(drafts, tail, DEFAULT_INGEST_CONFIG);
+    expect(first?.derived.context).toBe('Bo: I just got back from Oslo.');
+    expect(second?.derived.context).toBe('Ann: How was the trip?');
+  });
+
+  it('gives no context to messages outside a session', () => {
+    const drafts = draftEpisodes(
+      [{ content: 'one thing' }, { content: 'another thing' }],
+      undefined,
+      LIMITS,
+      MESSAGE_TIME.getTime(),
+    );
+    expect(withDerivedKeys(drafts, null, DEFAULT_INGEST_CONFIG).map((d) => d.derived.context)).toEqual([
+      null,
+      null,
+    ]);
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { withNeighbours } from '../../src/retrieve/neighbours.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { rec } from '../store/conformance.js';
+
+async function sessionOfSix() {
+  const store = SqliteStore.open(':memory:');
+  const scope = { tenant: 'default', cube: 'c' };
+  const ctx = { actor: 'test', now: Date.UTC(2024, 0, 1) };
+  await store.createCube('default', 'c', { id: 'none', dimensions: 0 }, ctx);
+  const outcomes = await store.insertItems(
+    scope,
+    ['t0', 't1', 't2', 't3', 't4', 't5'].map((t) => rec(t, { sessionId: 's' })),
+    ctx,
+  );
+  const items = await store.getItems(
+    scope,
+    outcomes.map((o) => o.id),
+  );
+  return { store, scope, ctx, items };
+}
+
+describe('withNeighbours', () => {
+  it('offers the turns around each hit at share^distance of its score, skipping deleted turns', async () => {
+    const { store, scope, ctx, items } = await sessionOfSix();
+    await store.setStatus(scope, items[4]?.id as string, 'deleted', 'delete', ctx);
+    const hit = { item: items[2] as (typeof items)[number], score: 1, channels: {} };
+    const pool = await withNeighbours(store, scope, [hit], 2, 0.5);
+    expect(Object.fromEntries(pool.map((c) => [c.item.content, c.score]))).toEqual({
+      t2: 1,
+      t1: 0.5,
+      t3: 0.5,
+      t0: 0.25,
+    });
+    await store.close();
+  });
+
+  it('keeps the better score when a neighbour is also a hit, and returns the hits alone at radius 0', async () => {
+    const { store, scope, items } = await sessionOfSix();
+    const hits = [
+      { item: items[1] as (typeof items)[number], score: 1, channels: {} },
+      { item: items[2] as (typeof items)[number], score: 0.2, channels: {} },
+    ];
+    const pool = await withNeighbours(store, scope, hits, 1, 0.5);
+    expect(Object.fromEntries(pool.map((c) => [c.item.content, c.score]))).toEqual({
+      t0: 0.5,
+      t1: 1,
+      t2: 0.5,
+      t3: 0.1,
+    });
+    expect((await withNeighbours(store, scope, hits, 0, 0.5)).map((c) => c.item.content)).toEqual([
+      't1',
+      't2',
+    ]);
+    await store.close();
+  });
+});
