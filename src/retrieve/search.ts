@@ -97,28 +97,31 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const fuse = (all: ChannelResult[]) =>
     ctx.retrieval.fusion === 'score' ? fuseScores(all) : fuseReciprocalRank(all, ctx.retrieval.rrfK);
   let fused = fuse(results);
-  const items = new Map(
-    (
-      await ctx.store.getItems(
-        ctx.scope,
-        fused.map((h) => h.id),
-      )
-    ).map((i) => [i.id, i]),
-  );
 
   if (channels.includes('expansion') && ctx.retrieval.expansionSeeds > 0) {
-    const seeds = fused.slice(0, ctx.retrieval.expansionSeeds).flatMap((h) => items.get(h.id) ?? []);
+    const seeds = await ctx.store.getItems(
+      ctx.scope,
+      fused.slice(0, ctx.retrieval.expansionSeeds).map((h) => h.id),
+    );
     const extra = expansionTerms(seeds, terms);
     if (extra.length > 0) {
       const hits = await lexical(request.filter, [...terms, ...extra]);
       results.push({ channel: 'expansion', weight: weights.expansion, hits });
       fused = fuse(results);
-      const missing = fused.map((h) => h.id).filter((id) => !items.has(id));
-      for (const item of await ctx.store.getItems(ctx.scope, missing)) items.set(item.id, item);
     }
   }
 
-  return fused.slice(0, request.limit).flatMap((hit) => {
+  // Only the returned items are loaded: this runs on every agent turn.
+  const top = fused.slice(0, request.limit);
+  const items = new Map(
+    (
+      await ctx.store.getItems(
+        ctx.scope,
+        top.map((h) => h.id),
+      )
+    ).map((i) => [i.id, i]),
+  );
+  return top.flatMap((hit) => {
     const item = items.get(hit.id);
     return item ? [{ item, score: hit.score, channels: hit.channels }] : [];
   });
