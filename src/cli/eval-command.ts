@@ -9,7 +9,7 @@ import { type EvalRunOptions, RETRIEVERS, type Retriever } from '../eval/harness
 import type { QaGrader } from '../eval/qa.js';
 import { type EvalResults, readResults, writeResults } from '../eval/results.js';
 import { embedderFromFlag } from './embedder-flag.js';
-import { progressBar } from './progress.js';
+import { withProgress } from './progress.js';
 
 interface GlobalOptions {
   embedder: 'local' | 'none' | 'openai-compatible';
@@ -100,22 +100,25 @@ function addRunCommand(parent: Command, benchmark: EvalResults['benchmark'], des
       const run = await RUNNERS[benchmark]();
       const cachePath = flags.cache === false ? null : (flags.cache ?? defaultEmbeddingCachePath());
       const evalEmbedder = openEvalEmbedder(base, cachePath);
-      const bar = progressBar(`${benchmark}: turns ingested + questions answered`, g.json);
       let results: EvalResults;
       try {
-        results = await run({
-          data: flags.data,
-          retriever: flags.retriever,
-          embedder: evalEmbedder.embedder,
-          embeddingCache: evalEmbedder.cachePath,
-          limit: flags.limit,
-          qa,
-          version: VERSION,
-          onProgress: bar.onProgress,
-          ...(g.config ? { memory: readConfigFile(g.config) } : {}),
-        });
+        results = await withProgress(
+          `${benchmark}: turns ingested + questions answered`,
+          g.json,
+          (onProgress) =>
+            run({
+              data: flags.data,
+              retriever: flags.retriever,
+              embedder: evalEmbedder.embedder,
+              embeddingCache: evalEmbedder.cachePath,
+              limit: flags.limit,
+              qa,
+              version: VERSION,
+              onProgress,
+              ...(g.config ? { memory: readConfigFile(g.config) } : {}),
+            }),
+        );
       } finally {
-        bar.stop();
         await evalEmbedder.close();
       }
       const out = flags.out ?? path.join('.eval-out', `${benchmark}-${flags.retriever}`);

@@ -13,7 +13,7 @@ import { EMBEDDER_CHOICES, type EmbedderChoice, embedderFromFlag } from './embed
 import { registerEvalCommands } from './eval-command.js';
 import { formatAudit, formatHistory, formatHits, formatItem, formatStats } from './format.js';
 import { parseMessagesFile, readText } from './input.js';
-import { progressBar } from './progress.js';
+import { withProgress } from './progress.js';
 
 interface GlobalOptions {
   db: string;
@@ -334,23 +334,16 @@ export function buildProgram(): Command {
       const g = globals(cmd);
       const text = readText(file);
       await withMemory(g, async (memory) => {
-        const bar = progressBar('embedding', g.json);
         const cubeOption = cmd.parent?.getOptionValueSource('cube') === 'default' ? {} : { cube: g.cube };
-        try {
-          const result = await memory.importCube(text.split('\n'), {
-            ...cubeOption,
-            onProgress: bar.onProgress,
-          });
-          bar.stop();
-          if (g.json)
-            printJson({ cube: result.cube.name, items: result.items, auditRecords: result.auditRecords });
-          else
-            print(
-              `imported ${result.items} items and ${result.auditRecords} audit records into cube '${result.cube.name}'`,
-            );
-        } finally {
-          bar.stop();
-        }
+        const result = await withProgress('embedding', g.json, (onProgress) =>
+          memory.importCube(text.split('\n'), { ...cubeOption, onProgress }),
+        );
+        if (g.json)
+          printJson({ cube: result.cube.name, items: result.items, auditRecords: result.auditRecords });
+        else
+          print(
+            `imported ${result.items} items and ${result.auditRecords} audit records into cube '${result.cube.name}'`,
+          );
       });
     });
 
@@ -405,15 +398,11 @@ export function buildProgram(): Command {
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd);
       await withMemory(g, async (memory) => {
-        const bar = progressBar('re-embedding', g.json);
-        try {
-          const cube = await memory.reembed(g.cube, { onProgress: bar.onProgress });
-          bar.stop();
-          if (g.json) printJson(cube.info);
-          else print(`cube '${cube.name}' now uses ${cube.info.embedderId}`);
-        } finally {
-          bar.stop();
-        }
+        const cube = await withProgress('re-embedding', g.json, (onProgress) =>
+          memory.reembed(g.cube, { onProgress }),
+        );
+        if (g.json) printJson(cube.info);
+        else print(`cube '${cube.name}' now uses ${cube.info.embedderId}`);
       });
     });
 

@@ -4,14 +4,8 @@ import type { ProgressCallback } from '../os/memory-os.js';
 /** Below this many units the work is over before a bar could tell anyone anything. */
 const MIN_UNITS_FOR_BAR = 200;
 
-/**
- * A progress bar on stderr (stdout stays clean for `--json` and pipes). Returns a callback
- * for the work to report through and a `stop` to call when it is done.
- */
-export function progressBar(
-  label: string,
-  quiet: boolean,
-): { onProgress: ProgressCallback; stop: () => void } {
+/** A progress bar on stderr (stdout stays clean for `--json` and pipes), drawn once work is large enough. */
+function progressBar(label: string, quiet: boolean): { onProgress: ProgressCallback; stop: () => void } {
   let bar: cliProgress.SingleBar | undefined;
   return {
     onProgress: (done, total) => {
@@ -34,4 +28,18 @@ export function progressBar(
     },
     stop: () => bar?.stop(),
   };
+}
+
+/** Runs `work` with a progress callback; the bar is stopped however the work ends. */
+export async function withProgress<T>(
+  label: string,
+  quiet: boolean,
+  work: (onProgress: ProgressCallback) => Promise<T>,
+): Promise<T> {
+  const bar = progressBar(label, quiet);
+  try {
+    return await work(bar.onProgress);
+  } finally {
+    bar.stop();
+  }
 }
