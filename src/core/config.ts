@@ -36,6 +36,11 @@ export const ingestConfigSchema = z.strictObject({
   /** How much of the previous turn goes into the context key, in characters. */
   contextChars: z.number().int().min(0).max(100_000).default(300),
   /**
+   * Only turns up to this many characters get a context key: a short reply needs its question,
+   * a long turn stands on its own and the head of the turn before it would only blur it.
+   */
+  contextMaxTurnChars: z.number().int().min(0).max(1_000_000).default(1_000_000),
+  /**
    * Index the dates a turn refers to as searchable keys ("yesterday" → 2023-05-07, May 2023, Sunday).
    * The dates are always resolved and kept on the item; indexing them measured neutral on LoCoMo and
    * 3 points worse on LongMemEval turn recall, so it is off by default.
@@ -56,15 +61,20 @@ export const retrievalConfigSchema = z.strictObject({
   fusion: z.enum(['rrf', 'score']).default('rrf'),
   /** Reciprocal-rank-fusion constant: larger flattens the contribution of top ranks. */
   rrfK: z.number().min(1).max(1000).default(60),
-  /** Per-channel multiplier applied to each channel's RRF contribution; 0 switches a channel off. */
+  /**
+   * Per-channel multiplier applied to each channel's RRF contribution; 0 switches a channel off.
+   * `speaker` (off by default) ranks, by vector, only the turns of a speaker the query names; it
+   * lifts LoCoMo's any@10 and MRR but costs about a point of all@budget2000 (docs/benchmarks.md).
+   */
   channelWeights: z
     .strictObject({
       lexical: z.number().min(0).default(1),
       vector: z.number().min(0).default(1),
       temporal: z.number().min(0).default(1),
       expansion: z.number().min(0).default(0.5),
+      speaker: z.number().min(0).default(0),
     })
-    .default({ lexical: 1, vector: 1, temporal: 1, expansion: 0.5 }),
+    .default({ lexical: 1, vector: 1, temporal: 1, expansion: 0.5, speaker: 0 }),
   /** BM25 weights of the index columns: the turn itself, the turn it answers, derived keys. */
   lexicalWeights: z
     .strictObject({
@@ -79,6 +89,12 @@ export const retrievalConfigSchema = z.strictObject({
   neighbourRadius: z.number().int().min(0).max(5).default(2),
   /** A neighbour competes for the budget with this share of its hit's score (per turn of distance). */
   neighbourShare: z.number().min(0).max(1).default(0.8),
+  /**
+   * Only hits up to this many characters bring their neighbours: a short reply needs the turns
+   * around it to make sense, a long turn stands on its own and its neighbours would spend the
+   * budget that distinct hits need.
+   */
+  neighbourMaxHitChars: z.number().int().min(0).max(1_000_000).default(200),
   /** Second round seeded by the entities of the first round's best hits, for multi-hop; 0 = off. */
   expansionSeeds: z.number().int().min(0).max(50).default(5),
 });

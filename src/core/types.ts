@@ -138,7 +138,7 @@ export interface ItemFilter {
   to?: string;
 }
 
-export type ChannelName = 'lexical' | 'vector' | 'temporal' | 'expansion';
+export type ChannelName = 'lexical' | 'vector' | 'temporal' | 'expansion' | 'speaker';
 
 export interface ChannelScore {
   /** 1-based rank of the item in that channel's list. */

@@ -133,14 +133,12 @@ export class Cube {
     });
     // Neighbours are whole turns of a session; with a caller's filter they could fall outside it.
     const filtered = Object.values(filter).some((v) => v !== undefined);
-    const { neighbourRadius, neighbourShare } = this.config.retrieval;
-    const pool = await withNeighbours(
-      this.store,
-      this.scope,
-      ranked,
-      filtered ? 0 : neighbourRadius,
-      neighbourShare,
-    );
+    const { neighbourRadius, neighbourShare, neighbourMaxHitChars } = this.config.retrieval;
+    const pool = await withNeighbours(this.store, this.scope, ranked, {
+      radius: filtered ? 0 : neighbourRadius,
+      share: neighbourShare,
+      maxHitChars: neighbourMaxHitChars,
+    });
     return packContext(pool, tokenBudget);
   }
 

@@ -5,23 +5,34 @@ import type { PackCandidate } from './context.js';
 /** About the length of a chat turn, in characters: neighbours up to this long are offered at full share. */
 const TYPICAL_TURN_CHARS = 200;
 
+export interface NeighbourOptions {
+  /** Turns on each side of a hit. */
+  radius: number;
+  /** A neighbour's share of its hit's score, per turn of distance. */
+  share: number;
+  /** Only hits up to this many characters bring neighbours. */
+  maxHitChars: number;
+}
+
 /**
  * The hits plus the turns around them in their sessions, so context can carry the question
  * with its answer. A neighbour is offered at `share^d` of its hit's score (d = distance in
  * turns), scaled down by its length beyond a typical turn: a short reply is cheap context, a
- * long answer would spend the budget that distinct hits need.
+ * long answer would spend the budget that distinct hits need. Only short hits bring neighbours,
+ * for the same reason.
  */
 export async function withNeighbours(
   store: Store,
   scope: CubeScope,
   hits: SearchHit[],
-  radius: number,
-  share: number,
+  options: NeighbourOptions,
 ): Promise<PackCandidate[]> {
+  const { radius, share, maxHitChars } = options;
   const best = new Map<string, PackCandidate>(hits.map((h) => [h.item.id, { item: h.item, score: h.score }]));
   if (radius === 0 || share === 0) return [...best.values()];
   const offered = new Map<string, { ref: TurnRef; score: number }>();
   for (const hit of hits) {
+    if (hit.item.content.length > maxHitChars) continue;
     const { sessionId, turnIndex } = hit.item;
     if (sessionId === null || turnIndex === null) continue;
     for (let d = 1; d <= radius; d++) {

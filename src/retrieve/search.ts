@@ -32,7 +32,7 @@ export function toStoreFilter(
 }
 
 function chooseChannels(ctx: SearchContext, requested: ChannelName[] | undefined): ChannelName[] {
-  const all: ChannelName[] = ['lexical', 'vector', 'temporal', 'expansion'];
+  const all: ChannelName[] = ['lexical', 'vector', 'temporal', 'expansion', 'speaker'];
   const available = all.filter(
     (c) => (c !== 'vector' || ctx.embedder !== null) && ctx.retrieval.channelWeights[c] > 0,
   );
@@ -65,6 +65,16 @@ function expansionTerms(seeds: MemoryItem[], queryTerms: string[]): string[] {
   return [...extra];
 }
 
+/** Speakers of the best hits whose name the query uses: "What do Melanie's kids like?" → Melanie. */
+function namedSpeakers(seeds: MemoryItem[], queryTerms: string[]): string[] {
+  const terms = new Set(queryTerms);
+  const named = new Set<string>();
+  for (const item of seeds) {
+    if (item.speaker && lexicalTerms(item.speaker).some((t) => terms.has(t))) named.add(item.speaker);
+  }
+  return [...named];
+}
+
 /**
  * Runs the chosen channels (a second, entity-seeded round for multi-hop questions), fuses them
  * by normalised score or reciprocal rank, and loads the top items.
@@ -79,8 +89,14 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const lexical = (filter: StoreItemFilter, words: string[]) =>
     ctx.store.searchLexical(ctx.scope, words, filter, depth, lexicalWeights);
 
+  let queryVector: Promise<Float32Array | undefined> | undefined;
+  const embedQuery = () => {
+    queryVector ??= (ctx.embedder as Embedder).embed([query]).then((v) => v[0]);
+    return queryVector;
+  };
+
   const firstRound = channels
-    .filter((c) => c !== 'expansion')
+    .filter((c) => c !== 'expansion' && c !== 'speaker')
     .map(async (channel): Promise<ChannelResult> => {
       const weight = weights[channel];
       if (channel === 'lexical') return { channel, weight, hits: await lexical(request.filter, terms) };
@@ -89,7 +105,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
         const hits = window ? await lexical(within(request.filter, window.from, window.to), terms) : [];
         return { channel, weight, hits };
       }
-      const [vector] = await (ctx.embedder as Embedder).embed([query]);
+      const vector = await embedQuery();
       const hits = vector ? await ctx.store.searchVector(ctx.scope, vector, request.filter, depth) : [];
       return { channel, weight, hits };
     });
@@ -98,17 +114,32 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     ctx.retrieval.fusion === 'score' ? fuseScores(all) : fuseReciprocalRank(all, ctx.retrieval.rrfK);
   let fused = fuse(results);
 
-  if (channels.includes('expansion') && ctx.retrieval.expansionSeeds > 0) {
+  const secondRound = channels.filter((c) => c === 'expansion' || c === 'speaker');
+  if (secondRound.length > 0 && ctx.retrieval.expansionSeeds > 0) {
     const seeds = await ctx.store.getItems(
       ctx.scope,
       fused.slice(0, ctx.retrieval.expansionSeeds).map((h) => h.id),
     );
     const extra = expansionTerms(seeds, terms);
-    if (extra.length > 0) {
+    if (secondRound.includes('expansion') && extra.length > 0) {
       const hits = await lexical(request.filter, [...terms, ...extra]);
       results.push({ channel: 'expansion', weight: weights.expansion, hits });
-      fused = fuse(results);
     }
+    const speakers = namedSpeakers(seeds, terms);
+    if (secondRound.includes('speaker') && speakers.length > 0) {
+      // Within the named speaker's own turns the name itself tells nothing; rank by the rest.
+      const filter = { ...request.filter, speakers: request.filter.speakers ?? speakers };
+      const vector = ctx.embedder ? await embedQuery() : undefined;
+      const named = new Set(speakers.flatMap((s) => lexicalTerms(s)));
+      const hits = vector
+        ? await ctx.store.searchVector(ctx.scope, vector, filter, depth)
+        : await lexical(
+            filter,
+            terms.filter((t) => !named.has(t)),
+          );
+      results.push({ channel: 'speaker', weight: weights.speaker, hits });
+    }
+    fused = fuse(results);
   }
 
   // Only the returned items are loaded: this runs on every agent turn.

@@ -571,4 +571,24 @@ describe('default retrieval mechanisms (no LLM)', () => {
     expect(hits[0]?.channels.temporal?.rank).toBe(1);
     expect(hits.find((h) => h.item.id === ids[1])?.channels.temporal).toBeUndefined();
   });
+
+  it("a query naming a speaker ranks that speaker's own turns in the speaker channel", async () => {
+    os = await MemoryOS.open({
+      path: ':memory:',
+      embedder: 'none',
+      retrieval: { channelWeights: { speaker: 1 } },
+    });
+    const cube = await os.cube('chat');
+    const { ids } = await cube.add([
+      { content: 'My kids love dinosaurs and camping.', speaker: 'Melanie', at: '2023-05-20T10:00:00Z' },
+      { content: 'Kids at the shelter love my drawings.', speaker: 'Caroline', at: '2023-05-20T10:01:00Z' },
+      { content: 'Melanie, the kids were so loud!', speaker: 'Caroline', at: '2023-05-20T10:02:00Z' },
+    ]);
+    const hits = await cube.search("What do Melanie's kids love?");
+    const bySpeakerChannel = hits.filter((h) => h.channels.speaker).map((h) => h.item.id);
+    expect(bySpeakerChannel).toEqual([ids[0]]);
+    expect(hits[0]?.item.id).toBe(ids[0]);
+    // No speaker named, no speaker channel.
+    expect((await cube.search('kids love')).some((h) => h.channels.speaker)).toBe(false);
+  });
 });
