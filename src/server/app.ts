@@ -58,10 +58,7 @@ export function createApp(deps: AppDeps): App {
     // Validation failures become problem documents naming the field, like the library's errors.
     defaultHook: (result, c) => {
       if (!result.success) {
-        const err = errorFromIssues(
-          result.error.issues,
-          result.target === 'json' ? {} : { root: result.target },
-        );
+        const err = errorFromIssues(result.error.issues);
         return problemResponse(c, problemOf('invalid_input', err.message, err.field));
       }
     },
