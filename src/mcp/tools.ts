@@ -1,7 +1,6 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { messageSchema } from '../core/schemas.js';
-import { MEMORY_KINDS } from '../core/types.js';
+import { MEMORY_KINDS, ROLES } from '../core/types.js';
 import type { AddInput } from '../ingest/episodes.js';
 import type { MemoryOS } from '../os/memory-os.js';
 
@@ -15,6 +14,14 @@ const cubeArg = z
   .string()
   .optional()
   .describe('cube to use (`name`, or `owner:name` for a shared cube); defaults to the server’s cube');
+
+/** JSON Schema has no Date, so message times are ISO strings here; the library validates them as usual. */
+const messageArg = z.object({
+  content: z.string().describe('what was said'),
+  role: z.enum(ROLES).optional(),
+  speaker: z.string().optional().describe('who said it'),
+  at: z.string().optional().describe('when, ISO-8601 (default now)'),
+});
 
 const asText = (value: unknown) => ({
   content: [
@@ -40,7 +47,7 @@ export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServe
         'Returns the ids of the stored memories. Creates the cube when it does not exist.',
       inputSchema: {
         text: z.string().optional().describe('one thing to remember'),
-        messages: z.array(messageSchema).optional().describe('conversation turns, oldest first'),
+        messages: z.array(messageArg).optional().describe('conversation turns, oldest first'),
         sessionId: z.string().optional().describe('conversation or session the messages belong to'),
         tags: z.array(z.string()).optional(),
         cube: cubeArg,

@@ -9,6 +9,8 @@ export const ADMIN_KEY = 'test-admin-key-0123456789';
 export interface Reply {
   status: number;
   headers: Headers;
+  // Parsed JSON of whatever shape the route returns; the tests check it field by field.
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted structurally
   body: any;
   text: string;
 }
@@ -20,7 +22,12 @@ export interface TestServer {
   call(
     method: string,
     path: string,
-    options?: { key?: string | null; body?: unknown; raw?: BodyInit; headers?: Record<string, string> },
+    options?: {
+      key?: string | null;
+      body?: unknown;
+      raw?: string | Buffer;
+      headers?: Record<string, string>;
+    },
   ): Promise<Reply>;
   /** A tenant (created if new) and a key of it with these scopes. */
   keyFor(
@@ -53,7 +60,7 @@ export async function startTestServer(
   const call: TestServer['call'] = async (method, path, o = {}) => {
     const key = o.key === undefined ? ADMIN_KEY : o.key;
     const headers: Record<string, string> = { ...(key ? { authorization: `Bearer ${key}` } : {}) };
-    let body: BodyInit | undefined = o.raw;
+    let body: string | Buffer | undefined = o.raw;
     if (o.body !== undefined) {
       body = JSON.stringify(o.body);
       headers['content-type'] = 'application/json';
