@@ -134,6 +134,9 @@ export function createApp(deps: AppDeps): App {
     } catch {
       throw new ProblemError('invalid_json', 'the body is not valid UTF-8');
     }
+    if (nestingDepth(text) > MAX_JSON_DEPTH) {
+      throw new ProblemError('invalid_json', `the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+    }
     try {
       JSON.parse(text);
     } catch (err) {
@@ -188,6 +191,25 @@ export function createApp(deps: AppDeps): App {
   );
   registerDocs(app);
   return app;
+}
+
+/** Deeply nested JSON is refused before parsing: validators and serialisers recurse per level. */
+const MAX_JSON_DEPTH = 64;
+
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++;
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x7b || ch === 0x5b) max = Math.max(max, ++depth);
+    else if (ch === 0x7d || ch === 0x5d) depth--;
+  }
+  return max;
 }
 
 function unauthenticated(detail: string): ProblemError {
