@@ -2,7 +2,8 @@
  * A bounded loopback load run: concurrent clients mixing add and search against a real
  * `memcube serve` stack on a SQLite file, then a check that every acknowledged add is stored.
  *
- *   npx tsx bench/load.ts [--seconds 60] [--clients 50] [--search-share 0.5] [--embedder none|local] [--out load.json]
+ *   npx tsx bench/load.ts [--seconds 60] [--clients 50] [--search-share 0.5] [--embedder none|local]
+ *                         [--durability full|normal] [--out load.json]
  *
  * CI does not run it. Latencies include the client's own work in the same process.
  */
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '50' },
     'search-share': { type: 'string', default: '0.5' },
     embedder: { type: 'string', default: 'none' },
+    durability: { type: 'string', default: 'full' },
     out: { type: 'string' },
   },
 });
@@ -26,12 +28,13 @@ const seconds = Number(values.seconds);
 const clients = Number(values.clients);
 const searchShare = Number(values['search-share']);
 const embedder = values.embedder === 'local' ? 'local' : 'none';
+const durability = values.durability === 'normal' ? 'normal' : 'full';
 
 const ADMIN = 'load-bench-admin-key-0123456789';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-load-'));
 const db = path.join(dir, 'load.db');
 const server = await startServer({
-  memory: await MemoryOS.open({ path: db, embedder, actor: 'server' }),
+  memory: await MemoryOS.open({ path: db, embedder, durability, actor: 'server' }),
   port: 0,
   host: '127.0.0.1',
   adminKey: ADMIN,
@@ -125,6 +128,7 @@ const result = {
   seconds: Number(elapsed.toFixed(1)),
   clients,
   embedder,
+  durability,
   cpus: os.availableParallelism(),
   total: { ...summary([...latencies.add, ...latencies.search]) },
   add: summary(latencies.add),

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { AuditOperation } from '../../core/types.js';
+import type { AuditOperation, AuditRecord } from '../../core/types.js';
 import type { WriteContext } from '../store.js';
+import { type AuditRow, rowToAudit } from './rows.js';
 
 export interface AuditEntry {
   itemId: string | null;
@@ -47,4 +48,37 @@ export function writeAudit(
     entry.versionAfter,
     JSON.stringify(details),
   );
+}
+
+export interface AuditFilter {
+  afterId?: number;
+  itemId?: string;
+  actor?: string;
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
+/** Audit records matching `where` (one column: a cube's key, or a tenant) and the filter, oldest first. */
+export function selectAudit(
+  db: Database.Database,
+  where: { column: 'cube_key' | 'tenant'; value: number | string; cubeName?: string },
+  filter: AuditFilter,
+): AuditRecord[] {
+  const rows = db
+    .prepare(
+      `SELECT * FROM audit WHERE ${where.column} = ? AND audit_key > ? AND (? IS NULL OR cube_name = ?)
+         AND (? IS NULL OR item_id = ?) AND (? IS NULL OR actor = ?) AND (? IS NULL OR at >= ?) AND (? IS NULL OR at < ?)
+       ORDER BY audit_key LIMIT ?`,
+    )
+    .all(
+      where.value,
+      filter.afterId ?? 0,
+      ...[where.cubeName, filter.itemId, filter.actor, filter.from, filter.to].flatMap((v) => [
+        v ?? null,
+        v ?? null,
+      ]),
+      filter.limit,
+    ) as AuditRow[];
+  return rows.map(rowToAudit);
 }

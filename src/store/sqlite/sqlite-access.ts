@@ -12,8 +12,8 @@ import type {
   TenantRecord,
 } from '../access.js';
 import type { CubeScope, WriteContext } from '../store.js';
-import { writeAudit } from './audit.js';
-import { type AuditRow, iso, isoOrNull, rowToAudit } from './rows.js';
+import { selectAudit, writeAudit } from './audit.js';
+import { iso, isoOrNull } from './rows.js';
 
 interface KeyRow {
   id: string;
@@ -282,28 +282,11 @@ export class SqliteAccessStore implements AccessStore {
   }
 
   async listTenantAudit(tenant: string, query: TenantAuditQuery): Promise<AuditRecord[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM audit WHERE tenant = ? AND audit_key > ?
-           AND (? IS NULL OR cube_name = ?) AND (? IS NULL OR item_id = ?) AND (? IS NULL OR actor = ?)
-           AND (? IS NULL OR at >= ?) AND (? IS NULL OR at < ?)
-         ORDER BY audit_key LIMIT ?`,
-      )
-      .all(
-        tenant,
-        query.afterId ?? 0,
-        query.cube ?? null,
-        query.cube ?? null,
-        query.itemId ?? null,
-        query.itemId ?? null,
-        query.actor ?? null,
-        query.actor ?? null,
-        query.from ?? null,
-        query.from ?? null,
-        query.to ?? null,
-        query.to ?? null,
-        query.limit,
-      ) as AuditRow[];
-    return rows.map(rowToAudit);
+    const { cube, ...filter } = query;
+    return selectAudit(
+      this.db,
+      { column: 'tenant', value: tenant, ...(cube === undefined ? {} : { cubeName: cube }) },
+      filter,
+    );
   }
 }

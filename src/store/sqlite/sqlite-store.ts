@@ -29,16 +29,14 @@ import type {
   TurnRef,
   WriteContext,
 } from '../store.js';
-import { type AuditEntry, writeAudit } from './audit.js';
+import { type AuditEntry, selectAudit, writeAudit } from './audit.js';
 import { filterToSql, isNarrowing } from './filter-sql.js';
 import { ensureVectorTable, migrate } from './migrations.js';
 import {
-  type AuditRow,
   blobToVector,
   type ItemRow,
   iso,
   msOrNull,
-  rowToAudit,
   rowToItem,
   rowToVersion,
   type VersionRow,
@@ -561,25 +559,7 @@ export class SqliteStore implements Store {
   }
 
   async listAudit(scope: CubeScope, query: AuditQuery): Promise<AuditRecord[]> {
-    const cube = this.resolve(scope);
-    const rows = this.stmt(
-      `SELECT * FROM audit WHERE cube_key = ? AND audit_key > ? AND (? IS NULL OR item_id = ?)
-         AND (? IS NULL OR actor = ?) AND (? IS NULL OR at >= ?) AND (? IS NULL OR at < ?)
-       ORDER BY audit_key LIMIT ?`,
-    ).all(
-      cube.key,
-      query.afterId ?? 0,
-      query.itemId ?? null,
-      query.itemId ?? null,
-      query.actor ?? null,
-      query.actor ?? null,
-      query.from ?? null,
-      query.from ?? null,
-      query.to ?? null,
-      query.to ?? null,
-      query.limit,
-    ) as AuditRow[];
-    return rows.map(rowToAudit);
+    return selectAudit(this.db, { column: 'cube_key', value: this.resolve(scope).key }, query);
   }
 
   async stats(scope: CubeScope): Promise<CubeStats> {
