@@ -61,7 +61,7 @@ const WORDS =
     ' ',
   );
 const sentence = (n: number): string =>
-  Array.from({ length: 8 }, (_, i) => WORDS[(n * 7 + i * 13) % WORDS.length]).join(' ') + ` #${n}`;
+  `${Array.from({ length: 8 }, (_, i) => WORDS[(n * 7 + i * 13) % WORDS.length]).join(' ')} #${n}`;
 
 const latencies: { add: number[]; search: number[] } = { add: [], search: [] };
 const errors: string[] = [];
