@@ -7,7 +7,9 @@ import { defaultDatabasePath, readConfigFile } from '../core/config.js';
 import { InvalidInputError, MemcubeError } from '../core/errors.js';
 import { MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
+import { runStdioMcp } from '../mcp/stdio.js';
 import { MemoryOS } from '../os/memory-os.js';
+import { DEFAULT_MAX_BODY_BYTES, startServer } from '../server/serve.js';
 import { runDemo } from './demo.js';
 import { EMBEDDER_CHOICES, type EmbedderChoice, embedderFromFlag } from './embedder-flag.js';
 import { registerEvalCommands } from './eval-command.js';
@@ -42,6 +44,18 @@ const print = (text: string): void => {
   process.stdout.write(`${text}\n`);
 };
 const printJson = (value: unknown): void => print(JSON.stringify(value, null, 2));
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port, 0-65535');
+  return n;
+}
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number, 0 or more');
+  return n;
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -415,6 +429,44 @@ export function buildProgram(): Command {
       const g = globals(cmd);
       const path = cmd.parent?.getOptionValueSource('db') === 'default' ? ':memory:' : g.db;
       await withMemory({ ...g, db: path }, (memory) => runDemo(memory, print));
+    });
+
+  program
+    .command('serve')
+    .description(
+      'serve memory over HTTP: REST under /v1 (docs at /v1/docs), MCP at /mcp; MEMCUBE_ADMIN_KEY bootstraps tenants and keys',
+    )
+    .option('--port <n>', 'port (0 picks a free one)', portNumber, 8787)
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--max-body <bytes>', 'largest request body accepted', positiveInt, DEFAULT_MAX_BODY_BYTES)
+    .option('--rate-limit <n>', 'requests per second per key, in this process (0 = off)', wholeNumber, 50)
+    .option('--burst <n>', 'requests a key may burst above the rate', positiveInt, 100)
+    .action(async (o, cmd: Command) => {
+      const g = globals(cmd);
+      const memory = await openMemory(g);
+      const server = await startServer({
+        memory,
+        port: o.port,
+        host: o.host,
+        maxBodyBytes: o.maxBody,
+        rateLimit: o.rateLimit > 0 ? { perSecond: o.rateLimit, burst: o.burst } : null,
+        ...(process.env.MEMCUBE_ADMIN_KEY ? { adminKey: process.env.MEMCUBE_ADMIN_KEY } : {}),
+      });
+      process.stderr.write(`memcube: serving ${g.db} on ${server.url} (docs: ${server.url}/v1/docs)\n`);
+      const signal = await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
+      process.stderr.write(`memcube: ${String(signal[0] ?? 'signal')}: finishing in-flight requests\n`);
+      await server.close();
+      process.stderr.write('memcube: stopped\n');
+    });
+
+  program
+    .command('mcp')
+    .description(
+      'serve memory to an MCP client (Claude Desktop, Cursor, ...) over stdio, on --cube by default',
+    )
+    .action(async (_o, cmd: Command) => {
+      const g = globals(cmd);
+      await runStdioMcp(await openMemory(g), { defaultCube: g.cube, version: VERSION });
     });
 
   registerEvalCommands(program);

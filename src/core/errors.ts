@@ -4,6 +4,7 @@ export type ErrorCode =
   | 'invalid_config'
   | 'not_found'
   | 'conflict'
+  | 'forbidden'
   | 'embedder_mismatch'
   | 'embedder_failed'
   | 'storage';
@@ -46,5 +47,13 @@ export class EmbedderMismatchError extends MemcubeError {
   constructor(message: string) {
     super('embedder_mismatch', message);
     this.name = 'EmbedderMismatchError';
+  }
+}
+
+/** The caller is known but its key or grant does not allow the operation. */
+export class ForbiddenError extends MemcubeError {
+  constructor(message: string) {
+    super('forbidden', message);
+    this.name = 'ForbiddenError';
   }
 }

@@ -81,7 +81,26 @@ export interface Actor {
   id: string;
 }
 
-export type AuditOperation = 'add' | 'update' | 'delete' | 'restore' | 'import' | 'reembed' | 'create_cube';
+export const AUDIT_OPERATIONS = [
+  'add',
+  'update',
+  'delete',
+  'restore',
+  'import',
+  'reembed',
+  'create_cube',
+  'delete_cube',
+  'share',
+  'unshare',
+  'create_tenant',
+  'create_key',
+  'revoke_key',
+] as const;
+export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
+
+/** What a key or a grant allows, each level including the ones before it. */
+export const PERMISSIONS = ['read', 'write', 'admin'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
 
 /** A stored version of an item: the state after `operation` was applied. */
 export interface MemoryVersion {
@@ -102,6 +121,7 @@ export interface AuditRecord {
   id: number;
   at: string;
   tenant: string;
+  /** Empty for tenant-level operations (tenants, keys). */
   cube: string;
   itemId: string | null;
   operation: AuditOperation;

@@ -34,12 +34,20 @@ export function parseWith<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const first = result.error.issues[0];
+  throw errorFromIssues(result.error.issues, options);
+}
+
+/** The error `parseWith` throws for these issues, naming the first bad field. */
+export function errorFromIssues(
+  issues: ReadonlyArray<z.core.$ZodIssue>,
+  options: { root?: string; kind?: 'input' | 'config' } = {},
+): MemcubeError {
+  const first = issues[0];
   const { field, message } = first
     ? describeIssue(first, options.root)
     : { field: options.root ?? '', message: 'invalid value' };
   if (options.kind === 'config') {
-    throw new MemcubeError('invalid_config', `invalid config: ${message}`, { field });
+    return new MemcubeError('invalid_config', `invalid config: ${message}`, { field });
   }
-  throw new InvalidInputError(message, field || undefined);
+  return new InvalidInputError(message, field || undefined);
 }

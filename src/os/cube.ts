@@ -12,9 +12,17 @@ import {
   type UpdatePatch,
   updatePatchSchema,
 } from '../core/schemas.js';
-import type { AuditRecord, CubeInfo, MemoryItem, MemoryVersion, SearchHit } from '../core/types.js';
+import type {
+  AuditRecord,
+  CubeInfo,
+  MemoryItem,
+  MemoryVersion,
+  Permission,
+  SearchHit,
+} from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import type { Embedder } from '../embed/embedder.js';
+import { requirePermission } from '../govern/permissions.js';
 import { deriveKeys } from '../ingest/derive/derive-keys.js';
 import { type AddInput, draftEpisodes, validateContent, withDerivedKeys } from '../ingest/episodes.js';
 import { type ContextPack, packContext } from '../retrieve/context.js';
@@ -43,6 +51,10 @@ export interface CubeDeps {
   /** Null when the cube is lexical-only. */
   embedder: Embedder | null;
   config: ResolvedConfig;
+  /** What the handle that opened the cube may do in it; default everything. */
+  permission?: Permission;
+  /** Recorded in the audit details of every write. */
+  requestId?: string;
 }
 
 /** A named, owned container of memories; every call is scoped to it inside the store. */
@@ -51,7 +63,9 @@ export class Cube {
   private readonly scope: CubeScope;
   private readonly embedder: Embedder | null;
   private readonly config: ResolvedConfig;
+  private readonly requestId: string | undefined;
   readonly info: CubeInfo;
+  readonly permission: Permission;
 
   constructor(deps: CubeDeps) {
     this.store = deps.store;
@@ -59,14 +73,22 @@ export class Cube {
     this.scope = { tenant: deps.info.tenant, cube: deps.info.name };
     this.embedder = deps.embedder;
     this.config = deps.config;
+    this.permission = deps.permission ?? 'admin';
+    this.requestId = deps.requestId;
   }
 
   get name(): string {
     return this.info.name;
   }
 
-  private writeContext(): WriteContext {
-    return { actor: this.config.actor, now: Date.now() };
+  /** Checks the permission of a write, then stamps it with the actor, time and request. */
+  private writeContext(what: string): WriteContext {
+    requirePermission(this.permission, 'write', what);
+    return {
+      actor: this.config.actor,
+      now: Date.now(),
+      ...(this.requestId ? { requestId: this.requestId } : {}),
+    };
   }
 
   private async embedAll(texts: string[]): Promise<Array<Float32Array | null>> {
@@ -93,7 +115,7 @@ export class Cube {
 
   /** Stores messages (or one text) as episodes; returns ids that never change afterwards. */
   async add(input: AddInput, options?: AddOptions): Promise<AddResult> {
-    const ctx = this.writeContext();
+    const ctx = this.writeContext('adding memories');
     const validated = draftEpisodes(input, options, this.config.limits, ctx.now);
     const sessionId = validated[0]?.sessionId ?? null;
     const previous = sessionId === null ? null : await this.store.sessionTail(this.scope, sessionId);
@@ -170,6 +192,7 @@ export class Cube {
 
   /** Writes a new version; the previous one stays in `history`. */
   async update(ref: string, patch: UpdatePatch): Promise<MemoryItem> {
+    requirePermission(this.permission, 'write', 'updating a memory');
     const current = await this.get(ref);
     const id = current.id;
     const p = parseWith(updatePatchSchema, patch, { root: 'patch' });
@@ -198,7 +221,7 @@ export class Cube {
     if (p.metadata !== undefined) change.metadata = p.metadata;
     if (p.validFrom !== undefined) change.validFrom = p.validFrom;
     if (p.validTo !== undefined) change.validTo = p.validTo;
-    return this.store.updateItem(this.scope, id, change, this.writeContext());
+    return this.store.updateItem(this.scope, id, change, this.writeContext('updating a memory'));
   }
 
   /** Every version of the item, oldest first, with who changed it and when. */
@@ -208,23 +231,13 @@ export class Cube {
 
   /** Tombstones the item: hidden from search and list, kept with its history, recoverable by `restore`. */
   async delete(ref: string): Promise<MemoryItem> {
-    return this.store.setStatus(
-      this.scope,
-      await this.resolveId(ref),
-      'deleted',
-      'delete',
-      this.writeContext(),
-    );
+    const ctx = this.writeContext('deleting a memory');
+    return this.store.setStatus(this.scope, await this.resolveId(ref), 'deleted', 'delete', ctx);
   }
 
   async restore(ref: string): Promise<MemoryItem> {
-    return this.store.setStatus(
-      this.scope,
-      await this.resolveId(ref),
-      'active',
-      'restore',
-      this.writeContext(),
-    );
+    const ctx = this.writeContext('restoring a memory');
+    return this.store.setStatus(this.scope, await this.resolveId(ref), 'active', 'restore', ctx);
   }
 
   async stats(): Promise<CubeStats & { cube: CubeInfo }> {
@@ -232,6 +245,7 @@ export class Cube {
   }
 
   async audit(query: { itemId?: string; limit?: number } = {}): Promise<AuditRecord[]> {
+    requirePermission(this.permission, 'admin', 'reading the audit log');
     return this.store.listAudit(this.scope, {
       ...(query.itemId ? { itemId: query.itemId } : {}),
       limit: query.limit ?? 1000,

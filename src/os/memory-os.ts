@@ -4,15 +4,23 @@ import {
   memoryOSConfigSchema,
   type ResolvedConfig,
 } from '../core/config.js';
-import { EmbedderMismatchError, NotFoundError } from '../core/errors.js';
+import {
+  ConflictError,
+  EmbedderMismatchError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+} from '../core/errors.js';
 import { cubeNameSchema } from '../core/schemas.js';
-import type { CubeInfo } from '../core/types.js';
+import type { AuditRecord, CubeInfo, Permission } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import { CachedEmbedder } from '../embed/cached.js';
 import type { Embedder } from '../embed/embedder.js';
 import { createEmbedder } from '../embed/factory.js';
+import { highest, lowest, requirePermission } from '../govern/permissions.js';
+import type { AccessStore, CubeGrant, Grantee, TenantAuditQuery } from '../store/access.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { Store } from '../store/store.js';
+import type { CubeScope, Store, WriteContext } from '../store/store.js';
 import { Cube } from './cube.js';
 import { parseExport } from './portable.js';
 
@@ -21,6 +29,48 @@ export type ProgressCallback = (done: number, total: number) => void;
 export interface OpenOptions extends Omit<MemoryOSConfig, 'embedder'> {
   /** A built-in embedder's config, or your own `Embedder` implementation. */
   embedder?: MemoryOSConfig['embedder'] | Embedder;
+  /** An open store to use instead of the SQLite file at `path`; `close()` closes it. */
+  store?: Store;
+  /** Tenants, keys and grants; defaults to the SQLite store's own, none for a given `store`. */
+  access?: AccessStore;
+}
+
+/** Who acts through a handle: a tenant, the actor recorded on its writes, and what it may do. */
+export interface Principal {
+  tenant: string;
+  /** Recorded as the actor of every change (a key id, for the server). */
+  actor: string;
+  /** The levels held; the highest counts. Default: `['admin']`, everything. */
+  scopes?: Permission[];
+  /** Cube references (`name`, or `owner:name` for a shared cube) the handle is limited to; default all. */
+  cubes?: string[] | null;
+  /** The API key acting, so grants made to that key apply. */
+  keyId?: string | null;
+  /** Recorded in the audit details of every write. */
+  requestId?: string;
+}
+
+/** A cube this handle can open: its own, or one another tenant shared with it. */
+export interface VisibleCube {
+  /** How to name it to `cube()`: `name` for an own cube, `owner:name` for a shared one. */
+  ref: string;
+  owner: string;
+  permission: Permission;
+  info: CubeInfo;
+}
+
+interface ResolvedPrincipal {
+  level: Permission;
+  cubes: string[] | null;
+  keyId: string | null;
+  requestId: string | undefined;
+}
+
+interface CubeTarget {
+  scope: CubeScope;
+  ref: string;
+  permission: Permission;
+  info: CubeInfo | null;
 }
 
 const EMBED_BATCH = 256;
@@ -29,40 +79,158 @@ function isEmbedder(value: unknown): value is Embedder {
   return typeof value === 'object' && value !== null && 'embed' in value && 'id' in value;
 }
 
-/** The entry point: one database, one embedder, any number of cubes of one tenant. */
+const FULL_ACCESS: ResolvedPrincipal = { level: 'admin', cubes: null, keyId: null, requestId: undefined };
+
+/**
+ * The entry point: one database, one embedder, any number of cubes of one tenant. `as()` gives
+ * a handle acting for another tenant and actor, with that caller's permissions enforced here.
+ */
 export class MemoryOS {
   readonly config: ResolvedConfig;
+  /** The SQLite file, or '' when the handle was opened on a given store. */
   readonly path: string;
   private readonly store: Store;
   private readonly embedder: Embedder;
+  private readonly access: AccessStore | null;
+  private readonly principal: ResolvedPrincipal;
+  /** Handles made by `as()` share the store and leave closing it to the handle that opened it. */
+  private readonly ownsStore: boolean;
 
-  private constructor(config: ResolvedConfig, path: string, store: Store, embedder: Embedder) {
+  private constructor(
+    config: ResolvedConfig,
+    path: string,
+    parts: { store: Store; embedder: Embedder; access: AccessStore | null },
+    principal: ResolvedPrincipal,
+    ownsStore: boolean,
+  ) {
     this.config = config;
     this.path = path;
-    this.store = store;
-    this.embedder = embedder;
+    this.store = parts.store;
+    this.embedder = parts.embedder;
+    this.access = parts.access;
+    this.principal = principal;
+    this.ownsStore = ownsStore;
   }
 
   static async open(options: OpenOptions = {}): Promise<MemoryOS> {
-    const { embedder: embedderOption, ...rest } = options;
+    const { embedder: embedderOption, store: givenStore, access: givenAccess, ...rest } = options;
     const custom = isEmbedder(embedderOption) ? embedderOption : undefined;
     const config = parseWith(
       memoryOSConfigSchema,
       { ...rest, ...(custom || embedderOption === undefined ? {} : { embedder: embedderOption }) },
       { kind: 'config' },
     );
-    const path = config.path ?? defaultDatabasePath();
+    const path = givenStore ? (config.path ?? '') : (config.path ?? defaultDatabasePath());
     const embedder = custom ?? createEmbedder(config.embedder);
-    const store = SqliteStore.open(path, { durability: config.durability });
+    const sqlite = givenStore ? null : SqliteStore.open(path, { durability: config.durability });
+    const store = givenStore ?? (sqlite as SqliteStore);
+    const access = givenAccess ?? sqlite?.accessStore() ?? null;
     const cached = embedder.id === 'none' ? embedder : new CachedEmbedder(embedder, store);
-    return new MemoryOS(config, path, store, cached);
+    return new MemoryOS(config, path, { store, embedder: cached, access }, FULL_ACCESS, true);
+  }
+
+  /** A handle sharing this one's store and embedder that acts for `principal`. */
+  as(principal: Principal): MemoryOS {
+    const tenant = parseWith(memoryOSConfigSchema.shape.tenant, principal.tenant, { root: 'tenant' });
+    const level = highest(principal.scopes ?? ['admin']);
+    if (!level) throw new InvalidInputError('scopes: give at least one of read, write, admin', 'scopes');
+    return new MemoryOS(
+      { ...this.config, tenant, actor: principal.actor },
+      this.path,
+      { store: this.store, embedder: this.embedder, access: this.access },
+      {
+        level,
+        cubes: principal.cubes ?? null,
+        keyId: principal.keyId ?? null,
+        requestId: principal.requestId,
+      },
+      false,
+    );
+  }
+
+  /** Tenants, keys and grants of this memory; null when it was opened on a store without them. */
+  get accessStore(): AccessStore | null {
+    return this.access;
+  }
+
+  private writeContext(): WriteContext {
+    return {
+      actor: this.config.actor,
+      now: Date.now(),
+      ...(this.principal.requestId ? { requestId: this.principal.requestId } : {}),
+    };
+  }
+
+  private requireLevel(needed: Permission, what: string): void {
+    requirePermission(this.principal.level, needed, what);
+  }
+
+  /** Whether a key limited to named cubes may reach this one. */
+  private reachable(owner: string, name: string): boolean {
+    const { cubes } = this.principal;
+    if (cubes === null) return true;
+    return cubes.includes(`${owner}:${name}`) || (owner === this.config.tenant && cubes.includes(name));
+  }
+
+  /**
+   * Resolves `name` (own cube) or `owner:name` (a cube shared with this tenant or key). Another
+   * tenant's cube without a grant is "unknown", exactly like a cube that does not exist.
+   */
+  private async target(ref: string): Promise<CubeTarget> {
+    const colon = typeof ref === 'string' ? ref.indexOf(':') : -1;
+    const owner =
+      colon < 0
+        ? this.config.tenant
+        : parseWith(memoryOSConfigSchema.shape.tenant, ref.slice(0, colon), { root: 'cube' });
+    const name = parseWith(cubeNameSchema, colon < 0 ? ref : ref.slice(colon + 1), { root: 'cube' });
+    const unknown = new NotFoundError(`unknown cube '${colon < 0 ? name : `${owner}:${name}`}'`);
+    if (!this.reachable(owner, name)) throw unknown;
+    if (owner === this.config.tenant) {
+      return {
+        scope: { tenant: owner, cube: name },
+        ref: name,
+        permission: this.principal.level,
+        info: await this.store.getCube(owner, name),
+      };
+    }
+    const grant = (await this.sharedGrants()).find((g) => g.owner === owner && g.cube === name);
+    const info = grant ? await this.store.getCube(owner, name) : null;
+    if (!grant || !info) throw unknown;
+    return {
+      scope: { tenant: owner, cube: name },
+      ref: `${owner}:${name}`,
+      permission: lowest(grant.permission, this.principal.level),
+      info,
+    };
+  }
+
+  private async sharedGrants(): Promise<CubeGrant[]> {
+    if (!this.access) return [];
+    const grants = await this.access.grantsFor(this.config.tenant, this.principal.keyId);
+    // A tenant grant and a key grant on the same cube: the higher one counts.
+    const best = new Map<string, CubeGrant>();
+    for (const g of grants) {
+      const key = `${g.owner}:${g.cube}`;
+      const seen = best.get(key);
+      if (!seen || lowest(seen.permission, g.permission) === seen.permission) best.set(key, g);
+    }
+    return [...best.values()];
+  }
+
+  private async existing(ref: string): Promise<CubeTarget & { info: CubeInfo }> {
+    const t = await this.target(ref);
+    if (t.info) return { ...t, info: t.info };
+    const known = (await this.listCubes()).map((c) => c.name);
+    throw new NotFoundError(
+      `unknown cube '${t.ref}'${known.length ? `; cubes: ${known.join(', ')}` : '; no cubes yet: add a memory to create one'}`,
+    );
   }
 
   get embedderId(): string {
     return this.embedder.id;
   }
 
-  private cubeFor(info: CubeInfo): Cube {
+  private cubeFor(info: CubeInfo, permission: Permission = this.principal.level): Cube {
     if (info.embedderId !== this.embedder.id) {
       throw new EmbedderMismatchError(
         `cube '${info.name}' is embedded with '${info.embedderId}' but this memory is opened with '${this.embedder.id}'; ` +
@@ -74,31 +242,125 @@ export class MemoryOS {
       info,
       embedder: info.dimensions > 0 ? this.embedder : null,
       config: this.config,
+      permission,
+      ...(this.principal.requestId ? { requestId: this.principal.requestId } : {}),
     });
   }
 
-  /** Gets a cube, creating it with this handle's embedder when it does not exist (unless `create: false`). */
-  async cube(name: string, options: { create?: boolean } = {}): Promise<Cube> {
-    const cubeName = parseWith(cubeNameSchema, name, { root: 'cube' });
-    const existing = await this.store.getCube(this.config.tenant, cubeName);
-    if (existing) return this.cubeFor(existing);
+  /**
+   * Gets a cube — `name`, or `owner:name` for one shared with this tenant — creating an own cube
+   * with this handle's embedder when it does not exist (unless `create: false`).
+   */
+  async cube(ref: string, options: { create?: boolean } = {}): Promise<Cube> {
     if (options.create === false) {
-      const known = (await this.listCubes()).map((c) => c.name);
-      throw new NotFoundError(
-        `unknown cube '${cubeName}'${known.length ? `; cubes: ${known.join(', ')}` : '; no cubes yet: add a memory to create one'}`,
-      );
+      const t = await this.existing(ref);
+      return this.cubeFor(t.info, t.permission);
     }
+    const t = await this.target(ref);
+    if (t.info) return this.cubeFor(t.info, t.permission);
+    return this.createCube(t.scope.cube);
+  }
+
+  /** Creates an own cube with this handle's embedder; a conflict if it exists. */
+  async createCube(name: string): Promise<Cube> {
+    this.requireLevel('write', 'creating a cube');
+    const t = await this.target(parseWith(cubeNameSchema, name, { root: 'name' }));
+    if (t.info) throw new ConflictError(`cube '${t.ref}' already exists`);
     const info = await this.store.createCube(
       this.config.tenant,
-      cubeName,
+      t.scope.cube,
       { id: this.embedder.id, dimensions: await this.embedder.dimensions() },
-      { actor: this.config.actor, now: Date.now() },
+      this.writeContext(),
     );
     return this.cubeFor(info);
   }
 
+  /** Removes an own cube with all its memories and grants; its audit trail stays. Needs `admin`. */
+  async deleteCube(ref: string): Promise<void> {
+    const t = await this.existing(ref);
+    if (t.scope.tenant !== this.config.tenant) {
+      throw new ForbiddenError(
+        `cube '${t.ref}' belongs to tenant '${t.scope.tenant}'; only its owner can delete it`,
+      );
+    }
+    requirePermission(t.permission, 'admin', 'deleting a cube');
+    await this.store.deleteCube(t.scope.tenant, t.scope.cube, this.writeContext());
+  }
+
+  /** This tenant's cubes (those the handle may reach). */
   async listCubes(): Promise<CubeInfo[]> {
-    return this.store.listCubes(this.config.tenant);
+    const own = await this.store.listCubes(this.config.tenant);
+    return own.filter((c) => this.reachable(c.tenant, c.name));
+  }
+
+  /** Own cubes and cubes shared with this tenant or key, each with the permission this handle has on it. */
+  async visibleCubes(): Promise<VisibleCube[]> {
+    const own: VisibleCube[] = (await this.listCubes()).map((info) => ({
+      ref: info.name,
+      owner: info.tenant,
+      permission: this.principal.level,
+      info,
+    }));
+    const shared: VisibleCube[] = [];
+    for (const g of await this.sharedGrants()) {
+      if (!this.reachable(g.owner, g.cube)) continue;
+      const info = await this.store.getCube(g.owner, g.cube);
+      if (info) {
+        shared.push({
+          ref: `${g.owner}:${g.cube}`,
+          owner: g.owner,
+          permission: lowest(g.permission, this.principal.level),
+          info,
+        });
+      }
+    }
+    return [...own, ...shared];
+  }
+
+  private requireAccess(): AccessStore {
+    if (!this.access)
+      throw new ForbiddenError('this memory was opened without an access store: sharing is unavailable');
+    return this.access;
+  }
+
+  /** Lets another tenant, or one API key, use a cube with `permission`. Needs `admin` on the cube. */
+  async share(ref: string, grantee: Grantee, permission: Permission): Promise<CubeGrant> {
+    const t = await this.existing(ref);
+    requirePermission(t.permission, 'admin', 'sharing a cube');
+    if (grantee.kind === 'tenant' && grantee.id === t.scope.tenant) {
+      throw new InvalidInputError(`tenant '${grantee.id}' owns cube '${t.ref}' already`, 'tenant');
+    }
+    return this.requireAccess().grant(t.scope, grantee, permission, this.writeContext());
+  }
+
+  async unshare(ref: string, grantee: Grantee): Promise<void> {
+    const t = await this.existing(ref);
+    requirePermission(t.permission, 'admin', 'unsharing a cube');
+    await this.requireAccess().revokeGrant(t.scope, grantee, this.writeContext());
+  }
+
+  async grants(ref: string): Promise<CubeGrant[]> {
+    const t = await this.existing(ref);
+    requirePermission(t.permission, 'admin', 'listing grants');
+    return this.requireAccess().listGrants(t.scope);
+  }
+
+  /**
+   * Audit records, oldest first: of one cube (`cube`, own or shared with `admin`), or of the whole
+   * tenant (its cubes, deleted ones included, and its keys). Needs `admin`.
+   */
+  async audit(query: Omit<TenantAuditQuery, 'cube'> & { cube?: string }): Promise<AuditRecord[]> {
+    const { cube, ...rest } = query;
+    if (cube !== undefined) {
+      const t = await this.existing(cube);
+      requirePermission(t.permission, 'admin', 'reading the audit log');
+      return this.requireAccess().listTenantAudit(t.scope.tenant, { ...rest, cube: t.scope.cube });
+    }
+    if (this.principal.cubes !== null) {
+      throw new InvalidInputError('cube: this key is limited to named cubes; name the cube to audit', 'cube');
+    }
+    this.requireLevel('admin', 'reading the audit log');
+    return this.requireAccess().listTenantAudit(this.config.tenant, rest);
   }
 
   /**
@@ -106,6 +368,7 @@ export class MemoryOS {
    * embedder, in one transaction: a cube never mixes vectors of two models.
    */
   async reembed(name: string, options: { onProgress?: ProgressCallback } = {}): Promise<Cube> {
+    this.requireLevel('write', 're-embedding a cube');
     const cubeName = parseWith(cubeNameSchema, name, { root: 'cube' });
     const info = await this.store.getCube(this.config.tenant, cubeName);
     if (!info) throw new NotFoundError(`unknown cube '${cubeName}'`);
@@ -131,10 +394,12 @@ export class MemoryOS {
         options.onProgress?.(done, total);
       }
     }
-    await this.store.replaceVectors(scope, { id: this.embedder.id, dimensions }, vectors, {
-      actor: this.config.actor,
-      now: Date.now(),
-    });
+    await this.store.replaceVectors(
+      scope,
+      { id: this.embedder.id, dimensions },
+      vectors,
+      this.writeContext(),
+    );
     return this.cube(cubeName, { create: false });
   }
 
@@ -146,6 +411,7 @@ export class MemoryOS {
     lines: Iterable<string>,
     options: { cube?: string; onProgress?: ProgressCallback } = {},
   ): Promise<{ cube: Cube; items: number; auditRecords: number }> {
+    this.requireLevel('write', 'importing a cube');
     const parsed = parseExport(lines);
     const cubeName = parseWith(cubeNameSchema, options.cube ?? parsed.header.cube.name, { root: 'cube' });
     const existing = await this.store.getCube(this.config.tenant, cubeName);
@@ -164,7 +430,7 @@ export class MemoryOS {
       { tenant: this.config.tenant, cube: cubeName },
       withVectors,
       parsed.audit,
-      { actor: this.config.actor, now: Date.now() },
+      this.writeContext(),
       existing ? undefined : { id: this.embedder.id, dimensions: dims },
     );
     return {
@@ -174,7 +440,8 @@ export class MemoryOS {
     };
   }
 
+  /** Closes the store; a no-op on handles made by `as()`, which share their parent's. */
   async close(): Promise<void> {
-    await this.store.close();
+    if (this.ownsStore) await this.store.close();
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.js';
-import { MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
+import { AUDIT_OPERATIONS, MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { formatPath } from '../core/validate.js';
 import type { ItemBundle } from '../store/store.js';
 
@@ -8,7 +8,7 @@ import type { ItemBundle } from '../store/store.js';
 export const EXPORT_FORMAT_VERSION = 1;
 
 const isoString = z.iso.datetime({ offset: true });
-const operation = z.enum(['add', 'update', 'delete', 'restore', 'import', 'reembed', 'create_cube']);
+const operation = z.enum(AUDIT_OPERATIONS);
 
 const itemSchema = z.strictObject({
   id: z.uuid(),

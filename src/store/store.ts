@@ -25,6 +25,8 @@ export interface WriteContext {
   actor: string;
   /** Milliseconds since the epoch; the record time of this write. */
   now: number;
+  /** The request that caused the write (server), recorded in the audit record's details as `requestId`. */
+  requestId?: string;
 }
 
 /**
@@ -110,6 +112,8 @@ export interface Page<T> {
 
 export interface AuditQuery {
   itemId?: string;
+  /** Only records written by this actor (a key id, for the server). */
+  actor?: string;
   /** Only records after this audit id (for paging). */
   afterId?: number;
   from?: number;
@@ -148,6 +152,11 @@ export interface Store {
   /** Creates the cube; a conflict if it exists. */
   createCube(tenant: string, name: string, embedder: EmbedderIdentity, ctx: WriteContext): Promise<CubeInfo>;
   listCubes(tenant: string): Promise<CubeInfo[]>;
+  /**
+   * Removes the cube with its items, versions, index entries, vectors and grants, in one
+   * transaction; its audit records stay, followed by a `delete_cube` record.
+   */
+  deleteCube(tenant: string, name: string, ctx: WriteContext): Promise<void>;
 
   /** Inserts in one transaction: items, first versions, index entries, vectors, audit. */
   insertItems(scope: CubeScope, records: NewItemRecord[], ctx: WriteContext): Promise<InsertOutcome[]>;

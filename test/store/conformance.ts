@@ -1084,6 +1084,41 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const window = await store.listAudit(scope, { from: cUpd.now, to: cRes.now, limit: 100 });
         expect(window.map((r) => r.operation)).toEqual(['update', 'delete']);
         expect(await store.listAudit(scope, { limit: 1 })).toHaveLength(1);
+        const byEditor = await store.listAudit(scope, { actor: 'editor', limit: 100 });
+        expect(byEditor.map((r) => r.operation)).toEqual(['update']);
+      });
+
+      it('records the request id of a write in the details', async () => {
+        const scope = await cube('requested');
+        await insert(scope, [rec('with a request')], { ...ctx('keyholder'), requestId: 'req-42' });
+        const [record] = await store.listAudit(scope, { actor: 'keyholder', limit: 10 });
+        expect(record?.details).toMatchObject({ requestId: 'req-42' });
+      });
+    });
+
+    describe('deleteCube', () => {
+      it('removes the cube and everything in it, leaving other cubes and tenants untouched', async () => {
+        const doomed = await cube('doomed');
+        const kept = await cube('kept');
+        const other = { tenant: `${tenant}-b`, cube: 'doomed' };
+        await store.createCube(other.tenant, other.cube, EMB, ctx());
+        await insert(doomed, [rec('goes away', { embedding: E1 })]);
+        const [keptId] = await insert(kept, [rec('stays here', { embedding: E1 })]);
+        const [otherId] = await insert(other, [rec('goes away too? no', { embedding: E1 })]);
+        await store.deleteCube(tenant, 'doomed', ctx('deleter'));
+
+        expect(await store.getCube(tenant, 'doomed')).toBeNull();
+        await expect(store.listItems(doomed, {}, ASC)).rejects.toMatchObject({ code: 'not_found' });
+        expect(idsOf((await store.listItems(kept, {}, ASC)).items)).toEqual([keptId]);
+        expect(idsOf(await store.searchVector(kept, E1, {}, 10))).toEqual([keptId]);
+        expect(idsOf(await store.searchVector(other, E1, {}, 10))).toEqual([otherId]);
+        await expect(store.deleteCube(tenant, 'doomed', ctx())).rejects.toMatchObject({ code: 'not_found' });
+
+        // The name can be used again, and the new cube starts empty.
+        const again = await cube('doomed');
+        expect((await store.listItems(again, {}, ASC)).items).toEqual([]);
+        expect(await store.searchLexical(again, ['goes'], {}, 10, W)).toEqual([]);
+        expect((await allAudit(store, again)).map((r) => r.operation)).toEqual(['create_cube']);
       });
     });
 

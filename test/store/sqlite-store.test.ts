@@ -9,6 +9,7 @@ import { contentHash } from '../../src/core/ids.js';
 import { NO_DERIVED_KEYS } from '../../src/core/types.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { describeAccessConformance } from './access-conformance.js';
 import { describeStoreConformance, ix, rec, W } from './conformance.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-store-'));
@@ -185,4 +186,9 @@ describe('SqliteStore specifics', () => {
       await exited;
     }
   });
+});
+
+describeAccessConformance('sqlite :memory:', async () => {
+  const store = SqliteStore.open(':memory:');
+  return { store, access: store.accessStore() };
 });

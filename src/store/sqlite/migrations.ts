@@ -121,6 +121,70 @@ const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'tenants, API keys, cube grants; audit records that outlive their cube',
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE tenants (
+          id         TEXT PRIMARY KEY,
+          name       TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE api_keys (
+          id          TEXT PRIMARY KEY,
+          tenant      TEXT NOT NULL,
+          name        TEXT NOT NULL,
+          secret_hash TEXT NOT NULL,
+          scopes      TEXT NOT NULL,
+          cubes       TEXT,
+          created_at  INTEGER NOT NULL,
+          created_by  TEXT NOT NULL,
+          expires_at  INTEGER,
+          revoked_at  INTEGER
+        );
+        CREATE INDEX api_keys_by_tenant ON api_keys (tenant);
+
+        CREATE TABLE cube_grants (
+          cube_key     INTEGER NOT NULL REFERENCES cubes (cube_key) ON DELETE CASCADE,
+          grantee_kind TEXT NOT NULL,
+          grantee      TEXT NOT NULL,
+          permission   TEXT NOT NULL,
+          created_at   INTEGER NOT NULL,
+          created_by   TEXT NOT NULL,
+          PRIMARY KEY (cube_key, grantee_kind, grantee)
+        ) WITHOUT ROWID;
+        CREATE INDEX cube_grants_by_grantee ON cube_grants (grantee_kind, grantee);
+
+        -- The cube's name is kept on each record and the key is no longer a foreign key, so the
+        -- audit trail of a deleted cube stays; tenant-level records have no cube.
+        CREATE TABLE audit_v3 (
+          audit_key      INTEGER PRIMARY KEY,
+          at             INTEGER NOT NULL,
+          tenant         TEXT NOT NULL,
+          cube_key       INTEGER,
+          cube_name      TEXT NOT NULL,
+          item_id        TEXT,
+          operation      TEXT NOT NULL,
+          actor          TEXT NOT NULL,
+          version_before INTEGER,
+          version_after  INTEGER,
+          details        TEXT NOT NULL
+        );
+        INSERT INTO audit_v3
+          SELECT a.audit_key, a.at, a.tenant, a.cube_key, c.name, a.item_id, a.operation, a.actor,
+                 a.version_before, a.version_after, a.details
+          FROM audit a JOIN cubes c ON c.cube_key = a.cube_key;
+        DROP TABLE audit;
+        ALTER TABLE audit_v3 RENAME TO audit;
+        CREATE INDEX audit_by_cube_time ON audit (cube_key, at);
+        CREATE INDEX audit_by_item ON audit (item_id);
+        CREATE INDEX audit_by_tenant ON audit (tenant, audit_key);
+        CREATE INDEX audit_by_actor ON audit (actor, audit_key);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

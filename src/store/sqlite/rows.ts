@@ -55,6 +55,7 @@ export interface AuditRow {
   audit_key: number;
   at: number;
   tenant: string;
+  cube_name: string;
   item_id: string | null;
   operation: string;
   actor: string;
@@ -110,12 +111,12 @@ export function rowToVersion(row: VersionRow): MemoryVersion {
   };
 }
 
-export function rowToAudit(row: AuditRow, cube: string): AuditRecord {
+export function rowToAudit(row: AuditRow): AuditRecord {
   return {
     id: row.audit_key,
     at: iso(row.at),
     tenant: row.tenant,
-    cube,
+    cube: row.cube_name,
     itemId: row.item_id,
     operation: row.operation as AuditOperation,
     actor: row.actor,

@@ -29,20 +29,20 @@ import type {
   TurnRef,
   WriteContext,
 } from '../store.js';
+import { type AuditEntry, selectAudit, writeAudit } from './audit.js';
 import { filterToSql, isNarrowing } from './filter-sql.js';
 import { ensureVectorTable, migrate } from './migrations.js';
 import {
-  type AuditRow,
   blobToVector,
   type ItemRow,
   iso,
   msOrNull,
-  rowToAudit,
   rowToItem,
   rowToVersion,
   type VersionRow,
   vectorToBlob,
 } from './rows.js';
+import { SqliteAccessStore } from './sqlite-access.js';
 
 export interface SqliteStoreOptions {
   /** `full` fsyncs each commit (survives power loss); `normal` survives process crashes only. */
@@ -63,14 +63,6 @@ interface ResolvedCube {
   name: string;
   tenant: string;
   vectorTable: string | null;
-}
-
-interface AuditEntry {
-  itemId: string | null;
-  operation: AuditOperation;
-  versionBefore: number | null;
-  versionAfter: number | null;
-  details?: Record<string, unknown>;
 }
 
 const PAGE = 500;
@@ -144,20 +136,7 @@ export class SqliteStore implements Store {
   }
 
   private audit(cube: ResolvedCube, entry: AuditEntry, ctx: WriteContext): void {
-    this.stmt(
-      `INSERT INTO audit (at, tenant, cube_key, item_id, operation, actor, version_before, version_after, details)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      ctx.now,
-      cube.tenant,
-      cube.key,
-      entry.itemId,
-      entry.operation,
-      ctx.actor,
-      entry.versionBefore,
-      entry.versionAfter,
-      JSON.stringify(entry.details ?? {}),
-    );
+    writeAudit(this.db, { tenant: cube.tenant, cubeKey: cube.key, cubeName: cube.name }, entry, ctx);
   }
 
   private itemRow(cube: ResolvedCube, id: string): ItemRow {
@@ -257,6 +236,45 @@ export class SqliteStore implements Store {
   async listCubes(tenant: string): Promise<CubeInfo[]> {
     const rows = this.stmt('SELECT * FROM cubes WHERE tenant = ? ORDER BY name').all(tenant) as CubeRow[];
     return rows.map(cubeInfo);
+  }
+
+  async deleteCube(tenant: string, name: string, ctx: WriteContext): Promise<void> {
+    this.db
+      .transaction(() => {
+        const cube = this.resolve({ tenant, cube: name });
+        const items = (
+          this.stmt('SELECT count(*) AS n FROM items WHERE cube_key = ?').get(cube.key) as { n: number }
+        ).n;
+        if (cube.vectorTable) {
+          this.stmt(`DELETE FROM ${cube.vectorTable} WHERE cube_key = ?`).run(BigInt(cube.key));
+        }
+        this.stmt('DELETE FROM items_fts WHERE rowid IN (SELECT item_key FROM items WHERE cube_key = ?)').run(
+          cube.key,
+        );
+        this.stmt(
+          'DELETE FROM item_versions WHERE item_key IN (SELECT item_key FROM items WHERE cube_key = ?)',
+        ).run(cube.key);
+        this.stmt('DELETE FROM items WHERE cube_key = ?').run(cube.key);
+        // Grants go with the cube (ON DELETE CASCADE); audit records stay.
+        this.stmt('DELETE FROM cubes WHERE cube_key = ?').run(cube.key);
+        this.audit(
+          cube,
+          {
+            itemId: null,
+            operation: 'delete_cube',
+            versionBefore: null,
+            versionAfter: null,
+            details: { items },
+          },
+          ctx,
+        );
+      })
+      .immediate();
+  }
+
+  /** Tenants, keys and grants in the same database, sharing this connection. */
+  accessStore(): SqliteAccessStore {
+    return new SqliteAccessStore(this.db);
   }
 
   async insertItems(scope: CubeScope, records: NewItemRecord[], ctx: WriteContext): Promise<InsertOutcome[]> {
@@ -541,23 +559,7 @@ export class SqliteStore implements Store {
   }
 
   async listAudit(scope: CubeScope, query: AuditQuery): Promise<AuditRecord[]> {
-    const cube = this.resolve(scope);
-    const rows = this.stmt(
-      `SELECT * FROM audit WHERE cube_key = ? AND audit_key > ? AND (? IS NULL OR item_id = ?)
-         AND (? IS NULL OR at >= ?) AND (? IS NULL OR at < ?)
-       ORDER BY audit_key LIMIT ?`,
-    ).all(
-      cube.key,
-      query.afterId ?? 0,
-      query.itemId ?? null,
-      query.itemId ?? null,
-      query.from ?? null,
-      query.from ?? null,
-      query.to ?? null,
-      query.to ?? null,
-      query.limit,
-    ) as AuditRow[];
-    return rows.map((r) => rowToAudit(r, cube.name));
+    return selectAudit(this.db, { column: 'cube_key', value: this.resolve(scope).key }, query);
   }
 
   async stats(scope: CubeScope): Promise<CubeStats> {
@@ -693,14 +695,15 @@ export class SqliteStore implements Store {
           this.putVector(cube, itemKey, embedding, item.status === 'active', false);
         }
         const insertAudit = this.stmt(
-          `INSERT INTO audit (at, tenant, cube_key, item_id, operation, actor, version_before, version_after, details)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO audit (at, tenant, cube_key, cube_name, item_id, operation, actor, version_before, version_after, details)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         );
         for (const a of audit) {
           insertAudit.run(
             Date.parse(a.at),
             cube.tenant,
             cube.key,
+            cube.name,
             a.itemId,
             a.operation,
             a.actor,

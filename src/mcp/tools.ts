@@ -1,0 +1,197 @@
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { MEMORY_KINDS, ROLES } from '../core/types.js';
+import type { AddInput } from '../ingest/episodes.js';
+import type { MemoryOS } from '../os/memory-os.js';
+
+export interface McpOptions {
+  /** The cube tools use when the call names none. */
+  defaultCube: string;
+  version: string;
+}
+
+const cubeArg = z
+  .string()
+  .optional()
+  .describe('cube to use (`name`, or `owner:name` for a shared cube); defaults to the server’s cube');
+
+/** JSON Schema has no Date, so message times are ISO strings here; the library validates them as usual. */
+const messageArg = z.object({
+  content: z.string().describe('what was said'),
+  role: z.enum(ROLES).optional(),
+  speaker: z.string().optional().describe('who said it'),
+  at: z.string().optional().describe('when, ISO-8601 (default now)'),
+});
+
+const asText = (value: unknown) => ({
+  content: [
+    { type: 'text' as const, text: typeof value === 'string' ? value : JSON.stringify(value, null, 2) },
+  ],
+});
+
+/**
+ * The memcube MCP server for one handle: its tools act with that handle's tenant, actor and
+ * permissions, exactly as the library and the REST API do.
+ */
+export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServer {
+  const server = new McpServer({ name: 'memcube', version: options.version });
+  const open = (cube: string | undefined, create = false) =>
+    memory.cube(cube ?? options.defaultCube, { create });
+
+  server.registerTool(
+    'remember',
+    {
+      title: 'Remember',
+      description:
+        'Store something worth remembering: one text, or conversation messages ({content, role, speaker, at}). ' +
+        'Returns the ids of the stored memories. Creates the cube when it does not exist.',
+      inputSchema: {
+        text: z.string().optional().describe('one thing to remember'),
+        messages: z.array(messageArg).optional().describe('conversation turns, oldest first'),
+        sessionId: z.string().optional().describe('conversation or session the messages belong to'),
+        tags: z.array(z.string()).optional(),
+        cube: cubeArg,
+      },
+    },
+    async ({ text, messages, sessionId, tags, cube }) => {
+      const input = (text ?? messages) as AddInput | undefined;
+      if (input === undefined || (text !== undefined && messages !== undefined)) {
+        return { ...asText('give exactly one of text or messages'), isError: true };
+      }
+      const target = await open(cube, true);
+      const result = await target.add(input, {
+        ...(sessionId ? { sessionId } : {}),
+        ...(tags ? { tags } : {}),
+      });
+      return asText(result);
+    },
+  );
+
+  server.registerTool(
+    'recall',
+    {
+      title: 'Recall',
+      description: 'Search memories for a query; returns the best matches with their ids and scores.',
+      inputSchema: {
+        query: z.string().min(1).describe('what to look for, in plain words'),
+        limit: z.number().int().min(1).max(100).optional().describe('how many results (default 10)'),
+        cube: cubeArg,
+      },
+    },
+    async ({ query, limit, cube }) => {
+      const hits = await (await open(cube)).search(query, { limit: limit ?? 10 });
+      return asText(
+        hits.map((h) => ({
+          id: h.item.id,
+          content: h.item.content,
+          speaker: h.item.speaker,
+          at: h.item.validFrom ?? h.item.createdAt,
+          score: h.score,
+        })),
+      );
+    },
+  );
+
+  server.registerTool(
+    'get_context',
+    {
+      title: 'Get context',
+      description:
+        'Prompt-ready memory for a question or task, within a token budget, oldest first; each line cites its memory id.',
+      inputSchema: {
+        query: z.string().min(1).describe('the question or task the context is for'),
+        tokenBudget: z.number().int().min(50).max(200_000).optional().describe('token budget (default 2000)'),
+        cube: cubeArg,
+      },
+    },
+    async ({ query, tokenBudget, cube }) => {
+      const pack = await (await open(cube)).context(query, { tokenBudget: tokenBudget ?? 2000 });
+      return asText(pack.text || 'no matching memories');
+    },
+  );
+
+  server.registerTool(
+    'forget',
+    {
+      title: 'Forget',
+      description:
+        'Delete a memory by id (a tombstone: hidden from recall, kept in its history, restorable).',
+      inputSchema: { id: z.string().describe('the memory id, or its short id'), cube: cubeArg },
+    },
+    async ({ id, cube }) => {
+      const item = await (await open(cube)).delete(id);
+      return asText({ id: item.id, status: item.status, version: item.version });
+    },
+  );
+
+  server.registerTool(
+    'list_memories',
+    {
+      title: 'List memories',
+      description: 'List memories in the order they were stored, a page at a time.',
+      inputSchema: {
+        limit: z.number().int().min(1).max(500).optional().describe('page size (default 50)'),
+        cursor: z.string().optional().describe('nextCursor of the previous page'),
+        kinds: z.array(z.enum(MEMORY_KINDS)).optional(),
+        sessionId: z.string().optional(),
+        cube: cubeArg,
+      },
+    },
+    async ({ limit, cursor, kinds, sessionId, cube }) => {
+      const page = await (await open(cube)).list({
+        limit: limit ?? 50,
+        ...(cursor ? { cursor } : {}),
+        ...(kinds ? { kinds } : {}),
+        ...(sessionId ? { sessionIds: [sessionId] } : {}),
+      });
+      return asText(page);
+    },
+  );
+
+  server.registerTool(
+    'memory_history',
+    {
+      title: 'Memory history',
+      description: 'Every version of a memory, oldest first, with who changed it and when.',
+      inputSchema: { id: z.string().describe('the memory id, or its short id'), cube: cubeArg },
+    },
+    async ({ id, cube }) => asText(await (await open(cube)).history(id)),
+  );
+
+  server.registerResource(
+    'cubes',
+    'memcube://cubes',
+    { title: 'Cubes', description: 'The cubes this connection can use', mimeType: 'application/json' },
+    async (uri) => ({
+      contents: [
+        {
+          uri: uri.href,
+          mimeType: 'application/json',
+          text: JSON.stringify(
+            (await memory.visibleCubes()).map((v) => ({ ref: v.ref, permission: v.permission })),
+          ),
+        },
+      ],
+    }),
+  );
+
+  server.registerResource(
+    'cube',
+    new ResourceTemplate('memcube://cubes/{cube}', {
+      list: async () => ({
+        resources: (await memory.visibleCubes()).map((v) => ({
+          uri: `memcube://cubes/${encodeURIComponent(v.ref)}`,
+          name: v.ref,
+          mimeType: 'application/json',
+        })),
+      }),
+    }),
+    { title: 'Cube', description: 'A cube with its counts', mimeType: 'application/json' },
+    async (uri, { cube }) => {
+      const stats = await (await memory.cube(decodeURIComponent(String(cube)), { create: false })).stats();
+      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(stats) }] };
+    },
+  );
+
+  return server;
+}

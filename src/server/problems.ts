@@ -1,0 +1,89 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { MemcubeError } from '../core/errors.js';
+
+/** RFC 9457 problem details; `type` is stable per kind of error so clients can switch on it. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  /** The offending field, as a path (`messages[1].content`), when one field is to blame. */
+  field?: string;
+  requestId?: string;
+}
+
+const TYPE_BASE = 'https://memcube.dev/problems/';
+
+export const PROBLEMS = {
+  invalid_input: { status: 400, title: 'Invalid input' },
+  invalid_json: { status: 400, title: 'Invalid JSON body' },
+  invalid_config: { status: 400, title: 'Invalid configuration' },
+  unauthenticated: { status: 401, title: 'Missing or invalid API key' },
+  forbidden: { status: 403, title: 'Not allowed' },
+  not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'Conflict' },
+  embedder_mismatch: { status: 409, title: 'Embedder mismatch' },
+  payload_too_large: { status: 413, title: 'Payload too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  embedder_failed: { status: 502, title: 'Embedder failed' },
+  storage: { status: 500, title: 'Storage error' },
+  unavailable: { status: 503, title: 'Unavailable' },
+  internal: { status: 500, title: 'Internal error' },
+} as const;
+export type ProblemKind = keyof typeof PROBLEMS;
+
+export class ProblemError extends Error {
+  constructor(
+    readonly kind: ProblemKind,
+    readonly detail: string,
+    readonly field?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+  }
+}
+
+export function problemOf(kind: ProblemKind, detail: string, field?: string): Problem {
+  const { status, title } = PROBLEMS[kind];
+  return {
+    type: `${TYPE_BASE}${kind.replaceAll('_', '-')}`,
+    title,
+    status,
+    detail,
+    ...(field ? { field } : {}),
+  };
+}
+
+/** Maps any thrown value to a problem; only a bug or a broken store is a 5xx. */
+export function problemFromError(err: unknown): { problem: Problem; headers: Record<string, string> } {
+  if (err instanceof ProblemError)
+    return { problem: problemOf(err.kind, err.detail, err.field), headers: err.headers };
+  if (err instanceof MemcubeError)
+    return { problem: problemOf(err.code, err.message, err.field), headers: {} };
+  // Hono's own refusals (a body the JSON validator cannot parse, an oversized body).
+  if (err instanceof HTTPException && err.status < 500) {
+    const kind: ProblemKind =
+      err.status === 413 ? 'payload_too_large' : err.status === 400 ? 'invalid_json' : 'invalid_input';
+    return {
+      problem: { ...problemOf(kind, err.message || PROBLEMS[kind].title), status: err.status },
+      headers: {},
+    };
+  }
+  return { problem: problemOf('internal', 'an unexpected error occurred; it has been logged'), headers: {} };
+}
+
+export function problemResponse(
+  c: Context,
+  problem: Problem,
+  headers: Record<string, string> = {},
+): Response {
+  const requestId = c.get('requestId' as never) as string | undefined;
+  const body = JSON.stringify(requestId ? { ...problem, requestId } : problem);
+  return new Response(body, {
+    status: problem.status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+  });
+}

@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI } from '../cli/helpers.js';
+import { startTestServer } from './helpers.js';
+
+const TOOLS = ['forget', 'get_context', 'list_memories', 'memory_history', 'recall', 'remember'];
+
+type ToolText = { content: Array<{ type: string; text: string }>; isError?: boolean };
+const text = (result: unknown): string => (result as ToolText).content[0]?.text ?? '';
+
+/** The tool round trip every transport must support. */
+async function exercise(client: Client): Promise<void> {
+  const tools = await client.listTools();
+  expect(tools.tools.map((t) => t.name).sort()).toEqual(TOOLS);
+  for (const tool of tools.tools) expect(tool.description?.length).toBeGreaterThan(20);
+
+  const added = JSON.parse(
+    text(
+      await client.callTool({
+        name: 'remember',
+        arguments: { text: 'Alice keeps bees in Lyon', sessionId: 's1' },
+      }),
+    ),
+  ) as { ids: string[] };
+  expect(added.ids).toHaveLength(1);
+  const id = added.ids[0] as string;
+  await client.callTool({
+    name: 'remember',
+    arguments: { messages: [{ content: 'Bob plays the oboe', speaker: 'Bob' }] },
+  });
+
+  const hits = JSON.parse(text(await client.callTool({ name: 'recall', arguments: { query: 'bees' } })));
+  expect(hits[0].id).toBe(id);
+  expect(
+    text(await client.callTool({ name: 'get_context', arguments: { query: 'Lyon bees', tokenBudget: 200 } })),
+  ).toContain('Lyon');
+  const page = JSON.parse(text(await client.callTool({ name: 'list_memories', arguments: {} })));
+  expect(page.items).toHaveLength(2);
+  await client.callTool({ name: 'forget', arguments: { id } });
+  const history = JSON.parse(text(await client.callTool({ name: 'memory_history', arguments: { id } })));
+  expect(history.map((v: { operation: string }) => v.operation)).toEqual(['add', 'delete']);
+
+  const bad = (await client.callTool({ name: 'forget', arguments: { id: 'not-an-id' } })) as ToolText;
+  expect(bad.isError).toBe(true);
+  expect(text(bad)).toContain('not a memory id');
+
+  const resources = await client.listResources();
+  expect(resources.resources.map((r) => r.uri)).toContain('memcube://cubes');
+  const cubes = await client.readResource({ uri: 'memcube://cubes' });
+  expect(JSON.parse((cubes.contents[0] as { text: string }).text)).toEqual([
+    { ref: 'default', permission: 'admin' },
+  ]);
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-mcp-'));
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('MCP', () => {
+  it('works over stdio: memcube mcp with the SDK client', async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI, '--db', path.join(dir, 'stdio.db'), '--embedder', 'none', 'mcp'],
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'memcube-test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      await exercise(client);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('works over streamable HTTP on a running server, with a key, in that key’s tenant', async () => {
+    const t = await startTestServer();
+    try {
+      const { key } = await t.keyFor('acme', ['admin']);
+      const connect = async (authorization?: string) => {
+        const client = new Client({ name: 'memcube-test', version: '1.0.0' });
+        await client.connect(
+          new StreamableHTTPClientTransport(new URL(`${t.url}/mcp`), {
+            requestInit: { headers: authorization ? { authorization } : {} },
+          }),
+        );
+        return client;
+      };
+      const client = await connect(`Bearer ${key}`);
+      try {
+        await exercise(client);
+      } finally {
+        await client.close();
+      }
+      // What the MCP tools wrote is in the key's tenant, visible over REST.
+      const listed = await t.call('GET', '/v1/cubes/default/memories?statuses=active,deleted', { key });
+      expect(listed.body.items).toHaveLength(2);
+      const other = await t.keyFor('globex', ['read']);
+      const foreign = await connect(`Bearer ${other.key}`);
+      try {
+        const result = (await foreign.callTool({
+          name: 'recall',
+          arguments: { query: 'bees', cube: 'acme:default' },
+        })) as ToolText;
+        expect(result.isError).toBe(true);
+        expect(text(result)).toContain('unknown cube');
+      } finally {
+        await foreign.close();
+      }
+      await expect(connect()).rejects.toThrow();
+    } finally {
+      await t.close();
+    }
+  });
+});
