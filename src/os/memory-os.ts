@@ -11,7 +11,7 @@ import { parseWith } from '../core/validate.js';
 import { CachedEmbedder } from '../embed/cached.js';
 import type { Embedder } from '../embed/embedder.js';
 import { createEmbedder } from '../embed/factory.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { openStore, redactUrl } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { Cube } from './cube.js';
 import { parseExport } from './portable.js';
@@ -21,6 +21,12 @@ export type ProgressCallback = (done: number, total: number) => void;
 export interface OpenOptions extends Omit<MemoryOSConfig, 'embedder'> {
   /** A built-in embedder's config, or your own `Embedder` implementation. */
   embedder?: MemoryOSConfig['embedder'] | Embedder;
+  /**
+   * An open store to use instead of opening `path` (a server shares one among many handles).
+   * The caller keeps it and closes it, unless `closeStore` hands it over to this handle.
+   */
+  store?: Store;
+  closeStore?: boolean;
 }
 
 const EMBED_BATCH = 256;
@@ -35,27 +41,36 @@ export class MemoryOS {
   readonly path: string;
   private readonly store: Store;
   private readonly embedder: Embedder;
+  private readonly ownsStore: boolean;
 
-  private constructor(config: ResolvedConfig, path: string, store: Store, embedder: Embedder) {
+  private constructor(
+    config: ResolvedConfig,
+    path: string,
+    store: Store,
+    embedder: Embedder,
+    ownsStore: boolean,
+  ) {
     this.config = config;
     this.path = path;
     this.store = store;
     this.embedder = embedder;
+    this.ownsStore = ownsStore;
   }
 
   static async open(options: OpenOptions = {}): Promise<MemoryOS> {
-    const { embedder: embedderOption, ...rest } = options;
+    const { embedder: embedderOption, store: given, closeStore = false, ...rest } = options;
     const custom = isEmbedder(embedderOption) ? embedderOption : undefined;
     const config = parseWith(
       memoryOSConfigSchema,
       { ...rest, ...(custom || embedderOption === undefined ? {} : { embedder: embedderOption }) },
       { kind: 'config' },
     );
-    const path = config.path ?? defaultDatabasePath();
+    const location = given ? 'custom store' : (config.path ?? defaultDatabasePath());
     const embedder = custom ?? createEmbedder(config.embedder);
-    const store = SqliteStore.open(path, { durability: config.durability });
+    const store = given ?? (await openStore(location, { sqlite: { durability: config.durability } }));
     const cached = embedder.id === 'none' ? embedder : new CachedEmbedder(embedder, store);
-    return new MemoryOS(config, path, store, cached);
+    // A postgres URL may carry a password; `path` is shown to users.
+    return new MemoryOS(config, redactUrl(location), store, cached, !given || closeStore);
   }
 
   get embedderId(): string {
@@ -175,6 +190,6 @@ export class MemoryOS {
   }
 
   async close(): Promise<void> {
-    await this.store.close();
+    if (this.ownsStore) await this.store.close();
   }
 }

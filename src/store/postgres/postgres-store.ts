@@ -8,6 +8,7 @@ import type {
   MemoryStatus,
   MemoryVersion,
 } from '../../core/types.js';
+import { assertMutable, decodeCursor, encodeCursor } from '../item-rules.js';
 import { isNarrowing } from '../sqlite/filter-sql.js';
 import {
   type AuditRow,
@@ -886,28 +887,4 @@ export function nearestSql(schema: string, dimensions: number): string {
       ORDER BY distance LIMIT $3)
     SELECT i.id, 1 - n.distance AS score FROM nearest n JOIN ${schema}.items i ON i.item_key = n.item_key
     ORDER BY n.distance, i.item_key`;
-}
-
-function assertMutable(row: ItemRow, operation: string): void {
-  if (row.status === 'frozen')
-    throw new ConflictError(`item '${row.id}' is frozen (compliance hold); ${operation} refused`);
-  if (row.status === 'deleted')
-    throw new ConflictError(`item '${row.id}' is deleted; restore it before you ${operation} it`);
-}
-
-function encodeCursor(itemKey: number): string {
-  return Buffer.from(JSON.stringify({ k: itemKey })).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
-    if (typeof parsed.k === 'number' && Number.isInteger(parsed.k)) return parsed.k;
-  } catch {
-    // fall through to the error below
-  }
-  throw new InvalidInputError(
-    'cursor: not a cursor returned by list; omit it to start from the first page',
-    'cursor',
-  );
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../core/errors.js';
+import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type {
   AuditOperation,
   AuditRecord,
@@ -11,6 +11,7 @@ import type {
   MemoryStatus,
   MemoryVersion,
 } from '../../core/types.js';
+import { assertMutable, decodeCursor, encodeCursor } from '../item-rules.js';
 import type {
   AuditQuery,
   CubeScope,
@@ -800,28 +801,4 @@ export class SqliteStore implements Store {
       for (const [hash, vector] of entries) put.run(embedderId, hash, vectorToBlob(vector));
     })();
   }
-}
-
-function assertMutable(row: ItemRow, operation: string): void {
-  if (row.status === 'frozen')
-    throw new ConflictError(`item '${row.id}' is frozen (compliance hold); ${operation} refused`);
-  if (row.status === 'deleted')
-    throw new ConflictError(`item '${row.id}' is deleted; restore it before you ${operation} it`);
-}
-
-function encodeCursor(itemKey: number): string {
-  return Buffer.from(JSON.stringify({ k: itemKey })).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
-    if (typeof parsed.k === 'number' && Number.isInteger(parsed.k)) return parsed.k;
-  } catch {
-    // fall through to the error below
-  }
-  throw new InvalidInputError(
-    'cursor: not a cursor returned by list; omit it to start from the first page',
-    'cursor',
-  );
 }
