@@ -152,6 +152,24 @@ describe('PostgresStore specifics', () => {
     }
   });
 
+  it('weighs lexical terms by how rare they are in the cube, as BM25 does', async () => {
+    const store = await openPglite();
+    try {
+      await store.createCube('t', 'words', EMB, ctx());
+      const scope = { tenant: 't', cube: 'words' };
+      const common = rec('coffee in the morning');
+      const rare = rec('zeppelin over the harbour');
+      const filler = ['coffee beans', 'more coffee', 'coffee again', 'iced coffee'].map((text) => rec(text));
+      await store.insertItems(scope, [common, rare, ...filler], ctx());
+      const hits = await store.searchLexical(scope, ['coffee', 'zeppelin'], {}, 10, W);
+      expect(hits[0]?.id).toBe(rare.id);
+      expect(hits).toHaveLength(6);
+      expect((hits[0]?.score ?? 0) > (hits.find((h) => h.id === common.id)?.score ?? 0)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps tombstones out of the HNSW index, so they never take a top-k slot', async () => {
     const store = await openPglite();
     try {

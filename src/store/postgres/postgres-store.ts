@@ -492,9 +492,10 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * ts_rank over the weighted vector (text A, context B, keys C); the terms are ORed. ts_rank
-   * takes weights in [0, 1], so they are scaled by the largest: the ranking is unchanged.
-   * Rank normalisation 1 divides by 1 + log(length), damping long documents as BM25 does.
+   * BM25-like: each term's ts_rank over the weighted vector (text A, context B, keys C), times
+   * the term's inverse document frequency in the cube, summed; the terms are ORed. ts_rank takes
+   * weights in [0, 1], so they are scaled by the largest, which keeps the ranking. Rank
+   * normalisation 1 divides by 1 + log(length), damping long documents as BM25 does.
    */
   async searchLexical(
     scope: CubeScope,
@@ -509,18 +510,24 @@ export class PostgresStore implements Store {
     const scaled =
       top > 0 ? [0, weights.keys / top, weights.context / top, weights.text / top] : [0, 0, 0, 0];
     const p = new Params();
+    const cubeKey = p.add(cube.key);
     // plainto_tsquery reads each term as plain words: quotes and operator words are just text.
-    const tsquery = terms.map((t) => `plainto_tsquery('english', ${p.add(t)})`).join(' || ');
-    const rows = await query<ScoredId>(
+    const termQueries = terms.map((t) => `plainto_tsquery('english', ${p.add(t)})`);
+    return query<ScoredId>(
       this.pool,
-      `WITH q AS (SELECT ${tsquery} AS query)
-       SELECT i.id, ts_rank(${p.add(scaled)}::real[], i.search_vector, q.query, 1) AS score
-       FROM ${this.s}.items i, q
-       WHERE i.search_vector @@ q.query AND i.cube_key = ${p.add(cube.key)} AND ${filterToSql(filter, p)}
+      `WITH terms AS MATERIALIZED (
+         SELECT q FROM unnest(ARRAY[${termQueries.join(', ')}]) AS t (q) WHERE numnode(q) > 0),
+       docs AS (SELECT count(*) AS n FROM ${this.s}.items WHERE cube_key = ${cubeKey}),
+       weighted AS MATERIALIZED (
+         SELECT t.q, ln(1 + (docs.n - f.df + 0.5) / (f.df + 0.5)) AS idf FROM terms t, docs,
+           LATERAL (SELECT count(*) AS df FROM ${this.s}.items WHERE cube_key = ${cubeKey} AND search_vector @@ t.q) f)
+       SELECT i.id,
+         (SELECT sum(w.idf * ts_rank(${p.add(scaled)}::real[], i.search_vector, w.q, 1)) FROM weighted w)::float8 AS score
+       FROM ${this.s}.items i
+       WHERE i.search_vector @@ (${termQueries.join(' || ')}) AND i.cube_key = ${cubeKey} AND ${filterToSql(filter, p)}
        ORDER BY score DESC, i.item_key LIMIT ${p.add(limit)}`,
       p.values,
     );
-    return rows;
   }
 
   async findIdsBySuffix(scope: CubeScope, suffix: string, limit: number): Promise<string[]> {
