@@ -9,6 +9,7 @@ import type {
   MemoryVersion,
 } from '../../core/types.js';
 import { assertMutable, decodeCursor, encodeCursor } from '../item-rules.js';
+import { ITEM_INSERT_COLUMNS, importedItemValues, itemPlaceholders, newItemValues } from '../item-values.js';
 import { isNarrowing } from '../sqlite/filter-sql.js';
 import {
   type AuditRow,
@@ -89,10 +90,6 @@ const ITEM_COLUMNS = `i.item_key, i.id, i.kind, i.content, i.index_text, i.index
   i.metadata::text AS metadata, i.content_hash, i.status, i.version`;
 const VERSION_COLUMNS = `v.version, v.operation, v.content, v.status, v.tags::text AS tags, v.metadata::text AS metadata,
   v.valid_from, v.valid_to, v.changed_at, v.changed_by`;
-const ITEM_INSERT_COLUMNS = `id, cube_key, kind, content, index_text, index_context, index_keys, derived, role, speaker,
-  user_id, agent_id, session_id, run_id, turn_index, created_at, updated_at, valid_from, valid_to, source_ids, tags,
-  metadata, content_hash, status, version`;
-
 const cubeInfo = (row: CubeRow): CubeInfo => ({
   name: row.name,
   tenant: row.tenant,
@@ -307,33 +304,8 @@ export class PostgresStore implements Store {
         }
         const [inserted] = await query<{ item_key: number }>(
           client,
-          `INSERT INTO ${this.s}.items (${ITEM_INSERT_COLUMNS})
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, $21, $22, 'active', 1)
-           RETURNING item_key`,
-          [
-            r.id,
-            cube.key,
-            r.kind,
-            r.content,
-            r.index.text,
-            r.index.context,
-            r.index.keys,
-            JSON.stringify(r.derived),
-            r.role,
-            r.speaker,
-            r.userId,
-            r.agentId,
-            r.sessionId,
-            r.runId,
-            r.sessionId === null ? null : (probe?.next ?? 0),
-            ctx.now,
-            r.validFrom,
-            r.validTo,
-            JSON.stringify(r.sourceIds),
-            JSON.stringify(r.tags),
-            JSON.stringify(r.metadata),
-            r.contentHash,
-          ],
+          `INSERT INTO ${this.s}.items (${ITEM_INSERT_COLUMNS}) VALUES (${itemPlaceholders('numbered')}) RETURNING item_key`,
+          newItemValues(cube.key, r, r.sessionId === null ? null : (probe?.next ?? 0), ctx.now),
         );
         const itemKey = inserted?.item_key as number;
         await this.writeVersion(client, itemKey, 'add', ctx);
@@ -747,36 +719,8 @@ export class PostgresStore implements Store {
   ): Promise<void> {
     const [inserted] = await query<{ item_key: number }>(
       client,
-      `INSERT INTO ${this.s}.items (${ITEM_INSERT_COLUMNS})
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
-       RETURNING item_key`,
-      [
-        item.id,
-        cube.key,
-        item.kind,
-        item.content,
-        index.text,
-        index.context,
-        index.keys,
-        JSON.stringify(item.derived),
-        item.role,
-        item.speaker,
-        item.userId,
-        item.agentId,
-        item.sessionId,
-        item.runId,
-        item.turnIndex,
-        Date.parse(item.createdAt),
-        Date.parse(item.updatedAt),
-        msOrNull(item.validFrom),
-        msOrNull(item.validTo),
-        JSON.stringify(item.sourceIds),
-        JSON.stringify(item.tags),
-        JSON.stringify(item.metadata),
-        item.contentHash,
-        item.status,
-        item.version,
-      ],
+      `INSERT INTO ${this.s}.items (${ITEM_INSERT_COLUMNS}) VALUES (${itemPlaceholders('numbered')}) RETURNING item_key`,
+      importedItemValues(cube.key, item, index),
     );
     const itemKey = inserted?.item_key as number;
     if (versions.length > 0) {

@@ -12,6 +12,7 @@ import type {
   MemoryVersion,
 } from '../../core/types.js';
 import { assertMutable, decodeCursor, encodeCursor } from '../item-rules.js';
+import { ITEM_INSERT_COLUMNS, importedItemValues, itemPlaceholders, newItemValues } from '../item-values.js';
 import type {
   AuditQuery,
   CubeScope,
@@ -272,10 +273,7 @@ export class SqliteStore implements Store {
           'SELECT coalesce(max(turn_index) + 1, 0) AS next FROM items WHERE cube_key = ? AND session_id = ?',
         );
         const insert = this.stmt(
-          `INSERT INTO items (id, cube_key, kind, content, index_text, index_context, index_keys, derived, role, speaker, user_id,
-             agent_id, session_id, run_id, turn_index, created_at, updated_at, valid_from, valid_to, source_ids, tags, metadata,
-             content_hash, status, version)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 1)`,
+          `INSERT INTO items (${ITEM_INSERT_COLUMNS}) VALUES (${itemPlaceholders('question')})`,
         );
         const outcomes: InsertOutcome[] = [];
         for (const r of records) {
@@ -293,31 +291,7 @@ export class SqliteStore implements Store {
           }
           const turnIndex =
             r.sessionId === null ? null : (nextTurn.get(cube.key, r.sessionId) as { next: number }).next;
-          const { lastInsertRowid } = insert.run(
-            r.id,
-            cube.key,
-            r.kind,
-            r.content,
-            r.index.text,
-            r.index.context,
-            r.index.keys,
-            JSON.stringify(r.derived),
-            r.role,
-            r.speaker,
-            r.userId,
-            r.agentId,
-            r.sessionId,
-            r.runId,
-            turnIndex,
-            ctx.now,
-            ctx.now,
-            r.validFrom,
-            r.validTo,
-            JSON.stringify(r.sourceIds),
-            JSON.stringify(r.tags),
-            JSON.stringify(r.metadata),
-            r.contentHash,
-          );
+          const { lastInsertRowid } = insert.run(...newItemValues(cube.key, r, turnIndex, ctx.now));
           const itemKey = Number(lastInsertRowid);
           this.writeVersion(
             this.stmt('SELECT * FROM items WHERE item_key = ?').get(itemKey) as ItemRow,
@@ -637,43 +611,14 @@ export class SqliteStore implements Store {
           );
         }
         const insert = this.stmt(
-          `INSERT INTO items (id, cube_key, kind, content, index_text, index_context, index_keys, derived, role, speaker, user_id,
-             agent_id, session_id, run_id, turn_index, created_at, updated_at, valid_from, valid_to, source_ids, tags, metadata,
-             content_hash, status, version)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO items (${ITEM_INSERT_COLUMNS}) VALUES (${itemPlaceholders('question')})`,
         );
         const insertVersion = this.stmt(
           `INSERT INTO item_versions (item_key, version, operation, content, status, tags, metadata, valid_from, valid_to, changed_at, changed_by)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         );
         for (const { item, index, versions, embedding } of bundles) {
-          const { lastInsertRowid } = insert.run(
-            item.id,
-            cube.key,
-            item.kind,
-            item.content,
-            index.text,
-            index.context,
-            index.keys,
-            JSON.stringify(item.derived),
-            item.role,
-            item.speaker,
-            item.userId,
-            item.agentId,
-            item.sessionId,
-            item.runId,
-            item.turnIndex,
-            Date.parse(item.createdAt),
-            Date.parse(item.updatedAt),
-            msOrNull(item.validFrom),
-            msOrNull(item.validTo),
-            JSON.stringify(item.sourceIds),
-            JSON.stringify(item.tags),
-            JSON.stringify(item.metadata),
-            item.contentHash,
-            item.status,
-            item.version,
-          );
+          const { lastInsertRowid } = insert.run(...importedItemValues(cube.key, item, index));
           const itemKey = Number(lastInsertRowid);
           for (const v of versions) {
             insertVersion.run(
