@@ -12,8 +12,11 @@ import { assertMutable, decodeCursor, encodeCursor } from '../item-rules.js';
 import { ITEM_INSERT_COLUMNS, importedItemValues, itemPlaceholders, newItemValues } from '../item-values.js';
 import { isNarrowing } from '../sqlite/filter-sql.js';
 import {
+  type AuditEntry,
   type AuditRow,
   blobToVector,
+  type CubeRow,
+  cubeInfo,
   type ItemRow,
   iso,
   msOrNull,
@@ -54,28 +57,11 @@ export interface PostgresStoreOptions extends Omit<pg.PoolConfig, 'types'> {
   efSearch?: number;
 }
 
-interface CubeRow {
-  cube_key: number;
-  tenant: string;
-  name: string;
-  embedder_id: string;
-  dimensions: number;
-  created_at: number;
-}
-
 interface ResolvedCube {
   key: number;
   name: string;
   tenant: string;
   dimensions: number;
-}
-
-interface AuditEntry {
-  itemId: string | null;
-  operation: AuditOperation;
-  versionBefore: number | null;
-  versionAfter: number | null;
-  details?: Record<string, unknown>;
 }
 
 const PAGE = 500;
@@ -90,14 +76,6 @@ const ITEM_COLUMNS = `i.item_key, i.id, i.kind, i.content, i.index_text, i.index
   i.metadata::text AS metadata, i.content_hash, i.status, i.version`;
 const VERSION_COLUMNS = `v.version, v.operation, v.content, v.status, v.tags::text AS tags, v.metadata::text AS metadata,
   v.valid_from, v.valid_to, v.changed_at, v.changed_by`;
-const cubeInfo = (row: CubeRow): CubeInfo => ({
-  name: row.name,
-  tenant: row.tenant,
-  embedderId: row.embedder_id,
-  dimensions: row.dimensions,
-  createdAt: iso(row.created_at),
-});
-
 /**
  * The scale-out store: PostgreSQL through a `pg` pool, pgvector HNSW for vectors, tsvector for
  * full text. It keeps no state between calls, so any number of processes can share a database.

@@ -34,8 +34,11 @@ import type {
 import { filterToSql, isNarrowing } from './filter-sql.js';
 import { ensureVectorTable, migrate } from './migrations.js';
 import {
+  type AuditEntry,
   type AuditRow,
   blobToVector,
+  type CubeRow,
+  cubeInfo,
   type ItemRow,
   iso,
   msOrNull,
@@ -51,15 +54,6 @@ export interface SqliteStoreOptions {
   durability?: 'full' | 'normal';
 }
 
-interface CubeRow {
-  cube_key: number;
-  tenant: string;
-  name: string;
-  embedder_id: string;
-  dimensions: number;
-  created_at: number;
-}
-
 interface ResolvedCube {
   key: number;
   name: string;
@@ -67,25 +61,9 @@ interface ResolvedCube {
   vectorTable: string | null;
 }
 
-interface AuditEntry {
-  itemId: string | null;
-  operation: AuditOperation;
-  versionBefore: number | null;
-  versionAfter: number | null;
-  details?: Record<string, unknown>;
-}
-
 const PAGE = 500;
 /** sqlite-vec caps k per KNN query. */
 const MAX_KNN = 4096;
-
-const cubeInfo = (row: CubeRow): CubeInfo => ({
-  name: row.name,
-  tenant: row.tenant,
-  embedderId: row.embedder_id,
-  dimensions: row.dimensions,
-  createdAt: iso(row.created_at),
-});
 
 /** The embedded store: better-sqlite3 in WAL mode, FTS5 for BM25, sqlite-vec for vectors. */
 export class SqliteStore implements Store {
