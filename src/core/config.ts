@@ -108,7 +108,10 @@ export const limitsConfigSchema = z.strictObject({
 });
 
 export const memoryOSConfigSchema = z.strictObject({
-  /** SQLite database file, or `:memory:`. Defaults to `$MEMCUBE_DB` or the user data directory. */
+  /**
+   * SQLite database file, `:memory:`, or a `postgres://` / `postgresql://` URL (PostgreSQL with
+   * pgvector). Defaults to `$MEMCUBE_DB` or the user data directory.
+   */
   path: z.string().min(1).optional(),
   embedder: embedderConfigSchema.default('local'),
   /** Tenant whose cubes this handle reads and writes. */

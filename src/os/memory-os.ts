@@ -19,6 +19,7 @@ import type { Embedder } from '../embed/embedder.js';
 import { createEmbedder } from '../embed/factory.js';
 import { highest, lowest, requirePermission } from '../govern/permissions.js';
 import type { AccessStore, CubeGrant, Grantee, TenantAuditQuery } from '../store/access.js';
+import { openStore, redactUrl } from '../store/open.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { CubeScope, Store, WriteContext } from '../store/store.js';
 import { Cube } from './cube.js';
@@ -29,9 +30,13 @@ export type ProgressCallback = (done: number, total: number) => void;
 export interface OpenOptions extends Omit<MemoryOSConfig, 'embedder'> {
   /** A built-in embedder's config, or your own `Embedder` implementation. */
   embedder?: MemoryOSConfig['embedder'] | Embedder;
-  /** An open store to use instead of the SQLite file at `path`; `close()` closes it. */
+  /**
+   * An open store to use instead of opening `path` (a server shares one among many handles).
+   * The caller keeps it and closes it, unless `closeStore` hands it over to this handle.
+   */
   store?: Store;
-  /** Tenants, keys and grants; defaults to the SQLite store's own, none for a given `store`. */
+  closeStore?: boolean;
+  /** Tenants, keys and grants; defaults to the SQLite store's own, none for another store. */
   access?: AccessStore;
 }
 
@@ -113,20 +118,26 @@ export class MemoryOS {
   }
 
   static async open(options: OpenOptions = {}): Promise<MemoryOS> {
-    const { embedder: embedderOption, store: givenStore, access: givenAccess, ...rest } = options;
+    const { embedder: embedderOption, store: given, access: givenAccess, closeStore = false, ...rest } = options;
     const custom = isEmbedder(embedderOption) ? embedderOption : undefined;
     const config = parseWith(
       memoryOSConfigSchema,
       { ...rest, ...(custom || embedderOption === undefined ? {} : { embedder: embedderOption }) },
       { kind: 'config' },
     );
-    const path = givenStore ? (config.path ?? '') : (config.path ?? defaultDatabasePath());
+    const location = given ? (config.path ?? 'custom store') : (config.path ?? defaultDatabasePath());
     const embedder = custom ?? createEmbedder(config.embedder);
-    const sqlite = givenStore ? null : SqliteStore.open(path, { durability: config.durability });
-    const store = givenStore ?? (sqlite as SqliteStore);
-    const access = givenAccess ?? sqlite?.accessStore() ?? null;
+    const store = given ?? (await openStore(location, { sqlite: { durability: config.durability } }));
+    const access = givenAccess ?? (store instanceof SqliteStore ? store.accessStore() : null);
     const cached = embedder.id === 'none' ? embedder : new CachedEmbedder(embedder, store);
-    return new MemoryOS(config, path, { store, embedder: cached, access }, FULL_ACCESS, true);
+    // A postgres URL may carry a password; `path` is shown to users.
+    return new MemoryOS(
+      config,
+      redactUrl(location),
+      { store, embedder: cached, access },
+      FULL_ACCESS,
+      !given || closeStore,
+    );
   }
 
   /** A handle sharing this one's store and embedder that acts for `principal`. */

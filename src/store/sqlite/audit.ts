@@ -1,15 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { AuditOperation, AuditRecord } from '../../core/types.js';
 import type { WriteContext } from '../store.js';
-import { type AuditRow, rowToAudit } from './rows.js';
+import { type AuditEntry, type AuditRow, rowToAudit } from './rows.js';
 
-export interface AuditEntry {
-  itemId: string | null;
-  operation: AuditOperation;
-  versionBefore: number | null;
-  versionAfter: number | null;
-  details?: Record<string, unknown>;
-}
+export type { AuditEntry };
 
 /** Where a record belongs: a cube of a tenant, or the tenant itself (`cubeKey` null, `cubeName` ''). */
 export interface AuditTarget {

@@ -1,6 +1,7 @@
 import type {
   AuditOperation,
   AuditRecord,
+  CubeInfo,
   DerivedKeys,
   MemoryItem,
   MemoryKind,
@@ -8,6 +9,24 @@ import type {
   MemoryVersion,
   Role,
 } from '../../core/types.js';
+
+export interface CubeRow {
+  cube_key: number;
+  tenant: string;
+  name: string;
+  embedder_id: string;
+  dimensions: number;
+  created_at: number;
+}
+
+/** One audit record to write; the store adds who, when, tenant and cube. */
+export interface AuditEntry {
+  itemId: string | null;
+  operation: AuditOperation;
+  versionBefore: number | null;
+  versionAfter: number | null;
+  details?: Record<string, unknown>;
+}
 
 export interface ItemRow {
   item_key: number;
@@ -67,6 +86,14 @@ export interface AuditRow {
 export const iso = (ms: number): string => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 export const msOrNull = (value: string | null): number | null => (value === null ? null : Date.parse(value));
+
+export const cubeInfo = (row: CubeRow): CubeInfo => ({
+  name: row.name,
+  tenant: row.tenant,
+  embedderId: row.embedder_id,
+  dimensions: row.dimensions,
+  createdAt: iso(row.created_at),
+});
 
 export function rowToItem(row: ItemRow, cube: string): MemoryItem {
   return {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../core/errors.js';
+import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type {
   AuditOperation,
   AuditRecord,
@@ -11,6 +11,8 @@ import type {
   MemoryStatus,
   MemoryVersion,
 } from '../../core/types.js';
+import { assertMutable, decodeCursor, encodeCursor } from '../item-rules.js';
+import { ITEM_INSERT_COLUMNS, importedItemValues, itemPlaceholders, newItemValues } from '../item-values.js';
 import type {
   AuditQuery,
   CubeScope,
@@ -34,6 +36,8 @@ import { filterToSql, isNarrowing } from './filter-sql.js';
 import { ensureVectorTable, migrate } from './migrations.js';
 import {
   blobToVector,
+  type CubeRow,
+  cubeInfo,
   type ItemRow,
   iso,
   msOrNull,
@@ -49,15 +53,6 @@ export interface SqliteStoreOptions {
   durability?: 'full' | 'normal';
 }
 
-interface CubeRow {
-  cube_key: number;
-  tenant: string;
-  name: string;
-  embedder_id: string;
-  dimensions: number;
-  created_at: number;
-}
-
 interface ResolvedCube {
   key: number;
   name: string;
@@ -68,14 +63,6 @@ interface ResolvedCube {
 const PAGE = 500;
 /** sqlite-vec caps k per KNN query. */
 const MAX_KNN = 4096;
-
-const cubeInfo = (row: CubeRow): CubeInfo => ({
-  name: row.name,
-  tenant: row.tenant,
-  embedderId: row.embedder_id,
-  dimensions: row.dimensions,
-  createdAt: iso(row.created_at),
-});
 
 /** The embedded store: better-sqlite3 in WAL mode, FTS5 for BM25, sqlite-vec for vectors. */
 export class SqliteStore implements Store {
@@ -289,10 +276,7 @@ export class SqliteStore implements Store {
           'SELECT coalesce(max(turn_index) + 1, 0) AS next FROM items WHERE cube_key = ? AND session_id = ?',
         );
         const insert = this.stmt(
-          `INSERT INTO items (id, cube_key, kind, content, index_text, index_context, index_keys, derived, role, speaker, user_id,
-             agent_id, session_id, run_id, turn_index, created_at, updated_at, valid_from, valid_to, source_ids, tags, metadata,
-             content_hash, status, version)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 1)`,
+          `INSERT INTO items (${ITEM_INSERT_COLUMNS}) VALUES (${itemPlaceholders('question')})`,
         );
         const outcomes: InsertOutcome[] = [];
         for (const r of records) {
@@ -310,31 +294,7 @@ export class SqliteStore implements Store {
           }
           const turnIndex =
             r.sessionId === null ? null : (nextTurn.get(cube.key, r.sessionId) as { next: number }).next;
-          const { lastInsertRowid } = insert.run(
-            r.id,
-            cube.key,
-            r.kind,
-            r.content,
-            r.index.text,
-            r.index.context,
-            r.index.keys,
-            JSON.stringify(r.derived),
-            r.role,
-            r.speaker,
-            r.userId,
-            r.agentId,
-            r.sessionId,
-            r.runId,
-            turnIndex,
-            ctx.now,
-            ctx.now,
-            r.validFrom,
-            r.validTo,
-            JSON.stringify(r.sourceIds),
-            JSON.stringify(r.tags),
-            JSON.stringify(r.metadata),
-            r.contentHash,
-          );
+          const { lastInsertRowid } = insert.run(...newItemValues(cube.key, r, turnIndex, ctx.now));
           const itemKey = Number(lastInsertRowid);
           this.writeVersion(
             this.stmt('SELECT * FROM items WHERE item_key = ?').get(itemKey) as ItemRow,
@@ -638,43 +598,14 @@ export class SqliteStore implements Store {
           );
         }
         const insert = this.stmt(
-          `INSERT INTO items (id, cube_key, kind, content, index_text, index_context, index_keys, derived, role, speaker, user_id,
-             agent_id, session_id, run_id, turn_index, created_at, updated_at, valid_from, valid_to, source_ids, tags, metadata,
-             content_hash, status, version)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO items (${ITEM_INSERT_COLUMNS}) VALUES (${itemPlaceholders('question')})`,
         );
         const insertVersion = this.stmt(
           `INSERT INTO item_versions (item_key, version, operation, content, status, tags, metadata, valid_from, valid_to, changed_at, changed_by)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         );
         for (const { item, index, versions, embedding } of bundles) {
-          const { lastInsertRowid } = insert.run(
-            item.id,
-            cube.key,
-            item.kind,
-            item.content,
-            index.text,
-            index.context,
-            index.keys,
-            JSON.stringify(item.derived),
-            item.role,
-            item.speaker,
-            item.userId,
-            item.agentId,
-            item.sessionId,
-            item.runId,
-            item.turnIndex,
-            Date.parse(item.createdAt),
-            Date.parse(item.updatedAt),
-            msOrNull(item.validFrom),
-            msOrNull(item.validTo),
-            JSON.stringify(item.sourceIds),
-            JSON.stringify(item.tags),
-            JSON.stringify(item.metadata),
-            item.contentHash,
-            item.status,
-            item.version,
-          );
+          const { lastInsertRowid } = insert.run(...importedItemValues(cube.key, item, index));
           const itemKey = Number(lastInsertRowid);
           for (const v of versions) {
             insertVersion.run(
@@ -803,28 +734,4 @@ export class SqliteStore implements Store {
       for (const [hash, vector] of entries) put.run(embedderId, hash, vectorToBlob(vector));
     })();
   }
-}
-
-function assertMutable(row: ItemRow, operation: string): void {
-  if (row.status === 'frozen')
-    throw new ConflictError(`item '${row.id}' is frozen (compliance hold); ${operation} refused`);
-  if (row.status === 'deleted')
-    throw new ConflictError(`item '${row.id}' is deleted; restore it before you ${operation} it`);
-}
-
-function encodeCursor(itemKey: number): string {
-  return Buffer.from(JSON.stringify({ k: itemKey })).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
-    if (typeof parsed.k === 'number' && Number.isInteger(parsed.k)) return parsed.k;
-  } catch {
-    // fall through to the error below
-  }
-  throw new InvalidInputError(
-    'cursor: not a cursor returned by list; omit it to start from the first page',
-    'cursor',
-  );
 }

@@ -1,0 +1,78 @@
+import { msOrNull } from './sqlite/rows.js';
+import type { IndexFields, ItemBundle, NewItemRecord } from './store.js';
+
+/** The `items` columns both stores insert, in the order of the value lists below. */
+export const ITEM_INSERT_COLUMNS = `id, cube_key, kind, content, index_text, index_context, index_keys, derived, role,
+  speaker, user_id, agent_id, session_id, run_id, turn_index, created_at, updated_at, valid_from, valid_to, source_ids,
+  tags, metadata, content_hash, status, version`;
+
+/** `$1, $2, ...` or `?, ?, ...` for the columns above. */
+export const itemPlaceholders = (style: 'numbered' | 'question'): string =>
+  Array.from({ length: 25 }, (_, i) => (style === 'numbered' ? `$${i + 1}` : '?')).join(', ');
+
+/** The row of a brand-new item: version 1, active, recorded now. */
+export function newItemValues(
+  cubeKey: number,
+  r: NewItemRecord,
+  turnIndex: number | null,
+  now: number,
+): unknown[] {
+  return [
+    r.id,
+    cubeKey,
+    r.kind,
+    r.content,
+    r.index.text,
+    r.index.context,
+    r.index.keys,
+    JSON.stringify(r.derived),
+    r.role,
+    r.speaker,
+    r.userId,
+    r.agentId,
+    r.sessionId,
+    r.runId,
+    turnIndex,
+    now,
+    now,
+    r.validFrom,
+    r.validTo,
+    JSON.stringify(r.sourceIds),
+    JSON.stringify(r.tags),
+    JSON.stringify(r.metadata),
+    r.contentHash,
+    'active',
+    1,
+  ];
+}
+
+/** The row of an imported item, exactly as exported. */
+export function importedItemValues(cubeKey: number, item: ItemBundle['item'], index: IndexFields): unknown[] {
+  return [
+    item.id,
+    cubeKey,
+    item.kind,
+    item.content,
+    index.text,
+    index.context,
+    index.keys,
+    JSON.stringify(item.derived),
+    item.role,
+    item.speaker,
+    item.userId,
+    item.agentId,
+    item.sessionId,
+    item.runId,
+    item.turnIndex,
+    Date.parse(item.createdAt),
+    Date.parse(item.updatedAt),
+    msOrNull(item.validFrom),
+    msOrNull(item.validTo),
+    JSON.stringify(item.sourceIds),
+    JSON.stringify(item.tags),
+    JSON.stringify(item.metadata),
+    item.contentHash,
+    item.status,
+    item.version,
+  ];
+}

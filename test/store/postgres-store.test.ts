@@ -1,0 +1,259 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryOS } from '../../src/os/memory-os.js';
+import { openStore } from '../../src/store/open.js';
+import {
+  nearestSql,
+  PostgresStore,
+  type PostgresStoreOptions,
+} from '../../src/store/postgres/postgres-store.js';
+import { SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { type PgliteServer, startPgliteServer } from '../helpers/pglite-server.js';
+import { describeStoreConformance, rec, W } from './conformance.js';
+
+let pglite: PgliteServer;
+let schemas = 0;
+/** A schema of its own per store: `openStore` in the conformance suite must give an empty store. */
+const freshSchema = (prefix: string): string => `${prefix}_${++schemas}`;
+
+beforeAll(async () => {
+  pglite = await startPgliteServer();
+});
+
+afterAll(async () => {
+  await pglite?.stop();
+});
+
+// One connection per pool: see test/helpers/pglite-server.ts.
+const openPglite = (over: Partial<PostgresStoreOptions> = {}) =>
+  PostgresStore.open({ connectionString: pglite.url, schema: freshSchema('store'), max: 1, ...over });
+
+describeStoreConformance('postgres (pglite)', () => openPglite());
+
+const realServer = process.env.MEMCUBE_TEST_PG_URL;
+const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const realSchemas: string[] = [];
+describe.skipIf(!realServer)('against MEMCUBE_TEST_PG_URL', () => {
+  afterAll(async () => {
+    if (!realServer || realSchemas.length === 0) return;
+    const client = new pg.Client({ connectionString: realServer });
+    await client.connect();
+    try {
+      for (const schema of realSchemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    } finally {
+      await client.end();
+    }
+  });
+  describeStoreConformance('postgres (MEMCUBE_TEST_PG_URL)', async () => {
+    const schema = `memcube_test_${runId}_${realSchemas.length}`;
+    realSchemas.push(schema);
+    return PostgresStore.open({ connectionString: realServer, schema });
+  });
+});
+
+const ctx = () => ({ actor: 'test', now: Date.now() });
+const EMB = { id: 'test-emb', dimensions: 4 };
+const unit = (...xs: number[]) => {
+  const norm = Math.hypot(...xs);
+  return Float32Array.from(xs.map((x) => x / norm));
+};
+
+async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: pglite.url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('PostgresStore specifics', () => {
+  it('migrates a schema once and records its version; reopening changes nothing', async () => {
+    const schema = freshSchema('migrate');
+    await (await openPglite({ schema })).close();
+    await (await openPglite({ schema })).close();
+    const versions = await withClient(
+      async (c) => (await c.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`)).rows,
+    );
+    expect(versions.map((r) => r.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+  });
+
+  it('migrates a fresh schema once when two stores open it at the same moment', async () => {
+    const schema = freshSchema('race');
+    const stores = await Promise.all([openPglite({ schema }), openPglite({ schema })]);
+    for (const s of stores) await s.close();
+    const [row] = await withClient(
+      async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${schema}.schema_migrations`)).rows,
+    );
+    expect(row?.n).toBe(SCHEMA_VERSION);
+  });
+
+  it('refuses a schema written by a newer memcube', async () => {
+    const schema = freshSchema('newer');
+    await (await openPglite({ schema })).close();
+    await withClient((c) => c.query(`INSERT INTO ${schema}.schema_migrations VALUES (999, 0)`));
+    await expect(openPglite({ schema })).rejects.toMatchObject({ code: 'storage' });
+  });
+
+  it('rejects a schema name it could not splice into SQL safely', async () => {
+    await expect(openPglite({ schema: 'x; DROP TABLE y' })).rejects.toMatchObject({
+      code: 'invalid_input',
+      field: 'schema',
+    });
+    await expect(openPglite({ efSearch: 0 })).rejects.toMatchObject({ code: 'invalid_input' });
+  });
+
+  it("is stateless: two stores on one database see each other's writes at once", async () => {
+    const schema = freshSchema('shared');
+    const a = await openPglite({ schema });
+    const b = await openPglite({ schema });
+    try {
+      await a.createCube('t', 'main', EMB, ctx());
+      expect(await b.getCube('t', 'main')).toMatchObject({ embedderId: 'test-emb' });
+      const scope = { tenant: 't', cube: 'main' };
+      const r = rec('written by the first server', { embedding: unit(1, 0, 0, 0) });
+      await a.insertItems(scope, [r], ctx());
+      expect((await b.getItems(scope, [r.id]))[0]?.content).toBe(r.content);
+      expect((await b.searchLexical(scope, ['server'], {}, 5, W)).map((h) => h.id)).toEqual([r.id]);
+      expect((await b.searchVector(scope, unit(1, 0, 0, 0), {}, 5))[0]?.id).toBe(r.id);
+      await b.setStatus(scope, r.id, 'deleted', 'delete', ctx());
+      expect((await a.getItems(scope, [r.id]))[0]?.status).toBe('deleted');
+      expect(await a.searchVector(scope, unit(1, 0, 0, 0), {}, 5)).toEqual([]);
+      // Turn numbering continues across servers: it is read from the database, not a cache.
+      await b.insertItems(scope, [rec('second turn')], ctx());
+      expect((await a.sessionTail(scope, 's1'))?.turnIndex).toBe(1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('returns nothing for a known id of another tenant, even from another store', async () => {
+    const schema = freshSchema('scoping');
+    const a = await openPglite({ schema });
+    const b = await openPglite({ schema });
+    try {
+      await a.createCube('alice', 'notes', EMB, ctx());
+      await b.createCube('bob', 'notes', EMB, ctx());
+      const r = rec('alice secret', { embedding: unit(0, 1, 0, 0) });
+      await a.insertItems({ tenant: 'alice', cube: 'notes' }, [r], ctx());
+      const bob = { tenant: 'bob', cube: 'notes' };
+      expect(await b.getItems(bob, [r.id])).toEqual([]);
+      expect(await b.findIdsBySuffix(bob, r.id.slice(-12), 5)).toEqual([]);
+      expect(await b.getTurns(bob, [{ sessionId: 's1', turnIndex: 0 }])).toEqual([]);
+      expect(await b.sessionTail(bob, 's1')).toBeNull();
+      expect(await b.searchVector(bob, unit(0, 1, 0, 0), {}, 5)).toEqual([]);
+      await expect(b.history(bob, r.id)).rejects.toMatchObject({ code: 'not_found' });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('weighs lexical terms by how rare they are in the cube, as BM25 does', async () => {
+    const store = await openPglite();
+    try {
+      await store.createCube('t', 'words', EMB, ctx());
+      const scope = { tenant: 't', cube: 'words' };
+      const common = rec('coffee in the morning');
+      const rare = rec('zeppelin over the harbour');
+      const filler = ['coffee beans', 'more coffee', 'coffee again', 'iced coffee'].map((text) => rec(text));
+      await store.insertItems(scope, [common, rare, ...filler], ctx());
+      const hits = await store.searchLexical(scope, ['coffee', 'zeppelin'], {}, 10, W);
+      expect(hits[0]?.id).toBe(rare.id);
+      expect(hits).toHaveLength(6);
+      expect((hits[0]?.score ?? 0) > (hits.find((h) => h.id === common.id)?.score ?? 0)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps tombstones out of the HNSW index, so they never take a top-k slot', async () => {
+    const store = await openPglite();
+    try {
+      await store.createCube('t', 'big', EMB, ctx());
+      const scope = { tenant: 't', cube: 'big' };
+      const records = Array.from({ length: 40 }, (_, i) =>
+        rec(`item ${i}`, { embedding: unit(1, i / 40, 0, 0) }),
+      );
+      await store.insertItems(scope, records, ctx());
+      for (const r of records.slice(0, 25)) await store.setStatus(scope, r.id, 'deleted', 'delete', ctx());
+      const hits = await store.searchVector(scope, unit(1, 0, 0, 0), {}, 10);
+      expect(hits.map((h) => h.id)).toEqual(records.slice(25, 35).map((r) => r.id));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("lets the planner use the dimension's partial HNSW index for an unfiltered search", async () => {
+    const schema = freshSchema('plan');
+    const store = await openPglite({ schema });
+    try {
+      await store.createCube('t', 'main', EMB, ctx());
+      await store.insertItems(
+        { tenant: 't', cube: 'main' },
+        [rec('x', { embedding: unit(1, 0, 0, 0) })],
+        ctx(),
+      );
+      const plan = await withClient(async (c) => {
+        await c.query('BEGIN');
+        // Too few rows for the planner to prefer the index by cost; rule the alternatives out.
+        await c.query(
+          'SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off',
+        );
+        const cubeKey = (await c.query(`SELECT cube_key FROM ${schema}.cubes`)).rows[0]?.cube_key;
+        const explained = await c.query(
+          `EXPLAIN ${nearestSql(schema, 4)}`
+            .replace(/\$1/g, "'[1,0,0,0]'")
+            .replace('$2', String(cubeKey))
+            .replace('$3', '10'),
+        );
+        await c.query('ROLLBACK');
+        return explained.rows.map((r) => r['QUERY PLAN']).join('\n');
+      });
+      expect(plan).toContain('item_vectors_hnsw_4');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('opening Postgres from the library', () => {
+  it('openStore picks Postgres for a postgres:// URL and SQLite for a path', async () => {
+    const sqlite = await openStore(':memory:');
+    expect(sqlite).toBeInstanceOf(SqliteStore);
+    await sqlite.close();
+    const postgres = await openStore(pglite.url, { postgres: { max: 1, schema: freshSchema('open') } });
+    expect(postgres).toBeInstanceOf(PostgresStore);
+    await postgres.close();
+  });
+
+  it('MemoryOS.open takes a store the caller keeps, and does not close it', async () => {
+    const store = await openPglite();
+    try {
+      const os = await MemoryOS.open({ store, embedder: 'none' });
+      const cube = await os.cube('notes');
+      const { ids } = await cube.add('the lighthouse keeper logs the weather');
+      expect((await cube.search('lighthouse')).map((h) => h.item.id)).toEqual(ids);
+      await os.close();
+      expect(await store.getCube('default', 'notes')).toMatchObject({ embedderId: 'none' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('MemoryOS.open takes a postgres:// URL as its path and hides the password', async () => {
+    const os = await MemoryOS.open({ path: pglite.url, embedder: 'none', tenant: 'url-tenant' });
+    try {
+      expect(os.path).not.toContain(':postgres@');
+      expect(os.path).toContain('***');
+      const cube = await os.cube('notes');
+      const { ids } = await cube.add('stored through a URL');
+      expect((await cube.get(ids[0] as string)).content).toBe('stored through a URL');
+    } finally {
+      await os.close();
+    }
+  });
+});
