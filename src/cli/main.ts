@@ -8,6 +8,7 @@ import { InvalidInputError, MemcubeError } from '../core/errors.js';
 import { MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import { MemoryOS } from '../os/memory-os.js';
+import { registerBenchCommand } from './bench-command.js';
 import { runDemo } from './demo.js';
 import { EMBEDDER_CHOICES, type EmbedderChoice, embedderFromFlag } from './embedder-flag.js';
 import { registerEvalCommands } from './eval-command.js';
@@ -418,6 +419,7 @@ export function buildProgram(): Command {
     });
 
   registerEvalCommands(program);
+  registerBenchCommand(program);
   return program;
 }
 
