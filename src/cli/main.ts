@@ -10,6 +10,7 @@ import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import { runStdioMcp } from '../mcp/stdio.js';
 import { MemoryOS } from '../os/memory-os.js';
 import { DEFAULT_MAX_BODY_BYTES, startServer } from '../server/serve.js';
+import { registerBenchCommand } from './bench-command.js';
 import { runDemo } from './demo.js';
 import { EMBEDDER_CHOICES, type EmbedderChoice, embedderFromFlag } from './embedder-flag.js';
 import { registerEvalCommands } from './eval-command.js';
@@ -470,6 +471,7 @@ export function buildProgram(): Command {
     });
 
   registerEvalCommands(program);
+  registerBenchCommand(program);
   return program;
 }
 

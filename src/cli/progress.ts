@@ -30,6 +30,27 @@ function progressBar(label: string, quiet: boolean): { onProgress: ProgressCallb
   };
 }
 
+/**
+ * Progress of work made of several labelled steps (as reported by child processes): one bar per
+ * label, the previous one closed when the label changes.
+ */
+export function labelledProgress(quiet: boolean): {
+  onProgress: (label: string, done: number, total: number) => void;
+  stop: () => void;
+} {
+  let current: { label: string; bar: ReturnType<typeof progressBar> } | undefined;
+  return {
+    onProgress: (label, done, total) => {
+      if (current?.label !== label) {
+        current?.bar.stop();
+        current = { label, bar: progressBar(label, quiet) };
+      }
+      current.bar.onProgress(done, total);
+    },
+    stop: () => current?.bar.stop(),
+  };
+}
+
 /** Runs `work` with a progress callback; the bar is stopped however the work ends. */
 export async function withProgress<T>(
   label: string,

@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { contentHash, newItemId } from '../core/ids.js';
+import type { Embedder } from '../embed/embedder.js';
+import { MemoryOS } from '../os/memory-os.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { NewItemRecord } from '../store/store.js';
+import type { BenchItem } from './corpus.js';
+import type { TurnKeys } from './derived.js';
+import type { BenchSystem } from './systems.js';
+
+const CONTEXT_BUDGET = 2000;
+const CUBE = 'bench';
+
+/**
+ * memcube with default settings and durability, one cube. Searches, contexts and `add` go through
+ * the public API; the bulk load writes the same records `add` would through the store's insert
+ * path, with keys derived beforehand (`keysOf`), and times only that.
+ */
+export async function openMemcube(
+  dir: string,
+  embedder: Embedder,
+  keysOf: (item: BenchItem) => TurnKeys,
+): Promise<BenchSystem> {
+  const file = path.join(dir, 'memcube.db');
+  const memory = await MemoryOS.open({ path: file, embedder });
+  const cube = await memory.cube(CUBE);
+  let store: SqliteStore | undefined;
+  const scope = { tenant: cube.info.tenant, cube: CUBE };
+  return {
+    bulk: async (items) => {
+      store ??= SqliteStore.open(file);
+      const keys = items.map(keysOf);
+      const vectors = await embedder.embed(keys.map((k) => k.index.text));
+      const records = items.map(
+        (t, i): NewItemRecord => ({
+          id: newItemId(),
+          kind: 'episode',
+          content: t.content,
+          ...(keys[i] as TurnKeys),
+          role: t.role,
+          speaker: null,
+          userId: null,
+          agentId: null,
+          sessionId: t.session,
+          runId: null,
+          validFrom: t.at,
+          validTo: null,
+          sourceIds: [],
+          tags: [],
+          metadata: {},
+          contentHash: contentHash(t.content),
+          embedding: vectors[i] ?? null,
+        }),
+      );
+      const started = performance.now();
+      await store.insertItems(scope, records, { actor: 'bench', now: Date.now() });
+      return performance.now() - started;
+    },
+    add: async (items) => {
+      await cube.add(
+        items.map((t) => ({ content: t.content, role: t.role, at: t.at })),
+        { sessionId: items[0]?.session ?? CUBE },
+      );
+    },
+    search: async (query) => {
+      await cube.search(query, { limit: 10 });
+    },
+    context: async (query) => {
+      await cube.context(query, { tokenBudget: CONTEXT_BUDGET });
+    },
+    close: async () => {
+      await store?.close();
+      await memory.close();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import type { BenchItem } from './corpus.js';
+
+/** What the benchmark drives: memcube, or a peer behind the same calls. */
+export interface BenchSystem {
+  /**
+   * Bulk load of one session chunk; returns the milliseconds of the timed part (the store work,
+   * without embedding and, for memcube, without key derivation).
+   */
+  bulk(items: BenchItem[]): Promise<number>;
+  /** The public add call for one session chunk, everything but embedding included. */
+  add(items: BenchItem[]): Promise<void>;
+  /** Top 10 for the query with the system's default (hybrid where it has one) settings. */
+  search(query: string): Promise<void>;
+  /** A prompt-ready context for the query; null when the system has no such call. */
+  context: ((query: string) => Promise<void>) | null;
+  close(): Promise<void>;
+}
+
+export const SYSTEMS = ['memcube', 'mem0'] as const;
+export type SystemName = (typeof SYSTEMS)[number];
