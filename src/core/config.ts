@@ -36,11 +36,6 @@ export const ingestConfigSchema = z.strictObject({
   /** How much of the previous turn goes into the context key, in characters. */
   contextChars: z.number().int().min(0).max(100_000).default(300),
   /**
-   * Only turns up to this many characters get a context key: a short reply needs its question,
-   * a long turn stands on its own and the head of the turn before it would only blur it.
-   */
-  contextMaxTurnChars: z.number().int().min(0).max(1_000_000).default(1_000_000),
-  /**
    * Index the dates a turn refers to as searchable keys ("yesterday" → 2023-05-07, May 2023, Sunday).
    * The dates are always resolved and kept on the item; indexing them measured neutral on LoCoMo and
    * 3 points worse on LongMemEval turn recall, so it is off by default.

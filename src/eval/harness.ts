@@ -1,7 +1,7 @@
 /** The eval's only door into memcube: the public `MemoryOS` / `Cube` API. */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { ConfigFile } from '../core/config.js';
+import { type ConfigFile, retrievalConfigSchema } from '../core/config.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { ChannelName, SearchHit } from '../core/types.js';
 import type { Embedder } from '../embed/embedder.js';
@@ -22,8 +22,15 @@ export interface ChannelChoice {
   effective: ChannelName[];
 }
 
-/** bm25 = the lexical channel alone, vector = the vector channel alone, hybrid = memcube's default. */
-export function channelsFor(retriever: Retriever, embedderDimensions: number): ChannelChoice {
+/**
+ * bm25 = the lexical channel alone, vector = the vector channel alone, hybrid = memcube's default:
+ * every channel the retrieval config runs.
+ */
+export function channelsFor(
+  retriever: Retriever,
+  embedderDimensions: number,
+  memory: ConfigFile = {},
+): ChannelChoice {
   const hasVectors = embedderDimensions > 0;
   switch (retriever) {
     case 'bm25':
@@ -36,8 +43,18 @@ export function channelsFor(retriever: Retriever, embedderDimensions: number): C
         );
       }
       return { request: ['vector'], effective: ['vector'] };
-    case 'hybrid':
-      return { request: undefined, effective: hasVectors ? ['lexical', 'vector'] : ['lexical'] };
+    case 'hybrid': {
+      const { channelWeights: weights, expansionSeeds } = retrievalConfigSchema.parse(memory.retrieval ?? {});
+      // The second-round channels are seeded by the first round's best hits; no seeds, no round.
+      const secondRound: ChannelName[] = ['expansion', 'speaker'];
+      const effective = (Object.keys(weights) as ChannelName[]).filter(
+        (c) =>
+          weights[c] > 0 &&
+          (c !== 'vector' || hasVectors) &&
+          (expansionSeeds > 0 || !secondRound.includes(c)),
+      );
+      return { request: undefined, effective };
+    }
   }
 }
 

@@ -115,7 +115,7 @@ function metricsFor(r: Retrieval, units: UnitIndex, evidence: ReadonlySet<string
 export async function runLocomo(options: EvalRunOptions): Promise<EvalResults> {
   const started = performance.now();
   const conversations = loadLocomo(options.data).slice(0, options.limit ?? Infinity);
-  const channels = channelsFor(options.retriever, await options.embedder.dimensions());
+  const channels = channelsFor(options.retriever, await options.embedder.dimensions(), options.memory);
   const plans = conversations.map(plan);
   const totalTurns = conversations.reduce(
     (n, c) => n + c.sessions.reduce((m, s) => m + s.turns.length, 0),

@@ -76,7 +76,7 @@ export async function runLongMemEval(options: EvalRunOptions): Promise<EvalResul
   const started = performance.now();
   const all = loadLongMemEval(options.data).slice(0, options.limit ?? Infinity);
   const scored = all.filter((q) => !q.abstention);
-  const channels = channelsFor(options.retriever, await options.embedder.dimensions());
+  const channels = channelsFor(options.retriever, await options.embedder.dimensions(), options.memory);
   const progress = new ProgressCounter(
     scored.reduce((n, q) => n + q.sessions.reduce((m, s) => m + s.turns.length, 0) + 1, 0),
     options.onProgress,

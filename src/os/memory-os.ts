@@ -118,7 +118,13 @@ export class MemoryOS {
   }
 
   static async open(options: OpenOptions = {}): Promise<MemoryOS> {
-    const { embedder: embedderOption, store: given, access: givenAccess, closeStore = false, ...rest } = options;
+    const {
+      embedder: embedderOption,
+      store: given,
+      access: givenAccess,
+      closeStore = false,
+      ...rest
+    } = options;
     const custom = isEmbedder(embedderOption) ? embedderOption : undefined;
     const config = parseWith(
       memoryOSConfigSchema,

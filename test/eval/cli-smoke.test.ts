@@ -71,7 +71,8 @@ describe('memcube eval (built CLI, mini datasets)', () => {
     const results = expectOutputs(out, LONGMEMEVAL.metricKeys);
     expect(results.config).toMatchObject({
       retriever: 'hybrid',
-      channels: ['lexical', 'vector'],
+      // The sandbox's plain retrieval config runs no second round.
+      channels: ['lexical', 'vector', 'temporal'],
       embedder: 'local:use-lite',
       embeddingCache: cache,
     });

@@ -89,26 +89,6 @@ describe('deriveKeys', () => {
     });
     expect(index.context).toHaveLength(40);
   });
-
-  it('gives no context key to a turn longer than contextMaxTurnChars, which stands on its own', () => {
-    const question = { speaker: 'Ann', role: 'user', content: 'How was the trip?' };
-    const config = { ...DEFAULT_INGEST_CONFIG, contextMaxTurnChars: 30 };
-    const short = deriveKeys(
-      { ...question, content: 'Wonderful, thanks.' },
-      MESSAGE_TIME.getTime(),
-      question,
-      config,
-    );
-    expect(short.derived.context).toBe('Ann: How was the trip?');
-    const long = deriveKeys(
-      { ...question, content: 'y'.repeat(31) },
-      MESSAGE_TIME.getTime(),
-      question,
-      config,
-    );
-    expect(long.derived.context).toBeNull();
-    expect(long.index.context).toBe('');
-  });
 });
 
 describe('withDerivedKeys', () => {

@@ -27,10 +27,7 @@ export function deriveKeys(
   previous: TurnText | null,
   config: IngestConfig,
 ): { derived: DerivedKeys; index: IndexFields } {
-  const context =
-    config.contextKey && previous && turn.content.length <= config.contextMaxTurnChars
-      ? speakerLine(previous).slice(0, config.contextChars)
-      : null;
+  const context = config.contextKey && previous ? speakerLine(previous).slice(0, config.contextChars) : null;
   const dates = resolveEventDates(turn.content, new Date(messageTime));
   const entities = config.entityKeys ? extractEntities(turn.content) : [];
   return {
