@@ -4,8 +4,9 @@ export interface LatencySummary {
   p99: number;
 }
 
+/** Nearest rank: the smallest sample with at least p% of the samples at or below it. */
 const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+  sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 
 /** Nearest-rank percentiles in milliseconds, rounded to 0.01 ms. */
 export function summarize(samples: number[]): LatencySummary {

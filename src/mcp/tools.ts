@@ -1,7 +1,7 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { MEMORY_KINDS, ROLES } from '../core/types.js';
-import type { AddInput } from '../ingest/episodes.js';
+import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import type { MemoryOS } from '../os/memory-os.js';
 
 export interface McpOptions {
@@ -58,11 +58,10 @@ export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServe
       if (input === undefined || (text !== undefined && messages !== undefined)) {
         return { ...asText('give exactly one of text or messages'), isError: true };
       }
-      const target = await open(cube, true);
-      const result = await target.add(input, {
-        ...(sessionId ? { sessionId } : {}),
-        ...(tags ? { tags } : {}),
-      });
+      const addOptions = { ...(sessionId ? { sessionId } : {}), ...(tags ? { tags } : {}) };
+      // Checked before the cube is created, so a refused call leaves nothing behind.
+      draftEpisodes(input, addOptions, memory.config.limits, Date.now());
+      const result = await (await open(cube, true)).add(input, addOptions);
       return asText(result);
     },
   );

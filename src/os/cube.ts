@@ -252,8 +252,10 @@ export class Cube {
     });
   }
 
-  /** The whole cube as JSONL records: a header, every item with its versions, then the audit log. */
+  /** The whole cube as JSONL records: a header, every item with its versions, then the audit log. Needs `admin`. */
   async *export(): AsyncIterable<ExportLine> {
+    // The export carries the audit log, which only an admin of the cube may read.
+    requirePermission(this.permission, 'admin', 'exporting a cube');
     yield {
       type: 'header',
       format: 'memcube-export',

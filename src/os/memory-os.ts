@@ -342,18 +342,40 @@ export class MemoryOS {
 
   /** Lets another tenant, or one API key, use a cube with `permission`. Needs `admin` on the cube. */
   async share(ref: string, grantee: Grantee, permission: Permission): Promise<CubeGrant> {
-    const t = await this.existing(ref);
-    requirePermission(t.permission, 'admin', 'sharing a cube');
-    if (grantee.kind === 'tenant' && grantee.id === t.scope.tenant) {
-      throw new InvalidInputError(`tenant '${grantee.id}' owns cube '${t.ref}' already`, 'tenant');
+    const t = await this.ownCube(ref, 'sharing a cube');
+    const access = this.requireAccess();
+    if (grantee.kind === 'tenant') {
+      if (grantee.id === t.scope.tenant) {
+        throw new InvalidInputError(`tenant '${grantee.id}' owns cube '${t.ref}' already`, 'tenant');
+      }
+      // A grant to a tenant id nobody holds yet would hand the cube to whoever is created under it.
+      if (!(await access.getTenant(grantee.id))) throw new NotFoundError(`unknown tenant '${grantee.id}'`);
+    } else {
+      const key = await access.findKey(grantee.id);
+      if (!key) throw new NotFoundError(`unknown key '${grantee.id}'`);
+      if (key.tenant === t.scope.tenant) {
+        throw new InvalidInputError(
+          `key '${grantee.id}' belongs to the owner tenant, whose keys reach its cubes already; limit it with its cubes instead`,
+          'key',
+        );
+      }
     }
-    return this.requireAccess().grant(t.scope, grantee, permission, this.writeContext());
+    return access.grant(t.scope, grantee, permission, this.writeContext());
   }
 
   async unshare(ref: string, grantee: Grantee): Promise<void> {
-    const t = await this.existing(ref);
-    requirePermission(t.permission, 'admin', 'unsharing a cube');
+    const t = await this.ownCube(ref, 'unsharing a cube');
     await this.requireAccess().revokeGrant(t.scope, grantee, this.writeContext());
+  }
+
+  /** Sharing is the owner's: a grantee, even with `admin` on the cube, may not pass it on. */
+  private async ownCube(ref: string, what: string): Promise<CubeTarget & { info: CubeInfo }> {
+    const t = await this.existing(ref);
+    if (t.scope.tenant !== this.config.tenant) {
+      throw new ForbiddenError(`${what} is for the tenant that owns cube '${t.ref}'`);
+    }
+    requirePermission(t.permission, 'admin', what);
+    return t;
   }
 
   async grants(ref: string): Promise<CubeGrant[]> {
@@ -387,9 +409,8 @@ export class MemoryOS {
   async reembed(name: string, options: { onProgress?: ProgressCallback } = {}): Promise<Cube> {
     this.requireLevel('write', 're-embedding a cube');
     const cubeName = parseWith(cubeNameSchema, name, { root: 'cube' });
-    const info = await this.store.getCube(this.config.tenant, cubeName);
-    if (!info) throw new NotFoundError(`unknown cube '${cubeName}'`);
-    const scope = { tenant: this.config.tenant, cube: cubeName };
+    // Through `existing`, so a key limited to other cubes gets the same 404 as for a missing cube.
+    const { scope } = await this.existing(cubeName);
     const dimensions = await this.embedder.dimensions();
     const total = (await this.store.stats(scope)).items;
     const vectors = new Map<string, Float32Array>();
@@ -431,7 +452,7 @@ export class MemoryOS {
     this.requireLevel('write', 'importing a cube');
     const parsed = parseExport(lines);
     const cubeName = parseWith(cubeNameSchema, options.cube ?? parsed.header.cube.name, { root: 'cube' });
-    const existing = await this.store.getCube(this.config.tenant, cubeName);
+    const existing = (await this.target(cubeName)).info;
     if (existing) this.cubeFor(existing);
     const dims = existing ? existing.dimensions : await this.embedder.dimensions();
     const withVectors: Array<(typeof parsed.bundles)[number] & { embedding: Float32Array | null }> = [];

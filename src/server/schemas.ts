@@ -84,6 +84,7 @@ export const searchHitSchema = z
       vector: channelScore.optional(),
       temporal: channelScore.optional(),
       expansion: channelScore.optional(),
+      speaker: channelScore.optional(),
     }),
   })
   .openapi('SearchHit');

@@ -314,7 +314,32 @@ describe('keys and scopes', () => {
     const limited = await t.keyFor('acme', ['write'], { cubes: ['scoped'] });
     const visible = await t.call('GET', '/v1/cubes', { key: limited.key });
     expect(visible.body.map((c: { ref: string }) => c.ref)).toEqual(['scoped']);
-    problem(await t.call('GET', '/v1/cubes/life/memories', { key: limited.key }), 404, 'not-found');
+    await seed(acme.key, 'off-limits', ['not for the limited key']);
+    problem(await t.call('GET', '/v1/cubes/off-limits/memories', { key: limited.key }), 404, 'not-found');
+  });
+
+  it('a key cannot issue a key stronger than itself: no cube-limited key manager, no longer life', async () => {
+    const limitedAdmin = await t.keyFor('acme', ['admin'], { cubes: ['public'] });
+    const body = { name: 'escape', scopes: ['admin'] };
+    problem(await t.call('POST', '/v1/keys', { key: limitedAdmin.key, body }), 403, 'forbidden');
+    problem(await t.call('GET', '/v1/keys', { key: limitedAdmin.key }), 403, 'forbidden');
+    problem(await t.call('DELETE', `/v1/keys/${acme.id}`, { key: limitedAdmin.key }), 403, 'forbidden');
+
+    const soon = new Date(Date.now() + 60_000).toISOString();
+    const expiring = await t.keyFor('acme', ['admin'], { expiresAt: soon });
+    const forever = problem(await t.call('POST', '/v1/keys', { key: expiring.key, body }), 403, 'forbidden');
+    expect(forever.field).toBe('expiresAt');
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    problem(
+      await t.call('POST', '/v1/keys', { key: expiring.key, body: { ...body, expiresAt: later } }),
+      403,
+      'forbidden',
+    );
+    const within = await t.call('POST', '/v1/keys', {
+      key: expiring.key,
+      body: { ...body, expiresAt: soon },
+    });
+    expect(within.status).toBe(201);
   });
 });
 

@@ -45,6 +45,14 @@ async function exercise(client: Client): Promise<void> {
   const history = JSON.parse(text(await client.callTool({ name: 'memory_history', arguments: { id } })));
   expect(history.map((v: { operation: string }) => v.operation)).toEqual(['add', 'delete']);
 
+  const blank = (await client.callTool({
+    name: 'remember',
+    arguments: { text: '   ', cube: 'never-made' },
+  })) as ToolText;
+  expect(blank.isError).toBe(true);
+  const cubesNow = await client.readResource({ uri: 'memcube://cubes' });
+  expect((cubesNow.contents[0] as { text: string }).text).not.toContain('never-made');
+
   const bad = (await client.callTool({ name: 'forget', arguments: { id: 'not-an-id' } })) as ToolText;
   expect(bad.isError).toBe(true);
   expect(text(bad)).toContain('not a memory id');

@@ -2,13 +2,18 @@ import nlp from 'compromise';
 
 /** At most this many entities per item: a long document should not flood its keys. */
 const MAX_ENTITIES = 32;
+/**
+ * Only the head of a long text is parsed: the tagger costs about 15 ms on an average LongMemEval
+ * turn and 6 ms on its first 1,000 characters, and every word stays searchable in the text column.
+ */
+const MAX_SCANNED_CHARS = 1_000;
 
 /**
- * Named entities (people, places, organisations) and acronyms of a text, in order of
- * appearance, without duplicates, trailing punctuation removed.
+ * Named entities (people, places, organisations) and acronyms of the head of a text, in order
+ * of appearance, without duplicates, trailing punctuation removed.
  */
 export function extractEntities(text: string): string[] {
-  const doc = nlp(text);
+  const doc = nlp(text.slice(0, MAX_SCANNED_CHARS));
   const seen = new Set<string>();
   const out: string[] = [];
   for (const raw of [...doc.topics().out('array'), ...doc.acronyms().out('array')] as string[]) {

@@ -74,10 +74,29 @@ function managedTenant(caller: Caller, requested: string | undefined): { tenant:
   if (!caller.key.scopes.includes('admin')) {
     throw new ProblemError('forbidden', "managing keys needs a key with the 'admin' scope");
   }
+  // A key limited to some cubes could otherwise issue itself an unlimited one.
+  if (caller.key.cubes !== null) {
+    throw new ProblemError(
+      'forbidden',
+      'managing keys needs an admin key that is not limited to named cubes',
+    );
+  }
   if (requested && requested !== caller.key.tenant) {
     throw new ProblemError('not_found', `unknown tenant '${requested}'`);
   }
   return { tenant: caller.key.tenant, actor: caller.key.id };
+}
+
+/** A key may not issue a key that outlives it: expiry would be no limit at all. */
+function outlivesNoCaller(caller: Caller, expiresAt: number | null): void {
+  if (caller.kind === 'admin' || caller.key.expiresAt === null) return;
+  if (expiresAt === null || expiresAt > Date.parse(caller.key.expiresAt)) {
+    throw new ProblemError(
+      'forbidden',
+      `expiresAt: a key may not issue a key that outlives it; give an expiresAt at or before ${caller.key.expiresAt}`,
+      'expiresAt',
+    );
+  }
 }
 
 function requireAdminKey(caller: Caller): void {
@@ -107,6 +126,7 @@ export function registerAdminRoutes(app: App, access: AccessStore, h: RouteHelpe
     if (expiresAt !== null && expiresAt <= Date.now()) {
       throw new InvalidInputError('expiresAt: must be in the future', 'expiresAt');
     }
+    outlivesNoCaller(h.caller(c), expiresAt);
     const secret = issueSecret();
     const record = await access.createKey(
       {

@@ -10,7 +10,10 @@ export const problemResponses = Object.fromEntries(
       [404, 'Unknown (or another tenant’s) cube or item'],
       [409, 'Conflict'],
       [413, 'Body over the size limit'],
+      [415, 'Body is not application/json'],
       [429, 'Rate limited; see Retry-After'],
+      [502, 'The embedding provider failed'],
+      [503, 'Shutting down or not ready'],
     ] as const
   ).map(([status, description]) => [
     status,

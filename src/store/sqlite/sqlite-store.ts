@@ -255,6 +255,8 @@ export class SqliteStore implements Store {
           },
           ctx,
         );
+        // SQLite reuses the largest rowid of a deleted row: the next cube could inherit these records.
+        this.stmt('UPDATE audit SET cube_key = NULL WHERE cube_key = ?').run(cube.key);
       })
       .immediate();
   }
