@@ -10,6 +10,7 @@ import {
 import { SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { type PgliteServer, startPgliteServer } from '../helpers/pglite-server.js';
+import { describeAccessConformance } from './access-conformance.js';
 import { describeStoreConformance, rec, W } from './conformance.js';
 
 let pglite: PgliteServer;
@@ -30,6 +31,10 @@ const openPglite = (over: Partial<PostgresStoreOptions> = {}) =>
   PostgresStore.open({ connectionString: pglite.url, schema: freshSchema('store'), max: 1, ...over });
 
 describeStoreConformance('postgres (pglite)', () => openPglite());
+describeAccessConformance('postgres (pglite)', async () => {
+  const store = await openPglite();
+  return { store, access: store.accessStore() };
+});
 
 const realServer = process.env.MEMCUBE_TEST_PG_URL;
 const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -45,10 +50,15 @@ describe.skipIf(!realServer)('against MEMCUBE_TEST_PG_URL', () => {
       await client.end();
     }
   });
-  describeStoreConformance('postgres (MEMCUBE_TEST_PG_URL)', async () => {
+  const openReal = () => {
     const schema = `memcube_test_${runId}_${realSchemas.length}`;
     realSchemas.push(schema);
     return PostgresStore.open({ connectionString: realServer, schema });
+  };
+  describeStoreConformance('postgres (MEMCUBE_TEST_PG_URL)', openReal);
+  describeAccessConformance('postgres (MEMCUBE_TEST_PG_URL)', async () => {
+    const store = await openReal();
+    return { store, access: store.accessStore() };
   });
 });
 
