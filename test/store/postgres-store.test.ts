@@ -7,7 +7,8 @@ import {
   PostgresStore,
   type PostgresStoreOptions,
 } from '../../src/store/postgres/postgres-store.js';
-import { SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
+import { migrate, SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
+import { transaction, typeParsers } from '../../src/store/postgres/sql.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { type PgliteServer, startPgliteServer } from '../helpers/pglite-server.js';
 import { describeAccessConformance } from './access-conformance.js';
@@ -98,6 +99,42 @@ describe('PostgresStore specifics', () => {
       async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${schema}.schema_migrations`)).rows,
     );
     expect(row?.n).toBe(SCHEMA_VERSION);
+  });
+
+  it('upgrades a version 1 schema: its audit records gain their cube name and outlive the cube', async () => {
+    const schema = freshSchema('upgrade');
+    const pool = new pg.Pool({ connectionString: pglite.url, max: 1, types: typeParsers });
+    try {
+      await transaction(pool, async (c) => {
+        await migrate(c, schema, 1);
+        const cube = await c.query(
+          `INSERT INTO ${schema}.cubes (tenant, name, embedder_id, dimensions, created_at)
+           VALUES ('t', 'old', 'none', 0, 0) RETURNING cube_key`,
+        );
+        await c.query(
+          `INSERT INTO ${schema}.audit (at, tenant, cube_key, item_id, operation, actor, version_before, version_after, details)
+           VALUES (0, 't', $1, NULL, 'create_cube', 'v1', NULL, NULL, '{}')`,
+          [cube.rows[0]?.cube_key],
+        );
+      });
+    } finally {
+      await pool.end();
+    }
+    const store = await openPglite({ schema });
+    try {
+      const scope = { tenant: 't', cube: 'old' };
+      expect(await store.listAudit(scope, { limit: 10 })).toMatchObject([
+        { cube: 'old', operation: 'create_cube', actor: 'v1' },
+      ]);
+      await store.deleteCube('t', 'old', ctx());
+      const trail = await store.accessStore().listTenantAudit('t', { cube: 'old', limit: 10 });
+      expect(trail.map((r) => [r.operation, r.actor])).toEqual([
+        ['create_cube', 'v1'],
+        ['delete_cube', 'test'],
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses a schema written by a newer memcube', async () => {

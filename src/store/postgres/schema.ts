@@ -194,9 +194,13 @@ const MIGRATION_LOCK = "hashtextextended('memcube:migrate', 0)";
  * Brings the schema up to date in one transaction, holding a transaction-scoped advisory lock:
  * two processes opening a new database at once migrate it once (the second waits, then finds
  * nothing to do), and the lock cannot outlive the transaction even behind a transaction pooler.
- * Refuses a schema written by a newer memcube.
+ * Refuses a schema written by a newer memcube. `target` stops at an older version (upgrade tests).
  */
-export async function migrate(client: pg.PoolClient, schema: string): Promise<void> {
+export async function migrate(
+  client: pg.PoolClient,
+  schema: string,
+  target: number = SCHEMA_VERSION,
+): Promise<void> {
   await query(client, `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
   await ensurePgvector(client);
   await query(client, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -215,7 +219,7 @@ export async function migrate(client: pg.PoolClient, schema: string): Promise<vo
       `postgres schema '${schema}' is at version ${current}, newer than this memcube supports (${SCHEMA_VERSION}); upgrade memcube`,
     );
   }
-  for (const m of MIGRATIONS.filter((m) => m.version > current)) {
+  for (const m of MIGRATIONS.filter((m) => m.version > current && m.version <= target)) {
     await query(client, m.sql(schema));
     await query(client, `INSERT INTO ${schema}.schema_migrations (version, applied_at) VALUES ($1, $2)`, [
       m.version,
