@@ -43,10 +43,11 @@ export class PostgresAccessStore implements AccessStore {
     private readonly s: string,
   ) {}
 
-  private async cubeKey(db: Db, scope: CubeScope): Promise<number> {
+  private async cubeKey(db: Db, scope: CubeScope, lock = false): Promise<number> {
+    // A grant change holds the cube: a concurrent deleteCube waits for it, or it finds no cube.
     const [row] = await query<{ cube_key: number }>(
       db,
-      `SELECT cube_key FROM ${this.s}.cubes WHERE tenant = $1 AND name = $2`,
+      `SELECT cube_key FROM ${this.s}.cubes WHERE tenant = $1 AND name = $2${lock ? ' FOR KEY SHARE' : ''}`,
       [scope.tenant, scope.cube],
     );
     if (!row) throw new NotFoundError(`unknown cube '${scope.cube}'`);
@@ -181,7 +182,7 @@ export class PostgresAccessStore implements AccessStore {
     ctx: WriteContext,
   ): Promise<CubeGrant> {
     return transaction(this.pool, async (client) => {
-      const cubeKey = await this.cubeKey(client, scope);
+      const cubeKey = await this.cubeKey(client, scope, true);
       await query(
         client,
         `INSERT INTO ${this.s}.cube_grants (cube_key, grantee_kind, grantee, permission, created_at, created_by)
@@ -216,7 +217,7 @@ export class PostgresAccessStore implements AccessStore {
 
   async revokeGrant(scope: CubeScope, grantee: Grantee, ctx: WriteContext): Promise<void> {
     await transaction(this.pool, async (client) => {
-      const cubeKey = await this.cubeKey(client, scope);
+      const cubeKey = await this.cubeKey(client, scope, true);
       const removed = await query(
         client,
         `DELETE FROM ${this.s}.cube_grants WHERE cube_key = $1 AND grantee_kind = $2 AND grantee = $3 RETURNING 1`,
