@@ -1,18 +1,26 @@
 /**
  * A bounded loopback load run: concurrent clients mixing add and search against a real
- * `memcube serve` stack on a SQLite file, then a check that every acknowledged add is stored.
+ * `memcube serve` stack on a SQLite file or PostgreSQL, then a check that every acknowledged add
+ * is stored.
  *
  *   npx tsx bench/load.ts [--seconds 60] [--clients 50] [--search-share 0.5] [--embedder none|local]
  *                         [--durability full|normal] [--out load.json]
+ *                         [--pg postgres://... [--pool 10] | --pglite]
  *
- * CI does not run it. Latencies include the client's own work in the same process.
+ * `--pg` runs on that database, in a schema of its own that is dropped afterwards; `--pglite` on
+ * an in-process PGlite (one backend, so a pool of one connection: its numbers are not a real
+ * server's). CI does not run it. Latencies include the client's own work in the same process.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { MemoryOS } from '../src/os/memory-os.js';
 import { startServer } from '../src/server/serve.js';
+import { isPostgresUrl } from '../src/store/open.js';
+import { PostgresStore } from '../src/store/postgres/postgres-store.js';
+import { startPgliteServer } from '../test/helpers/pglite-server.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +30,9 @@ const { values } = parseArgs({
     embedder: { type: 'string', default: 'none' },
     durability: { type: 'string', default: 'full' },
     out: { type: 'string' },
+    pg: { type: 'string' },
+    pool: { type: 'string', default: '10' },
+    pglite: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -30,11 +41,28 @@ const searchShare = Number(values['search-share']);
 const embedder = values.embedder === 'local' ? 'local' : 'none';
 const durability = values.durability === 'normal' ? 'normal' : 'full';
 
+if (values.pg !== undefined && !isPostgresUrl(values.pg)) throw new Error('--pg takes a postgres:// URL');
+const pglite = values.pglite ? await startPgliteServer() : null;
+const pgUrl = pglite?.url ?? values.pg;
+const pool = pglite ? 1 : Number(values.pool);
+const schema = `memcube_load_${Date.now().toString(36)}`;
+const backend = pglite ? 'pglite' : pgUrl ? 'postgres' : 'sqlite';
+
 const ADMIN = 'load-bench-admin-key-0123456789';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-load-'));
 const db = path.join(dir, 'load.db');
+/** A fresh handle on the run's database each time: the check after the run reads what was stored. */
+const openMemory = async (actor: string): Promise<MemoryOS> =>
+  pgUrl
+    ? MemoryOS.open({
+        store: await PostgresStore.open({ connectionString: pgUrl, schema, max: pool }),
+        closeStore: true,
+        embedder,
+        actor,
+      })
+    : MemoryOS.open({ path: db, embedder, durability, actor });
 const server = await startServer({
-  memory: await MemoryOS.open({ path: db, embedder, durability, actor: 'server' }),
+  memory: await openMemory('server'),
   port: 0,
   host: '127.0.0.1',
   adminKey: ADMIN,
@@ -101,7 +129,7 @@ const elapsed = (performance.now() - started) / 1000;
 await server.close();
 
 // Every acknowledged add must be there after a clean shutdown, read back through the library.
-const reopened = await MemoryOS.open({ path: db, embedder });
+const reopened = await openMemory('check');
 const cube = await reopened.as({ tenant: 'load', actor: 'check' }).cube('load', { create: false });
 const stored = new Set<string>();
 let cursor: string | undefined;
@@ -113,6 +141,13 @@ do {
 await reopened.close();
 const missing = acknowledged.filter((id) => !stored.has(id));
 fs.rmSync(dir, { recursive: true, force: true });
+if (pgUrl) {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  await client.query(`DROP SCHEMA ${schema} CASCADE`);
+  await client.end();
+}
+await pglite?.stop();
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -127,8 +162,9 @@ const summary = (xs: number[]) => ({
 const result = {
   seconds: Number(elapsed.toFixed(1)),
   clients,
+  backend,
+  ...(pgUrl ? { pool } : { durability }),
   embedder,
-  durability,
   cpus: os.availableParallelism(),
   total: { ...summary([...latencies.add, ...latencies.search]) },
   add: summary(latencies.add),

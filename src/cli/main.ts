@@ -10,6 +10,7 @@ import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import { runStdioMcp } from '../mcp/stdio.js';
 import { MemoryOS } from '../os/memory-os.js';
 import { DEFAULT_MAX_BODY_BYTES, startServer } from '../server/serve.js';
+import { isPostgresUrl } from '../store/open.js';
 import { registerBenchCommand } from './bench-command.js';
 import { runDemo } from './demo.js';
 import { EMBEDDER_CHOICES, type EmbedderChoice, embedderFromFlag } from './embedder-flag.js';
@@ -56,6 +57,11 @@ function wholeNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number, 0 or more');
   return n;
+}
+
+function postgresUrl(value: string): string {
+  if (!isPostgresUrl(value)) throw new InvalidArgumentError('expected a postgres:// or postgresql:// URL');
+  return value;
 }
 
 function positiveInt(value: string): number {
@@ -442,9 +448,17 @@ export function buildProgram(): Command {
     .option('--max-body <bytes>', 'largest request body accepted', positiveInt, DEFAULT_MAX_BODY_BYTES)
     .option('--rate-limit <n>', 'requests per second per key, in this process (0 = off)', wholeNumber, 50)
     .option('--burst <n>', 'requests a key may burst above the rate', positiveInt, 100)
+    .option(
+      '--pg <url>',
+      'serve a PostgreSQL database (postgres://...) instead of the --db file; any number of servers can share it',
+      postgresUrl,
+    )
     .action(async (o, cmd: Command) => {
       const g = globals(cmd);
-      const memory = await openMemory(g);
+      if (o.pg && cmd.parent?.getOptionValueSource('db') === 'cli') {
+        throw new InvalidInputError('give either --db or --pg, not both', 'pg');
+      }
+      const memory = await openMemory(o.pg ? { ...g, db: o.pg } : g);
       const server = await startServer({
         memory,
         port: o.port,
@@ -453,7 +467,10 @@ export function buildProgram(): Command {
         rateLimit: o.rateLimit > 0 ? { perSecond: o.rateLimit, burst: o.burst } : null,
         ...(process.env.MEMCUBE_ADMIN_KEY ? { adminKey: process.env.MEMCUBE_ADMIN_KEY } : {}),
       });
-      process.stderr.write(`memcube: serving ${g.db} on ${server.url} (docs: ${server.url}/v1/docs)\n`);
+      // memory.path, not the flag: a postgres URL's password is masked there.
+      process.stderr.write(
+        `memcube: serving ${memory.path} on ${server.url} (docs: ${server.url}/v1/docs)\n`,
+      );
       const signal = await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
       process.stderr.write(`memcube: ${String(signal[0] ?? 'signal')}: finishing in-flight requests\n`);
       await server.close();

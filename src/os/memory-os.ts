@@ -20,7 +20,6 @@ import { createEmbedder } from '../embed/factory.js';
 import { highest, lowest, requirePermission } from '../govern/permissions.js';
 import type { AccessStore, CubeGrant, Grantee, TenantAuditQuery } from '../store/access.js';
 import { openStore, redactUrl } from '../store/open.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { CubeScope, Store, WriteContext } from '../store/store.js';
 import { Cube } from './cube.js';
 import { parseExport } from './portable.js';
@@ -134,7 +133,7 @@ export class MemoryOS {
     const location = given ? (config.path ?? 'custom store') : (config.path ?? defaultDatabasePath());
     const embedder = custom ?? createEmbedder(config.embedder);
     const store = given ?? (await openStore(location, { sqlite: { durability: config.durability } }));
-    const access = givenAccess ?? (store instanceof SqliteStore ? store.accessStore() : null);
+    const access = givenAccess ?? store.accessStore?.() ?? null;
     const cached = embedder.id === 'none' ? embedder : new CachedEmbedder(embedder, store);
     // A postgres URL may carry a password; `path` is shown to users.
     return new MemoryOS(

@@ -11,6 +11,7 @@ import type {
   Metadata,
   Role,
 } from '../core/types.js';
+import type { AccessStore } from './access.js';
 
 /**
  * Every item operation names its tenant and cube; the store resolves that pair itself,
@@ -147,6 +148,9 @@ export interface EmbedderIdentity {
 
 export interface Store {
   close(): Promise<void>;
+
+  /** Tenants, keys and grants kept beside this store's cubes, where the backend has them. */
+  accessStore?(): AccessStore;
 
   getCube(tenant: string, name: string): Promise<CubeInfo | null>;
   /** Creates the cube; a conflict if it exists. */

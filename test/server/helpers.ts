@@ -2,6 +2,7 @@ import type { Embedder } from '../../src/embed/embedder.js';
 import { MemoryOS } from '../../src/os/memory-os.js';
 import type { RateLimit } from '../../src/server/rate-limit.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
+import type { Store } from '../../src/store/store.js';
 import { PLAIN_RETRIEVAL } from '../helpers/plain-retrieval.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
@@ -38,12 +39,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A real server on an ephemeral loopback port, over an in-memory SQLite store, lexical only. */
+/**
+ * A real server on an ephemeral loopback port, lexical only, over an in-memory SQLite store or
+ * the given one (which closing the server closes too).
+ */
 export async function startTestServer(
-  options: { rateLimit?: RateLimit | null; maxBodyBytes?: number; embedder?: Embedder } = {},
+  options: { rateLimit?: RateLimit | null; maxBodyBytes?: number; embedder?: Embedder; store?: Store } = {},
 ): Promise<TestServer> {
   const memory = await MemoryOS.open({
-    path: ':memory:',
+    ...(options.store ? { store: options.store, closeStore: true } : { path: ':memory:' }),
     embedder: options.embedder ?? 'none',
     actor: 'server',
     ...PLAIN_RETRIEVAL,

@@ -7,9 +7,11 @@ import {
   PostgresStore,
   type PostgresStoreOptions,
 } from '../../src/store/postgres/postgres-store.js';
-import { SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
+import { migrate, SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
+import { transaction, typeParsers } from '../../src/store/postgres/sql.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { type PgliteServer, startPgliteServer } from '../helpers/pglite-server.js';
+import { describeAccessConformance } from './access-conformance.js';
 import { describeStoreConformance, rec, W } from './conformance.js';
 
 let pglite: PgliteServer;
@@ -30,6 +32,10 @@ const openPglite = (over: Partial<PostgresStoreOptions> = {}) =>
   PostgresStore.open({ connectionString: pglite.url, schema: freshSchema('store'), max: 1, ...over });
 
 describeStoreConformance('postgres (pglite)', () => openPglite());
+describeAccessConformance('postgres (pglite)', async () => {
+  const store = await openPglite();
+  return { store, access: store.accessStore() };
+});
 
 const realServer = process.env.MEMCUBE_TEST_PG_URL;
 const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -45,10 +51,15 @@ describe.skipIf(!realServer)('against MEMCUBE_TEST_PG_URL', () => {
       await client.end();
     }
   });
-  describeStoreConformance('postgres (MEMCUBE_TEST_PG_URL)', async () => {
+  const openReal = () => {
     const schema = `memcube_test_${runId}_${realSchemas.length}`;
     realSchemas.push(schema);
     return PostgresStore.open({ connectionString: realServer, schema });
+  };
+  describeStoreConformance('postgres (MEMCUBE_TEST_PG_URL)', openReal);
+  describeAccessConformance('postgres (MEMCUBE_TEST_PG_URL)', async () => {
+    const store = await openReal();
+    return { store, access: store.accessStore() };
   });
 });
 
@@ -88,6 +99,42 @@ describe('PostgresStore specifics', () => {
       async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${schema}.schema_migrations`)).rows,
     );
     expect(row?.n).toBe(SCHEMA_VERSION);
+  });
+
+  it('upgrades a version 1 schema: its audit records gain their cube name and outlive the cube', async () => {
+    const schema = freshSchema('upgrade');
+    const pool = new pg.Pool({ connectionString: pglite.url, max: 1, types: typeParsers });
+    try {
+      await transaction(pool, async (c) => {
+        await migrate(c, schema, 1);
+        const cube = await c.query(
+          `INSERT INTO ${schema}.cubes (tenant, name, embedder_id, dimensions, created_at)
+           VALUES ('t', 'old', 'none', 0, 0) RETURNING cube_key`,
+        );
+        await c.query(
+          `INSERT INTO ${schema}.audit (at, tenant, cube_key, item_id, operation, actor, version_before, version_after, details)
+           VALUES (0, 't', $1, NULL, 'create_cube', 'v1', NULL, NULL, '{}')`,
+          [cube.rows[0]?.cube_key],
+        );
+      });
+    } finally {
+      await pool.end();
+    }
+    const store = await openPglite({ schema });
+    try {
+      const scope = { tenant: 't', cube: 'old' };
+      expect(await store.listAudit(scope, { limit: 10 })).toMatchObject([
+        { cube: 'old', operation: 'create_cube', actor: 'v1' },
+      ]);
+      await store.deleteCube('t', 'old', ctx());
+      const trail = await store.accessStore().listTenantAudit('t', { cube: 'old', limit: 10 });
+      expect(trail.map((r) => [r.operation, r.actor])).toEqual([
+        ['create_cube', 'v1'],
+        ['delete_cube', 'test'],
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses a schema written by a newer memcube', async () => {

@@ -13,14 +13,12 @@ import { ITEM_INSERT_COLUMNS, importedItemValues, itemPlaceholders, newItemValue
 import { isNarrowing } from '../sqlite/filter-sql.js';
 import {
   type AuditEntry,
-  type AuditRow,
   blobToVector,
   type CubeRow,
   cubeInfo,
   type ItemRow,
   iso,
   msOrNull,
-  rowToAudit,
   rowToItem,
   rowToVersion,
   type VersionRow,
@@ -43,7 +41,9 @@ import type {
   TurnRef,
   WriteContext,
 } from '../store.js';
+import { insertAuditSql, selectAudit, writeAudit } from './audit.js';
 import { filterToSql } from './filter-sql.js';
+import { PostgresAccessStore } from './postgres-access.js';
 import { checkSchemaName, ensureVectorIndex, MAX_HNSW_DIMENSIONS, migrate } from './schema.js';
 import { asStorageError, type Db, Params, query, transaction, typeParsers, vectorLiteral } from './sql.js';
 
@@ -138,22 +138,13 @@ export class PostgresStore implements Store {
     return { key: row.cube_key, name: row.name, tenant: row.tenant, dimensions: row.dimensions };
   }
 
-  private async audit(db: Db, cube: ResolvedCube, entry: AuditEntry, ctx: WriteContext): Promise<void> {
-    await query(
+  private audit(db: Db, cube: ResolvedCube, entry: AuditEntry, ctx: WriteContext): Promise<void> {
+    return writeAudit(
       db,
-      `INSERT INTO ${this.s}.audit (at, tenant, cube_key, item_id, operation, actor, version_before, version_after, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        ctx.now,
-        cube.tenant,
-        cube.key,
-        entry.itemId,
-        entry.operation,
-        ctx.actor,
-        entry.versionBefore,
-        entry.versionAfter,
-        JSON.stringify(entry.details ?? {}),
-      ],
+      this.s,
+      { tenant: cube.tenant, cubeKey: cube.key, cubeName: cube.name },
+      entry,
+      ctx,
     );
   }
 
@@ -260,6 +251,44 @@ export class PostgresStore implements Store {
       [tenant],
     );
     return rows.map(cubeInfo);
+  }
+
+  async deleteCube(tenant: string, name: string, ctx: WriteContext): Promise<void> {
+    await this.tx(async (client) => {
+      const cube = await this.resolve(client, { tenant, cube: name }, true);
+      const [counted] = await query<{ n: number }>(
+        client,
+        `SELECT count(*) AS n FROM ${this.s}.items WHERE cube_key = $1`,
+        [cube.key],
+      );
+      await query(client, `DELETE FROM ${this.s}.item_vectors WHERE cube_key = $1`, [cube.key]);
+      await query(
+        client,
+        `DELETE FROM ${this.s}.item_versions WHERE item_key IN (SELECT item_key FROM ${this.s}.items WHERE cube_key = $1)`,
+        [cube.key],
+      );
+      // The full-text vector is a column of items, so it goes with them.
+      await query(client, `DELETE FROM ${this.s}.items WHERE cube_key = $1`, [cube.key]);
+      // Grants go with the cube (ON DELETE CASCADE); audit records stay.
+      await query(client, `DELETE FROM ${this.s}.cubes WHERE cube_key = $1`, [cube.key]);
+      await this.audit(
+        client,
+        cube,
+        {
+          itemId: null,
+          operation: 'delete_cube',
+          versionBefore: null,
+          versionAfter: null,
+          details: { items: counted?.n ?? 0 },
+        },
+        ctx,
+      );
+    });
+  }
+
+  /** Tenants, keys and grants in the same schema, on this store's pool. */
+  accessStore(): PostgresAccessStore {
+    return new PostgresAccessStore(this.pool, this.s);
   }
 
   async insertItems(scope: CubeScope, records: NewItemRecord[], ctx: WriteContext): Promise<InsertOutcome[]> {
@@ -553,15 +582,7 @@ export class PostgresStore implements Store {
 
   async listAudit(scope: CubeScope, q: AuditQuery): Promise<AuditRecord[]> {
     const cube = await this.resolve(this.pool, scope);
-    const rows = await query<AuditRow>(
-      this.pool,
-      `SELECT audit_key, at, tenant, item_id, operation, actor, version_before, version_after, details::text AS details
-       FROM ${this.s}.audit WHERE cube_key = $1 AND audit_key > $2 AND ($3::text IS NULL OR item_id = $3)
-         AND ($4::bigint IS NULL OR at >= $4) AND ($5::bigint IS NULL OR at < $5)
-       ORDER BY audit_key LIMIT $6`,
-      [cube.key, q.afterId ?? 0, q.itemId ?? null, q.from ?? null, q.to ?? null, q.limit],
-    );
-    return rows.map((r) => rowToAudit(r, cube.name));
+    return selectAudit(this.pool, this.s, { column: 'cube_key', value: cube.key }, q);
   }
 
   async stats(scope: CubeScope): Promise<CubeStats> {
@@ -658,22 +679,18 @@ export class PostgresStore implements Store {
       }
       for (const b of bundles) await this.importBundle(client, cube, b);
       for (const a of audit) {
-        await query(
-          client,
-          `INSERT INTO ${this.s}.audit (at, tenant, cube_key, item_id, operation, actor, version_before, version_after, details)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [
-            Date.parse(a.at),
-            cube.tenant,
-            cube.key,
-            a.itemId,
-            a.operation,
-            a.actor,
-            a.versionBefore,
-            a.versionAfter,
-            JSON.stringify(a.details),
-          ],
-        );
+        await query(client, insertAuditSql(this.s), [
+          Date.parse(a.at),
+          cube.tenant,
+          cube.key,
+          cube.name,
+          a.itemId,
+          a.operation,
+          a.actor,
+          a.versionBefore,
+          a.versionAfter,
+          JSON.stringify(a.details),
+        ]);
       }
       await this.audit(
         client,

@@ -136,6 +136,53 @@ const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description:
+      "tenants, API keys, cube grants; audit records that outlive their cube (SQLite's migration 3)",
+    sql: (s) => `
+      CREATE TABLE ${s}.tenants (
+        id         text PRIMARY KEY,
+        name       text NOT NULL,
+        created_at bigint NOT NULL
+      );
+
+      CREATE TABLE ${s}.api_keys (
+        id          text PRIMARY KEY,
+        tenant      text NOT NULL,
+        name        text NOT NULL,
+        secret_hash text NOT NULL,
+        scopes      json NOT NULL,
+        cubes       json,
+        created_at  bigint NOT NULL,
+        created_by  text NOT NULL,
+        expires_at  bigint,
+        revoked_at  bigint
+      );
+      CREATE INDEX api_keys_by_tenant ON ${s}.api_keys (tenant);
+
+      CREATE TABLE ${s}.cube_grants (
+        cube_key     bigint NOT NULL REFERENCES ${s}.cubes (cube_key) ON DELETE CASCADE,
+        grantee_kind text NOT NULL,
+        grantee      text NOT NULL,
+        permission   text NOT NULL,
+        created_at   bigint NOT NULL,
+        created_by   text NOT NULL,
+        PRIMARY KEY (cube_key, grantee_kind, grantee)
+      );
+      CREATE INDEX cube_grants_by_grantee ON ${s}.cube_grants (grantee_kind, grantee);
+
+      -- The cube's name is kept on each record and the key is no longer a foreign key, so the
+      -- audit trail of a deleted cube stays; tenant-level records have no cube.
+      ALTER TABLE ${s}.audit ADD COLUMN cube_name text;
+      UPDATE ${s}.audit a SET cube_name = c.name FROM ${s}.cubes c WHERE c.cube_key = a.cube_key;
+      ALTER TABLE ${s}.audit ALTER COLUMN cube_name SET NOT NULL;
+      ALTER TABLE ${s}.audit ALTER COLUMN cube_key DROP NOT NULL;
+      ALTER TABLE ${s}.audit DROP CONSTRAINT audit_cube_key_fkey;
+      CREATE INDEX audit_by_tenant ON ${s}.audit (tenant, audit_key);
+      CREATE INDEX audit_by_actor ON ${s}.audit (actor, audit_key);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -147,9 +194,13 @@ const MIGRATION_LOCK = "hashtextextended('memcube:migrate', 0)";
  * Brings the schema up to date in one transaction, holding a transaction-scoped advisory lock:
  * two processes opening a new database at once migrate it once (the second waits, then finds
  * nothing to do), and the lock cannot outlive the transaction even behind a transaction pooler.
- * Refuses a schema written by a newer memcube.
+ * Refuses a schema written by a newer memcube. `target` stops at an older version (upgrade tests).
  */
-export async function migrate(client: pg.PoolClient, schema: string): Promise<void> {
+export async function migrate(
+  client: pg.PoolClient,
+  schema: string,
+  target: number = SCHEMA_VERSION,
+): Promise<void> {
   await query(client, `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
   await ensurePgvector(client);
   await query(client, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -168,7 +219,7 @@ export async function migrate(client: pg.PoolClient, schema: string): Promise<vo
       `postgres schema '${schema}' is at version ${current}, newer than this memcube supports (${SCHEMA_VERSION}); upgrade memcube`,
     );
   }
-  for (const m of MIGRATIONS.filter((m) => m.version > current)) {
+  for (const m of MIGRATIONS.filter((m) => m.version > current && m.version <= target)) {
     await query(client, m.sql(schema));
     await query(client, `INSERT INTO ${schema}.schema_migrations (version, applied_at) VALUES ($1, $2)`, [
       m.version,

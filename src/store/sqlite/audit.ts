@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AuditOperation, AuditRecord } from '../../core/types.js';
+import type { AuditRecord } from '../../core/types.js';
 import type { WriteContext } from '../store.js';
 import { type AuditEntry, type AuditRow, rowToAudit } from './rows.js';
 

@@ -11,58 +11,19 @@ import type {
   TenantAuditQuery,
   TenantRecord,
 } from '../access.js';
+import {
+  GRANT_COLUMNS,
+  type GrantRow,
+  grantRecord,
+  type KeyRow,
+  keyRecord,
+  publicKey,
+  type TenantRow,
+  tenantRecord,
+} from '../access-rows.js';
 import type { CubeScope, WriteContext } from '../store.js';
 import { selectAudit, writeAudit } from './audit.js';
-import { iso, isoOrNull } from './rows.js';
-
-interface KeyRow {
-  id: string;
-  tenant: string;
-  name: string;
-  secret_hash: string;
-  scopes: string;
-  cubes: string | null;
-  created_at: number;
-  created_by: string;
-  expires_at: number | null;
-  revoked_at: number | null;
-}
-
-interface GrantRow {
-  owner: string;
-  cube: string;
-  grantee_kind: 'tenant' | 'key';
-  grantee: string;
-  permission: Permission;
-  created_at: number;
-  created_by: string;
-}
-
-const keyRecord = (row: KeyRow): StoredApiKey => ({
-  id: row.id,
-  tenant: row.tenant,
-  name: row.name,
-  scopes: JSON.parse(row.scopes) as Permission[],
-  cubes: row.cubes === null ? null : (JSON.parse(row.cubes) as string[]),
-  createdAt: iso(row.created_at),
-  createdBy: row.created_by,
-  expiresAt: isoOrNull(row.expires_at),
-  revokedAt: isoOrNull(row.revoked_at),
-  secretHash: row.secret_hash,
-});
-
-const publicKey = ({ secretHash: _, ...record }: StoredApiKey): ApiKeyRecord => record;
-
-const grantRecord = (row: GrantRow): CubeGrant => ({
-  owner: row.owner,
-  cube: row.cube,
-  grantee: { kind: row.grantee_kind, id: row.grantee },
-  permission: row.permission,
-  createdAt: iso(row.created_at),
-  createdBy: row.created_by,
-});
-
-const GRANT_COLUMNS = `c.tenant AS owner, c.name AS cube, g.grantee_kind, g.grantee, g.permission, g.created_at, g.created_by`;
+import { iso } from './rows.js';
 
 /** Tenants, keys and grants in the SQLite database of a `SqliteStore`, on its connection. */
 export class SqliteAccessStore implements AccessStore {
@@ -101,19 +62,13 @@ export class SqliteAccessStore implements AccessStore {
   }
 
   async getTenant(id: string): Promise<TenantRecord | null> {
-    const row = this.db.prepare('SELECT * FROM tenants WHERE id = ?').get(id) as
-      | { id: string; name: string; created_at: number }
-      | undefined;
-    return row ? { id: row.id, name: row.name, createdAt: iso(row.created_at) } : null;
+    const row = this.db.prepare('SELECT * FROM tenants WHERE id = ?').get(id) as TenantRow | undefined;
+    return row ? tenantRecord(row) : null;
   }
 
   async listTenants(): Promise<TenantRecord[]> {
-    const rows = this.db.prepare('SELECT * FROM tenants ORDER BY id').all() as Array<{
-      id: string;
-      name: string;
-      created_at: number;
-    }>;
-    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: iso(r.created_at) }));
+    const rows = this.db.prepare('SELECT * FROM tenants ORDER BY id').all() as TenantRow[];
+    return rows.map(tenantRecord);
   }
 
   async createKey(key: NewApiKey, ctx: WriteContext): Promise<ApiKeyRecord> {

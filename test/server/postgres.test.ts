@@ -1,0 +1,97 @@
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { CLI } from '../cli/helpers.js';
+import { type PgliteServer, startPgliteServer } from '../helpers/pglite-server.js';
+import { startTestServer, type TestServer } from './helpers.js';
+
+let pglite: PgliteServer;
+const servers: TestServer[] = [];
+
+/** A server over its own store (its own pool) on the shared PGlite database; one connection: see pglite-server.ts. */
+async function serverOnPglite(schema: string): Promise<TestServer> {
+  const store = await PostgresStore.open({ connectionString: pglite.url, schema, max: 1 });
+  const server = await startTestServer({ store });
+  servers.push(server);
+  return server;
+}
+
+beforeAll(async () => {
+  pglite = await startPgliteServer();
+});
+
+afterAll(async () => {
+  for (const s of servers) await s.close();
+  await pglite?.stop();
+});
+
+describe('the server on PostgreSQL (PGlite)', () => {
+  it('creates a tenant and key with the admin key, then adds and searches over HTTP', async () => {
+    const t = await serverOnPglite('serve_one');
+    const acme = await t.keyFor('acme', ['admin']);
+    expect((await t.call('POST', '/v1/cubes', { key: acme.key, body: { name: 'notes' } })).status).toBe(201);
+    const added = await t.call('POST', '/v1/cubes/notes/memories', {
+      key: acme.key,
+      body: { messages: [{ content: 'the lighthouse keeper logs the weather' }], sessionId: 's1' },
+    });
+    expect(added.status).toBe(201);
+    const hits = await t.call('POST', '/v1/cubes/notes/search', {
+      key: acme.key,
+      body: { query: 'lighthouse weather' },
+    });
+    expect(hits.status).toBe(200);
+    expect(hits.body.map((h: { item: { id: string } }) => h.item.id)).toEqual(added.body.ids);
+    const audit = await t.call('GET', '/v1/audit', { key: acme.key });
+    expect(audit.status).toBe(200);
+    expect(audit.body.map((r: { operation: string }) => r.operation)).toEqual([
+      'create_tenant',
+      'create_key',
+      'create_cube',
+      'add',
+    ]);
+  });
+
+  it('two servers on one database: a write through one is readable through the other at once', async () => {
+    const a = await serverOnPglite('serve_two');
+    const b = await serverOnPglite('serve_two');
+    // A tenant and key made through A authenticate at B: keys live in the database, not the process.
+    const acme = await a.keyFor('acme', ['write']);
+    expect((await b.call('POST', '/v1/cubes', { key: acme.key, body: { name: 'shared' } })).status).toBe(201);
+    const added = await a.call('POST', '/v1/cubes/shared/memories', {
+      key: acme.key,
+      body: { messages: [{ content: 'written through server A' }], sessionId: 's1' },
+    });
+    expect(added.status).toBe(201);
+    const id = added.body.ids[0] as string;
+    const read = await b.call('GET', `/v1/cubes/shared/memories/${id}`, { key: acme.key });
+    expect(read.status).toBe(200);
+    expect(read.body.content).toBe('written through server A');
+    const hits = await b.call('POST', '/v1/cubes/shared/search', {
+      key: acme.key,
+      body: { query: 'server' },
+    });
+    expect(hits.body.map((h: { item: { id: string } }) => h.item.id)).toEqual([id]);
+
+    // A key revoked through B is refused by A on its next request.
+    expect((await b.call('DELETE', `/v1/keys/${acme.id}?tenant=acme`)).status).toBe(200);
+    expect((await a.call('GET', '/v1/cubes', { key: acme.key })).status).toBe(401);
+  });
+});
+
+describe('memcube serve --pg', () => {
+  it('refuses --db and --pg together with a clear error', () => {
+    const run = spawnSync(
+      process.execPath,
+      [CLI, '--db', 'x.db', 'serve', '--pg', 'postgres://localhost/memcube', '--port', '0'],
+      { encoding: 'utf8' },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('give either --db or --pg, not both');
+  });
+
+  it('takes only a postgres URL', () => {
+    const run = spawnSync(process.execPath, [CLI, 'serve', '--pg', 'data.db'], { encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('expected a postgres:// or postgresql:// URL');
+  });
+});
