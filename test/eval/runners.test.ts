@@ -100,8 +100,8 @@ describe('runLocomo on the mini dataset (bm25, no embedder)', () => {
     const results = await runLocomo({ ...base, data: LOCOMO_MINI, retriever: 'hybrid', limit: 1 });
     expect(results.data_notes.conversations).toBe(1);
     expect(results.metrics.overall.count).toBe(5);
-    // hybrid without vectors is memcube's default on a lexical-only cube.
-    expect(results.config.channels).toEqual(['lexical']);
+    // hybrid without vectors is memcube's default on a lexical-only cube; the plain config runs no second round.
+    expect(results.config.channels).toEqual(['lexical', 'temporal']);
   });
 
   it('refuses the vector retriever without an embedder', async () => {
