@@ -48,6 +48,13 @@ describe('extractEntities', () => {
   it('returns nothing for a text without names', () => {
     expect(extractEntities('yes, that sounds lovely')).toEqual([]);
   });
+
+  it('reads only the first 1,000 characters of a long text', () => {
+    const filler = ' and then we walked on for a while'.repeat(40);
+    const entities = extractEntities(`Caroline met Melanie in Boston${filler} before Oscar came from Lisbon.`);
+    expect(entities).toEqual(expect.arrayContaining(['Caroline', 'Melanie', 'Boston']));
+    expect(entities).not.toContain('Lisbon');
+  });
 });
 
 describe('deriveKeys', () => {
