@@ -1,15 +1,12 @@
 import type { AuditRecord } from '../../core/types.js';
-import type { AuditTarget } from '../sqlite/audit.js';
+import { AUDIT_INSERT_COLUMNS, type AuditTarget, auditValues } from '../audit-values.js';
 import { type AuditEntry, type AuditRow, rowToAudit } from '../sqlite/rows.js';
 import type { AuditQuery, WriteContext } from '../store.js';
 import { type Db, query } from './sql.js';
 
-const INSERT_COLUMNS =
-  'at, tenant, cube_key, cube_name, item_id, operation, actor, version_before, version_after, details';
-
-/** The audit insert of schema `s`; values in `INSERT_COLUMNS` order, `$1` to `$10`. */
+/** The audit insert of schema `s`; values in `AUDIT_INSERT_COLUMNS` order, `$1` to `$10`. */
 export const insertAuditSql = (s: string): string =>
-  `INSERT INTO ${s}.audit (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
+  `INSERT INTO ${s}.audit (${AUDIT_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
 
 /** Appends one audit record; the request id, when there is one, goes into the details. */
 export async function writeAudit(
@@ -19,19 +16,7 @@ export async function writeAudit(
   entry: AuditEntry,
   ctx: WriteContext,
 ): Promise<void> {
-  const details = { ...(entry.details ?? {}), ...(ctx.requestId ? { requestId: ctx.requestId } : {}) };
-  await query(db, insertAuditSql(schema), [
-    ctx.now,
-    target.tenant,
-    target.cubeKey,
-    target.cubeName,
-    entry.itemId,
-    entry.operation,
-    ctx.actor,
-    entry.versionBefore,
-    entry.versionAfter,
-    JSON.stringify(details),
-  ]);
+  await query(db, insertAuditSql(schema), auditValues(target, entry, ctx));
 }
 
 /** Audit records matching `where` (one column: a cube's key, or a tenant) and the filter, oldest first. */

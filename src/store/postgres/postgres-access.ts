@@ -21,7 +21,7 @@ import {
   type TenantRow,
   tenantRecord,
 } from '../access-rows.js';
-import type { AuditTarget } from '../sqlite/audit.js';
+import type { AuditTarget } from '../audit-values.js';
 import { iso } from '../sqlite/rows.js';
 import type { CubeScope, WriteContext } from '../store.js';
 import { selectAudit, writeAudit } from './audit.js';

@@ -1,16 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { AuditRecord } from '../../core/types.js';
+import { AUDIT_INSERT_COLUMNS, type AuditTarget, auditValues } from '../audit-values.js';
 import type { WriteContext } from '../store.js';
 import { type AuditEntry, type AuditRow, rowToAudit } from './rows.js';
 
-export type { AuditEntry };
-
-/** Where a record belongs: a cube of a tenant, or the tenant itself (`cubeKey` null, `cubeName` ''). */
-export interface AuditTarget {
-  tenant: string;
-  cubeKey: number | null;
-  cubeName: string;
-}
+export type { AuditEntry, AuditTarget };
 
 const inserts = new WeakMap<Database.Database, Database.Statement>();
 
@@ -21,27 +15,12 @@ export function writeAudit(
   entry: AuditEntry,
   ctx: WriteContext,
 ): void {
-  const details = { ...(entry.details ?? {}), ...(ctx.requestId ? { requestId: ctx.requestId } : {}) };
   let insert = inserts.get(db);
   if (!insert) {
-    insert = db.prepare(
-      `INSERT INTO audit (at, tenant, cube_key, cube_name, item_id, operation, actor, version_before, version_after, details)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    insert = db.prepare(`INSERT INTO audit (${AUDIT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     inserts.set(db, insert);
   }
-  insert.run(
-    ctx.now,
-    target.tenant,
-    target.cubeKey,
-    target.cubeName,
-    entry.itemId,
-    entry.operation,
-    ctx.actor,
-    entry.versionBefore,
-    entry.versionAfter,
-    JSON.stringify(details),
-  );
+  insert.run(...auditValues(target, entry, ctx));
 }
 
 export interface AuditFilter {
