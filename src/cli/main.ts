@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { defaultDatabasePath, readConfigFile } from '../core/config.js';
+import { type ConfigFile, defaultDatabasePath, readConfigFile } from '../core/config.js';
 import { InvalidInputError, MemcubeError } from '../core/errors.js';
 import { MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
@@ -70,9 +70,10 @@ function positiveInt(value: string): number {
   return n;
 }
 
-async function openMemory(g: GlobalOptions): Promise<MemoryOS> {
+async function openMemory(g: GlobalOptions, overrides: ConfigFile = {}): Promise<MemoryOS> {
   return MemoryOS.open({
     ...(g.config ? readConfigFile(g.config) : {}),
+    ...overrides,
     path: g.db,
     embedder: embedderFromFlag(g.embedder),
     actor: `cli:${os.userInfo().username}`,
@@ -453,12 +454,16 @@ export function buildProgram(): Command {
       'serve a PostgreSQL database (postgres://...) instead of the --db file; any number of servers can share it',
       postgresUrl,
     )
+    .option('--pg-pool <n>', 'connections to PostgreSQL this server keeps open (default 10)', positiveInt)
     .action(async (o, cmd: Command) => {
       const g = globals(cmd);
       if (o.pg && cmd.parent?.getOptionValueSource('db') === 'cli') {
         throw new InvalidInputError('give either --db or --pg, not both', 'pg');
       }
-      const memory = await openMemory(o.pg ? { ...g, db: o.pg } : g);
+      const memory = await openMemory(
+        o.pg ? { ...g, db: o.pg } : g,
+        o.pgPool ? { postgres: { poolSize: o.pgPool } } : {},
+      );
       const server = await startServer({
         memory,
         port: o.port,

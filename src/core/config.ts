@@ -121,6 +121,10 @@ export const memoryOSConfigSchema = z.strictObject({
    * `normal` survives a process crash but may lose the last commits on power loss.
    */
   durability: z.enum(['full', 'normal']).default('full'),
+  /** For a `postgres://` path: connections in this process's pool (a server shares it across requests). */
+  postgres: z
+    .strictObject({ poolSize: z.number().int().min(1).max(1000).default(10) })
+    .default({ poolSize: 10 }),
   limits: limitsConfigSchema.default({ maxContentChars: 32_000, maxBatch: 10_000 }),
   ingest: ingestConfigSchema.default(DEFAULT_INGEST_CONFIG),
   retrieval: retrievalConfigSchema.default(DEFAULT_RETRIEVAL_CONFIG),
@@ -138,7 +142,7 @@ export function defaultDatabasePath(env: NodeJS.ProcessEnv = process.env): strin
 
 /** What a config file may set: how memcube ingests, retrieves, limits input and syncs to disk. */
 export const configFileSchema = memoryOSConfigSchema
-  .pick({ ingest: true, retrieval: true, limits: true, durability: true })
+  .pick({ ingest: true, retrieval: true, limits: true, durability: true, postgres: true })
   .partial();
 export type ConfigFile = z.input<typeof configFileSchema>;
 

@@ -132,7 +132,12 @@ export class MemoryOS {
     );
     const location = given ? (config.path ?? 'custom store') : (config.path ?? defaultDatabasePath());
     const embedder = custom ?? createEmbedder(config.embedder);
-    const store = given ?? (await openStore(location, { sqlite: { durability: config.durability } }));
+    const store =
+      given ??
+      (await openStore(location, {
+        sqlite: { durability: config.durability },
+        postgres: { max: config.postgres.poolSize },
+      }));
     const access = givenAccess ?? store.accessStore?.() ?? null;
     const cached = embedder.id === 'none' ? embedder : new CachedEmbedder(embedder, store);
     // A postgres URL may carry a password; `path` is shown to users.

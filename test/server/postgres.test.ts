@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { CLI } from '../cli/helpers.js';
 import { type PgliteServer, startPgliteServer } from '../helpers/pglite-server.js';
-import { startTestServer, type TestServer } from './helpers.js';
+import { ADMIN_KEY, startTestServer, type TestServer } from './helpers.js';
 
 let pglite: PgliteServer;
 const servers: TestServer[] = [];
@@ -78,7 +78,65 @@ describe('the server on PostgreSQL (PGlite)', () => {
   });
 });
 
+/** `memcube serve --pg` as its own process; resolves with its URL once it listens. */
+async function serveProcess(url: string): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(
+    process.execPath,
+    [CLI, '--embedder', 'none', 'serve', '--pg', url, '--pg-pool', '1', '--port', '0'],
+    { env: { ...process.env, MEMCUBE_ADMIN_KEY: ADMIN_KEY } },
+  );
+  let stderr = '';
+  const base = await new Promise<string>((resolve, reject) => {
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      const match = /on (http:\/\/\S+) /.exec(stderr);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', () => reject(new Error(`serve exited: ${stderr}`)));
+  });
+  expect(stderr).not.toContain('postgres:postgres@');
+  return { child, base };
+}
+
 describe('memcube serve --pg', () => {
+  it('two server processes on one database: a write through one is readable through the other at once', async () => {
+    const a = await serveProcess(pglite.url);
+    const b = await serveProcess(pglite.url);
+    try {
+      const call = async (base: string, method: string, p: string, key: string, body?: unknown) => {
+        const res = await fetch(`${base}${p}`, {
+          method,
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return { status: res.status, body: await res.json() };
+      };
+      expect((await call(a.base, 'POST', '/v1/tenants', ADMIN_KEY, { id: 'acme' })).status).toBe(201);
+      const made = await call(b.base, 'POST', '/v1/keys', ADMIN_KEY, {
+        tenant: 'acme',
+        name: 'k',
+        scopes: ['write'],
+      });
+      const key = made.body.key as string;
+      expect((await call(a.base, 'POST', '/v1/cubes', key, { name: 'notes' })).status).toBe(201);
+      const added = await call(b.base, 'POST', '/v1/cubes/notes/memories', key, {
+        text: 'written through process B',
+      });
+      expect(added.status).toBe(201);
+      const id = added.body.ids[0] as string;
+      const read = await call(a.base, 'GET', `/v1/cubes/notes/memories/${id}`, key);
+      expect(read.body.content).toBe('written through process B');
+      const hits = await call(a.base, 'POST', '/v1/cubes/notes/search', key, { query: 'process' });
+      expect(hits.body.map((h: { item: { id: string } }) => h.item.id)).toEqual([id]);
+    } finally {
+      for (const { child } of [a, b]) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
+  });
+
   it('refuses --db and --pg together with a clear error', () => {
     const run = spawnSync(
       process.execPath,
