@@ -47,10 +47,17 @@ import {
   vectorToBlob,
 } from './rows.js';
 import { SqliteAccessStore } from './sqlite-access.js';
+import { logVectorChange, VectorIndexes } from './vector-indexes.js';
 
 export interface SqliteStoreOptions {
   /** `full` fsyncs each commit (survives power loss); `normal` survives process crashes only. */
   durability?: 'full' | 'normal';
+  /**
+   * Cubes with at least this many live vectors are searched through the in-process binary index
+   * (Hamming scan, exact rescoring); smaller ones by sqlite-vec's exact scan. Default
+   * `MEMCUBE_ANN_MIN_ITEMS` from the environment, else 5,000.
+   */
+  annMinItems?: number;
 }
 
 interface ResolvedCube {
@@ -63,14 +70,22 @@ interface ResolvedCube {
 const PAGE = 500;
 /** sqlite-vec caps k per KNN query. */
 const MAX_KNN = 4096;
+/** Hamming candidates rescored exactly per query: recall@10 0.998 at 100K in the sqlite-vec probe. */
+const ANN_CANDIDATES = 200;
+const DEFAULT_ANN_MIN_ITEMS = 5_000;
 
 /** The embedded store: better-sqlite3 in WAL mode, FTS5 for BM25, sqlite-vec for vectors. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly vectorIndexes: VectorIndexes;
 
-  private constructor(db: Database.Database) {
+  private constructor(
+    db: Database.Database,
+    private readonly annMinItems: number,
+  ) {
     this.db = db;
+    this.vectorIndexes = new VectorIndexes(db);
   }
 
   static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
@@ -87,7 +102,9 @@ export class SqliteStore implements Store {
       db.close();
       throw err;
     }
-    return new SqliteStore(db);
+    const annMinItems =
+      options.annMinItems ?? Number(process.env.MEMCUBE_ANN_MIN_ITEMS ?? DEFAULT_ANN_MIN_ITEMS);
+    return new SqliteStore(db, annMinItems);
   }
 
   /** For tests and diagnostics: the result of `PRAGMA integrity_check`. */
@@ -172,6 +189,7 @@ export class SqliteStore implements Store {
     replacing: boolean,
   ): void {
     if (!cube.vectorTable) return;
+    logVectorChange(this.db, cube.key, itemKey);
     // vec0 wants integer keys bound as integers, which better-sqlite3 does only for BigInt.
     if (replacing) this.stmt(`DELETE FROM ${cube.vectorTable} WHERE item_key = ?`).run(BigInt(itemKey));
     if (vector) {
@@ -226,7 +244,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteCube(tenant: string, name: string, ctx: WriteContext): Promise<void> {
-    this.db
+    const cubeKey = this.db
       .transaction(() => {
         const cube = this.resolve({ tenant, cube: name });
         const items = (
@@ -234,6 +252,7 @@ export class SqliteStore implements Store {
         ).n;
         if (cube.vectorTable) {
           this.stmt(`DELETE FROM ${cube.vectorTable} WHERE cube_key = ?`).run(BigInt(cube.key));
+          logVectorChange(this.db, cube.key, null);
         }
         this.stmt('DELETE FROM items_fts WHERE rowid IN (SELECT item_key FROM items WHERE cube_key = ?)').run(
           cube.key,
@@ -255,8 +274,10 @@ export class SqliteStore implements Store {
           },
           ctx,
         );
+        return cube.key;
       })
       .immediate();
+    this.vectorIndexes.drop(cubeKey);
   }
 
   /** Tenants, keys and grants in the same database, sharing this connection. */
@@ -416,6 +437,7 @@ export class SqliteStore implements Store {
             BigInt(status === 'active' ? 1 : 0),
             BigInt(before.item_key),
           );
+          logVectorChange(this.db, cube.key, before.item_key);
         }
         this.audit(
           cube,
@@ -500,6 +522,17 @@ export class SqliteStore implements Store {
     if (!cube.vectorTable) return [];
     const blob = vectorToBlob(vector);
     if (!isNarrowing(filter) && limit <= MAX_KNN) {
+      const index = this.vectorIndexes.fresh(cube.key, cube.vectorTable, vector.length);
+      if (index.size >= this.annMinItems) {
+        // Hamming candidates, then exact cosine over their float vectors; status rechecked here.
+        const keys = index.nearest(vector, Math.max(ANN_CANDIDATES, 2 * limit));
+        return this.stmt(
+          `SELECT i.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score
+           FROM items i JOIN ${cube.vectorTable} v ON v.item_key = i.item_key
+           WHERE i.item_key IN (SELECT value FROM json_each(?)) AND i.cube_key = ? AND i.status = 'active'
+           ORDER BY score DESC LIMIT ?`,
+        ).all(blob, JSON.stringify(keys), cube.key, limit) as ScoredId[];
+      }
       // The common case runs inside the index: KNN restricted to the cube's partition and live rows.
       const rows = this.stmt(
         `SELECT i.id AS id, 1 - knn.distance AS score FROM (
