@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BinaryVectorIndex } from '../../src/store/sqlite/vector-index.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { BinaryVectorIndex } from '../../src/store/sqlite/vector-index.js';
 import { rec } from './conformance.js';
 
 const DIMENSIONS = 64;
