@@ -47,18 +47,20 @@ async function filledStore(file: string, vectors: Float32Array[], annMinItems: n
 }
 
 describe('BinaryVectorIndex', () => {
-  it('returns the Hamming-nearest live keys and forgets removed ones', () => {
+  it('returns the nearest live keys by cosine and forgets removed ones', () => {
     const index = new BinaryVectorIndex(DIMENSIONS);
     const vector = generator(1);
     const target = vector(0);
     for (let key = 1; key <= 3000; key++) index.set(key, vector(key));
     index.set(5000, target);
     expect(index.size).toBe(3001);
-    expect(index.nearest(target, 1)).toEqual([5000]);
+    const [best] = index.search(target, 1, 100);
+    expect(best?.key).toBe(5000);
+    expect(best?.score).toBeCloseTo(1, 2);
     index.set(5000, null);
     expect(index.size).toBe(3000);
-    expect(index.nearest(target, 50)).not.toContain(5000);
-    expect(index.nearest(target, 10_000)).toHaveLength(3000);
+    expect(index.search(target, 50, 200).map((h) => h.key)).not.toContain(5000);
+    expect(index.search(target, 10_000, 0)).toHaveLength(3000);
   });
 });
 

@@ -70,7 +70,7 @@ interface ResolvedCube {
 const PAGE = 500;
 /** sqlite-vec caps k per KNN query. */
 const MAX_KNN = 4096;
-/** Hamming candidates rescored exactly per query: recall@10 0.998 at 100K in the sqlite-vec probe. */
+/** Hamming candidates rescored per query: recall@10 0.998 at 100K in the sqlite-vec probe. */
 const ANN_CANDIDATES = 200;
 const DEFAULT_ANN_MIN_ITEMS = 5_000;
 /** Full-text hits ranked per wanted hit, before the cube and status check (the index spans all cubes). */
@@ -507,13 +507,9 @@ export class SqliteStore implements Store {
       `SELECT rowid AS key, -bm25(items_fts, ?, ?, ?) AS score FROM items_fts WHERE items_fts MATCH ?
        ORDER BY bm25(items_fts, ?, ?, ?) LIMIT ?`,
     ).all(...bm25, match, ...bm25, fetched) as Array<{ key: number; score: number }>;
-    const ids = new Map(
-      (
-        this.stmt(
-          `SELECT item_key AS key, id FROM items
-           WHERE item_key IN (SELECT value FROM json_each(?)) AND cube_key = ? AND status = 'active'`,
-        ).all(JSON.stringify(ranked.map((r) => r.key)), cube.key) as Array<{ key: number; id: string }>
-      ).map((r) => [r.key, r.id]),
+    const ids = this.activeIds(
+      cube,
+      ranked.map((r) => r.key),
     );
     const hits: ScoredId[] = [];
     for (const { key, score } of ranked) {
@@ -521,6 +517,16 @@ export class SqliteStore implements Store {
       if (id !== undefined && hits.length < limit) hits.push({ id, score });
     }
     return hits.length === limit || ranked.length < fetched ? hits : null;
+  }
+
+  /** Ids of the given rows that are active items of the cube. */
+  private activeIds(cube: ResolvedCube, keys: number[]): Map<number, string> {
+    const rows = this.stmt(
+      // CROSS JOIN keeps the planner on rowid lookups rather than scanning the cube's index.
+      `SELECT i.item_key AS key, i.id AS id FROM json_each(?) k CROSS JOIN items i ON i.item_key = k.value
+       WHERE i.cube_key = ? AND i.status = 'active'`,
+    ).all(JSON.stringify(keys), cube.key) as Array<{ key: number; id: string }>;
+    return new Map(rows.map((r) => [r.key, r.id]));
   }
 
   async findIdsBySuffix(scope: CubeScope, suffix: string, limit: number): Promise<string[]> {
@@ -563,14 +569,16 @@ export class SqliteStore implements Store {
     if (!isNarrowing(filter) && limit <= MAX_KNN) {
       const index = this.vectorIndexes.fresh(cube.key, cube.vectorTable, vector.length);
       if (index.size >= this.annMinItems) {
-        // Hamming candidates, then exact cosine over their float vectors; status rechecked here.
-        const keys = index.nearest(vector, Math.max(ANN_CANDIDATES, 2 * limit));
-        return this.stmt(
-          `SELECT i.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score
-           FROM items i JOIN ${cube.vectorTable} v ON v.item_key = i.item_key
-           WHERE i.item_key IN (SELECT value FROM json_each(?)) AND i.cube_key = ? AND i.status = 'active'
-           ORDER BY score DESC LIMIT ?`,
-        ).all(blob, JSON.stringify(keys), cube.key, limit) as ScoredId[];
+        const hits = index.search(vector, limit, Math.max(ANN_CANDIDATES, 2 * limit));
+        // Status rechecked against the rows: the index is a cache.
+        const ids = this.activeIds(
+          cube,
+          hits.map((h) => h.key),
+        );
+        return hits.flatMap((h) => {
+          const id = ids.get(h.key);
+          return id === undefined ? [] : [{ id, score: h.score }];
+        });
       }
       // The common case runs inside the index: KNN restricted to the cube's partition and live rows.
       const rows = this.stmt(
