@@ -339,8 +339,9 @@ export class SqliteStore implements Store {
     const byId = new Map<string, MemoryItem>();
     for (let i = 0; i < ids.length; i += PAGE) {
       const chunk = ids.slice(i, i + PAGE);
+      // `+cube_key`: without it the planner walks the cube's whole index (160 ms at 100K) instead of the ids'.
       const rows = this.db
-        .prepare(`SELECT * FROM items WHERE cube_key = ? AND id IN (${chunk.map(() => '?').join(', ')})`)
+        .prepare(`SELECT * FROM items WHERE +cube_key = ? AND id IN (${chunk.map(() => '?').join(', ')})`)
         .all(cube.key, ...chunk) as ItemRow[];
       for (const row of rows) byId.set(row.id, rowToItem(row, cube.name));
     }
