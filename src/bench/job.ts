@@ -1,5 +1,5 @@
 import type { LatencySummary } from './stats.js';
-import type { SystemName } from './systems.js';
+import type { SystemName, VectorIndexFigures } from './systems.js';
 
 /** One child process's work: one system, one size, one phase. */
 export interface BenchJob {
@@ -35,6 +35,7 @@ export interface QueryFigures {
   search_ms: LatencySummary;
   context_ms: LatencySummary | null;
   rss_mb: number;
+  vector_index: VectorIndexFigures | null;
 }
 
 export type WorkerMessage =

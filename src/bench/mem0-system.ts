@@ -61,6 +61,7 @@ export async function openMem0(dir: string, embedder: Embedder): Promise<BenchSy
       await memory.search(query, { filters: { user_id: USER }, topK: 10 });
     },
     context: null,
+    vectorIndex: null,
     close: async () => {},
   };
 }

@@ -10,6 +10,7 @@ import type { BenchSystem } from './systems.js';
 
 const CONTEXT_BUDGET = 2000;
 const CUBE = 'bench';
+const RECALL_K = 10;
 
 /**
  * memcube with default settings and durability, one cube. Searches, contexts and `add` go through
@@ -67,6 +68,29 @@ export async function openMemcube(
     },
     context: async (query) => {
       await cube.context(query, { tokenBudget: CONTEXT_BUDGET });
+    },
+    vectorIndex: async (queries) => {
+      const vectors = (await embedder.embed(queries)).filter((v): v is Float32Array => v !== undefined);
+      // Forced on at every size, so small cubes report the index's recall too.
+      const approximate = SqliteStore.open(file, { annMinItems: 0 });
+      const exact = SqliteStore.open(file, { annMinItems: Number.POSITIVE_INFINITY });
+      try {
+        const search = (s: SqliteStore, v: Float32Array) => s.searchVector(scope, v, {}, RECALL_K);
+        const started = performance.now();
+        if (vectors[0]) await search(approximate, vectors[0]);
+        const buildMs = performance.now() - started;
+        let found = 0;
+        let wanted = 0;
+        for (const v of vectors) {
+          const truth = new Set((await search(exact, v)).map((h) => h.id));
+          found += (await search(approximate, v)).filter((h) => truth.has(h.id)).length;
+          wanted += truth.size;
+        }
+        return { recall_at_10: wanted === 0 ? 1 : found / wanted, build_ms: Math.round(buildMs) };
+      } finally {
+        await approximate.close();
+        await exact.close();
+      }
     },
     close: async () => {
       await store?.close();

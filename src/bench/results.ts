@@ -31,6 +31,8 @@ export interface BenchRow {
   db_mb: number;
   /** Recall@10 of the approximate vector index against exact search; null when search is exact. */
   ann_recall_at_10: number | null;
+  /** Time to build that index from SQLite on a cube's first search after opening. */
+  ann_build_ms: number | null;
 }
 
 export interface BenchReport {

@@ -120,7 +120,8 @@ async function benchOne(
       rss_mb: query.rss_mb,
       ingest_rss_mb: ingest.ingest_rss_mb,
       db_mb: directoryMb(dir),
-      ann_recall_at_10: null,
+      ann_recall_at_10: query.vector_index?.recall_at_10 ?? null,
+      ann_build_ms: query.vector_index?.build_ms ?? null,
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

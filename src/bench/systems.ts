@@ -1,5 +1,11 @@
 import type { BenchItem } from './corpus.js';
 
+export interface VectorIndexFigures {
+  recall_at_10: number;
+  /** The first vector search of a freshly opened store, which builds the index from SQLite. */
+  build_ms: number;
+}
+
 /** What the benchmark drives: memcube, or a peer behind the same calls. */
 export interface BenchSystem {
   /**
@@ -13,6 +19,8 @@ export interface BenchSystem {
   search(query: string): Promise<void>;
   /** A prompt-ready context for the query; null when the system has no such call. */
   context: ((query: string) => Promise<void>) | null;
+  /** The approximate vector index against exact search over the same queries; null when there is none. */
+  vectorIndex: ((queries: string[]) => Promise<VectorIndexFigures>) | null;
   close(): Promise<void>;
 }
 

@@ -82,10 +82,13 @@ async function query(job: BenchJob, system: BenchSystem, queries: string[]): Pro
   }
   const context = system.context;
   const contextMs = context ? await timeEach(queries, context) : null;
+  // RSS first: the recall check opens two more stores.
+  const rss = rssMb();
   return {
     search_ms: summarize(searchMs),
     context_ms: contextMs ? summarize(contextMs) : null,
-    rss_mb: rssMb(),
+    rss_mb: rss,
+    vector_index: system.vectorIndex ? await system.vectorIndex(queries) : null,
   };
 }
 

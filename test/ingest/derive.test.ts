@@ -51,7 +51,9 @@ describe('extractEntities', () => {
 
   it('reads only the first 1,000 characters of a long text', () => {
     const filler = ' and then we walked on for a while'.repeat(40);
-    const entities = extractEntities(`Caroline met Melanie in Boston${filler} before Oscar came from Lisbon.`);
+    const entities = extractEntities(
+      `Caroline met Melanie in Boston${filler} before Oscar came from Lisbon.`,
+    );
     expect(entities).toEqual(expect.arrayContaining(['Caroline', 'Melanie', 'Boston']));
     expect(entities).not.toContain('Lisbon');
   });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { CLI } from '../cli/helpers.js';
 import { type PgliteServer, startPgliteServer } from '../helpers/pglite-server.js';
-import { ADMIN_KEY, startTestServer, type TestServer } from './helpers.js';
+import { ADMIN_KEY, type Reply, startTestServer, type TestServer } from './helpers.js';
 
 let pglite: PgliteServer;
 const servers: TestServer[] = [];
@@ -103,7 +103,13 @@ describe('memcube serve --pg', () => {
     const a = await serveProcess(pglite.url);
     const b = await serveProcess(pglite.url);
     try {
-      const call = async (base: string, method: string, p: string, key: string, body?: unknown) => {
+      const call = async (
+        base: string,
+        method: string,
+        p: string,
+        key: string,
+        body?: unknown,
+      ): Promise<Pick<Reply, 'status' | 'body'>> => {
         const res = await fetch(`${base}${p}`, {
           method,
           headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },

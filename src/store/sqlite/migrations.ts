@@ -185,6 +185,20 @@ const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: 'vector change log, so each connection keeps its in-process vector index fresh',
+    up: (db) => {
+      // item_key NULL: every vector of the cube changed (re-embedding, cube deleted).
+      db.exec(`
+        CREATE TABLE vector_changes (
+          seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+          cube_key INTEGER NOT NULL,
+          item_key INTEGER
+        );
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

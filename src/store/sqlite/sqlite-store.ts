@@ -47,10 +47,17 @@ import {
   vectorToBlob,
 } from './rows.js';
 import { SqliteAccessStore } from './sqlite-access.js';
+import { logVectorChange, VectorIndexes } from './vector-indexes.js';
 
 export interface SqliteStoreOptions {
   /** `full` fsyncs each commit (survives power loss); `normal` survives process crashes only. */
   durability?: 'full' | 'normal';
+  /**
+   * Cubes with at least this many live vectors are searched through the in-process binary index
+   * (Hamming scan, exact rescoring); smaller ones by sqlite-vec's exact scan. Default
+   * `MEMCUBE_ANN_MIN_ITEMS` from the environment, else 5,000.
+   */
+  annMinItems?: number;
 }
 
 interface ResolvedCube {
@@ -63,14 +70,24 @@ interface ResolvedCube {
 const PAGE = 500;
 /** sqlite-vec caps k per KNN query. */
 const MAX_KNN = 4096;
+/** Hamming candidates rescored per query: recall@10 0.998 at 100K in the sqlite-vec probe. */
+const ANN_CANDIDATES = 200;
+const DEFAULT_ANN_MIN_ITEMS = 5_000;
+/** Full-text hits ranked per wanted hit, before the cube and status check (the index spans all cubes). */
+const LEXICAL_OVERFETCH = 4;
 
 /** The embedded store: better-sqlite3 in WAL mode, FTS5 for BM25, sqlite-vec for vectors. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly vectorIndexes: VectorIndexes;
 
-  private constructor(db: Database.Database) {
+  private constructor(
+    db: Database.Database,
+    private readonly annMinItems: number,
+  ) {
     this.db = db;
+    this.vectorIndexes = new VectorIndexes(db);
   }
 
   static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
@@ -87,7 +104,9 @@ export class SqliteStore implements Store {
       db.close();
       throw err;
     }
-    return new SqliteStore(db);
+    const annMinItems =
+      options.annMinItems ?? Number(process.env.MEMCUBE_ANN_MIN_ITEMS ?? DEFAULT_ANN_MIN_ITEMS);
+    return new SqliteStore(db, annMinItems);
   }
 
   /** For tests and diagnostics: the result of `PRAGMA integrity_check`. */
@@ -172,6 +191,7 @@ export class SqliteStore implements Store {
     replacing: boolean,
   ): void {
     if (!cube.vectorTable) return;
+    logVectorChange(this.db, cube.key, itemKey);
     // vec0 wants integer keys bound as integers, which better-sqlite3 does only for BigInt.
     if (replacing) this.stmt(`DELETE FROM ${cube.vectorTable} WHERE item_key = ?`).run(BigInt(itemKey));
     if (vector) {
@@ -226,7 +246,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteCube(tenant: string, name: string, ctx: WriteContext): Promise<void> {
-    this.db
+    const cubeKey = this.db
       .transaction(() => {
         const cube = this.resolve({ tenant, cube: name });
         const items = (
@@ -234,6 +254,7 @@ export class SqliteStore implements Store {
         ).n;
         if (cube.vectorTable) {
           this.stmt(`DELETE FROM ${cube.vectorTable} WHERE cube_key = ?`).run(BigInt(cube.key));
+          logVectorChange(this.db, cube.key, null);
         }
         this.stmt('DELETE FROM items_fts WHERE rowid IN (SELECT item_key FROM items WHERE cube_key = ?)').run(
           cube.key,
@@ -257,8 +278,10 @@ export class SqliteStore implements Store {
         );
         // SQLite reuses the largest rowid of a deleted row: the next cube could inherit these records.
         this.stmt('UPDATE audit SET cube_key = NULL WHERE cube_key = ?').run(cube.key);
+        return cube.key;
       })
       .immediate();
+    this.vectorIndexes.drop(cubeKey);
   }
 
   /** Tenants, keys and grants in the same database, sharing this connection. */
@@ -318,8 +341,9 @@ export class SqliteStore implements Store {
     const byId = new Map<string, MemoryItem>();
     for (let i = 0; i < ids.length; i += PAGE) {
       const chunk = ids.slice(i, i + PAGE);
+      // `+cube_key`: without it the planner walks the cube's whole index (160 ms at 100K) instead of the ids'.
       const rows = this.db
-        .prepare(`SELECT * FROM items WHERE cube_key = ? AND id IN (${chunk.map(() => '?').join(', ')})`)
+        .prepare(`SELECT * FROM items WHERE +cube_key = ? AND id IN (${chunk.map(() => '?').join(', ')})`)
         .all(cube.key, ...chunk) as ItemRow[];
       for (const row of rows) byId.set(row.id, rowToItem(row, cube.name));
     }
@@ -418,6 +442,7 @@ export class SqliteStore implements Store {
             BigInt(status === 'active' ? 1 : 0),
             BigInt(before.item_key),
           );
+          logVectorChange(this.db, cube.key, before.item_key);
         }
         this.audit(
           cube,
@@ -456,12 +481,55 @@ export class SqliteStore implements Store {
     const where = filterToSql(filter);
     // Terms are plain words; quoting keeps FTS5 from reading any of them as an operator.
     const match = terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ');
+    if (!isNarrowing(filter)) {
+      const ranked = this.rankLexical(cube, match, limit, weights);
+      if (ranked) return ranked;
+    }
     const rows = this.stmt(
       `SELECT i.id AS id, -bm25(items_fts, ?, ?, ?) AS score FROM items_fts JOIN items i ON i.item_key = items_fts.rowid
        WHERE items_fts MATCH ? AND i.cube_key = ? AND ${where.sql}
        ORDER BY score DESC LIMIT ?`,
     ).all(weights.text, weights.context, weights.keys, match, cube.key, ...where.params, limit) as ScoredId[];
     return rows;
+  }
+
+  /**
+   * The top of the full-text ranking alone, then only those rows checked against the cube and
+   * status: joining every matching row to `items` first costs more than BM25 itself on common
+   * words. Exact whenever `limit` rows survive the check; null (use the joined query) otherwise.
+   */
+  private rankLexical(
+    cube: ResolvedCube,
+    match: string,
+    limit: number,
+    weights: LexicalWeights,
+  ): ScoredId[] | null {
+    const fetched = limit * LEXICAL_OVERFETCH;
+    const bm25 = [weights.text, weights.context, weights.keys];
+    const ranked = this.stmt(
+      `SELECT rowid AS key, -bm25(items_fts, ?, ?, ?) AS score FROM items_fts WHERE items_fts MATCH ?
+       ORDER BY bm25(items_fts, ?, ?, ?) LIMIT ?`,
+    ).all(...bm25, match, ...bm25, fetched) as Array<{ key: number; score: number }>;
+    const ids = this.activeIds(
+      cube,
+      ranked.map((r) => r.key),
+    );
+    const hits: ScoredId[] = [];
+    for (const { key, score } of ranked) {
+      const id = ids.get(key);
+      if (id !== undefined && hits.length < limit) hits.push({ id, score });
+    }
+    return hits.length === limit || ranked.length < fetched ? hits : null;
+  }
+
+  /** Ids of the given rows that are active items of the cube. */
+  private activeIds(cube: ResolvedCube, keys: number[]): Map<number, string> {
+    const rows = this.stmt(
+      // CROSS JOIN keeps the planner on rowid lookups rather than scanning the cube's index.
+      `SELECT i.item_key AS key, i.id AS id FROM json_each(?) k CROSS JOIN items i ON i.item_key = k.value
+       WHERE i.cube_key = ? AND i.status = 'active'`,
+    ).all(JSON.stringify(keys), cube.key) as Array<{ key: number; id: string }>;
+    return new Map(rows.map((r) => [r.key, r.id]));
   }
 
   async findIdsBySuffix(scope: CubeScope, suffix: string, limit: number): Promise<string[]> {
@@ -502,6 +570,19 @@ export class SqliteStore implements Store {
     if (!cube.vectorTable) return [];
     const blob = vectorToBlob(vector);
     if (!isNarrowing(filter) && limit <= MAX_KNN) {
+      const index = this.vectorIndexes.fresh(cube.key, cube.vectorTable, vector.length);
+      if (index.size >= this.annMinItems) {
+        const hits = index.search(vector, limit, Math.max(ANN_CANDIDATES, 2 * limit));
+        // Status rechecked against the rows: the index is a cache.
+        const ids = this.activeIds(
+          cube,
+          hits.map((h) => h.key),
+        );
+        return hits.flatMap((h) => {
+          const id = ids.get(h.key);
+          return id === undefined ? [] : [{ id, score: h.score }];
+        });
+      }
       // The common case runs inside the index: KNN restricted to the cube's partition and live rows.
       const rows = this.stmt(
         `SELECT i.id AS id, 1 - knn.distance AS score FROM (

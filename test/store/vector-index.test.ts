@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { BinaryVectorIndex } from '../../src/store/sqlite/vector-index.js';
+import { rec } from './conformance.js';
+
+const DIMENSIONS = 64;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-vindex-'));
+let files = 0;
+const freshFile = (): string => path.join(tmp, `vindex-${++files}.db`);
+const ctx = () => ({ actor: 'test', now: Date.now() });
+const scope = { tenant: 'default', cube: 'main' };
+const embedder = { id: 'test-emb', dimensions: DIMENSIONS };
+
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Deterministic vectors: a few hundred cluster centres, each item a noisy copy of one (like real near-duplicates). */
+function generator(seed: number): (center: number) => Float32Array {
+  let state = seed;
+  const uniform = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const gaussian = () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
+  const centres = Array.from({ length: 300 }, () => Float32Array.from({ length: DIMENSIONS }, gaussian));
+  return (center) => {
+    const base = centres[center % centres.length] as Float32Array;
+    const v = base.map((x) => x + 0.6 * gaussian());
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  };
+}
+
+async function filledStore(file: string, vectors: Float32Array[], annMinItems: number): Promise<SqliteStore> {
+  const store = SqliteStore.open(file, { annMinItems });
+  await store.createCube(scope.tenant, scope.cube, embedder, ctx());
+  await store.insertItems(
+    scope,
+    vectors.map((embedding, i) => rec(`item ${i}`, { embedding, sessionId: `s${i % 7}` })),
+    ctx(),
+  );
+  return store;
+}
+
+describe('BinaryVectorIndex', () => {
+  it('returns the nearest live keys by cosine and forgets removed ones', () => {
+    const index = new BinaryVectorIndex(DIMENSIONS);
+    const vector = generator(1);
+    const target = vector(0);
+    for (let key = 1; key <= 3000; key++) index.set(key, vector(key));
+    index.set(5000, target);
+    expect(index.size).toBe(3001);
+    const [best] = index.search(target, 1, 100);
+    expect(best?.key).toBe(5000);
+    expect(best?.score).toBeCloseTo(1, 2);
+    index.set(5000, null);
+    expect(index.size).toBe(3000);
+    expect(index.search(target, 50, 200).map((h) => h.key)).not.toContain(5000);
+    expect(index.search(target, 10_000, 0)).toHaveLength(3000);
+  });
+});
+
+describe('SqliteStore vector search through the in-process index', () => {
+  it('finds at least 98% of the exact top 10', async () => {
+    const vector = generator(2);
+    const file = freshFile();
+    const approximate = await filledStore(
+      file,
+      Array.from({ length: 3000 }, (_, i) => vector(i)),
+      0,
+    );
+    const exact = SqliteStore.open(file, { annMinItems: Number.POSITIVE_INFINITY });
+    try {
+      let found = 0;
+      for (let q = 0; q < 50; q++) {
+        const query = vector(q * 7);
+        const truth = new Set((await exact.searchVector(scope, query, {}, 10)).map((h) => h.id));
+        const hits = await approximate.searchVector(scope, query, {}, 10);
+        found += hits.filter((h) => truth.has(h.id)).length;
+      }
+      expect(found / 500).toBeGreaterThanOrEqual(0.98);
+    } finally {
+      await approximate.close();
+      await exact.close();
+    }
+  });
+
+  it('never returns deleted items and keeps narrowing filters exact', async () => {
+    const vector = generator(3);
+    const store = await filledStore(
+      freshFile(),
+      Array.from({ length: 500 }, (_, i) => vector(i)),
+      0,
+    );
+    try {
+      const query = vector(11);
+      const before = await store.searchVector(scope, query, {}, 20);
+      for (const hit of before.slice(0, 5)) await store.setStatus(scope, hit.id, 'deleted', 'delete', ctx());
+      const after = await store.searchVector(scope, query, {}, 20);
+      const deleted = new Set(before.slice(0, 5).map((h) => h.id));
+      expect(after.some((h) => deleted.has(h.id))).toBe(false);
+      expect(after.map((h) => h.id).slice(0, 15)).toEqual(before.map((h) => h.id).slice(5, 20));
+
+      const inSession = await store.searchVector(scope, query, { sessionIds: ['s3'] }, 10);
+      const items = await store.getItems(
+        scope,
+        inSession.map((h) => h.id),
+      );
+      expect(items.every((i) => i.sessionId === 's3')).toBe(true);
+      const deletedOnly = await store.searchVector(scope, query, { statuses: ['deleted'] }, 10);
+      expect(new Set(deletedOnly.map((h) => h.id))).toEqual(deleted);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("sees another connection's writes at once, and rebuilds after reopening", async () => {
+    const vector = generator(4);
+    const file = freshFile();
+    const first = await filledStore(
+      file,
+      Array.from({ length: 300 }, (_, i) => vector(i)),
+      0,
+    );
+    const second = SqliteStore.open(file, { annMinItems: 0 });
+    try {
+      const query = vector(1);
+      await first.searchVector(scope, query, {}, 10);
+      const [added] = await second.insertItems(scope, [rec('exact twin', { embedding: query })], ctx());
+      const withTwin = await first.searchVector(scope, query, {}, 10);
+      expect(withTwin[0]?.id).toBe(added?.id);
+
+      await second.setStatus(scope, added?.id as string, 'archived', 'update', ctx());
+      expect((await first.searchVector(scope, query, {}, 10)).map((h) => h.id)).not.toContain(added?.id);
+
+      await second.deleteCube(scope.tenant, scope.cube, ctx());
+      await second.createCube(scope.tenant, scope.cube, embedder, ctx());
+      await second.insertItems(scope, [rec('alone', { embedding: vector(2) })], ctx());
+      const fresh = await first.searchVector(scope, query, {}, 10);
+      expect(fresh).toHaveLength(1);
+
+      await first.close();
+      const reopened = SqliteStore.open(file, { annMinItems: 0 });
+      expect(await reopened.searchVector(scope, query, {}, 10)).toEqual(fresh);
+      await reopened.close();
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
