@@ -52,8 +52,8 @@ export function registerBenchCommand(program: Command): void {
     )
     .option('--peer-max-size <n>', 'run the peer only up to this size', wholeNumber, 100_000)
     .option('-o, --out <dir>', 'output directory', '.bench-out')
-    .option('--queries <n>', 'timed queries per size', wholeNumber, 200)
-    .option('--warmup <n>', 'untimed queries first', wholeNumber, 20)
+    .option('--queries <n>', 'queries per size, the warm-up ones included', wholeNumber, 220)
+    .option('--warmup <n>', 'the first N queries run untimed, and are not timed again', wholeNumber, 20)
     .option('--add-samples <n>', 'single-item adds timed per size', wholeNumber, 100)
     .option(
       '--path-samples <n>',
