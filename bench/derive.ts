@@ -3,11 +3,14 @@
  * excluding embedding and storage.
  *
  *   npx tsx bench/derive.ts [--file ../shared/datasets/locomo/locomo_dev5.json]
+ *   npx tsx bench/derive.ts --file ../shared/datasets/longmemeval/longmemeval_s_dev100.json.gz
  *
- * Uses the LoCoMo turns when the dataset is present, else generated chat turns.
+ * Uses the LoCoMo turns, or the haystack turns of the first three LongMemEval questions (long chat
+ * turns), when the dataset is present, else generated chat turns.
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import zlib from 'node:zlib';
 import { DEFAULT_INGEST_CONFIG } from '../src/core/config.js';
 import { deriveKeys, type TurnText } from '../src/ingest/derive/derive-keys.js';
 
@@ -16,6 +19,16 @@ const { values } = parseArgs({
 });
 
 function loadTurns(): { turns: TurnText[]; source: string } {
+  if (fs.existsSync(values.file) && values.file.endsWith('.json.gz')) {
+    const data = JSON.parse(zlib.gunzipSync(fs.readFileSync(values.file)).toString('utf8')) as Array<{
+      haystack_sessions: Array<Array<{ role: string; content: string }>>;
+    }>;
+    const turns = data
+      .slice(0, 3)
+      .flatMap((q) => q.haystack_sessions.flat())
+      .map((t) => ({ speaker: null, role: t.role, content: t.content }));
+    return { turns, source: values.file };
+  }
   if (fs.existsSync(values.file)) {
     const data = JSON.parse(fs.readFileSync(values.file, 'utf8')) as Array<{
       conversation: Record<string, unknown>;
