@@ -8,6 +8,7 @@ import type { Embedder } from '../embed/embedder.js';
 import type { Cube } from '../os/cube.js';
 import { MemoryOS } from '../os/memory-os.js';
 import type { ContextPack } from '../retrieve/context.js';
+import { defaultChannels } from '../retrieve/search.js';
 import { SEARCH_DEPTH } from './benchmarks.js';
 import type { QaGrader, QaInput } from './qa.js';
 import type { QuestionResult, RunConfig } from './results.js';
@@ -43,18 +44,11 @@ export function channelsFor(
         );
       }
       return { request: ['vector'], effective: ['vector'] };
-    case 'hybrid': {
-      const { channelWeights: weights, expansionSeeds } = retrievalConfigSchema.parse(memory.retrieval ?? {});
-      // The second-round channels are seeded by the first round's best hits; no seeds, no round.
-      const secondRound: ChannelName[] = ['expansion', 'speaker'];
-      const effective = (Object.keys(weights) as ChannelName[]).filter(
-        (c) =>
-          weights[c] > 0 &&
-          (c !== 'vector' || hasVectors) &&
-          (expansionSeeds > 0 || !secondRound.includes(c)),
-      );
-      return { request: undefined, effective };
-    }
+    case 'hybrid':
+      return {
+        request: undefined,
+        effective: defaultChannels(retrievalConfigSchema.parse(memory.retrieval ?? {}), hasVectors),
+      };
   }
 }
 

@@ -31,12 +31,22 @@ export function toStoreFilter(
   return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined)) as StoreItemFilter;
 }
 
-function chooseChannels(ctx: SearchContext, requested: ChannelName[] | undefined): ChannelName[] {
-  const all: ChannelName[] = ['lexical', 'vector', 'temporal', 'expansion', 'speaker'];
-  const available = all.filter(
-    (c) => (c !== 'vector' || ctx.embedder !== null) && ctx.retrieval.channelWeights[c] > 0,
+const CHANNELS: ChannelName[] = ['lexical', 'vector', 'temporal', 'expansion', 'speaker'];
+/** Seeded by the first round's best hits: no seeds, no second round. */
+const SECOND_ROUND: ChannelName[] = ['expansion', 'speaker'];
+
+/** The channels a search runs by default: weighted above zero, and able to run on this cube. */
+export function defaultChannels(retrieval: RetrievalConfig, hasVectors: boolean): ChannelName[] {
+  return CHANNELS.filter(
+    (c) =>
+      retrieval.channelWeights[c] > 0 &&
+      (c !== 'vector' || hasVectors) &&
+      (retrieval.expansionSeeds > 0 || !SECOND_ROUND.includes(c)),
   );
-  if (!requested) return available;
+}
+
+function chooseChannels(ctx: SearchContext, requested: ChannelName[] | undefined): ChannelName[] {
+  if (!requested) return defaultChannels(ctx.retrieval, ctx.embedder !== null);
   for (const channel of requested) {
     if (channel === 'vector' && !ctx.embedder) {
       throw new InvalidInputError(
@@ -114,7 +124,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     ctx.retrieval.fusion === 'score' ? fuseScores(all) : fuseReciprocalRank(all, ctx.retrieval.rrfK);
   let fused = fuse(results);
 
-  const secondRound = channels.filter((c) => c === 'expansion' || c === 'speaker');
+  const secondRound = channels.filter((c) => SECOND_ROUND.includes(c));
   if (secondRound.length > 0 && ctx.retrieval.expansionSeeds > 0) {
     const seeds = await ctx.store.getItems(
       ctx.scope,
