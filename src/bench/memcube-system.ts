@@ -72,8 +72,8 @@ export async function openMemcube(
     vectorIndex: async (queries) => {
       const vectors = (await embedder.embed(queries)).filter((v): v is Float32Array => v !== undefined);
       // Forced on at every size, so small cubes report the index's recall too.
-      const approximate = SqliteStore.open(file, { annMinItems: 0 });
-      const exact = SqliteStore.open(file, { annMinItems: Number.POSITIVE_INFINITY });
+      const approximate = SqliteStore.open(file, { indexMinItems: 0 });
+      const exact = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY });
       try {
         const search = (s: SqliteStore, v: Float32Array) => s.searchVector(scope, v, {}, RECALL_K);
         const started = performance.now();

@@ -35,8 +35,12 @@ function generator(seed: number): (center: number) => Float32Array {
   };
 }
 
-async function filledStore(file: string, vectors: Float32Array[], annMinItems: number): Promise<SqliteStore> {
-  const store = SqliteStore.open(file, { annMinItems });
+async function filledStore(
+  file: string,
+  vectors: Float32Array[],
+  indexMinItems: number,
+): Promise<SqliteStore> {
+  const store = SqliteStore.open(file, { indexMinItems });
   await store.createCube(scope.tenant, scope.cube, embedder, ctx());
   await store.insertItems(
     scope,
@@ -73,7 +77,7 @@ describe('SqliteStore vector search through the in-process index', () => {
       Array.from({ length: 3000 }, (_, i) => vector(i)),
       0,
     );
-    const exact = SqliteStore.open(file, { annMinItems: Number.POSITIVE_INFINITY });
+    const exact = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY });
     try {
       let found = 0;
       for (let q = 0; q < 50; q++) {
@@ -126,7 +130,7 @@ describe('SqliteStore vector search through the in-process index', () => {
       Array.from({ length: 300 }, (_, i) => vector(i)),
       0,
     );
-    const second = SqliteStore.open(file, { annMinItems: 0 });
+    const second = SqliteStore.open(file, { indexMinItems: 0 });
     try {
       const query = vector(1);
       await first.searchVector(scope, query, {}, 10);
@@ -144,7 +148,7 @@ describe('SqliteStore vector search through the in-process index', () => {
       expect(fresh).toHaveLength(1);
 
       await first.close();
-      const reopened = SqliteStore.open(file, { annMinItems: 0 });
+      const reopened = SqliteStore.open(file, { indexMinItems: 0 });
       expect(await reopened.searchVector(scope, query, {}, 10)).toEqual(fresh);
       await reopened.close();
     } finally {

@@ -9,13 +9,25 @@ function inList(column: string, values: readonly unknown[]): SqlFragment {
   return { sql: `${column} IN (${values.map(() => '?').join(', ')})`, params: [...values] };
 }
 
+function onlyActive(filter: StoreItemFilter): boolean {
+  const statuses = filter.statuses ?? ['active'];
+  return statuses.length === 1 && statuses[0] === 'active';
+}
+
 /** True when the filter asks for more than "active items of the cube". */
 export function isNarrowing(filter: StoreItemFilter): boolean {
-  const statuses = filter.statuses ?? ['active'];
-  const onlyActive = statuses.length === 1 && statuses[0] === 'active';
   return (
-    !onlyActive || Object.entries(filter).some(([key, value]) => key !== 'statuses' && value !== undefined)
+    !onlyActive(filter) ||
+    Object.entries(filter).some(([key, value]) => key !== 'statuses' && value !== undefined)
   );
+}
+
+/** The filter's time window when it asks only for active items within one (or no) window; else null. */
+export function timeWindowOnly(filter: StoreItemFilter): { from?: number; to?: number } | null {
+  const others = Object.entries(filter).some(
+    ([key, value]) => key !== 'statuses' && key !== 'from' && key !== 'to' && value !== undefined,
+  );
+  return onlyActive(filter) && !others ? { from: filter.from, to: filter.to } : null;
 }
 
 /** WHERE conditions over the `items` table aliased `i`; joined with AND, never empty. */

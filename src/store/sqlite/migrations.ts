@@ -199,6 +199,13 @@ const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    description: 'the change log also feeds the in-process full-text index: every item write is logged',
+    up: (db) => {
+      db.exec('ALTER TABLE vector_changes RENAME TO index_changes;');
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

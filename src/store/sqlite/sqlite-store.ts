@@ -32,7 +32,8 @@ import type {
   WriteContext,
 } from '../store.js';
 import { type AuditEntry, selectAudit, writeAudit } from './audit.js';
-import { filterToSql, isNarrowing } from './filter-sql.js';
+import { CubeIndexes, logIndexChange } from './cube-indexes.js';
+import { filterToSql, isNarrowing, timeWindowOnly } from './filter-sql.js';
 import { ensureVectorTable, migrate } from './migrations.js';
 import {
   blobToVector,
@@ -47,17 +48,17 @@ import {
   vectorToBlob,
 } from './rows.js';
 import { SqliteAccessStore } from './sqlite-access.js';
-import { logVectorChange, VectorIndexes } from './vector-indexes.js';
 
 export interface SqliteStoreOptions {
   /** `full` fsyncs each commit (survives power loss); `normal` survives process crashes only. */
   durability?: 'full' | 'normal';
   /**
-   * Cubes with at least this many live vectors are searched through the in-process binary index
-   * (Hamming scan, exact rescoring); smaller ones by sqlite-vec's exact scan. Default
-   * `MEMCUBE_ANN_MIN_ITEMS` from the environment, else 5,000.
+   * Cubes with at least this many active items are searched through in-process indexes: vectors
+   * by a binary index (Hamming scan, exact rescoring), words by in-memory postings scored as FTS5's
+   * BM25. Smaller cubes use sqlite-vec's exact scan and FTS5. Default `MEMCUBE_INDEX_MIN_ITEMS`
+   * from the environment, else 5,000.
    */
-  annMinItems?: number;
+  indexMinItems?: number;
 }
 
 interface ResolvedCube {
@@ -72,7 +73,7 @@ const PAGE = 500;
 const MAX_KNN = 4096;
 /** Hamming candidates rescored per query: recall@10 0.998 at 100K in the sqlite-vec probe. */
 const ANN_CANDIDATES = 200;
-const DEFAULT_ANN_MIN_ITEMS = 5_000;
+const DEFAULT_INDEX_MIN_ITEMS = 5_000;
 /** Full-text hits ranked per wanted hit, before the cube and status check (the index spans all cubes). */
 const LEXICAL_OVERFETCH = 4;
 
@@ -80,14 +81,14 @@ const LEXICAL_OVERFETCH = 4;
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly vectorIndexes: VectorIndexes;
+  private readonly indexes: CubeIndexes;
 
   private constructor(
     db: Database.Database,
-    private readonly annMinItems: number,
+    private readonly indexMinItems: number,
   ) {
     this.db = db;
-    this.vectorIndexes = new VectorIndexes(db);
+    this.indexes = new CubeIndexes(db);
   }
 
   static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
@@ -104,9 +105,9 @@ export class SqliteStore implements Store {
       db.close();
       throw err;
     }
-    const annMinItems =
-      options.annMinItems ?? Number(process.env.MEMCUBE_ANN_MIN_ITEMS ?? DEFAULT_ANN_MIN_ITEMS);
-    return new SqliteStore(db, annMinItems);
+    const indexMinItems =
+      options.indexMinItems ?? Number(process.env.MEMCUBE_INDEX_MIN_ITEMS ?? DEFAULT_INDEX_MIN_ITEMS);
+    return new SqliteStore(db, indexMinItems);
   }
 
   /** For tests and diagnostics: the result of `PRAGMA integrity_check`. */
@@ -173,7 +174,9 @@ export class SqliteStore implements Store {
   }
 
   /** `replacing` is false for a brand-new item: there is no old entry to remove. */
-  private writeIndex(itemKey: number, index: IndexFields, replacing: boolean): void {
+  private writeIndex(cube: ResolvedCube, itemKey: number, index: IndexFields, replacing: boolean): void {
+    // The in-process indexes reread the item (text, status, event time) from this log.
+    logIndexChange(this.db, cube.key, itemKey);
     if (replacing) this.stmt('DELETE FROM items_fts WHERE rowid = ?').run(itemKey);
     this.stmt('INSERT INTO items_fts (rowid, text, context, keys) VALUES (?, ?, ?, ?)').run(
       itemKey,
@@ -191,7 +194,6 @@ export class SqliteStore implements Store {
     replacing: boolean,
   ): void {
     if (!cube.vectorTable) return;
-    logVectorChange(this.db, cube.key, itemKey);
     // vec0 wants integer keys bound as integers, which better-sqlite3 does only for BigInt.
     if (replacing) this.stmt(`DELETE FROM ${cube.vectorTable} WHERE item_key = ?`).run(BigInt(itemKey));
     if (vector) {
@@ -254,8 +256,8 @@ export class SqliteStore implements Store {
         ).n;
         if (cube.vectorTable) {
           this.stmt(`DELETE FROM ${cube.vectorTable} WHERE cube_key = ?`).run(BigInt(cube.key));
-          logVectorChange(this.db, cube.key, null);
         }
+        logIndexChange(this.db, cube.key, null);
         this.stmt('DELETE FROM items_fts WHERE rowid IN (SELECT item_key FROM items WHERE cube_key = ?)').run(
           cube.key,
         );
@@ -281,7 +283,7 @@ export class SqliteStore implements Store {
         return cube.key;
       })
       .immediate();
-    this.vectorIndexes.drop(cubeKey);
+    this.indexes.drop(cubeKey);
   }
 
   /** Tenants, keys and grants in the same database, sharing this connection. */
@@ -326,7 +328,7 @@ export class SqliteStore implements Store {
             'add',
             ctx,
           );
-          this.writeIndex(itemKey, r.index, false);
+          this.writeIndex(cube, itemKey, r.index, false);
           this.putVector(cube, itemKey, r.embedding, true, false);
           this.audit(cube, { itemId: r.id, operation: 'add', versionBefore: null, versionAfter: 1 }, ctx);
           outcomes.push({ id: r.id, created: true });
@@ -399,8 +401,11 @@ export class SqliteStore implements Store {
         const after = this.stmt('SELECT * FROM items WHERE item_key = ?').get(before.item_key) as ItemRow;
         this.writeVersion(after, 'update', ctx);
         if (content) {
-          this.writeIndex(after.item_key, content.index, true);
+          this.writeIndex(cube, after.item_key, content.index, true);
           this.putVector(cube, after.item_key, content.embedding, true, true);
+        } else if (change.validFrom !== undefined) {
+          // The event time is what a time window filters on.
+          logIndexChange(this.db, cube.key, after.item_key);
         }
         this.audit(
           cube,
@@ -442,8 +447,8 @@ export class SqliteStore implements Store {
             BigInt(status === 'active' ? 1 : 0),
             BigInt(before.item_key),
           );
-          logVectorChange(this.db, cube.key, before.item_key);
         }
+        logIndexChange(this.db, cube.key, before.item_key);
         this.audit(
           cube,
           {
@@ -478,6 +483,8 @@ export class SqliteStore implements Store {
   ): Promise<ScoredId[]> {
     if (terms.length === 0) return [];
     const cube = this.resolve(scope);
+    const indexed = this.searchLexicalIndex(cube, terms, filter, limit, weights);
+    if (indexed) return indexed;
     const where = filterToSql(filter);
     // Terms are plain words; quoting keeps FTS5 from reading any of them as an operator.
     const match = terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ');
@@ -491,6 +498,34 @@ export class SqliteStore implements Store {
        ORDER BY score DESC LIMIT ?`,
     ).all(weights.text, weights.context, weights.keys, match, cube.key, ...where.params, limit) as ScoredId[];
     return rows;
+  }
+
+  /**
+   * Big cubes, unfiltered or within a time window: the in-process postings, scored as FTS5 would
+   * score them. Null when the cube is small, the filter narrows otherwise, or a term is not one token.
+   */
+  private searchLexicalIndex(
+    cube: ResolvedCube,
+    terms: string[],
+    filter: StoreItemFilter,
+    limit: number,
+    weights: LexicalWeights,
+  ): ScoredId[] | null {
+    const window = timeWindowOnly(filter);
+    if (!window) return null;
+    const index = this.indexes.lexical(cube.key);
+    if (index.size < this.indexMinItems) return null;
+    const ranked = index.search(terms, weights, limit, window);
+    if (!ranked) return null;
+    // Status rechecked against the rows: the index is a cache.
+    const ids = this.activeIds(
+      cube,
+      ranked.map((r) => r.key),
+    );
+    return ranked.flatMap((r) => {
+      const id = ids.get(r.key);
+      return id === undefined ? [] : [{ id, score: r.score }];
+    });
   }
 
   /**
@@ -570,8 +605,8 @@ export class SqliteStore implements Store {
     if (!cube.vectorTable) return [];
     const blob = vectorToBlob(vector);
     if (!isNarrowing(filter) && limit <= MAX_KNN) {
-      const index = this.vectorIndexes.fresh(cube.key, cube.vectorTable, vector.length);
-      if (index.size >= this.annMinItems) {
+      const index = this.indexes.vector(cube.key, cube.vectorTable, vector.length);
+      if (index.size >= this.indexMinItems) {
         const hits = index.search(vector, limit, Math.max(ANN_CANDIDATES, 2 * limit));
         // Status rechecked against the rows: the index is a cache.
         const ids = this.activeIds(
@@ -705,7 +740,7 @@ export class SqliteStore implements Store {
               v.changedBy,
             );
           }
-          this.writeIndex(itemKey, index, false);
+          this.writeIndex(cube, itemKey, index, false);
           this.putVector(cube, itemKey, embedding, item.status === 'active', false);
         }
         const insertAudit = this.stmt(
@@ -773,6 +808,7 @@ export class SqliteStore implements Store {
           before.key,
         );
         const cube = this.resolve(scope);
+        logIndexChange(this.db, cube.key, null);
         const rows = this.stmt('SELECT item_key, id, status FROM items WHERE cube_key = ?').all(
           cube.key,
         ) as Array<{

@@ -1,3 +1,5 @@
+import { HammingCodes } from './wasm/hamming.js';
+
 export interface KeyScore {
   key: number;
   score: number;
@@ -11,9 +13,7 @@ export interface KeyScore {
  * ~160 µs per point lookup, 30 ms for 200 candidates.
  */
 export class BinaryVectorIndex {
-  /** 32-bit words per code. */
-  private readonly words: number;
-  private codes: Uint32Array;
+  private readonly codes: HammingCodes;
   private bytes: Int8Array;
   /** Per slot: the int8 step (max |x| / 127) and the float vector's norm. */
   private steps: Float32Array;
@@ -26,8 +26,7 @@ export class BinaryVectorIndex {
   private liveSlots = 0;
 
   constructor(readonly dimensions: number) {
-    this.words = Math.ceil(dimensions / 32);
-    this.codes = new Uint32Array(1024 * this.words);
+    this.codes = new HammingCodes(dimensions, 1024);
     this.bytes = new Int8Array(1024 * dimensions);
     this.steps = new Float32Array(1024);
     this.norms = new Float32Array(1024);
@@ -56,7 +55,7 @@ export class BinaryVectorIndex {
       this.slotOf.set(itemKey, slot);
       this.keys[slot] = itemKey;
     }
-    this.encode(vector, this.codes, slot * this.words);
+    this.codes.set(slot, vector);
     this.quantize(vector, slot);
     if (this.live[slot] === 0) {
       this.live[slot] = 1;
@@ -85,31 +84,15 @@ export class BinaryVectorIndex {
 
   /** Slots of the `count` live items nearest the query by Hamming distance (ties broken by slot). */
   private hammingNearest(query: Float32Array, count: number): number[] {
-    const { words, codes, live, slots } = this;
-    const q = new Uint32Array(words);
-    this.encode(query, q, 0);
-    const distance = new Uint16Array(slots);
+    const { live, slots } = this;
+    const distance = this.codes.distances(query, slots);
     // Distances run 0..dimensions, so a histogram finds the cut-off without sorting.
-    const histogram = new Uint32Array(words * 32 + 1);
+    const histogram = new Uint32Array(this.dimensions + 1);
     for (let slot = 0; slot < slots; slot++) {
-      if (live[slot] === 0) continue;
-      const base = slot * words;
-      let d = 0;
-      let bytes = 0;
-      for (let w = 0; w < words; w++) {
-        let x = (codes[base + w] as number) ^ (q[w] as number);
-        x -= (x >>> 1) & 0x55555555;
-        x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-        // Per-byte counts (at most 8 a word) add up across 16 words before a byte could overflow.
-        bytes += (x + (x >>> 4)) & 0x0f0f0f0f;
-        if ((w & 15) === 15) {
-          d += sumBytes(bytes);
-          bytes = 0;
-        }
+      if (live[slot] === 1) {
+        const d = distance[slot] as number;
+        histogram[d] = (histogram[d] as number) + 1;
       }
-      d += sumBytes(bytes);
-      distance[slot] = d;
-      histogram[d] = (histogram[d] as number) + 1;
     }
     const wanted = Math.min(count, this.liveSlots);
     let cut = 0;
@@ -123,15 +106,6 @@ export class BinaryVectorIndex {
       if (d < cut || (d === cut && ties-- > 0)) out.push(slot);
     }
     return out;
-  }
-
-  private encode(vector: Float32Array, into: Uint32Array, offset: number): void {
-    for (let w = 0; w < this.words; w++) {
-      let bits = 0;
-      const end = Math.min(32, this.dimensions - w * 32);
-      for (let b = 0; b < end; b++) if ((vector[w * 32 + b] as number) > 0) bits |= 1 << b;
-      into[offset + w] = bits;
-    }
   }
 
   private quantize(vector: Float32Array, slot: number): void {
@@ -152,9 +126,7 @@ export class BinaryVectorIndex {
 
   private grow(): void {
     const capacity = this.keys.length * 2;
-    const codes = new Uint32Array(capacity * this.words);
-    codes.set(this.codes);
-    this.codes = codes;
+    this.codes.resize(capacity);
     const keys = new Float64Array(capacity);
     keys.set(this.keys);
     this.keys = keys;
@@ -171,8 +143,4 @@ export class BinaryVectorIndex {
     live.set(this.live);
     this.live = live;
   }
-}
-
-function sumBytes(x: number): number {
-  return (x & 0xff) + ((x >>> 8) & 0xff) + ((x >>> 16) & 0xff) + (x >>> 24);
 }

@@ -1,0 +1,136 @@
+import type Database from 'better-sqlite3';
+import { type IndexedDoc, LexicalIndex } from './lexical-index.js';
+import { blobToVector } from './rows.js';
+import { BinaryVectorIndex } from './vector-index.js';
+
+interface CubeState {
+  /** The last `index_changes.seq` applied to this cube's indexes. */
+  seq: number;
+  vector?: { table: string; index: BinaryVectorIndex };
+  lexical?: LexicalIndex;
+}
+
+/** Past this many changed items since the last search, rereading the whole cube is cheaper. */
+const REBUILD_AFTER_CHANGES = 20_000;
+
+/** Records that an item's searchable row changed (null: the whole cube's), in the writing transaction. */
+export function logIndexChange(db: Database.Database, cubeKey: number, itemKey: number | null): void {
+  db.prepare('INSERT INTO index_changes (cube_key, item_key) VALUES (?, ?)').run(cubeKey, itemKey);
+}
+
+interface DocRow {
+  item_key: number;
+  status: string;
+  index_text: string;
+  index_context: string;
+  index_keys: string;
+  time: number;
+}
+
+const DOC_COLUMNS =
+  'item_key, status, index_text, index_context, index_keys, coalesce(valid_from, created_at) AS time';
+
+function toDoc(row: DocRow): IndexedDoc {
+  return {
+    text: row.index_text,
+    context: row.index_context,
+    keys: row.index_keys,
+    active: row.status === 'active',
+    time: row.time,
+  };
+}
+
+/**
+ * One connection's in-process search indexes (vector and full-text), per searched cube, built
+ * lazily from SQLite. Every write to an item's searchable row, from this connection or another
+ * process, appends to `index_changes`; before each search one indexed `max(seq)` read tells
+ * whether anything changed, and only the changed items are reread.
+ */
+export class CubeIndexes {
+  private readonly byCube = new Map<number, CubeState>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  /** The cube's vector index, brought up to date with every committed write. */
+  vector(cubeKey: number, table: string, dimensions: number): BinaryVectorIndex {
+    return this.db.transaction(() => {
+      const state = this.fresh(cubeKey);
+      if (state.vector?.table !== table)
+        state.vector = { table, index: this.buildVector(cubeKey, table, dimensions) };
+      return state.vector.index;
+    })();
+  }
+
+  /** The cube's full-text index, brought up to date with every committed write. */
+  lexical(cubeKey: number): LexicalIndex {
+    return this.db.transaction(() => {
+      const state = this.fresh(cubeKey);
+      if (!state.lexical || state.lexical.wantsRebuild) state.lexical = this.buildLexical(cubeKey);
+      return state.lexical;
+    })();
+  }
+
+  drop(cubeKey: number): void {
+    this.byCube.delete(cubeKey);
+  }
+
+  /**
+   * The cube's state with every change up to now applied, inside the caller's read transaction so
+   * the changes and the rows they point at come from one snapshot.
+   */
+  private fresh(cubeKey: number): CubeState {
+    const head = (
+      this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM index_changes').get() as { seq: number }
+    ).seq;
+    const state = this.byCube.get(cubeKey);
+    if (!state) {
+      const created: CubeState = { seq: head };
+      this.byCube.set(cubeKey, created);
+      return created;
+    }
+    if (state.seq === head) return state;
+    const changed = this.db
+      .prepare('SELECT item_key AS key FROM index_changes WHERE seq > ? AND cube_key = ?')
+      .all(state.seq, cubeKey) as Array<{ key: number | null }>;
+    state.seq = head;
+    if (changed.length > REBUILD_AFTER_CHANGES || changed.some((c) => c.key === null)) {
+      state.vector = undefined;
+      state.lexical = undefined;
+      return state;
+    }
+    const keys = [...new Set(changed.map((c) => c.key as number))];
+    if (state.vector) {
+      const lookup = this.db.prepare(`SELECT live, embedding FROM ${state.vector.table} WHERE item_key = ?`);
+      for (const key of keys) {
+        const row = lookup.get(BigInt(key)) as { live: number; embedding: Buffer } | undefined;
+        state.vector.index.set(key, row && row.live === 1 ? blobToVector(row.embedding) : null);
+      }
+    }
+    if (state.lexical) {
+      const lookup = this.db.prepare(`SELECT ${DOC_COLUMNS} FROM items WHERE item_key = ? AND cube_key = ?`);
+      for (const key of keys) {
+        const row = lookup.get(key, cubeKey) as DocRow | undefined;
+        state.lexical.set(key, row ? toDoc(row) : null);
+      }
+    }
+    return state;
+  }
+
+  private buildVector(cubeKey: number, table: string, dimensions: number): BinaryVectorIndex {
+    const index = new BinaryVectorIndex(dimensions);
+    const rows = this.db
+      .prepare(`SELECT item_key, live, embedding FROM ${table} WHERE cube_key = ?`)
+      .iterate(BigInt(cubeKey)) as IterableIterator<{ item_key: number; live: number; embedding: Buffer }>;
+    for (const row of rows) if (row.live === 1) index.set(row.item_key, blobToVector(row.embedding));
+    return index;
+  }
+
+  private buildLexical(cubeKey: number): LexicalIndex {
+    const index = new LexicalIndex();
+    const rows = this.db
+      .prepare(`SELECT ${DOC_COLUMNS} FROM items WHERE cube_key = ?`)
+      .iterate(cubeKey) as IterableIterator<DocRow>;
+    for (const row of rows) index.set(row.item_key, toDoc(row));
+    return index;
+  }
+}

@@ -1,0 +1,291 @@
+import { ftsTerm, ftsTerms, ftsTokens } from './fts-tokens.js';
+import type { KeyScore } from './vector-index.js';
+
+/** One item as the full-text table holds it: its three columns, plus what search filters by. */
+export interface IndexedDoc {
+  text: string;
+  context: string;
+  keys: string;
+  /** Only active items are returned; every item counts in the BM25 statistics, as in FTS5. */
+  active: boolean;
+  /** Event time (epoch ms): `valid_from`, else `created_at`. */
+  time: number;
+}
+
+export interface ColumnWeights {
+  text: number;
+  context: number;
+  keys: number;
+}
+
+/** Half-open window on the event time, as the store's `from`/`to` filter. */
+export interface TimeWindow {
+  from?: number;
+  to?: number;
+}
+
+const NON_ASCII = /[^ -~]/;
+const K1 = 1.2;
+const B = 0.75;
+/** Per-column counts packed in 16 bits (text 8, context 4, keys 4); this marks a pair kept in `overflow`. */
+const OVERFLOW = 0xffff;
+/** Past this share of replaced slots, the caller should rebuild rather than carry them. */
+const MAX_STALE_SHARE = 0.25;
+
+interface Postings {
+  slots: Uint32Array;
+  counts: Uint16Array;
+  length: number;
+}
+
+function pack(text: number, context: number, keys: number): number {
+  return text <= 0xff && context <= 0xf && keys <= 0xf && !(text === 0xff && context === 0xf && keys === 0xf)
+    ? (text << 8) | (context << 4) | keys
+    : OVERFLOW;
+}
+
+/**
+ * One cube's full-text postings in memory, scored exactly as FTS5's `bm25()` with column weights
+ * (same tokenizer, same formula, statistics over the cube's rows): an OR query over common words
+ * touches most of a big cube, and FTS5 spends ~0.5 µs per matching row; here it is a few
+ * nanoseconds per posting. A cache of the `items` rows, never the source of truth.
+ */
+export class LexicalIndex {
+  private readonly termIds = new Map<string, number>();
+  private readonly tokenTermIds = new Map<string, number>();
+  private readonly postings: Postings[] = [];
+  /** Exact counts of pairs whose packed form overflowed, by `termId:slot`. */
+  private readonly overflow = new Map<string, [number, number, number]>();
+  private keys = new Float64Array(1024);
+  private lengths = new Uint32Array(1024);
+  private times = new Float64Array(1024);
+  /** Per slot: 1 while the slot holds the item's current row, 0 once replaced. */
+  private present = new Uint8Array(1024);
+  private active = new Uint8Array(1024);
+  private readonly slotOf = new Map<number, number>();
+  private slots = 0;
+  private presentDocs = 0;
+  private activeDocs = 0;
+  private totalTokens = 0;
+  private staleSlots = 0;
+  private scores = new Float64Array(1024);
+  /** Scratch for `append`: three counts per term id, and the ids the current row uses. */
+  private rowCounts = new Uint32Array(3 * 1024);
+  private readonly rowTerms: number[] = [];
+
+  /** Active items held. */
+  get size(): number {
+    return this.activeDocs;
+  }
+
+  /** True when replaced slots are a large share: a rebuild would be smaller and faster. */
+  get wantsRebuild(): boolean {
+    return this.staleSlots > 1_000 && this.staleSlots > this.slots * MAX_STALE_SHARE;
+  }
+
+  /** Sets an item's row; null removes it (its full-text row is gone). */
+  set(itemKey: number, doc: IndexedDoc | null): void {
+    const old = this.slotOf.get(itemKey);
+    if (old !== undefined) {
+      this.present[old] = 0;
+      this.presentDocs--;
+      if (this.active[old] === 1) this.activeDocs--;
+      this.active[old] = 0;
+      this.totalTokens -= this.lengths[old] as number;
+      this.staleSlots++;
+      this.slotOf.delete(itemKey);
+    }
+    if (doc) this.append(itemKey, doc);
+  }
+
+  /**
+   * The best `limit` active items for an OR of the terms, by BM25 with column weights; null when
+   * a term is not a single token (FTS5 would read it as a phrase) or not ASCII once folded (FTS5's
+   * Porter stemmer works on UTF-8 bytes there, so only FTS5 itself knows its term).
+   */
+  search(terms: string[], weights: ColumnWeights, limit: number, window: TimeWindow = {}): KeyScore[] | null {
+    const termIds: Array<number | undefined> = [];
+    for (const word of terms) {
+      const tokens = ftsTerms(word);
+      if (tokens.length !== 1 || NON_ASCII.test(tokens[0] as string)) return null;
+      termIds.push(this.termIds.get(tokens[0] as string));
+    }
+    if (this.presentDocs === 0) return [];
+    const avgdl = this.totalTokens / this.presentDocs;
+    const from = window.from ?? Number.NEGATIVE_INFINITY;
+    const to = window.to ?? Number.POSITIVE_INFINITY;
+    const touched: number[] = [];
+    const scores = this.scores;
+    for (const termId of termIds) {
+      if (termId === undefined) continue;
+      const list = this.postings[termId] as Postings;
+      const idf = Math.max(
+        1e-6,
+        Math.log((this.presentDocs - this.hits(list) + 0.5) / (this.hits(list) + 0.5)),
+      );
+      for (let i = 0; i < list.length; i++) {
+        const slot = list.slots[i] as number;
+        if (this.active[slot] === 0) continue;
+        const time = this.times[slot] as number;
+        if (time < from || time >= to) continue;
+        const freq = this.frequency(termId, slot, list.counts[i] as number, weights);
+        const score =
+          idf * ((freq * (K1 + 1)) / (freq + K1 * (1 - B + (B * (this.lengths[slot] as number)) / avgdl)));
+        if (scores[slot] === 0) touched.push(slot);
+        // A zero-weight column still makes the row match, as in FTS5; keep it distinguishable.
+        scores[slot] = (scores[slot] as number) + score || Number.MIN_VALUE;
+      }
+    }
+    const best = topByScore(touched, scores, limit);
+    const hits = best.map((slot) => ({ key: this.keys[slot] as number, score: scores[slot] as number }));
+    for (const slot of touched) scores[slot] = 0;
+    return hits;
+  }
+
+  /** Rows holding the term: FTS5's `nHit`, over current rows only. */
+  private hits(list: Postings): number {
+    if (this.staleSlots === 0) return list.length;
+    let n = 0;
+    for (let i = 0; i < list.length; i++) n += this.present[list.slots[i] as number] as number;
+    return n;
+  }
+
+  private frequency(termId: number, slot: number, packed: number, weights: ColumnWeights): number {
+    if (packed !== OVERFLOW) {
+      return (
+        weights.text * (packed >>> 8) +
+        weights.context * ((packed >>> 4) & 0xf) +
+        weights.keys * (packed & 0xf)
+      );
+    }
+    const [text, context, keys] = this.overflow.get(`${termId}:${slot}`) as [number, number, number];
+    return weights.text * text + weights.context * context + weights.keys * keys;
+  }
+
+  private append(itemKey: number, doc: IndexedDoc): void {
+    const slot = this.slots++;
+    if (slot === this.keys.length) this.grow();
+    this.slotOf.set(itemKey, slot);
+    this.keys[slot] = itemKey;
+    this.times[slot] = doc.time;
+    this.present[slot] = 1;
+    this.active[slot] = doc.active ? 1 : 0;
+    // Per-column counts of this row's terms, in reused buffers: building a big cube adds millions of rows.
+    const seen = this.rowTerms;
+    seen.length = 0;
+    let length = 0;
+    for (const [column, text] of [doc.text, doc.context, doc.keys].entries()) {
+      for (const token of ftsTokens(text)) {
+        length++;
+        const termId = this.tokenTermId(token);
+        if (this.rowCounts.length < 3 * (termId + 1)) this.growRowCounts(termId);
+        const counts = this.rowCounts;
+        const at = 3 * termId;
+        if (counts[at] === 0 && counts[at + 1] === 0 && counts[at + 2] === 0) seen.push(termId);
+        counts[at + column] = (counts[at + column] as number) + 1;
+      }
+    }
+    this.lengths[slot] = length;
+    this.totalTokens += length;
+    this.presentDocs++;
+    if (doc.active) this.activeDocs++;
+    for (const termId of seen) {
+      const text = this.rowCounts[3 * termId] as number;
+      const context = this.rowCounts[3 * termId + 1] as number;
+      const keys = this.rowCounts[3 * termId + 2] as number;
+      this.rowCounts.fill(0, 3 * termId, 3 * termId + 3);
+      const packed = pack(text, context, keys);
+      if (packed === OVERFLOW) this.overflow.set(`${termId}:${slot}`, [text, context, keys]);
+      this.addPosting(termId, slot, packed);
+    }
+  }
+
+  private growRowCounts(termId: number): void {
+    const grown = new Uint32Array(Math.max(3 * (termId + 1), this.rowCounts.length * 2));
+    grown.set(this.rowCounts);
+    this.rowCounts = grown;
+  }
+
+  /** One map lookup per token: raw token → term id, the term folded and stemmed once. */
+  private tokenTermId(token: string): number {
+    let id = this.tokenTermIds.get(token);
+    if (id === undefined) {
+      id = this.termId(ftsTerm(token));
+      this.tokenTermIds.set(token, id);
+    }
+    return id;
+  }
+
+  private termId(term: string): number {
+    let id = this.termIds.get(term);
+    if (id === undefined) {
+      id = this.postings.length;
+      this.termIds.set(term, id);
+      this.postings.push({ slots: new Uint32Array(4), counts: new Uint16Array(4), length: 0 });
+    }
+    return id;
+  }
+
+  private addPosting(termId: number, slot: number, packed: number): void {
+    const list = this.postings[termId] as Postings;
+    if (list.length === list.slots.length) {
+      const capacity = Math.ceil(list.length * 1.5) + 4;
+      const slots = new Uint32Array(capacity);
+      slots.set(list.slots);
+      const counts = new Uint16Array(capacity);
+      counts.set(list.counts);
+      list.slots = slots;
+      list.counts = counts;
+    }
+    list.slots[list.length] = slot;
+    list.counts[list.length] = packed;
+    list.length++;
+  }
+
+  private grow(): void {
+    const capacity = this.keys.length * 2;
+    const grown = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(capacity);
+      b.set(a);
+      return b;
+    };
+    this.keys = grown(this.keys, (n) => new Float64Array(n));
+    this.lengths = grown(this.lengths, (n) => new Uint32Array(n));
+    this.times = grown(this.times, (n) => new Float64Array(n));
+    this.present = grown(this.present, (n) => new Uint8Array(n));
+    this.active = grown(this.active, (n) => new Uint8Array(n));
+    this.scores = new Float64Array(capacity);
+  }
+}
+
+/** The `limit` slots of highest score, best first (a bounded min-heap: touched can be most of the cube). */
+function topByScore(touched: number[], scores: Float64Array, limit: number): number[] {
+  const heap: number[] = [];
+  const less = (a: number, b: number) => (scores[a] as number) < (scores[b] as number);
+  for (const slot of touched) {
+    if (heap.length < limit) {
+      heap.push(slot);
+      let i = heap.length - 1;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (!less(heap[i] as number, heap[parent] as number)) break;
+        [heap[i], heap[parent]] = [heap[parent] as number, heap[i] as number];
+        i = parent;
+      }
+    } else if (less(heap[0] as number, slot)) {
+      heap[0] = slot;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && less(heap[l] as number, heap[m] as number)) m = l;
+        if (r < heap.length && less(heap[r] as number, heap[m] as number)) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m] as number, heap[i] as number];
+        i = m;
+      }
+    }
+  }
+  return heap.sort((a, b) => (scores[b] as number) - (scores[a] as number));
+}

@@ -1,0 +1,193 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { contentHash } from '../../src/core/ids.js';
+import { ftsTerms } from '../../src/store/sqlite/fts-tokens.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { StoreItemFilter } from '../../src/store/store.js';
+import { rec } from './conformance.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-lindex-'));
+let files = 0;
+const freshFile = (): string => path.join(tmp, `lindex-${++files}.db`);
+const ctx = () => ({ actor: 'test', now: Date.now() });
+const scope = { tenant: 'default', cube: 'main' };
+const noVectors = { id: 'none', dimensions: 0 };
+const weights = { text: 1, context: 0.5, keys: 0.5 };
+const DAY = 86_400_000;
+const START = Date.UTC(2024, 0, 1);
+
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const SUBJECTS = ['Alice', 'my sister', 'the team', 'Bob', 'our neighbour', 'Caroline'];
+const VERBS = ['painted', 'visited', 'is running', 'planned', 'cooked', 'repaired', 'talked about'];
+const OBJECTS = [
+  'a sunset over the lake',
+  'the old bicycle',
+  'a café in Zürich',
+  'the marathon training plan',
+  'ramen for everyone',
+  'a self-portrait',
+  'the garden fence',
+  'gardening and running',
+  'the Straße market',
+];
+
+/** Sentences with repeated words, varied lengths and a few diacritics, as turns of several sessions. */
+function corpus(n: number): Array<{ text: string; context: string; keys: string | undefined; day: number }> {
+  return Array.from({ length: n }, (_, i) => {
+    const text = `${SUBJECTS[i % 6]} ${VERBS[i % 7]} ${OBJECTS[i % 8]}${i % 3 === 0 ? ` and then ${OBJECTS[(i * 5) % 8]} again` : ''}.`;
+    return {
+      text,
+      context: i % 4 === 0 ? `What did ${SUBJECTS[(i + 1) % 6]} do?` : '',
+      keys: i % 5 === 0 ? SUBJECTS[i % 6] : '',
+      day: i % 40,
+    };
+  });
+}
+
+async function filled(file: string, indexMinItems: number, n = 400): Promise<SqliteStore> {
+  const store = SqliteStore.open(file, { indexMinItems });
+  await store.createCube(scope.tenant, scope.cube, noVectors, ctx());
+  await store.insertItems(
+    scope,
+    corpus(n).map((d, i) =>
+      rec(`${d.text} (${i})`, {
+        index: { text: `${d.text} (${i})`, context: d.context, keys: d.keys ?? '' },
+        sessionId: `s${i % 9}`,
+        validFrom: START + d.day * DAY,
+      }),
+    ),
+    ctx(),
+  );
+  return store;
+}
+
+const QUERIES = [
+  ['alice', 'painted', 'sunset'],
+  ['running', 'marathon'],
+  ['cafe', 'zurich'],
+  ['sister', 'cooked', 'ramen', 'everyone'],
+  ['caroline', 'self', 'portrait'],
+  ['garden', 'fence', 'repaired', 'neighbour'],
+  ['nothing', 'matches', 'this'],
+  ['straße', 'market'],
+];
+
+describe('fts-tokens', () => {
+  it('gives the terms FTS5 stores for the same text', () => {
+    const db = new Database(':memory:');
+    db.exec(`CREATE VIRTUAL TABLE f USING fts5(t, content='', tokenize='porter unicode61 remove_diacritics 2');
+             CREATE VIRTUAL TABLE v USING fts5vocab(f, 'instance');`);
+    const text =
+      "Running runners ran; Café naïve Zürich ΟΔΟΣ οδός e-mail don't 3rd 2024-05-01 x² ½ hyper-connectivity relational";
+    db.prepare('INSERT INTO f (rowid, t) VALUES (1, ?)').run(text);
+    const fts = (db.prepare('SELECT term FROM v ORDER BY offset').all() as Array<{ term: string }>).map(
+      (r) => r.term,
+    );
+    db.close();
+    expect(ftsTerms(text)).toEqual(fts);
+    expect(ftsTerms('Running Café')).toEqual(['run', 'cafe']);
+  });
+});
+
+describe('SqliteStore lexical search through the in-process index', () => {
+  it('ranks and scores exactly as FTS5 does, with and without a time window', async () => {
+    const file = freshFile();
+    const indexed = await filled(file, 0);
+    const fts = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY });
+    try {
+      const filters: StoreItemFilter[] = [{}, { from: START + 10 * DAY, to: START + 20 * DAY }];
+      let compared = 0;
+      for (const filter of filters) {
+        for (const terms of QUERIES) {
+          for (const w of [weights, { text: 1, context: 2, keys: 0 }]) {
+            const a = await indexed.searchLexical(scope, terms, filter, 15, w);
+            const b = await fts.searchLexical(scope, terms, filter, 15, w);
+            expect(a).toHaveLength(b.length);
+            for (const [i, hit] of a.entries()) expect(hit.score).toBeCloseTo(b[i]?.score as number, 9);
+            // Equal scores may come in either order, and a tie at the cut-off may keep other ids.
+            const cutoff = Math.min(...b.map((h) => h.score)) + 1e-9;
+            const above = (hits: typeof a) =>
+              hits
+                .filter((h) => h.score > cutoff)
+                .map((h) => `${h.score.toFixed(9)} ${h.id}`)
+                .sort();
+            expect(above(a)).toEqual(above(b));
+            compared += b.length;
+          }
+        }
+      }
+      expect(compared).toBeGreaterThan(100);
+      expect(await indexed.searchLexical(scope, ['nothing', 'matches'], {}, 10, weights)).toEqual([]);
+    } finally {
+      await indexed.close();
+      await fts.close();
+    }
+  });
+
+  it("sees another connection's adds, edits, deletions and event-time changes", async () => {
+    const file = freshFile();
+    const reader = await filled(file, 0, 200);
+    const writer = SqliteStore.open(file, { indexMinItems: 0 });
+    const find = async (terms: string[], filter: StoreItemFilter = {}) =>
+      (await reader.searchLexical(scope, terms, filter, 5, weights)).map((h) => h.id);
+    try {
+      expect(await find(['zeppelin'])).toEqual([]);
+      const [added] = await writer.insertItems(scope, [rec('We rode a zeppelin over Lisbon')], ctx());
+      const id = added?.id as string;
+      expect(await find(['zeppelin'])).toEqual([id]);
+
+      await writer.updateItem(
+        scope,
+        id,
+        {
+          content: {
+            content: 'We rode a hot-air balloon',
+            index: { text: 'We rode a hot-air balloon', context: '', keys: '' },
+            derived: { dates: [], entities: [], context: null },
+            contentHash: contentHash('We rode a hot-air balloon'),
+            embedding: null,
+          },
+        },
+        ctx(),
+      );
+      expect(await find(['zeppelin'])).toEqual([]);
+      expect(await find(['balloon'])).toEqual([id]);
+
+      const window = { from: START + 100 * DAY, to: START + 101 * DAY };
+      expect(await find(['balloon'], window)).toEqual([]);
+      await writer.updateItem(scope, id, { validFrom: START + 100 * DAY }, ctx());
+      expect(await find(['balloon'], window)).toEqual([id]);
+
+      await writer.setStatus(scope, id, 'deleted', 'delete', ctx());
+      expect(await find(['balloon'])).toEqual([]);
+      await writer.setStatus(scope, id, 'active', 'restore', ctx());
+      expect(await find(['balloon'])).toEqual([id]);
+    } finally {
+      await reader.close();
+      await writer.close();
+    }
+  });
+
+  it("never returns another cube's items", async () => {
+    const file = freshFile();
+    const store = await filled(file, 0, 100);
+    try {
+      const other = { tenant: 'other', cube: 'main' };
+      await store.createCube(other.tenant, other.cube, noVectors, ctx());
+      const [theirs] = await store.insertItems(other, [rec('Alice painted a sunset over the lake')], ctx());
+      const ours = await store.searchLexical(scope, ['alice', 'painted', 'sunset'], {}, 200, weights);
+      expect(ours.length).toBeGreaterThan(10);
+      expect(ours.map((h) => h.id)).not.toContain(theirs?.id);
+      const their = await store.searchLexical(other, ['alice', 'painted', 'sunset'], {}, 200, weights);
+      expect(their.map((h) => h.id)).toEqual([theirs?.id]);
+    } finally {
+      await store.close();
+    }
+  });
+});
