@@ -9,8 +9,8 @@ export interface VectorIndexFigures {
 /** What the benchmark drives: memcube, or a peer behind the same calls. */
 export interface BenchSystem {
   /**
-   * Bulk load of one session chunk; returns the milliseconds of the timed part (the store work,
-   * without embedding and, for memcube, without key derivation).
+   * Bulk load of up to 1,000 consecutive items (several sessions); returns the milliseconds of the
+   * timed part (the store work, without embedding and, for memcube, without key derivation).
    */
   bulk(items: BenchItem[]): Promise<number>;
   /** The public add call for one session chunk, everything but embedding included. */

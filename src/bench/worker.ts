@@ -12,7 +12,10 @@ import { openMemcube } from './memcube-system.js';
 import { rssMb, summarize, timeEach } from './stats.js';
 import type { BenchSystem } from './systems.js';
 
-/** A bulk `add` carries one session chunk of at most this many turns. */
+/**
+ * A bulk load writes this many consecutive turns (several sessions) in one transaction, as an
+ * import does; a public `add` carries one session's turns, at most this many.
+ */
 const MAX_CHUNK = 1000;
 const PROGRESS_EVERY = 2000;
 
@@ -24,14 +27,19 @@ function progress(label: string): (done: number, total: number) => void {
   return (done, total) => send({ type: 'progress', label, done, total });
 }
 
-/** Session chunks (consecutive items of one session, at most MAX_CHUNK) covering [from, end). */
-function* chunks(item: (i: number) => BenchItem, from: number, end: number): Generator<BenchItem[]> {
+/** Chunks of consecutive items (at most MAX_CHUNK, one session each when `bySession`) covering [from, end). */
+function* chunks(
+  item: (i: number) => BenchItem,
+  from: number,
+  end: number,
+  bySession: boolean,
+): Generator<BenchItem[]> {
   for (let i = from; i < end; ) {
     const first = item(i);
     const chunk = [first];
     for (i++; i < end && chunk.length < MAX_CHUNK; i++) {
       const next = item(i);
-      if (next.session !== first.session) break;
+      if (bySession && next.session !== first.session) break;
       chunk.push(next);
     }
     yield chunk;
@@ -49,7 +57,7 @@ async function ingest(
   let bulkMs = 0;
   let done = 0;
   let reported = 0;
-  for (const chunk of chunks(item, 0, pathStart)) {
+  for (const chunk of chunks(item, 0, pathStart, false)) {
     bulkMs += await system.bulk(chunk);
     done += chunk.length;
     if (done - reported >= PROGRESS_EVERY) {
@@ -58,7 +66,7 @@ async function ingest(
     }
   }
   const pathStarted = performance.now();
-  for (const chunk of chunks(item, pathStart, singlesStart)) await system.add(chunk);
+  for (const chunk of chunks(item, pathStart, singlesStart, true)) await system.add(chunk);
   const pathSeconds = (performance.now() - pathStarted) / 1000;
   const singles = Array.from({ length: job.addSamples }, (_, k) => item(singlesStart + k));
   const addMs = await timeEach(singles, (t) => system.add([t]));
