@@ -90,6 +90,27 @@ export const retrievalConfigSchema = z.strictObject({
    * budget that distinct hits need.
    */
   neighbourMaxHitChars: z.number().int().min(0).max(1_000_000).default(200),
+  /**
+   * Query-adaptive vector weight: the vector channel's weight is scaled by how decisive its ranking
+   * is for this query, the relative gap (best − 10th best) / best of its cosines, divided by this
+   * reference and capped at 1. The offline encoder ranks short chat turns almost flat (LoCoMo,
+   * median gap 0.16) and topical questions decisively (LongMemEval, 0.24); 0 = fixed weight.
+   */
+  vectorConfidenceGap: z.number().min(0).max(1).default(0.2),
+  /**
+   * Turns of the sessions that gather the most evidence rank higher: each hit's score is multiplied
+   * by 1 + sessionBoost × (its session's strength / the strongest session's), where a session's
+   * strength is the sum of its three best fused scores among the top 100. 0 = off.
+   */
+  sessionBoost: z.number().min(0).max(10).default(0.2),
+  /**
+   * `context()` packs a line longer than `packTypicalTokens` at its score × (typical / tokens) to
+   * this power: one long turn (LongMemEval has 2,000-token turns) would spend the budget that several
+   * distinct evidence turns need. 0 = pack by score alone.
+   */
+  packLengthExponent: z.number().min(0).max(4).default(0.5),
+  /** Lines up to this many tokens, chat turns with their prefix and id, are packed at full score. */
+  packTypicalTokens: z.number().int().min(1).max(100_000).default(100),
   /** Second round seeded by the entities of the first round's best hits, for multi-hop; 0 = off. */
   expansionSeeds: z.number().int().min(0).max(50).default(5),
 });

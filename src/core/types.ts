@@ -169,7 +169,7 @@ export interface ChannelScore {
 
 export interface SearchHit {
   item: MemoryItem;
-  /** Fused score (reciprocal-rank fusion). */
+  /** Fused score (reciprocal-rank fusion), raised for turns of the strongest sessions. */
   score: number;
   channels: Partial<Record<ChannelName, ChannelScore>>;
 }

@@ -155,13 +155,14 @@ export class Cube {
     });
     // Neighbours are whole turns of a session; with a caller's filter they could fall outside it.
     const filtered = Object.values(filter).some((v) => v !== undefined);
-    const { neighbourRadius, neighbourShare, neighbourMaxHitChars } = this.config.retrieval;
+    const { neighbourRadius, neighbourShare, neighbourMaxHitChars, packLengthExponent, packTypicalTokens } =
+      this.config.retrieval;
     const pool = await withNeighbours(this.store, this.scope, ranked, {
       radius: filtered ? 0 : neighbourRadius,
       share: neighbourShare,
       maxHitChars: neighbourMaxHitChars,
     });
-    return packContext(pool, tokenBudget);
+    return packContext(pool, tokenBudget, { exponent: packLengthExponent, typicalTokens: packTypicalTokens });
   }
 
   private searchContext() {

@@ -73,24 +73,47 @@ function render(items: MemoryItem[]): string {
   return lines.join('\n');
 }
 
+/** How line length weighs on packing priority; exponent 0 packs by score alone. */
+export interface LengthPenalty {
+  exponent: number;
+  /** Lines up to this many tokens are packed at full score. */
+  typicalTokens: number;
+}
+
+const NO_LENGTH_PENALTY: LengthPenalty = { exponent: 0, typicalTokens: 1 };
+
+/** Score × (typical / tokens)^exponent for a line longer than typical: a long line costs the budget of several. */
+function priority(score: number, tokens: number, penalty: LengthPenalty): number {
+  return score * Math.min(1, penalty.typicalTokens / tokens) ** penalty.exponent;
+}
+
 /**
- * Greedy packing by priority: take each candidate whose line (and heading, for a new group)
- * still fits the budget; a long one is skipped and a shorter one after it may fit. The chosen
- * items are printed oldest first, grouped by day and session.
+ * Greedy packing by priority (the score, lowered for long lines): take each candidate whose line
+ * (and heading, for a new group) still fits the budget; a long one is skipped and a shorter one
+ * after it may fit. The chosen items are printed oldest first, grouped by day and session.
  */
-export function packContext(candidates: PackCandidate[], tokenBudget: number): ContextPack {
-  const ordered = [...candidates].sort((a, b) => b.score - a.score);
+export function packContext(
+  candidates: PackCandidate[],
+  tokenBudget: number,
+  lengthPenalty: LengthPenalty = NO_LENGTH_PENALTY,
+): ContextPack {
+  const ordered = candidates
+    .map((c) => {
+      const tokens = countTokens(renderContextLine(c.item)) + 1;
+      return { ...c, tokens, priority: priority(c.score, tokens, lengthPenalty) };
+    })
+    .sort((a, b) => b.priority - a.priority);
   const groups = new Set<string>();
   let used = countTokens(HEADER) + 1;
   const chosen: Array<PackCandidate & { tokens: number }> = [];
-  for (const candidate of ordered) {
+  for (const { priority: _priority, ...candidate } of ordered) {
     const key = groupKey(candidate.item);
     const heading = groups.has(key) ? 0 : countTokens(renderGroupHeading(candidate.item)) + 1;
-    const tokens = countTokens(renderContextLine(candidate.item)) + 1;
+    const { tokens } = candidate;
     if (used + heading + tokens > tokenBudget) continue;
     used += heading + tokens;
     groups.add(key);
-    chosen.push({ ...candidate, tokens });
+    chosen.push(candidate);
   }
   // Tokens of joined text can differ by a few from the sum of its parts; never exceed the budget.
   let text = chosen.length ? render(chosen.map((c) => c.item)) : '';

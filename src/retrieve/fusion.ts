@@ -59,3 +59,16 @@ export function fuseScores(results: ChannelResult[]): FusedHit[] {
   }
   return [...fused.values()].sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
 }
+
+/** The cut-off whose score a channel's best is compared with, to tell a clear winner from a flat ranking. */
+const DECISIVENESS_CUTOFF = 10;
+
+/**
+ * How decisive a ranking is: (best − 10th best) / best, in [0, 1] for positive scores; 0 when
+ * there is nothing to compare. A flat ranking (many near-ties) is a weak vote.
+ */
+export function decisiveness(hits: ScoredId[]): number {
+  const best = hits[0]?.score ?? 0;
+  const kth = hits[Math.min(DECISIVENESS_CUTOFF, hits.length) - 1]?.score ?? best;
+  return best > 0 ? Math.max(0, (best - kth) / best) : 0;
+}

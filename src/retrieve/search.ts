@@ -2,10 +2,11 @@ import type { RetrievalConfig } from '../core/config.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { ChannelName, ItemFilter, MemoryItem, SearchHit } from '../core/types.js';
 import type { Embedder } from '../embed/embedder.js';
-import type { CubeScope, Store, StoreItemFilter } from '../store/store.js';
-import { type ChannelResult, fuseReciprocalRank, fuseScores } from './fusion.js';
+import type { CubeScope, ScoredId, Store, StoreItemFilter } from '../store/store.js';
+import { type ChannelResult, decisiveness, fuseReciprocalRank, fuseScores } from './fusion.js';
 import { lexicalTerms } from './query-terms.js';
 import { parseQueryTime } from './query-time.js';
+import { boostSessions, SESSION_POOL } from './sessions.js';
 
 export interface SearchContext {
   store: Store;
@@ -85,9 +86,15 @@ function namedSpeakers(seeds: MemoryItem[], queryTerms: string[]): string[] {
   return [...named];
 }
 
+/** The vector channel's weight multiplier: its ranking's decisiveness against the reference, at most 1. */
+function confidence(hits: ScoredId[], reference: number): number {
+  return reference > 0 ? Math.min(1, decisiveness(hits) / reference) : 1;
+}
+
 /**
  * Runs the chosen channels (a second, entity-seeded round for multi-hop questions), fuses them
- * by normalised score or reciprocal rank, and loads the top items.
+ * by normalised score or reciprocal rank, boosts the turns of the strongest sessions, and loads
+ * the top items.
  */
 export async function rankItems(ctx: SearchContext, request: RankRequest): Promise<SearchHit[]> {
   const query = request.query.trim();
@@ -117,7 +124,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
       }
       const vector = await embedQuery();
       const hits = vector ? await ctx.store.searchVector(ctx.scope, vector, request.filter, depth) : [];
-      return { channel, weight, hits };
+      return { channel, weight: weight * confidence(hits, ctx.retrieval.vectorConfidenceGap), hits };
     });
   const results = await Promise.all(firstRound);
   const fuse = (all: ChannelResult[]) =>
@@ -152,18 +159,20 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     fused = fuse(results);
   }
 
-  // Only the returned items are loaded: this runs on every agent turn.
-  const top = fused.slice(0, request.limit);
+  // Only the returned items are loaded (this runs on every agent turn), or the session pool.
+  const boost = ctx.retrieval.sessionBoost;
+  const pool = fused.slice(0, boost > 0 ? Math.max(request.limit, SESSION_POOL) : request.limit);
   const items = new Map(
     (
       await ctx.store.getItems(
         ctx.scope,
-        top.map((h) => h.id),
+        pool.map((h) => h.id),
       )
     ).map((i) => [i.id, i]),
   );
-  return top.flatMap((hit) => {
+  const hits = pool.flatMap((hit) => {
     const item = items.get(hit.id);
     return item ? [{ item, score: hit.score, channels: hit.channels }] : [];
   });
+  return (boost > 0 ? boostSessions(hits, boost) : hits).slice(0, request.limit);
 }

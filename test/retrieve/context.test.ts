@@ -109,6 +109,21 @@ describe('packContext', () => {
     expect(pack.omitted).toBe(1);
   });
 
+  it('with a length penalty, packs two short lines before one long line of a slightly higher score', () => {
+    const t = '2024-01-01T00:00:00.000Z';
+    const long = item({ content: 'word '.repeat(400), validFrom: t });
+    const short1 = item({ content: 'short one', validFrom: t });
+    const short2 = item({ content: 'short two', validFrom: t });
+    const candidates = [cand(long, 1), cand(short1, 0.6), cand(short2, 0.5)];
+    // Room for the long line alone, or for both short ones.
+    const budget = countTokens(packContext([cand(long, 1)], 2000).text) + 4;
+    expect(packContext(candidates, budget).items.map((p) => p.id)).toEqual([long.id]);
+    // The long line (~400 tokens) is packed at 1 × (20 / 400)^0.5 ≈ 0.22, below both short ones.
+    const penalised = packContext(candidates, budget, { exponent: 0.5, typicalTokens: 20 });
+    expect(penalised.items.map((p) => p.id).sort()).toEqual([short1.id, short2.id].sort());
+    expect(penalised.items.find((p) => p.id === short1.id)?.score).toBe(0.6);
+  });
+
   it('gives empty text and zero tokens when nothing is offered or nothing fits', () => {
     expect(packContext([], 500)).toMatchObject({ text: '', tokens: 0, items: [], omitted: 0 });
     const big = item({ content: 'word '.repeat(200), validFrom: '2024-01-01T00:00:00.000Z' });

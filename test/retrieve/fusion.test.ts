@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fuseReciprocalRank, fuseScores } from '../../src/retrieve/fusion.js';
+import { decisiveness, fuseReciprocalRank, fuseScores } from '../../src/retrieve/fusion.js';
 
 const K = 60;
 
@@ -263,5 +263,23 @@ describe('fuseScores', () => {
 
   it('ignores a channel whose best score is not positive', () => {
     expect(fuseScores([{ channel: 'lexical', weight: 1, hits: [{ id: 'a', score: 0 }] }])[0]?.score).toBe(0);
+  });
+});
+
+describe('decisiveness', () => {
+  const hits = (scores: number[]) => scores.map((score, i) => ({ id: `h${i}`, score }));
+
+  it('is (best - 10th best) / best: a clear winner scores high, a flat ranking low', () => {
+    const clear = hits([0.8, 0.5, 0.45, 0.44, 0.43, 0.42, 0.41, 0.41, 0.4, 0.4, 0.39]);
+    const flat = hits([0.5, 0.49, 0.49, 0.48, 0.48, 0.47, 0.47, 0.46, 0.46, 0.45, 0.45]);
+    expect(decisiveness(clear)).toBeCloseTo(0.5);
+    expect(decisiveness(flat)).toBeCloseTo(0.1);
+  });
+
+  it('compares with the last hit when there are fewer than ten, and is 0 with nothing to compare', () => {
+    expect(decisiveness(hits([1, 0.25]))).toBeCloseTo(0.75);
+    expect(decisiveness(hits([0.7]))).toBe(0);
+    expect(decisiveness([])).toBe(0);
+    expect(decisiveness(hits([0, -0.1]))).toBe(0);
   });
 });
