@@ -48,6 +48,7 @@ import {
   vectorToBlob,
 } from './rows.js';
 import { SqliteAccessStore } from './sqlite-access.js';
+import type { KeyScore } from './vector-index.js';
 
 export interface SqliteStoreOptions {
   /** `full` fsyncs each commit (survives power loss); `normal` survives process crashes only. */
@@ -516,15 +517,18 @@ export class SqliteStore implements Store {
     const index = this.indexes.lexical(cube.key);
     if (index.size < this.indexMinItems) return null;
     const ranked = index.search(terms, weights, limit, window);
-    if (!ranked) return null;
-    // Status rechecked against the rows: the index is a cache.
+    return ranked ? this.activeHits(cube, ranked) : null;
+  }
+
+  /** An in-process index's hits as ids, with their status rechecked against the rows: the index is a cache. */
+  private activeHits(cube: ResolvedCube, hits: KeyScore[]): ScoredId[] {
     const ids = this.activeIds(
       cube,
-      ranked.map((r) => r.key),
+      hits.map((h) => h.key),
     );
-    return ranked.flatMap((r) => {
-      const id = ids.get(r.key);
-      return id === undefined ? [] : [{ id, score: r.score }];
+    return hits.flatMap((h) => {
+      const id = ids.get(h.key);
+      return id === undefined ? [] : [{ id, score: h.score }];
     });
   }
 
@@ -607,16 +611,7 @@ export class SqliteStore implements Store {
     if (!isNarrowing(filter) && limit <= MAX_KNN) {
       const index = this.indexes.vector(cube.key, cube.vectorTable, vector.length);
       if (index.size >= this.indexMinItems) {
-        const hits = index.search(vector, limit, Math.max(ANN_CANDIDATES, 2 * limit));
-        // Status rechecked against the rows: the index is a cache.
-        const ids = this.activeIds(
-          cube,
-          hits.map((h) => h.key),
-        );
-        return hits.flatMap((h) => {
-          const id = ids.get(h.key);
-          return id === undefined ? [] : [{ id, score: h.score }];
-        });
+        return this.activeHits(cube, index.search(vector, limit, Math.max(ANN_CANDIDATES, 2 * limit)));
       }
       // The common case runs inside the index: KNN restricted to the cube's partition and live rows.
       const rows = this.stmt(
