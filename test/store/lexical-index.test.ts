@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
+import { logIndexChange } from '../../src/store/sqlite/cube-indexes.js';
 import { ftsTerms } from '../../src/store/sqlite/fts-tokens.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { StoreItemFilter } from '../../src/store/store.js';
@@ -169,6 +170,29 @@ describe('SqliteStore lexical search through the in-process index', () => {
       await writer.setStatus(scope, id, 'active', 'restore', ctx());
       expect(await find(['balloon'])).toEqual([id]);
     } finally {
+      await reader.close();
+      await writer.close();
+    }
+  });
+
+  it('rebuilds when the change log was pruned past what it had read', async () => {
+    const file = freshFile();
+    const reader = await filled(file, 0, 50);
+    const writer = SqliteStore.open(file, { indexMinItems: 0 });
+    const raw = new Database(file);
+    try {
+      expect(await reader.searchLexical(scope, ['zeppelin'], {}, 5, weights)).toEqual([]);
+      const [added] = await writer.insertItems(scope, [rec('We rode a zeppelin')], ctx());
+      // Other writes push the log on until it is pruned, taking the add's own change with it.
+      raw.transaction(() => {
+        for (let i = 0; i < 1_000; i++) logIndexChange(raw, 999, null, 1);
+      })();
+      const { n } = raw.prepare('SELECT count(*) AS n FROM index_changes').get() as { n: number };
+      expect(n).toBeLessThan(1_000);
+      const found = await reader.searchLexical(scope, ['zeppelin'], {}, 5, weights);
+      expect(found.map((h) => h.id)).toEqual([added?.id]);
+    } finally {
+      raw.close();
       await reader.close();
       await writer.close();
     }

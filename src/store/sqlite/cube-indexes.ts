@@ -13,9 +13,26 @@ interface CubeState {
 /** Past this many changed items since the last search, rereading the whole cube is cheaper. */
 const REBUILD_AFTER_CHANGES = 20_000;
 
-/** Records that an item's searchable row changed (null: the whole cube's), in the writing transaction. */
-export function logIndexChange(db: Database.Database, cubeKey: number, itemKey: number | null): void {
-  db.prepare('INSERT INTO index_changes (cube_key, item_key) VALUES (?, ?)').run(cubeKey, itemKey);
+/** Changes kept in the log; a connection further behind than this rebuilds its indexes. */
+const KEEP_CHANGES = 100_000;
+/** The log is trimmed once every this many changes. */
+const PRUNE_EVERY = 1_000;
+
+/**
+ * Records that an item's searchable row changed (null: the whole cube's), in the writing
+ * transaction, and now and then drops the changes more than `keep` behind.
+ */
+export function logIndexChange(
+  db: Database.Database,
+  cubeKey: number,
+  itemKey: number | null,
+  keep = KEEP_CHANGES,
+): void {
+  const seq = Number(
+    db.prepare('INSERT INTO index_changes (cube_key, item_key) VALUES (?, ?)').run(cubeKey, itemKey)
+      .lastInsertRowid,
+  );
+  if (seq % PRUNE_EVERY === 0) db.prepare('DELETE FROM index_changes WHERE seq <= ?').run(seq - keep);
 }
 
 interface DocRow {
@@ -89,11 +106,16 @@ export class CubeIndexes {
       return created;
     }
     if (state.seq === head) return state;
+    const oldest = (
+      this.db.prepare('SELECT coalesce(min(seq), 0) AS seq FROM index_changes').get() as { seq: number }
+    ).seq;
+    // Changes pruned from the log since this connection last looked: only a rebuild is exact.
+    const missedPruned = state.seq < oldest - 1;
     const changed = this.db
       .prepare('SELECT item_key AS key FROM index_changes WHERE seq > ? AND cube_key = ?')
       .all(state.seq, cubeKey) as Array<{ key: number | null }>;
     state.seq = head;
-    if (changed.length > REBUILD_AFTER_CHANGES || changed.some((c) => c.key === null)) {
+    if (missedPruned || changed.length > REBUILD_AFTER_CHANGES || changed.some((c) => c.key === null)) {
       state.vector = undefined;
       state.lexical = undefined;
       return state;
@@ -131,6 +153,7 @@ export class CubeIndexes {
       .prepare(`SELECT ${DOC_COLUMNS} FROM items WHERE cube_key = ?`)
       .iterate(cubeKey) as IterableIterator<DocRow>;
     for (const row of rows) index.set(row.item_key, toDoc(row));
+    index.trim();
     return index;
   }
 }

@@ -83,6 +83,16 @@ export class LexicalIndex {
     return this.staleSlots > 1_000 && this.staleSlots > this.slots * MAX_STALE_SHARE;
   }
 
+  /** Drops the spare room postings lists keep for appends: a built index of a big cube is mostly read. */
+  trim(): void {
+    for (const list of this.postings) {
+      if (list.slots.length > list.length) {
+        list.slots = list.slots.slice(0, list.length);
+        list.counts = list.counts.slice(0, list.length);
+      }
+    }
+  }
+
   /** Sets an item's row; null removes it (its full-text row is gone). */
   set(itemKey: number, doc: IndexedDoc | null): void {
     const old = this.slotOf.get(itemKey);
