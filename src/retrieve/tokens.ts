@@ -1,8 +1,23 @@
 import { countTokens as countO200k } from 'gpt-tokenizer';
+import { LRUCache } from 'lru-cache';
 
 /** The tokenizer context budgets are counted with: OpenAI's o200k_base (GPT-4o family). */
 export const TOKENIZER = 'o200k_base';
 
+/** Shorter texts are counted afresh: caching them would cost about what counting does. */
+const CACHE_FROM_CHARS = 256;
+/**
+ * Counts of long lines: `context()` counts every candidate line on each call, byte-pair encoding
+ * is most of its time, and an agent's consecutive calls bring back many of the same memories.
+ */
+const counts = new LRUCache<string, number>({ max: 20_000 });
+
 export function countTokens(text: string): number {
-  return countO200k(text);
+  if (text.length < CACHE_FROM_CHARS) return countO200k(text);
+  let count = counts.get(text);
+  if (count === undefined) {
+    count = countO200k(text);
+    counts.set(text, count);
+  }
+  return count;
 }
