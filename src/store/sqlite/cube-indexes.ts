@@ -8,6 +8,8 @@ interface CubeState {
   seq: number;
   vector?: { table: string; index: BinaryVectorIndex };
   lexical?: LexicalIndex;
+  /** Active items, counted while the cube has no index; unknown again after a write to it. */
+  activeItems?: number;
 }
 
 /** Past this many changed items since the last search, rereading the whole cube is cheaper. */
@@ -68,23 +70,40 @@ export class CubeIndexes {
 
   constructor(private readonly db: Database.Database) {}
 
-  /** The cube's vector index, brought up to date with every committed write. */
-  vector(cubeKey: number, table: string, dimensions: number): BinaryVectorIndex {
+  /**
+   * The cube's vector index, brought up to date with every committed write; null while the cube
+   * has fewer than `minItems` active items (its searches stay in SQLite, and nothing is held).
+   */
+  vector(cubeKey: number, table: string, dimensions: number, minItems: number): BinaryVectorIndex | null {
     return this.db.transaction(() => {
       const state = this.fresh(cubeKey);
-      if (state.vector?.table !== table)
-        state.vector = { table, index: this.buildVector(cubeKey, table, dimensions) };
+      if (state.vector?.table === table) return state.vector.index;
+      if (!this.bigEnough(state, cubeKey, minItems)) return null;
+      state.vector = { table, index: this.buildVector(cubeKey, table, dimensions) };
       return state.vector.index;
     })();
   }
 
-  /** The cube's full-text index, brought up to date with every committed write. */
-  lexical(cubeKey: number): LexicalIndex {
+  /** The cube's full-text index, as `vector` does for vectors. */
+  lexical(cubeKey: number, minItems: number): LexicalIndex | null {
     return this.db.transaction(() => {
       const state = this.fresh(cubeKey);
-      if (!state.lexical || state.lexical.wantsRebuild) state.lexical = this.buildLexical(cubeKey);
+      if (state.lexical && !state.lexical.wantsRebuild) return state.lexical;
+      if (!this.bigEnough(state, cubeKey, minItems)) return null;
+      state.lexical = this.buildLexical(cubeKey);
       return state.lexical;
     })();
+  }
+
+  /** A cube with an index was big; otherwise its active items are counted (again after writes to it). */
+  private bigEnough(state: CubeState, cubeKey: number, minItems: number): boolean {
+    if (state.vector || state.lexical || minItems <= 0) return true;
+    state.activeItems ??= (
+      this.db
+        .prepare("SELECT count(*) AS n FROM items WHERE cube_key = ? AND status = 'active'")
+        .get(cubeKey) as { n: number }
+    ).n;
+    return state.activeItems >= minItems;
   }
 
   drop(cubeKey: number): void {
@@ -115,6 +134,7 @@ export class CubeIndexes {
       .prepare('SELECT item_key AS key FROM index_changes WHERE seq > ? AND cube_key = ?')
       .all(state.seq, cubeKey) as Array<{ key: number | null }>;
     state.seq = head;
+    if (changed.length > 0) state.activeItems = undefined;
     if (missedPruned || changed.length > REBUILD_AFTER_CHANGES || changed.some((c) => c.key === null)) {
       state.vector = undefined;
       state.lexical = undefined;

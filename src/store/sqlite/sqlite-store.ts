@@ -514,8 +514,8 @@ export class SqliteStore implements Store {
   ): ScoredId[] | null {
     const window = timeWindowOnly(filter);
     if (!window) return null;
-    const index = this.indexes.lexical(cube.key);
-    if (index.size < this.indexMinItems) return null;
+    const index = this.indexes.lexical(cube.key, this.indexMinItems);
+    if (!index || index.size < this.indexMinItems) return null;
     const ranked = index.search(terms, weights, limit, window);
     return ranked ? this.activeHits(cube, ranked) : null;
   }
@@ -609,8 +609,8 @@ export class SqliteStore implements Store {
     if (!cube.vectorTable) return [];
     const blob = vectorToBlob(vector);
     if (!isNarrowing(filter) && limit <= MAX_KNN) {
-      const index = this.indexes.vector(cube.key, cube.vectorTable, vector.length);
-      if (index.size >= this.indexMinItems) {
+      const index = this.indexes.vector(cube.key, cube.vectorTable, vector.length, this.indexMinItems);
+      if (index && index.size >= this.indexMinItems) {
         return this.activeHits(cube, index.search(vector, limit, Math.max(ANN_CANDIDATES, 2 * limit)));
       }
       // The common case runs inside the index: KNN restricted to the cube's partition and live rows.
