@@ -26,6 +26,8 @@ export interface BenchOptions {
   pathSamples: number;
   /** Distinct corpus turns at most; larger sizes cycle through them. */
   distinct: number;
+  /** Keep each system's databases under `out/databases` instead of deleting them. */
+  keep: boolean;
   /** The command line, recorded in bench.json. */
   command: string;
   onProgress: (label: string, done: number, total: number) => void;
@@ -124,7 +126,25 @@ async function benchOne(
       ann_build_ms: query.vector_index?.build_ms ?? null,
     };
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (options.keep) {
+      const kept = path.join(options.out, 'databases', `${system}-${size}`);
+      fs.mkdirSync(path.dirname(kept), { recursive: true });
+      fs.rmSync(kept, { recursive: true, force: true });
+      moveDirectory(dir, kept);
+    } else {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** A rename, or a copy where `to` is on another file system. */
+function moveDirectory(from: string, to: string): void {
+  try {
+    fs.renameSync(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    fs.cpSync(from, to, { recursive: true });
+    fs.rmSync(from, { recursive: true, force: true });
   }
 }
 

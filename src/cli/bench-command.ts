@@ -15,6 +15,7 @@ interface BenchFlags {
   distinct: number;
   datasets: string;
   cache: string;
+  keep: boolean;
   json: boolean;
 }
 
@@ -73,6 +74,7 @@ export function registerBenchCommand(program: Command): void {
       '../shared/datasets',
     )
     .option('--cache <path>', 'embedding cache database', defaultEmbeddingCachePath())
+    .option('--keep', "keep each size's databases (under DIR/databases) for inspection afterwards", false)
     .addHelpText(
       'after',
       '\nEach system and size runs in its own child processes (ingest, then reopen and query), after a\n' +
@@ -100,6 +102,7 @@ export function registerBenchCommand(program: Command): void {
           addSamples: flags.addSamples,
           pathSamples: flags.pathSamples,
           distinct: flags.distinct,
+          keep: flags.keep,
           command: `memcube ${process.argv.slice(2).join(' ')}`,
           onProgress: progress.onProgress,
         });

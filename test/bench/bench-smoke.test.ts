@@ -12,7 +12,7 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 // The code path only: one tiny size on generated text; no figure is judged, only its shape.
 describe('memcube bench', () => {
-  it('runs memcube at 1,000 items and writes bench.json and the chart', () => {
+  it('runs memcube at 1,000 items, writes bench.json and the chart, and keeps the database', () => {
     const out = path.join(work, 'out');
     const result = spawnSync(
       process.execPath,
@@ -36,6 +36,7 @@ describe('memcube bench', () => {
         path.join(work, 'cache.db'),
         '--out',
         out,
+        '--keep',
       ],
       { encoding: 'utf8', timeout: 240_000 },
     );
@@ -65,5 +66,7 @@ describe('memcube bench', () => {
     }
     expect(row?.search_p50_ms).toBeLessThanOrEqual(row?.search_p99_ms ?? 0);
     expect(fs.readFileSync(path.join(out, 'bench.svg'), 'utf8')).toContain('<svg');
+    // --keep: the cube's database stays for inspection.
+    expect(fs.statSync(path.join(out, 'databases', 'memcube-1000', 'memcube.db')).size).toBeGreaterThan(0);
   }, 300_000);
 });
