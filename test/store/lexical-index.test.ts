@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
 import { logIndexChange } from '../../src/store/sqlite/cube-indexes.js';
 import { ftsTerms } from '../../src/store/sqlite/fts-tokens.js';
+import { LexicalIndex } from '../../src/store/sqlite/lexical-index.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { StoreItemFilter } from '../../src/store/store.js';
 import { rec } from './conformance.js';
@@ -77,6 +78,9 @@ const QUERIES = [
   ['garden', 'fence', 'repaired', 'neighbour'],
   ['nothing', 'matches', 'this'],
   ['straße', 'market'],
+  // A rare word with common ones: the common words can then only re-rank (MaxScore's pruning).
+  ['zurich', 'the', 'and', 'then'],
+  ['portrait', 'again', 'the'],
 ];
 
 describe('fts-tokens', () => {
@@ -93,6 +97,23 @@ describe('fts-tokens', () => {
     db.close();
     expect(ftsTerms(text)).toEqual(fts);
     expect(ftsTerms('Running Café')).toEqual(['run', 'cafe']);
+  });
+});
+
+describe('LexicalIndex', () => {
+  it('prunes common words to re-ranking only, with the same top as scoring every row', () => {
+    const index = new LexicalIndex();
+    for (let key = 1; key <= 2_000; key++) {
+      // Rare rows differ in length, so their scores differ and the top has one order.
+      const rare = key % 400 === 0 ? ` rare${key % 3 === 0 ? ' rare' : ''}${' pad'.repeat(key / 400)}` : '';
+      const text = `common words${key % 7 === 0 ? ' common' : ''}${rare} filler ${key}`;
+      index.set(key, { text, context: '', keys: '', active: true, time: 0 });
+    }
+    const terms = ['rare', 'common', 'words'];
+    const pruned = index.search(terms, weights, 3);
+    const full = index.search(terms, weights, 2_000)?.slice(0, 3);
+    expect(pruned).toEqual(full);
+    expect(pruned?.map((h) => h.key)).toEqual([1200, 400, 800]);
   });
 });
 

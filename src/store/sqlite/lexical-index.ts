@@ -32,6 +32,21 @@ const OVERFLOW = 0xffff;
 /** Past this share of replaced slots, the caller should rebuild rather than carry them. */
 const MAX_STALE_SHARE = 0.25;
 
+interface QueryTerm {
+  termId: number;
+  list: Postings;
+  idf: number;
+}
+
+/** One search's settings and progress: how many rows of `touched` it has filled. */
+interface Scan {
+  weights: ColumnWeights;
+  avgdl: number;
+  from: number;
+  to: number;
+  touched: number;
+}
+
 interface Postings {
   slots: Uint32Array;
   counts: Uint16Array;
@@ -69,6 +84,9 @@ export class LexicalIndex {
   private totalTokens = 0;
   private staleSlots = 0;
   private scores = new Float64Array(1024);
+  /** The rows a search has scored so far, in `scores` order of first touch. */
+  private touched = new Uint32Array(1024);
+  private kthScratch = new Float64Array(0);
   /** Scratch for `append`: three counts per term id, and the ids the current row uses. */
   private rowCounts = new Uint32Array(3 * 1024);
   private readonly rowTerms: number[] = [];
@@ -114,42 +132,116 @@ export class LexicalIndex {
    * Porter stemmer works on UTF-8 bytes there, so only FTS5 itself knows its term).
    */
   search(terms: string[], weights: ColumnWeights, limit: number, window: TimeWindow = {}): KeyScore[] | null {
-    const termIds: Array<number | undefined> = [];
+    const termIds: number[] = [];
     for (const word of terms) {
       const tokens = ftsTerms(word);
       if (tokens.length !== 1 || NON_ASCII.test(tokens[0] as string)) return null;
-      termIds.push(this.termIds.get(tokens[0] as string));
+      const termId = this.termIds.get(tokens[0] as string);
+      if (termId !== undefined) termIds.push(termId);
     }
-    if (this.presentDocs === 0) return [];
-    const avgdl = this.totalTokens / this.presentDocs;
-    const from = window.from ?? Number.NEGATIVE_INFINITY;
-    const to = window.to ?? Number.POSITIVE_INFINITY;
-    const touched: number[] = [];
-    const scores = this.scores;
-    for (const termId of termIds) {
-      if (termId === undefined) continue;
-      const list = this.postings[termId] as Postings;
-      const idf = Math.max(
-        1e-6,
-        Math.log((this.presentDocs - this.hits(list) + 0.5) / (this.hits(list) + 0.5)),
-      );
-      for (let i = 0; i < list.length; i++) {
-        const slot = list.slots[i] as number;
-        if (this.active[slot] === 0) continue;
-        const time = this.times[slot] as number;
-        if (time < from || time >= to) continue;
-        const freq = this.frequency(termId, slot, list.counts[i] as number, weights);
-        const score =
-          idf * ((freq * (K1 + 1)) / (freq + K1 * (1 - B + (B * (this.lengths[slot] as number)) / avgdl)));
-        if (scores[slot] === 0) touched.push(slot);
-        // A zero-weight column still makes the row match, as in FTS5; keep it distinguishable.
-        scores[slot] = (scores[slot] as number) + score || Number.MIN_VALUE;
+    if (this.presentDocs === 0 || limit <= 0) return [];
+    const query: QueryTerm[] = termIds
+      .map((termId) => {
+        const list = this.postings[termId] as Postings;
+        const hits = this.hits(list);
+        const idf = Math.max(1e-6, Math.log((this.presentDocs - hits + 0.5) / (hits + 0.5)));
+        return { termId, list, idf };
+      })
+      // Rarest first: the common terms that follow can often only re-rank rows already found.
+      .sort((a, b) => b.idf - a.idf);
+    // A term adds at most idf × (k1 + 1) to a row, however often it occurs.
+    const boundFrom = new Float64Array(query.length + 1);
+    for (let i = query.length - 1; i >= 0; i--) {
+      boundFrom[i] = (boundFrom[i + 1] as number) + (query[i] as QueryTerm).idf * (K1 + 1);
+    }
+    const scan: Scan = {
+      weights,
+      avgdl: this.totalTokens / this.presentDocs,
+      from: window.from ?? Number.NEGATIVE_INFINITY,
+      to: window.to ?? Number.POSITIVE_INFINITY,
+      touched: 0,
+    };
+    let foundAll = false;
+    for (const [i, term] of query.entries()) {
+      if (foundAll) this.rescoreTouched(term, scan);
+      else this.scoreAll(term, scan);
+      // Once the limit-th best score so far beats all the remaining terms could add, no row yet
+      // untouched can reach the top: later terms only re-rank the rows found (exact top, MaxScore).
+      if (!foundAll && scan.touched >= limit && i + 1 < query.length) {
+        foundAll = this.kthBest(scan.touched, limit) > (boundFrom[i + 1] as number);
       }
     }
+    const touched = this.touched.subarray(0, scan.touched);
+    const scores = this.scores;
     const best = topByScore(touched, scores, limit);
     const hits = best.map((slot) => ({ key: this.keys[slot] as number, score: scores[slot] as number }));
     for (const slot of touched) scores[slot] = 0;
     return hits;
+  }
+
+  /** Adds one term's contribution to every active row in the window that holds it. */
+  private scoreAll(term: QueryTerm, scan: Scan): void {
+    const { list, termId, idf } = term;
+    const scores = this.scores;
+    for (let i = 0; i < list.length; i++) {
+      const slot = list.slots[i] as number;
+      if (this.active[slot] === 0) continue;
+      const time = this.times[slot] as number;
+      if (time < scan.from || time >= scan.to) continue;
+      if (scores[slot] === 0) this.touched[scan.touched++] = slot;
+      this.addContribution(
+        slot,
+        idf,
+        this.frequency(termId, slot, list.counts[i] as number, scan.weights),
+        scan,
+      );
+    }
+  }
+
+  /** Adds one term's contribution to the rows already touched: by binary search when they are few. */
+  private rescoreTouched(term: QueryTerm, scan: Scan): void {
+    const { list, termId, idf } = term;
+    const scores = this.scores;
+    if (scan.touched * Math.log2(list.length + 1) < list.length) {
+      for (let t = 0; t < scan.touched; t++) {
+        const slot = this.touched[t] as number;
+        const i = findSlot(list, slot);
+        if (i >= 0) {
+          this.addContribution(
+            slot,
+            idf,
+            this.frequency(termId, slot, list.counts[i] as number, scan.weights),
+            scan,
+          );
+        }
+      }
+      return;
+    }
+    for (let i = 0; i < list.length; i++) {
+      const slot = list.slots[i] as number;
+      if (scores[slot] === 0) continue;
+      this.addContribution(
+        slot,
+        idf,
+        this.frequency(termId, slot, list.counts[i] as number, scan.weights),
+        scan,
+      );
+    }
+  }
+
+  private addContribution(slot: number, idf: number, freq: number, scan: Scan): void {
+    const lengthNorm = 1 - B + (B * (this.lengths[slot] as number)) / scan.avgdl;
+    const score = idf * ((freq * (K1 + 1)) / (freq + K1 * lengthNorm));
+    // A zero-weight column still makes the row match, as in FTS5; keep it distinguishable.
+    this.scores[slot] = (this.scores[slot] as number) + score || Number.MIN_VALUE;
+  }
+
+  /** The `k`-th best score among the touched rows (k ≤ touched). */
+  private kthBest(touched: number, k: number): number {
+    const values = this.kthScratch.length >= touched ? this.kthScratch : new Float64Array(touched);
+    this.kthScratch = values;
+    for (let t = 0; t < touched; t++) values[t] = this.scores[this.touched[t] as number] as number;
+    return selectKthLargest(values, touched, k);
   }
 
   /** Rows holding the term: FTS5's `nHit`, over current rows only. */
@@ -265,11 +357,12 @@ export class LexicalIndex {
     this.present = grown(this.present, (n) => new Uint8Array(n));
     this.active = grown(this.active, (n) => new Uint8Array(n));
     this.scores = new Float64Array(capacity);
+    this.touched = new Uint32Array(capacity);
   }
 }
 
 /** The `limit` slots of highest score, best first (a bounded min-heap: touched can be most of the cube). */
-function topByScore(touched: number[], scores: Float64Array, limit: number): number[] {
+function topByScore(touched: Uint32Array, scores: Float64Array, limit: number): number[] {
   const heap: number[] = [];
   const less = (a: number, b: number) => (scores[a] as number) < (scores[b] as number);
   for (const slot of touched) {
@@ -298,4 +391,43 @@ function topByScore(touched: number[], scores: Float64Array, limit: number): num
     }
   }
   return heap.sort((a, b) => (scores[b] as number) - (scores[a] as number));
+}
+
+/** Index of the slot in a postings list (slots ascend: rows are appended in slot order), or -1. */
+function findSlot(list: Postings, slot: number): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const value = list.slots[mid] as number;
+    if (value === slot) return mid;
+    if (value < slot) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** The k-th largest of values[0..n), by quickselect (reorders them). */
+function selectKthLargest(values: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >>> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((values[i] as number) > pivot) i++;
+      while ((values[j] as number) < pivot) j--;
+      if (i <= j) {
+        const swap = values[i] as number;
+        values[i++] = values[j] as number;
+        values[j--] = swap;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return values[target] as number;
+  }
+  return values[target] as number;
 }
