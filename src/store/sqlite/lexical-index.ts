@@ -25,6 +25,8 @@ export interface TimeWindow {
 }
 
 const NON_ASCII = /[^ -~]/;
+/** Past this many rows found, the leaders are not re-ranked (it would cost more than pruning saves). */
+const MAX_LEADER_REFRESH = 50_000;
 const K1 = 1.2;
 const B = 0.75;
 /** Per-column counts packed in 16 bits (text 8, context 4, keys 4); this marks a pair kept in `overflow`. */
@@ -86,7 +88,6 @@ export class LexicalIndex {
   private scores = new Float64Array(1024);
   /** The rows a search has scored so far, in `scores` order of first touch. */
   private touched = new Uint32Array(1024);
-  private kthScratch = new Float64Array(0);
   /** Scratch for `append`: three counts per term id, and the ids the current row uses. */
   private rowCounts = new Uint32Array(3 * 1024);
   private readonly rowTerms: number[] = [];
@@ -162,14 +163,19 @@ export class LexicalIndex {
       touched: 0,
     };
     let foundAll = false;
+    // `limit` rows whose lowest score bounds the limit-th best from below: scores only grow.
+    let leaders: number[] = [];
     for (const [i, term] of query.entries()) {
       if (foundAll) this.rescoreTouched(term, scan);
       else this.scoreAll(term, scan);
       // Once the limit-th best score so far beats all the remaining terms could add, no row yet
       // untouched can reach the top: later terms only re-rank the rows found (exact top, MaxScore).
-      if (!foundAll && scan.touched >= limit && i + 1 < query.length) {
-        foundAll = this.kthBest(scan.touched, limit) > (boundFrom[i + 1] as number);
+      if (foundAll || scan.touched < limit || i + 1 === query.length) continue;
+      const remaining = boundFrom[i + 1] as number;
+      if (this.lowestScore(leaders) <= remaining && scan.touched <= MAX_LEADER_REFRESH) {
+        leaders = topByScore(this.touched.subarray(0, scan.touched), this.scores, limit);
       }
+      foundAll = leaders.length === limit && this.lowestScore(leaders) > remaining;
     }
     const touched = this.touched.subarray(0, scan.touched);
     const scores = this.scores;
@@ -236,12 +242,10 @@ export class LexicalIndex {
     this.scores[slot] = (this.scores[slot] as number) + score || Number.MIN_VALUE;
   }
 
-  /** The `k`-th best score among the touched rows (k ≤ touched). */
-  private kthBest(touched: number, k: number): number {
-    const values = this.kthScratch.length >= touched ? this.kthScratch : new Float64Array(touched);
-    this.kthScratch = values;
-    for (let t = 0; t < touched; t++) values[t] = this.scores[this.touched[t] as number] as number;
-    return selectKthLargest(values, touched, k);
+  private lowestScore(slots: number[]): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const slot of slots) lowest = Math.min(lowest, this.scores[slot] as number);
+    return slots.length > 0 ? lowest : 0;
   }
 
   /** Rows holding the term: FTS5's `nHit`, over current rows only. */
@@ -405,29 +409,4 @@ function findSlot(list: Postings, slot: number): number {
     else hi = mid - 1;
   }
   return -1;
-}
-
-/** The k-th largest of values[0..n), by quickselect (reorders them). */
-function selectKthLargest(values: Float64Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  const target = k - 1;
-  while (lo < hi) {
-    const pivot = values[(lo + hi) >>> 1] as number;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while ((values[i] as number) > pivot) i++;
-      while ((values[j] as number) < pivot) j--;
-      if (i <= j) {
-        const swap = values[i] as number;
-        values[i++] = values[j] as number;
-        values[j--] = swap;
-      }
-    }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else return values[target] as number;
-  }
-  return values[target] as number;
 }
