@@ -21,7 +21,7 @@ function signDistance(a: Float32Array, b: Float32Array): number {
 
 describe('HammingCodes (WASM SIMD kernel)', () => {
   it.each([
-    64, 200, 512, 1536,
+    64, 200, 512, 1536, 4096, 8192,
   ])('counts differing sign bits at %i dimensions, across growth', (dimensions) => {
     let capacity = 4;
     const codes = new HammingCodes(dimensions, capacity);
@@ -37,6 +37,9 @@ describe('HammingCodes (WASM SIMD kernel)', () => {
     const distances = codes.distances(query, vectors.length);
     expect([...distances]).toEqual(vectors.map((v) => signDistance(v, query)));
     expect(codes.distances(vectors[7] as Float32Array, 10)[7]).toBe(0);
+    // Every bit differs: the widest distance must not wrap in the kernel's lanes.
+    const opposite = (vectors[3] as Float32Array).map((x) => -x);
+    expect(codes.distances(opposite, 10)[3]).toBe(dimensions);
   });
 
   it('ships the bytes that hamming.wat compiles to', async () => {

@@ -98,6 +98,22 @@ describe('fts-tokens', () => {
     expect(ftsTerms(text)).toEqual(fts);
     expect(ftsTerms('Running Café')).toEqual(['run', 'cafe']);
   });
+
+  it('treats every combining mark as FTS5 does, inside and at the start of a word', () => {
+    const db = new Database(':memory:');
+    db.exec(`CREATE VIRTUAL TABLE f USING fts5(t, content='', tokenize='porter unicode61 remove_diacritics 2');
+             CREATE VIRTUAL TABLE v USING fts5vocab(f, 'instance');`);
+    const insert = db.prepare('INSERT INTO f (rowid, t) VALUES (?, ?)');
+    const terms = db.prepare('SELECT term FROM v WHERE doc = ? ORDER BY offset');
+    for (let code = 0x300; code <= 0x36f; code++) {
+      const mark = String.fromCodePoint(code);
+      const text = `re${mark}sume${mark} cafe${mark}s ${mark}x`;
+      insert.run(code, text);
+      const fts = (terms.all(code) as Array<{ term: string }>).map((r) => r.term);
+      expect(ftsTerms(text), `U+${code.toString(16)}`).toEqual(fts);
+    }
+    db.close();
+  });
 });
 
 describe('LexicalIndex', () => {
@@ -216,6 +232,30 @@ describe('SqliteStore lexical search through the in-process index', () => {
       raw.close();
       await reader.close();
       await writer.close();
+    }
+  });
+
+  it("scores with the cube's own statistics: another cube in the file changes nothing", async () => {
+    const shared = await filled(freshFile(), 0, 200);
+    const alone = await filled(freshFile(), Number.POSITIVE_INFINITY, 200);
+    try {
+      const other = { tenant: 'other', cube: 'main' };
+      await shared.createCube(other.tenant, other.cube, noVectors, ctx());
+      await shared.insertItems(
+        other,
+        Array.from({ length: 300 }, (_, i) => rec(`Alice painted again ${i}`)),
+        ctx(),
+      );
+      const terms = ['alice', 'painted', 'sunset', 'again'];
+      const scores = async (store: SqliteStore) =>
+        (await store.searchLexical(scope, terms, {}, 20, weights)).map((h) => h.score);
+      const expected = await scores(alone);
+      expect(expected.length).toBe(20);
+      for (const [i, score] of (await scores(shared)).entries())
+        expect(score).toBeCloseTo(expected[i] as number, 9);
+    } finally {
+      await shared.close();
+      await alone.close();
     }
   });
 

@@ -134,7 +134,7 @@ export class CubeIndexes {
       .prepare('SELECT item_key AS key FROM index_changes WHERE seq > ? AND cube_key = ?')
       .all(state.seq, cubeKey) as Array<{ key: number | null }>;
     state.seq = head;
-    if (changed.length > 0) state.activeItems = undefined;
+    if (changed.length > 0 || missedPruned) state.activeItems = undefined;
     if (missedPruned || changed.length > REBUILD_AFTER_CHANGES || changed.some((c) => c.key === null)) {
       state.vector = undefined;
       state.lexical = undefined;

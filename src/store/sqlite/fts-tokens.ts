@@ -11,7 +11,13 @@ import { stemmer } from 'stemmer';
  * turns about 1 row in 1,000 then differs in length by a token or two, which moves BM25 scores
  * by about one part in a million. No query term is ever such a symbol.
  */
-const TOKEN = /[\p{L}\p{N}\p{Co}]+/gu;
+/**
+ * The combining marks unicode61 counts as diacritics: inside a token they neither split it nor
+ * survive folding ("re\u0301sume\u0301" is one token, "resume"). Other marks split tokens.
+ */
+const DIACRITICS = '\u0300-\u0304\u0306-\u030C\u030F\u0311\u031B\u0323-\u0328\u032D\u032E\u0330\u0331';
+const TOKEN = new RegExp(`[\\p{L}\\p{N}\\p{Co}][\\p{L}\\p{N}\\p{Co}${DIACRITICS}]*`, 'gu');
+const DIACRITIC = new RegExp(`[${DIACRITICS}]`, 'gu');
 const LATIN_WITH_MARKS = /[\u00C0-\u024F\u1E00-\u1EFF]/g;
 const MARKS = /\p{M}/gu;
 const PORTER_MIN = 3;
@@ -24,6 +30,7 @@ const TERM_CACHE_MAX = 200_000;
 function foldCase(token: string): string {
   // unicode61 folds final sigma to sigma; toLowerCase keeps them apart.
   return token
+    .replace(DIACRITIC, '')
     .replace(LATIN_WITH_MARKS, (c) => c.normalize('NFD').replace(MARKS, ''))
     .toLowerCase()
     .replaceAll('ς', 'σ');

@@ -62,10 +62,12 @@ function pack(text: number, context: number, keys: number): number {
 }
 
 /**
- * One cube's full-text postings in memory, scored exactly as FTS5's `bm25()` with column weights
- * (same tokenizer, same formula, statistics over the cube's rows): an OR query over common words
+ * One cube's full-text postings in memory, scored by FTS5's `bm25()` formula with column weights
+ * (same tokenizer, same constants) over the cube's own rows: an OR query over common words
  * touches most of a big cube, and FTS5 spends ~0.5 µs per matching row; here it is a few
- * nanoseconds per posting. A cache of the `items` rows, never the source of truth.
+ * nanoseconds per posting. With one cube in the database the scores are FTS5's; with several,
+ * FTS5's statistics span every cube while these stay within one, so another tenant's corpus
+ * cannot move this cube's ranking. A cache of the `items` rows, never the source of truth.
  */
 export class LexicalIndex {
   private readonly termIds = new Map<string, number>();
@@ -145,8 +147,8 @@ export class LexicalIndex {
       .map((termId) => {
         const list = this.postings[termId] as Postings;
         const hits = this.hits(list);
-        const idf = Math.max(1e-6, Math.log((this.presentDocs - hits + 0.5) / (hits + 0.5)));
-        return { termId, list, idf };
+        const idf = Math.log((this.presentDocs - hits + 0.5) / (hits + 0.5));
+        return { termId, list, idf: idf > 0 ? idf : 1e-6 };
       })
       // Rarest first: the common terms that follow can often only re-rank rows already found.
       .sort((a, b) => b.idf - a.idf);
@@ -173,13 +175,13 @@ export class LexicalIndex {
       if (foundAll || scan.touched < limit || i + 1 === query.length) continue;
       const remaining = boundFrom[i + 1] as number;
       if (this.lowestScore(leaders) <= remaining && scan.touched <= MAX_LEADER_REFRESH) {
-        leaders = topByScore(this.touched.subarray(0, scan.touched), this.scores, limit);
+        leaders = topByScore(this.touched.subarray(0, scan.touched), this.scores, this.keys, limit);
       }
       foundAll = leaders.length === limit && this.lowestScore(leaders) > remaining;
     }
     const touched = this.touched.subarray(0, scan.touched);
     const scores = this.scores;
-    const best = topByScore(touched, scores, limit);
+    const best = topByScore(touched, scores, this.keys, limit);
     const hits = best.map((slot) => ({ key: this.keys[slot] as number, score: scores[slot] as number }));
     for (const slot of touched) scores[slot] = 0;
     return hits;
@@ -366,9 +368,12 @@ export class LexicalIndex {
 }
 
 /** The `limit` slots of highest score, best first (a bounded min-heap: touched can be most of the cube). */
-function topByScore(touched: Uint32Array, scores: Float64Array, limit: number): number[] {
+function topByScore(touched: Uint32Array, scores: Float64Array, keys: Float64Array, limit: number): number[] {
   const heap: number[] = [];
-  const less = (a: number, b: number) => (scores[a] as number) < (scores[b] as number);
+  // Equal scores go by item key, so every connection returns the same top whatever its slot order.
+  const less = (a: number, b: number) =>
+    (scores[a] as number) < (scores[b] as number) ||
+    (scores[a] === scores[b] && (keys[a] as number) > (keys[b] as number));
   for (const slot of touched) {
     if (heap.length < limit) {
       heap.push(slot);
@@ -394,7 +399,7 @@ function topByScore(touched: Uint32Array, scores: Float64Array, limit: number): 
       }
     }
   }
-  return heap.sort((a, b) => (scores[b] as number) - (scores[a] as number));
+  return heap.sort((a, b) => (less(a, b) ? 1 : less(b, a) ? -1 : 0));
 }
 
 /** Index of the slot in a postings list (slots ascend: rows are appended in slot order), or -1. */

@@ -519,10 +519,13 @@ export class SqliteStore implements Store {
   ): ScoredId[] | null {
     const window = timeWindowOnly(filter);
     if (!window) return null;
-    const index = this.indexes.lexical(cube.key, this.indexMinItems);
-    if (!index || index.size < this.indexMinItems) return null;
-    const ranked = index.search(terms, weights, limit, window);
-    return ranked ? this.activeHits(cube, ranked) : null;
+    // One read: the index refresh and the status check see the same committed state.
+    return this.db.transaction(() => {
+      const index = this.indexes.lexical(cube.key, this.indexMinItems);
+      if (!index || index.size < this.indexMinItems) return null;
+      const ranked = index.search(terms, weights, limit, window);
+      return ranked ? this.activeHits(cube, ranked) : null;
+    })();
   }
 
   /** An in-process index's hits as ids, with their status rechecked against the rows: the index is a cache. */
@@ -614,11 +617,15 @@ export class SqliteStore implements Store {
     if (!cube.vectorTable) return [];
     const blob = vectorToBlob(vector);
     if (!isNarrowing(filter) && limit <= MAX_KNN) {
-      const index = this.indexes.vector(cube.key, cube.vectorTable, vector.length, this.indexMinItems);
-      if (index && index.size >= this.indexMinItems) {
+      const table = cube.vectorTable;
+      // One read: the index refresh and the status check see the same committed state.
+      const indexed = this.db.transaction(() => {
+        const index = this.indexes.vector(cube.key, table, vector.length, this.indexMinItems);
+        if (!index || index.size < this.indexMinItems) return null;
         const candidates = Math.max(ANN_CANDIDATES, 2 * limit, Math.ceil(index.size / ITEMS_PER_CANDIDATE));
         return this.activeHits(cube, index.search(vector, limit, candidates));
-      }
+      })();
+      if (indexed) return indexed;
       // The common case runs inside the index: KNN restricted to the cube's partition and live rows.
       const rows = this.stmt(
         `SELECT i.id AS id, 1 - knn.distance AS score FROM (
