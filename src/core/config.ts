@@ -52,8 +52,10 @@ export const retrievalConfigSchema = z.strictObject({
    * How channels are combined: reciprocal rank (`rrf`) or max-normalised scores (`score`). Score
    * fusion is better on LoCoMo with a down-weighted vector channel, rank fusion with equal weights
    * far better on LongMemEval, where the offline encoder is strong; rank fusion is the default.
+   * `adaptive` chooses per query: score fusion when the vector ranking is flat (its decisiveness
+   * below `vectorConfidenceGap`), rank fusion when it is decisive.
    */
-  fusion: z.enum(['rrf', 'score']).default('rrf'),
+  fusion: z.enum(['rrf', 'score', 'adaptive']).default('rrf'),
   /** Reciprocal-rank-fusion constant: larger flattens the contribution of top ranks. */
   rrfK: z.number().min(1).max(1000).default(60),
   /**
@@ -111,6 +113,20 @@ export const retrievalConfigSchema = z.strictObject({
   packLengthExponent: z.number().min(0).max(4).default(0.5),
   /** Lines up to this many tokens, chat turns with their prefix and id, are packed at full score. */
   packTypicalTokens: z.number().int().min(1).max(100_000).default(100),
+  /**
+   * `context()` prints a line's `[HH:MM]` (6 tokens) only when it differs from the line above under
+   * the same heading: turns of one conversation often share a minute, and the saved tokens pack
+   * more evidence (LoCoMo all@budget2000 +0.5 points, LongMemEval turn_all@budget2000 +1 question).
+   * `false` prints it on every line.
+   */
+  contextTimesWhenChanged: z.boolean().default(true),
+  /**
+   * The temporal channel ranks the items of the window the query names by its words, then the
+   * window's other items by vector: a question about "10 days ago" often shares no word with
+   * what was said that day (LongMemEval turn_all@budget2000 +1 question, LoCoMo unchanged).
+   * `false` ranks the window by words alone.
+   */
+  temporalVector: z.boolean().default(true),
   /** Second round seeded by the entities of the first round's best hits, for multi-hop; 0 = off. */
   expansionSeeds: z.number().int().min(0).max(50).default(5),
 });

@@ -155,14 +155,23 @@ export class Cube {
     });
     // Neighbours are whole turns of a session; with a caller's filter they could fall outside it.
     const filtered = Object.values(filter).some((v) => v !== undefined);
-    const { neighbourRadius, neighbourShare, neighbourMaxHitChars, packLengthExponent, packTypicalTokens } =
-      this.config.retrieval;
+    const {
+      neighbourRadius,
+      neighbourShare,
+      neighbourMaxHitChars,
+      packLengthExponent,
+      packTypicalTokens,
+      contextTimesWhenChanged,
+    } = this.config.retrieval;
     const pool = await withNeighbours(this.store, this.scope, ranked, {
       radius: filtered ? 0 : neighbourRadius,
       share: neighbourShare,
       maxHitChars: neighbourMaxHitChars,
     });
-    return packContext(pool, tokenBudget, { exponent: packLengthExponent, typicalTokens: packTypicalTokens });
+    return packContext(pool, tokenBudget, {
+      lengthPenalty: { exponent: packLengthExponent, typicalTokens: packTypicalTokens },
+      timesWhenChanged: contextTimesWhenChanged,
+    });
   }
 
   private searchContext() {

@@ -33,6 +33,11 @@ function eventTime(item: MemoryItem): string {
   return item.validFrom ?? item.createdAt;
 }
 
+/** `HH:MM`, the precision a context line prints. */
+function minuteOf(item: MemoryItem): string {
+  return eventTime(item).slice(11, 16);
+}
+
 /** Items of one day and one session share a heading, so a line need not repeat them. */
 function groupKey(item: MemoryItem): string {
   return `${eventTime(item).slice(0, 10)}\u0000${item.sessionId ?? ''}`;
@@ -44,10 +49,14 @@ export function renderGroupHeading(item: MemoryItem): string {
   return `## ${time.slice(0, 10)} (${day})${item.sessionId ? ` · session ${item.sessionId}` : ''}`;
 }
 
-/** `[10:00] Alice: I moved to Berlin. #742a9a0df595`: the short id costs 8 tokens where the UUID costs 26. */
-export function renderContextLine(item: MemoryItem): string {
+/**
+ * `[10:00] Alice: I moved to Berlin. #742a9a0df595`: the short id costs 8 tokens where the UUID
+ * costs 26. Without `withTime` the `[10:00] ` (6 tokens) is left out.
+ */
+export function renderContextLine(item: MemoryItem, withTime = true): string {
   const who = item.speaker ?? item.role ?? item.kind;
-  return `[${eventTime(item).slice(11, 16)}] ${who}: ${item.content.replace(/\s*\n\s*/g, ' ')} #${shortId(item.id)}`;
+  const time = withTime ? `[${minuteOf(item)}] ` : '';
+  return `${time}${who}: ${item.content.replace(/\s*\n\s*/g, ' ')} #${shortId(item.id)}`;
 }
 
 function chronological(a: MemoryItem, b: MemoryItem): number {
@@ -59,18 +68,30 @@ function chronological(a: MemoryItem, b: MemoryItem): number {
   );
 }
 
-function render(items: MemoryItem[]): string {
-  const lines = [HEADER];
+/** Whether a line prints its time: always, or only when the line above in its group shows another. */
+function showsTime(item: MemoryItem, above: MemoryItem | undefined, timesWhenChanged: boolean): boolean {
+  return !timesWhenChanged || above === undefined || minuteOf(above) !== minuteOf(item);
+}
+
+/** The text, oldest first, grouped by day and session, and the ids of the lines that print their time. */
+function render(items: MemoryItem[], timesWhenChanged: boolean): { text: string; timed: Set<string> } {
+  const text = [HEADER];
+  const timed = new Set<string>();
   let group: string | null = null;
+  let above: MemoryItem | undefined;
   for (const item of [...items].sort(chronological)) {
     const key = groupKey(item);
     if (key !== group) {
-      lines.push(renderGroupHeading(item));
+      text.push(renderGroupHeading(item));
       group = key;
+      above = undefined;
     }
-    lines.push(renderContextLine(item));
+    const withTime = showsTime(item, above, timesWhenChanged);
+    text.push(renderContextLine(item, withTime));
+    if (withTime) timed.add(item.id);
+    above = item;
   }
-  return lines.join('\n');
+  return { text: text.join('\n'), timed };
 }
 
 /** How line length weighs on packing priority; exponent 0 packs by score alone. */
@@ -80,11 +101,42 @@ export interface LengthPenalty {
   typicalTokens: number;
 }
 
+export interface PackOptions {
+  lengthPenalty?: LengthPenalty;
+  /** Print a line's time only when it differs from the line above under the same heading. */
+  timesWhenChanged?: boolean;
+}
+
 const NO_LENGTH_PENALTY: LengthPenalty = { exponent: 0, typicalTokens: 1 };
 
 /** Score × (typical / tokens)^exponent for a line longer than typical: a long line costs the budget of several. */
 function priority(score: number, tokens: number, penalty: LengthPenalty): number {
   return score * Math.min(1, penalty.typicalTokens / tokens) ** penalty.exponent;
+}
+
+/** A candidate with the tokens of its line (and newline) with and without the time. */
+interface Sized extends PackCandidate {
+  timed: number;
+  untimed: number;
+}
+
+function lineCost(c: Sized, above: Sized | undefined, timesWhenChanged: boolean): number {
+  return showsTime(c.item, above?.item, timesWhenChanged) ? c.timed : c.untimed;
+}
+
+/**
+ * The tokens that adding `c` to its chronologically sorted group costs: its own line, and the
+ * change to the next line's, which may now share `c`'s time or no longer share the one above.
+ * Returns where `c` goes in the group.
+ */
+function insertionCost(group: Sized[], c: Sized, timesWhenChanged: boolean): { cost: number; at: number } {
+  let at = group.findIndex((g) => chronological(g.item, c.item) > 0);
+  if (at < 0) at = group.length;
+  const above = group[at - 1];
+  const below = group[at];
+  let cost = lineCost(c, above, timesWhenChanged);
+  if (below) cost += lineCost(below, c, timesWhenChanged) - lineCost(below, above, timesWhenChanged);
+  return { cost, at };
 }
 
 /**
@@ -95,39 +147,54 @@ function priority(score: number, tokens: number, penalty: LengthPenalty): number
 export function packContext(
   candidates: PackCandidate[],
   tokenBudget: number,
-  lengthPenalty: LengthPenalty = NO_LENGTH_PENALTY,
+  options: PackOptions = {},
 ): ContextPack {
+  const penalty = options.lengthPenalty ?? NO_LENGTH_PENALTY;
+  const timesWhenChanged = options.timesWhenChanged ?? false;
   const ordered = candidates
-    .map((c) => {
-      const tokens = countTokens(renderContextLine(c.item)) + 1;
-      return { ...c, tokens, priority: priority(c.score, tokens, lengthPenalty) };
+    .map((c): Sized & { priority: number } => {
+      const timed = countTokens(renderContextLine(c.item)) + 1;
+      const untimed = timesWhenChanged ? countTokens(renderContextLine(c.item, false)) + 1 : timed;
+      return { ...c, timed, untimed, priority: priority(c.score, timed, penalty) };
     })
     .sort((a, b) => b.priority - a.priority);
-  const groups = new Set<string>();
+  const groups = new Map<string, Sized[]>();
   let used = countTokens(HEADER) + 1;
-  const chosen: Array<PackCandidate & { tokens: number }> = [];
+  const chosen: Sized[] = [];
   for (const { priority: _priority, ...candidate } of ordered) {
     const key = groupKey(candidate.item);
-    const heading = groups.has(key) ? 0 : countTokens(renderGroupHeading(candidate.item)) + 1;
-    const { tokens } = candidate;
-    if (used + heading + tokens > tokenBudget) continue;
-    used += heading + tokens;
-    groups.add(key);
+    const group = groups.get(key);
+    const heading = group ? 0 : countTokens(renderGroupHeading(candidate.item)) + 1;
+    const { cost, at } = insertionCost(group ?? [], candidate, timesWhenChanged);
+    if (used + heading + cost > tokenBudget) continue;
+    used += heading + cost;
+    if (group) group.splice(at, 0, candidate);
+    else groups.set(key, [candidate]);
     chosen.push(candidate);
   }
   // Tokens of joined text can differ by a few from the sum of its parts; never exceed the budget.
-  let text = chosen.length ? render(chosen.map((c) => c.item)) : '';
-  while (chosen.length && countTokens(text) > tokenBudget) {
+  const renderChosen = () =>
+    render(
+      chosen.map((c) => c.item),
+      timesWhenChanged,
+    );
+  let rendered = renderChosen();
+  while (chosen.length && countTokens(rendered.text) > tokenBudget) {
     chosen.pop();
-    text = chosen.length ? render(chosen.map((c) => c.item)) : '';
+    rendered = renderChosen();
   }
+  const text = chosen.length ? rendered.text : '';
   const inOrder = [...chosen].sort((a, b) => chronological(a.item, b.item));
   return {
     text,
     tokens: text ? countTokens(text) : 0,
     tokenBudget,
     tokenizer: TOKENIZER,
-    items: inOrder.map((c) => ({ id: c.item.id, score: c.score, tokens: c.tokens })),
+    items: inOrder.map((c) => ({
+      id: c.item.id,
+      score: c.score,
+      tokens: rendered.timed.has(c.item.id) ? c.timed : c.untimed,
+    })),
     omitted: ordered.length - chosen.length,
   };
 }

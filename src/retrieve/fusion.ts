@@ -72,3 +72,14 @@ export function decisiveness(hits: ScoredId[]): number {
   const kth = hits[Math.min(DECISIVENESS_CUTOFF, hits.length) - 1]?.score ?? best;
   return best > 0 ? Math.max(0, (best - kth) / best) : 0;
 }
+
+/**
+ * Score fusion when the vector channel ranks flat (decisiveness below `flatBelow`), rank fusion
+ * otherwise. Ranks turn a flat channel's near-ties into full votes that outvote the lexical
+ * channel's clear winners; a decisive vector ranking is worth its ranks.
+ */
+export function fuseAdaptive(results: ChannelResult[], k: number, flatBelow: number): FusedHit[] {
+  const vector = results.find((r) => r.channel === 'vector');
+  const flat = vector !== undefined && decisiveness(vector.hits) < flatBelow;
+  return flat ? fuseScores(results) : fuseReciprocalRank(results, k);
+}

@@ -3,7 +3,7 @@ import { InvalidInputError } from '../core/errors.js';
 import type { ChannelName, ItemFilter, MemoryItem, SearchHit } from '../core/types.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { CubeScope, ScoredId, Store, StoreItemFilter } from '../store/store.js';
-import { type ChannelResult, decisiveness, fuseReciprocalRank, fuseScores } from './fusion.js';
+import { type ChannelResult, decisiveness, fuseAdaptive, fuseReciprocalRank, fuseScores } from './fusion.js';
 import { lexicalTerms } from './query-terms.js';
 import { parseQueryTime } from './query-time.js';
 import { boostSessions, SESSION_POOL } from './sessions.js';
@@ -64,6 +64,17 @@ function within(filter: StoreItemFilter, from: number, to: number): StoreItemFil
   return { ...filter, from: Math.max(filter.from ?? from, from), to: Math.min(filter.to ?? to, to) };
 }
 
+/**
+ * `first`, then the hits of `then` it lacks, up to `limit`. Their scores (cosines, at most 1) are
+ * multiplied by `first`'s last score, so the list stays ordered and `first`'s hits stay ahead.
+ */
+function appendBelow(first: ScoredId[], then: ScoredId[], limit: number): ScoredId[] {
+  const seen = new Set(first.map((h) => h.id));
+  const floor = first.at(-1)?.score ?? 1;
+  const extra = then.filter((h) => !seen.has(h.id)).map((h) => ({ id: h.id, score: h.score * floor }));
+  return [...first, ...extra].slice(0, limit);
+}
+
 /** Words of the best hits' entities that the query lacks: the second hop of a multi-hop question. */
 function expansionTerms(seeds: MemoryItem[], queryTerms: string[]): string[] {
   const known = new Set(queryTerms);
@@ -119,16 +130,26 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
       if (channel === 'lexical') return { channel, weight, hits: await lexical(request.filter, terms) };
       if (channel === 'temporal') {
         const window = parseQueryTime(query, new Date(request.asOf ?? Date.now()));
-        const hits = window ? await lexical(within(request.filter, window.from, window.to), terms) : [];
-        return { channel, weight, hits };
+        if (!window) return { channel, weight, hits: [] };
+        const filter = within(request.filter, window.from, window.to);
+        const hits = await lexical(filter, terms);
+        if (!ctx.retrieval.temporalVector || !ctx.embedder) return { channel, weight, hits };
+        const vector = await embedQuery();
+        const byMeaning = vector ? await ctx.store.searchVector(ctx.scope, vector, filter, depth) : [];
+        return { channel, weight, hits: appendBelow(hits, byMeaning, depth) };
       }
       const vector = await embedQuery();
       const hits = vector ? await ctx.store.searchVector(ctx.scope, vector, request.filter, depth) : [];
       return { channel, weight: weight * confidence(hits, ctx.retrieval.vectorConfidenceGap), hits };
     });
   const results = await Promise.all(firstRound);
+  const { fusion, rrfK, vectorConfidenceGap } = ctx.retrieval;
   const fuse = (all: ChannelResult[]) =>
-    ctx.retrieval.fusion === 'score' ? fuseScores(all) : fuseReciprocalRank(all, ctx.retrieval.rrfK);
+    fusion === 'score'
+      ? fuseScores(all)
+      : fusion === 'adaptive'
+        ? fuseAdaptive(all, rrfK, vectorConfidenceGap)
+        : fuseReciprocalRank(all, rrfK);
   let fused = fuse(results);
 
   const secondRound = channels.filter((c) => SECOND_ROUND.includes(c));

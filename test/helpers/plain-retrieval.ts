@@ -2,8 +2,9 @@ import type { MemoryOSConfig } from '../../src/core/config.js';
 
 /**
  * memcube's channels without derived keys, the entity-seeded second round, neighbour packing,
- * the adaptive vector weight, the session boost or the packing length penalty: plain BM25 (and
- * vectors) over single turns. Tests of the API's semantics (filters, lifecycle,
+ * the adaptive vector weight, the session boost, the packing length penalty, context lines
+ * without repeated times or the temporal channel's vector ranking: plain BM25 (and vectors) over
+ * single turns. Tests of the API's semantics (filters, lifecycle,
  * formats) and of the eval harness use it, so that tuning retrieval does not move what they check.
  */
 export const PLAIN_RETRIEVAL: Pick<MemoryOSConfig, 'ingest' | 'retrieval'> = {
@@ -14,5 +15,7 @@ export const PLAIN_RETRIEVAL: Pick<MemoryOSConfig, 'ingest' | 'retrieval'> = {
     vectorConfidenceGap: 0,
     sessionBoost: 0,
     packLengthExponent: 0,
+    contextTimesWhenChanged: false,
+    temporalVector: false,
   },
 };

@@ -119,9 +119,54 @@ describe('packContext', () => {
     const budget = countTokens(packContext([cand(long, 1)], 2000).text) + 4;
     expect(packContext(candidates, budget).items.map((p) => p.id)).toEqual([long.id]);
     // The long line (~400 tokens) is packed at 1 × (20 / 400)^0.5 ≈ 0.22, below both short ones.
-    const penalised = packContext(candidates, budget, { exponent: 0.5, typicalTokens: 20 });
+    const penalised = packContext(candidates, budget, {
+      lengthPenalty: { exponent: 0.5, typicalTokens: 20 },
+    });
     expect(penalised.items.map((p) => p.id).sort()).toEqual([short1.id, short2.id].sort());
     expect(penalised.items.find((p) => p.id === short1.id)?.score).toBe(0.6);
+  });
+
+  it('with times when changed, prints a time only when it differs from the line above in its group', () => {
+    const at = (t: string, turnIndex: number, sessionId = 's1') =>
+      item({ content: `turn ${turnIndex}`, validFrom: `2024-05-01T${t}.000Z`, sessionId, turnIndex });
+    const first = at('10:00:00', 0);
+    const sameMinute = at('10:00:30', 1);
+    const nextMinute = at('10:01:10', 2);
+    const otherSession = at('10:01:20', 0, 's2');
+    const candidates = [first, sameMinute, nextMinute, otherSession].map((i) => cand(i, 1));
+    const pack = packContext(candidates, 2000, { timesWhenChanged: true });
+    expect(pack.text.split('\n').slice(1)).toEqual([
+      renderGroupHeading(first),
+      renderContextLine(first),
+      renderContextLine(sameMinute, false),
+      renderContextLine(nextMinute),
+      renderGroupHeading(otherSession),
+      renderContextLine(otherSession),
+    ]);
+    expect(pack.items.find((p) => p.id === sameMinute.id)?.tokens).toBe(
+      countTokens(renderContextLine(sameMinute, false)) + 1,
+    );
+  });
+
+  it('with times when changed, fits more lines of one minute into the same budget', () => {
+    const turns = Array.from({ length: 12 }, (_, i) =>
+      item({
+        content: `short turn number ${i}`,
+        validFrom: `2024-05-01T10:00:${String(i).padStart(2, '0')}.000Z`,
+        turnIndex: i,
+      }),
+    );
+    // Offered newest first, so each line is inserted above the lines already chosen.
+    const candidates = turns.map((t, i) => cand(t, i + 1));
+    // Room for about 9 of the 12 lines when each prints its time.
+    const budget = 200;
+    const everyTime = packContext(candidates, budget);
+    const whenChanged = packContext(candidates, budget, { timesWhenChanged: true });
+    expect(everyTime.items.length).toBeLessThan(12);
+    // A line without its time costs 12 tokens instead of 18: two more lines fit.
+    expect(whenChanged.items.length).toBeGreaterThanOrEqual(everyTime.items.length + 2);
+    expect(whenChanged.tokens).toBeLessThanOrEqual(budget);
+    expect(whenChanged.text.match(/\[10:00\]/g)).toHaveLength(1);
   });
 
   it('gives empty text and zero tokens when nothing is offered or nothing fits', () => {

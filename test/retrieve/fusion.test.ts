@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decisiveness, fuseReciprocalRank, fuseScores } from '../../src/retrieve/fusion.js';
+import { decisiveness, fuseAdaptive, fuseReciprocalRank, fuseScores } from '../../src/retrieve/fusion.js';
 
 const K = 60;
 
@@ -263,6 +263,37 @@ describe('fuseScores', () => {
 
   it('ignores a channel whose best score is not positive', () => {
     expect(fuseScores([{ channel: 'lexical', weight: 1, hits: [{ id: 'a', score: 0 }] }])[0]?.score).toBe(0);
+  });
+});
+
+describe('fuseAdaptive', () => {
+  // Lexical has a clear winner x; the vector channel ranks y first and x third, so ranks favour y.
+  const lexical = {
+    channel: 'lexical' as const,
+    weight: 1,
+    hits: [
+      { id: 'x', score: 10 },
+      { id: 'y', score: 1 },
+    ],
+  };
+  const vector = (scores: number[]) => ({
+    channel: 'vector' as const,
+    weight: 1,
+    hits: scores.map((score, i) => ({ id: ['y', 'v', 'x'][i] ?? `v${i}`, score })),
+  });
+  const flat = vector([0.5, 0.49, 0.49, 0.48, 0.48, 0.48, 0.47, 0.47, 0.47, 0.46]);
+  const decisive = vector([0.9, 0.5, 0.4, 0.3, 0.3, 0.3, 0.2, 0.2, 0.2, 0.2]);
+
+  it('fuses by score when the vector ranking is flat: the clear lexical winner stays first', () => {
+    const fused = fuseAdaptive([lexical, flat], K, 0.2);
+    expect(fused.map((h) => h.id)).toEqual(fuseScores([lexical, flat]).map((h) => h.id));
+    expect(fused[0]?.id).toBe('x');
+    expect(fuseReciprocalRank([lexical, flat], K)[0]?.id).toBe('y');
+  });
+
+  it('fuses by rank when the vector ranking is decisive, or when there is no vector channel', () => {
+    expect(fuseAdaptive([lexical, decisive], K, 0.2)).toEqual(fuseReciprocalRank([lexical, decisive], K));
+    expect(fuseAdaptive([lexical], K, 0.2)).toEqual(fuseReciprocalRank([lexical], K));
   });
 });
 
