@@ -93,6 +93,51 @@ describe('SqliteStore vector search through the in-process index', () => {
     }
   });
 
+  it('searches within a time window like the exact scan, and follows event-time changes', async () => {
+    const vector = generator(5);
+    const day = 86_400_000;
+    const start = Date.UTC(2024, 0, 1);
+    const file = freshFile();
+    const indexed = SqliteStore.open(file, { indexMinItems: 0 });
+    await indexed.createCube(scope.tenant, scope.cube, embedder, ctx());
+    await indexed.insertItems(
+      scope,
+      Array.from({ length: 2000 }, (_, i) =>
+        rec(`item ${i}`, { embedding: vector(i), validFrom: start + (i % 100) * day }),
+      ),
+      ctx(),
+    );
+    const exact = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY });
+    const window = { from: start + 10 * day, to: start + 20 * day };
+    try {
+      let found = 0;
+      for (let q = 0; q < 20; q++) {
+        const query = vector(q * 13);
+        const truth = new Set((await exact.searchVector(scope, query, window, 10)).map((h) => h.id));
+        const hits = await indexed.searchVector(scope, query, window, 10);
+        const items = await indexed.getItems(
+          scope,
+          hits.map((h) => h.id),
+        );
+        expect(items.every((i) => Date.parse(i.validFrom as string) >= window.from)).toBe(true);
+        expect(items.every((i) => Date.parse(i.validFrom as string) < window.to)).toBe(true);
+        found += hits.filter((h) => truth.has(h.id)).length;
+      }
+      expect(found / 200).toBeGreaterThanOrEqual(0.98);
+
+      const query = vector(7);
+      const [outside] = await indexed.searchVector(scope, query, { from: start + 50 * day }, 1);
+      const ids = async () => (await indexed.searchVector(scope, query, window, 10)).map((h) => h.id);
+      expect(await ids()).not.toContain(outside?.id);
+      // Another connection moves the item into the window: the index follows at the next search.
+      await exact.updateItem(scope, outside?.id as string, { validFrom: start + 15 * day }, ctx());
+      expect(await ids()).toContain(outside?.id);
+    } finally {
+      await indexed.close();
+      await exact.close();
+    }
+  });
+
   it('never returns deleted items and keeps narrowing filters exact', async () => {
     const vector = generator(3);
     const store = await filledStore(

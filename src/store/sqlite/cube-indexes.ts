@@ -48,6 +48,14 @@ interface DocRow {
 
 const DOC_COLUMNS =
   'item_key, status, index_text, index_context, index_keys, coalesce(valid_from, created_at) AS time';
+/** What the store's `from`/`to` filter compares, over `items` aliased `i`. */
+const EVENT_TIME = 'coalesce(i.valid_from, i.created_at)';
+
+interface VectorRow {
+  live: number;
+  embedding: Buffer;
+  time: number;
+}
 
 function toDoc(row: DocRow): IndexedDoc {
   return {
@@ -142,10 +150,13 @@ export class CubeIndexes {
     }
     const keys = [...new Set(changed.map((c) => c.key as number))];
     if (state.vector) {
-      const lookup = this.db.prepare(`SELECT live, embedding FROM ${state.vector.table} WHERE item_key = ?`);
+      const lookup = this.db.prepare(
+        `SELECT v.live, v.embedding, ${EVENT_TIME} AS time FROM ${state.vector.table} v
+         CROSS JOIN items i ON i.item_key = v.item_key WHERE v.item_key = ?`,
+      );
       for (const key of keys) {
-        const row = lookup.get(BigInt(key)) as { live: number; embedding: Buffer } | undefined;
-        state.vector.index.set(key, row && row.live === 1 ? blobToVector(row.embedding) : null);
+        const row = lookup.get(BigInt(key)) as VectorRow | undefined;
+        state.vector.index.set(key, row && row.live === 1 ? blobToVector(row.embedding) : null, row?.time);
       }
     }
     if (state.lexical) {
@@ -160,10 +171,15 @@ export class CubeIndexes {
 
   private buildVector(cubeKey: number, table: string, dimensions: number): BinaryVectorIndex {
     const index = new BinaryVectorIndex(dimensions);
+    // vec0 first: its partition holds the cube's vectors; each row's event time comes from items.
     const rows = this.db
-      .prepare(`SELECT item_key, live, embedding FROM ${table} WHERE cube_key = ?`)
-      .iterate(BigInt(cubeKey)) as IterableIterator<{ item_key: number; live: number; embedding: Buffer }>;
-    for (const row of rows) if (row.live === 1) index.set(row.item_key, blobToVector(row.embedding));
+      .prepare(
+        `SELECT v.item_key, v.live, v.embedding, ${EVENT_TIME} AS time FROM ${table} v
+         CROSS JOIN items i ON i.item_key = v.item_key WHERE v.cube_key = ?`,
+      )
+      .iterate(BigInt(cubeKey)) as IterableIterator<VectorRow & { item_key: number }>;
+    for (const row of rows)
+      if (row.live === 1) index.set(row.item_key, blobToVector(row.embedding), row.time);
     return index;
   }
 

@@ -1,5 +1,5 @@
 import { ftsTerm, ftsTerms, ftsTokens } from './fts-tokens.js';
-import type { KeyScore } from './vector-index.js';
+import type { KeyScore, TimeWindow } from './vector-index.js';
 
 /** One item as the full-text table holds it: its three columns, plus what search filters by. */
 export interface IndexedDoc {
@@ -16,12 +16,6 @@ export interface ColumnWeights {
   text: number;
   context: number;
   keys: number;
-}
-
-/** Half-open window on the event time, as the store's `from`/`to` filter. */
-export interface TimeWindow {
-  from?: number;
-  to?: number;
 }
 
 const NON_ASCII = /[^ -~]/;

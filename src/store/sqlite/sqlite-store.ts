@@ -616,16 +616,19 @@ export class SqliteStore implements Store {
     const cube = this.resolve(scope);
     if (!cube.vectorTable) return [];
     const blob = vectorToBlob(vector);
-    if (!isNarrowing(filter) && limit <= MAX_KNN) {
+    const window = timeWindowOnly(filter);
+    if (window && limit <= MAX_KNN) {
       const table = cube.vectorTable;
       // One read: the index refresh and the status check see the same committed state.
       const indexed = this.db.transaction(() => {
         const index = this.indexes.vector(cube.key, table, vector.length, this.indexMinItems);
         if (!index || index.size < this.indexMinItems) return null;
         const candidates = Math.max(ANN_CANDIDATES, 2 * limit, Math.ceil(index.size / ITEMS_PER_CANDIDATE));
-        return this.activeHits(cube, index.search(vector, limit, candidates));
+        return this.activeHits(cube, index.search(vector, limit, candidates, window));
       })();
       if (indexed) return indexed;
+    }
+    if (!isNarrowing(filter) && limit <= MAX_KNN) {
       // The common case runs inside the index: KNN restricted to the cube's partition and live rows.
       const rows = this.stmt(
         `SELECT i.id AS id, 1 - knn.distance AS score FROM (

@@ -1,5 +1,11 @@
 import { HammingCodes } from './wasm/hamming.js';
 
+/** Half-open window on the event time, as the store's `from`/`to` filter. */
+export interface TimeWindow {
+  from?: number;
+  to?: number;
+}
+
 export interface KeyScore {
   key: number;
   score: number;
@@ -21,6 +27,8 @@ export class BinaryVectorIndex {
   /** item_key of each slot. */
   private keys: Float64Array;
   private live: Uint8Array;
+  /** Event time (epoch ms) of each slot's item, for searches within a time window. */
+  private times: Float64Array;
   private readonly slotOf = new Map<number, number>();
   private slots = 0;
   private liveSlots = 0;
@@ -32,6 +40,7 @@ export class BinaryVectorIndex {
     this.norms = new Float32Array(1024);
     this.keys = new Float64Array(1024);
     this.live = new Uint8Array(1024);
+    this.times = new Float64Array(1024);
   }
 
   /** Live vectors held. */
@@ -40,7 +49,7 @@ export class BinaryVectorIndex {
   }
 
   /** Sets an item's vector; null removes it (not live, deleted, or without a vector). */
-  set(itemKey: number, vector: Float32Array | null): void {
+  set(itemKey: number, vector: Float32Array | null, time = 0): void {
     let slot = this.slotOf.get(itemKey);
     if (vector === null) {
       if (slot !== undefined && this.live[slot] === 1) {
@@ -57,6 +66,7 @@ export class BinaryVectorIndex {
     }
     this.codes.set(slot, vector);
     this.quantize(vector, slot);
+    this.times[slot] = time;
     if (this.live[slot] === 0) {
       this.live[slot] = 1;
       this.liveSlots++;
@@ -64,12 +74,12 @@ export class BinaryVectorIndex {
   }
 
   /** The `limit` best of the `candidates` Hamming-nearest live items, by cosine, best first. */
-  search(query: Float32Array, limit: number, candidates: number): KeyScore[] {
+  search(query: Float32Array, limit: number, candidates: number, window: TimeWindow = {}): KeyScore[] {
     const { dimensions, bytes } = this;
     let queryNorm = 0;
     for (let i = 0; i < dimensions; i++) queryNorm += (query[i] as number) ** 2;
     queryNorm = Math.sqrt(queryNorm);
-    const scored = this.hammingNearest(query, Math.max(limit, candidates)).map((slot): KeyScore => {
+    const scored = this.hammingNearest(query, Math.max(limit, candidates), window).map((slot): KeyScore => {
       let dot = 0;
       const base = slot * dimensions;
       for (let i = 0; i < dimensions; i++) dot += (query[i] as number) * (bytes[base + i] as number);
@@ -83,18 +93,29 @@ export class BinaryVectorIndex {
   }
 
   /** Slots of the `count` live items nearest the query by Hamming distance (ties broken by slot). */
-  private hammingNearest(query: Float32Array, count: number): number[] {
-    const { live, slots } = this;
+  private hammingNearest(query: Float32Array, count: number, window: TimeWindow): number[] {
+    const { slots, times } = this;
+    const from = window.from ?? Number.NEGATIVE_INFINITY;
+    const to = window.to ?? Number.POSITIVE_INFINITY;
+    const windowed = window.from !== undefined || window.to !== undefined;
+    // Slots outside the window count as not live for this search.
+    const live = windowed
+      ? this.live.map((l, slot) =>
+          l === 1 && (times[slot] as number) >= from && (times[slot] as number) < to ? 1 : 0,
+        )
+      : this.live;
     const distance = this.codes.distances(query, slots);
     // Distances run 0..dimensions, so a histogram finds the cut-off without sorting.
     const histogram = new Uint32Array(this.dimensions + 1);
+    let eligible = 0;
     for (let slot = 0; slot < slots; slot++) {
       if (live[slot] === 1) {
         const d = distance[slot] as number;
         histogram[d] = (histogram[d] as number) + 1;
+        eligible++;
       }
     }
-    const wanted = Math.min(count, this.liveSlots);
+    const wanted = Math.min(count, eligible);
     let cut = 0;
     let below = 0;
     while (below + (histogram[cut] as number) < wanted) below += histogram[cut++] as number;
@@ -142,5 +163,8 @@ export class BinaryVectorIndex {
     const live = new Uint8Array(capacity);
     live.set(this.live);
     this.live = live;
+    const times = new Float64Array(capacity);
+    times.set(this.times);
+    this.times = times;
   }
 }
