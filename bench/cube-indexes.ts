@@ -1,0 +1,115 @@
+/**
+ * The in-process indexes on a big cube kept by `memcube bench --keep`: search latency by channel,
+ * the full-text index against FTS5 (same top 10?), and the vector index's recall@10 against
+ * sqlite-vec's exact scan for several candidate counts. Item and query vectors come from the
+ * bench's embedding cache, as in `memcube bench`.
+ *
+ *   node dist/cli/main.js bench --sizes 100000 --keep --out /tmp/b
+ *   npx tsx bench/cube-indexes.ts --db /tmp/b/databases/memcube-100000/memcube.db [--queries 80]
+ */
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
+import { benchQueries, limitCorpus, loadCorpus } from '../src/bench/corpus.js';
+import { loadBenchVectors } from '../src/bench/embedding.js';
+import type { ChannelName } from '../src/core/types.js';
+import { defaultEmbeddingCachePath } from '../src/eval/embedder.js';
+import { MemoryOS } from '../src/os/memory-os.js';
+import { lexicalTerms } from '../src/retrieve/query-terms.js';
+import { CubeIndexes } from '../src/store/sqlite/cube-indexes.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+
+const { values } = parseArgs({
+  options: {
+    db: { type: 'string' },
+    queries: { type: 'string', default: '80' },
+    datasets: { type: 'string', default: '../shared/datasets' },
+  },
+});
+if (!values.db) throw new Error('--db FILE: a database kept by `memcube bench --keep`');
+const file = values.db;
+const scope = { tenant: 'default', cube: 'bench' };
+const corpus = limitCorpus(loadCorpus(values.datasets, 20_000), 20_000);
+const queries = benchQueries(corpus, Number(values.queries));
+const vectors = await loadBenchVectors(corpus, 0, defaultEmbeddingCachePath());
+await vectors.embedder.remember([...new Set(queries)]);
+
+const percentiles = (ms: number[]): string => {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const at = (p: number) =>
+    (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number).toFixed(1);
+  return `${at(0.5)} / ${at(0.95)} / ${at(0.99)}`;
+};
+
+console.log('| channels | p50 / p95 / p99 ms |\n|---|---|');
+const memory = await MemoryOS.open({ path: file, embedder: vectors.embedder });
+const cube = await memory.cube(scope.cube);
+const warmup = Math.min(10, Math.floor(queries.length / 4));
+const runs: Array<[string, ChannelName[] | undefined]> = [
+  ['default (all)', undefined],
+  ['lexical', ['lexical']],
+  ['vector', ['vector']],
+  ['lexical + expansion', ['lexical', 'expansion']],
+  ['temporal', ['temporal']],
+];
+for (const [name, channels] of runs) {
+  const options = channels ? { limit: 10, channels } : { limit: 10 };
+  for (const q of queries.slice(0, warmup)) await cube.search(q, options);
+  const ms: number[] = [];
+  for (const q of queries.slice(warmup)) {
+    const started = performance.now();
+    await cube.search(q, options);
+    ms.push(performance.now() - started);
+  }
+  console.log(`| ${name} | ${percentiles(ms)} |`);
+}
+await memory.close();
+
+// Full-text index against FTS5 on the same rows.
+const weights = { text: 1, context: 0.5, keys: 0.5 };
+const indexed = SqliteStore.open(file, { indexMinItems: 0 });
+const fts = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY });
+let sameTop = 0;
+let largestScoreGap = 0;
+for (const q of queries) {
+  const a = await indexed.searchLexical(scope, lexicalTerms(q), {}, 10, weights);
+  const b = await fts.searchLexical(scope, lexicalTerms(q), {}, 10, weights);
+  const ftsScores = new Map(b.map((h) => [h.id, h.score]));
+  if (a.every((h) => ftsScores.has(h.id)) && a.length === b.length) sameTop++;
+  for (const h of a)
+    largestScoreGap = Math.max(largestScoreGap, Math.abs((ftsScores.get(h.id) ?? h.score) - h.score));
+}
+console.log(
+  `\nfull-text index vs FTS5: same top-10 ids for ${sameTop} of ${queries.length} questions; largest score gap ${largestScoreGap.toExponential(2)}`,
+);
+
+// Vector index recall against sqlite-vec's exact scan, by candidate count.
+const queryVectors = (await vectors.embedder.embed(queries)).filter(
+  (v): v is Float32Array => v !== undefined,
+);
+const truth: Array<Set<string>> = [];
+for (const v of queryVectors)
+  truth.push(new Set((await fts.searchVector(scope, v, {}, 10)).map((h) => h.id)));
+const db = new Database(file, { readonly: true });
+sqliteVec.load(db);
+const cubeKey = (db.prepare("SELECT cube_key FROM cubes WHERE name = 'bench'").get() as { cube_key: number })
+  .cube_key;
+const index = new CubeIndexes(db).vector(cubeKey, 'vec_items_512', 512, 0);
+if (!index) throw new Error('no vector index');
+const idOf = db.prepare('SELECT id FROM items WHERE item_key = ?');
+console.log('\n| candidates | recall@10 | p50 / p95 / p99 ms |\n|---|---|---|');
+for (const candidates of [200, 500, 1000, 2000]) {
+  let found = 0;
+  const ms: number[] = [];
+  for (const [i, v] of queryVectors.entries()) {
+    const started = performance.now();
+    const hits = index.search(v, 10, candidates);
+    ms.push(performance.now() - started);
+    for (const h of hits) if (truth[i]?.has((idOf.get(h.key) as { id: string }).id)) found++;
+  }
+  console.log(`| ${candidates} | ${(found / (10 * queryVectors.length)).toFixed(4)} | ${percentiles(ms)} |`);
+}
+db.close();
+await indexed.close();
+await fts.close();
+await vectors.close();
