@@ -1,3 +1,4 @@
+import type { AuditRecord } from '../core/types.js';
 import type { AuditEntry } from './sqlite/rows.js';
 import type { WriteContext } from './store.js';
 
@@ -26,5 +27,21 @@ export function auditValues(target: AuditTarget, entry: AuditEntry, ctx: WriteCo
     entry.versionBefore,
     entry.versionAfter,
     JSON.stringify(details),
+  ];
+}
+
+/** An exported audit record's values, as it was, for an import into another database. */
+export function importedAuditValues(target: AuditTarget, record: AuditRecord): unknown[] {
+  return [
+    Date.parse(record.at),
+    target.tenant,
+    target.cubeKey,
+    target.cubeName,
+    record.itemId,
+    record.operation,
+    record.actor,
+    record.versionBefore,
+    record.versionAfter,
+    JSON.stringify(record.details),
   ];
 }

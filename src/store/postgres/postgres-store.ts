@@ -8,6 +8,7 @@ import type {
   MemoryStatus,
   MemoryVersion,
 } from '../../core/types.js';
+import { importedAuditValues } from '../audit-values.js';
 import { assertMutable, decodeCursor, encodeCursor } from '../item-rules.js';
 import { ITEM_INSERT_COLUMNS, importedItemValues, itemPlaceholders, newItemValues } from '../item-values.js';
 import { isNarrowing } from '../sqlite/filter-sql.js';
@@ -679,18 +680,11 @@ export class PostgresStore implements Store {
       }
       for (const b of bundles) await this.importBundle(client, cube, b);
       for (const a of audit) {
-        await query(client, insertAuditSql(this.s), [
-          Date.parse(a.at),
-          cube.tenant,
-          cube.key,
-          cube.name,
-          a.itemId,
-          a.operation,
-          a.actor,
-          a.versionBefore,
-          a.versionAfter,
-          JSON.stringify(a.details),
-        ]);
+        await query(
+          client,
+          insertAuditSql(this.s),
+          importedAuditValues({ tenant: cube.tenant, cubeKey: cube.key, cubeName: cube.name }, a),
+        );
       }
       await this.audit(
         client,

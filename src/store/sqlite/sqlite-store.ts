@@ -11,6 +11,7 @@ import type {
   MemoryStatus,
   MemoryVersion,
 } from '../../core/types.js';
+import { AUDIT_INSERT_COLUMNS, importedAuditValues } from '../audit-values.js';
 import { assertMutable, decodeCursor, encodeCursor } from '../item-rules.js';
 import { ITEM_INSERT_COLUMNS, importedItemValues, itemPlaceholders, newItemValues } from '../item-values.js';
 import type {
@@ -755,23 +756,10 @@ export class SqliteStore implements Store {
           this.putVector(cube, itemKey, embedding, item.status === 'active', false);
         }
         const insertAudit = this.stmt(
-          `INSERT INTO audit (at, tenant, cube_key, cube_name, item_id, operation, actor, version_before, version_after, details)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO audit (${AUDIT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         );
-        for (const a of audit) {
-          insertAudit.run(
-            Date.parse(a.at),
-            cube.tenant,
-            cube.key,
-            cube.name,
-            a.itemId,
-            a.operation,
-            a.actor,
-            a.versionBefore,
-            a.versionAfter,
-            JSON.stringify(a.details),
-          );
-        }
+        const target = { tenant: cube.tenant, cubeKey: cube.key, cubeName: cube.name };
+        for (const a of audit) insertAudit.run(...importedAuditValues(target, a));
         this.audit(
           cube,
           {
