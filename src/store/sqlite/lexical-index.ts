@@ -1,4 +1,5 @@
 import { ftsTerm, ftsTerms, ftsTokens } from './fts-tokens.js';
+import { grown } from './typed-arrays.js';
 import type { KeyScore, TimeWindow } from './vector-index.js';
 
 /** One item as the full-text table holds it: its three columns, plus what search filters by. */
@@ -303,9 +304,7 @@ export class LexicalIndex {
   }
 
   private growRowCounts(termId: number): void {
-    const grown = new Uint32Array(Math.max(3 * (termId + 1), this.rowCounts.length * 2));
-    grown.set(this.rowCounts);
-    this.rowCounts = grown;
+    this.rowCounts = grown(this.rowCounts, Math.max(3 * (termId + 1), this.rowCounts.length * 2));
   }
 
   /** One map lookup per token: raw token → term id, the term folded and stemmed once. */
@@ -332,12 +331,8 @@ export class LexicalIndex {
     const list = this.postings[termId] as Postings;
     if (list.length === list.slots.length) {
       const capacity = Math.ceil(list.length * 1.5) + 4;
-      const slots = new Uint32Array(capacity);
-      slots.set(list.slots);
-      const counts = new Uint16Array(capacity);
-      counts.set(list.counts);
-      list.slots = slots;
-      list.counts = counts;
+      list.slots = grown(list.slots, capacity);
+      list.counts = grown(list.counts, capacity);
     }
     list.slots[list.length] = slot;
     list.counts[list.length] = packed;
@@ -346,16 +341,11 @@ export class LexicalIndex {
 
   private grow(): void {
     const capacity = this.keys.length * 2;
-    const grown = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(capacity);
-      b.set(a);
-      return b;
-    };
-    this.keys = grown(this.keys, (n) => new Float64Array(n));
-    this.lengths = grown(this.lengths, (n) => new Uint32Array(n));
-    this.times = grown(this.times, (n) => new Float64Array(n));
-    this.present = grown(this.present, (n) => new Uint8Array(n));
-    this.active = grown(this.active, (n) => new Uint8Array(n));
+    this.keys = grown(this.keys, capacity);
+    this.lengths = grown(this.lengths, capacity);
+    this.times = grown(this.times, capacity);
+    this.present = grown(this.present, capacity);
+    this.active = grown(this.active, capacity);
     this.scores = new Float64Array(capacity);
     this.touched = new Uint32Array(capacity);
   }

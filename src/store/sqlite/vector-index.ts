@@ -1,3 +1,4 @@
+import { grown } from './typed-arrays.js';
 import { HammingCodes } from './wasm/hamming.js';
 
 /** Half-open window on the event time, as the store's `from`/`to` filter. */
@@ -148,23 +149,11 @@ export class BinaryVectorIndex {
   private grow(): void {
     const capacity = this.keys.length * 2;
     this.codes.resize(capacity);
-    const keys = new Float64Array(capacity);
-    keys.set(this.keys);
-    this.keys = keys;
-    const bytes = new Int8Array(capacity * this.dimensions);
-    bytes.set(this.bytes);
-    this.bytes = bytes;
-    const steps = new Float32Array(capacity);
-    steps.set(this.steps);
-    this.steps = steps;
-    const norms = new Float32Array(capacity);
-    norms.set(this.norms);
-    this.norms = norms;
-    const live = new Uint8Array(capacity);
-    live.set(this.live);
-    this.live = live;
-    const times = new Float64Array(capacity);
-    times.set(this.times);
-    this.times = times;
+    this.keys = grown(this.keys, capacity);
+    this.bytes = grown(this.bytes, capacity * this.dimensions);
+    this.steps = grown(this.steps, capacity);
+    this.norms = grown(this.norms, capacity);
+    this.live = grown(this.live, capacity);
+    this.times = grown(this.times, capacity);
   }
 }
