@@ -5,7 +5,9 @@
  * bench's embedding cache, as in `memcube bench`.
  *
  *   node dist/cli/main.js bench --sizes 100000 --keep --out /tmp/b
- *   npx tsx bench/cube-indexes.ts --db /tmp/b/databases/memcube-100000/memcube.db [--queries 80]
+ *   NODE_OPTIONS=--expose-gc npx tsx bench/cube-indexes.ts --db /tmp/b/databases/memcube-100000/memcube.db [--queries 80]
+ *
+ * (`--expose-gc` lets it collect garbage before each memory reading; without it they are rough.)
  */
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
@@ -45,8 +47,12 @@ const percentiles = (ms: number[]): string => {
 const weights = { text: 1, context: 0.5, keys: 0.5 };
 const builder = SqliteStore.open(file, { indexMinItems: 0 });
 const [firstVector] = (await vectors.embedder.embed([queries[0] as string])) as Float32Array[];
-// Heap and array buffers: what the indexes hold, less noisy than RSS.
-const held = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+// Heap and array buffers after a collection: what the indexes hold, less noisy than RSS.
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+const held = () => {
+  collectGarbage?.();
+  return process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+};
 const heldBefore = held();
 let started = performance.now();
 await builder.searchLexical(scope, lexicalTerms(queries[0] as string), {}, 10, weights);
