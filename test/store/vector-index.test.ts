@@ -51,20 +51,22 @@ async function filledStore(
 }
 
 describe('BinaryVectorIndex', () => {
-  it('returns the nearest live keys by cosine and forgets removed ones', () => {
+  it('shortlists the Hamming-nearest live keys, within a time window, and forgets removed ones', () => {
     const index = new BinaryVectorIndex(DIMENSIONS);
     const vector = generator(1);
     const target = vector(0);
-    for (let key = 1; key <= 3000; key++) index.set(key, vector(key));
-    index.set(5000, target);
+    for (let key = 1; key <= 3000; key++) index.set(key, vector(key), key);
+    index.set(5000, target, 5000);
     expect(index.size).toBe(3001);
-    const [best] = index.search(target, 1, 100);
-    expect(best?.key).toBe(5000);
-    expect(best?.score).toBeCloseTo(1, 2);
+    expect(index.nearest(target, 1)).toEqual([5000]);
+    expect(index.nearest(target, 200)).toHaveLength(200);
+    const inWindow = index.nearest(target, 50, { from: 1000, to: 2000 });
+    expect(inWindow).toHaveLength(50);
+    expect(inWindow.every((key) => key >= 1000 && key < 2000)).toBe(true);
     index.set(5000, null);
     expect(index.size).toBe(3000);
-    expect(index.search(target, 50, 200).map((h) => h.key)).not.toContain(5000);
-    expect(index.search(target, 10_000, 0)).toHaveLength(3000);
+    expect(index.nearest(target, 200)).not.toContain(5000);
+    expect(index.nearest(target, 10_000)).toHaveLength(3000);
   });
 });
 
@@ -89,6 +91,35 @@ describe('SqliteStore vector search through the in-process index', () => {
       expect(found / 500).toBeGreaterThanOrEqual(0.98);
     } finally {
       await approximate.close();
+      await exact.close();
+    }
+  });
+
+  it('orders near-duplicates exactly: the same top 10, with the same scores, as the exact scan', async () => {
+    // 150 centres with 10 close copies each: a query's copies differ in cosine by ~1e-3, about the
+    // int8 rescoring's error, so only the final rescoring from the stored floats orders them exactly.
+    const centre = generator(8);
+    const jitter = generator(9);
+    const copies = (i: number) => {
+      const v = centre(i % 150).map((x, d) => x + 0.05 * ((jitter(i)[d] as number) - x));
+      const norm = Math.hypot(...v);
+      return v.map((x) => x / norm);
+    };
+    const file = freshFile();
+    const indexed = await filledStore(
+      file,
+      Array.from({ length: 1500 }, (_, i) => copies(i)),
+      0,
+    );
+    const exact = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY });
+    try {
+      for (let q = 0; q < 20; q++) {
+        const query = copies(1500 + q * 7);
+        const truth = await exact.searchVector(scope, query, {}, 10);
+        expect(await indexed.searchVector(scope, query, {}, 10)).toEqual(truth);
+      }
+    } finally {
+      await indexed.close();
       await exact.close();
     }
   });

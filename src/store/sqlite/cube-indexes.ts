@@ -6,7 +6,7 @@ import { BinaryVectorIndex } from './vector-index.js';
 interface CubeState {
   /** The last `index_changes.seq` applied to this cube's indexes. */
   seq: number;
-  vector?: { table: string; index: BinaryVectorIndex };
+  vector?: BinaryVectorIndex;
   lexical?: LexicalIndex;
   /** Active items, counted while the cube has no index; unknown again after a write to it. */
   activeItems?: number;
@@ -82,13 +82,13 @@ export class CubeIndexes {
    * The cube's vector index, brought up to date with every committed write; null while the cube
    * has fewer than `minItems` active items (its searches stay in SQLite, and nothing is held).
    */
-  vector(cubeKey: number, table: string, dimensions: number, minItems: number): BinaryVectorIndex | null {
+  vector(cubeKey: number, dimensions: number, minItems: number): BinaryVectorIndex | null {
     return this.db.transaction(() => {
       const state = this.fresh(cubeKey);
-      if (state.vector?.table === table) return state.vector.index;
+      if (state.vector?.dimensions === dimensions) return state.vector;
       if (!this.bigEnough(state, cubeKey, minItems)) return null;
-      state.vector = { table, index: this.buildVector(cubeKey, table, dimensions) };
-      return state.vector.index;
+      state.vector = this.buildVector(cubeKey, dimensions);
+      return state.vector;
     })();
   }
 
@@ -151,12 +151,12 @@ export class CubeIndexes {
     const keys = [...new Set(changed.map((c) => c.key as number))];
     if (state.vector) {
       const lookup = this.db.prepare(
-        `SELECT v.live, v.embedding, ${EVENT_TIME} AS time FROM ${state.vector.table} v
+        `SELECT v.live, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
          CROSS JOIN items i ON i.item_key = v.item_key WHERE v.item_key = ?`,
       );
       for (const key of keys) {
-        const row = lookup.get(BigInt(key)) as VectorRow | undefined;
-        state.vector.index.set(key, row && row.live === 1 ? blobToVector(row.embedding) : null, row?.time);
+        const row = lookup.get(key) as VectorRow | undefined;
+        state.vector.set(key, row && row.live === 1 ? blobToVector(row.embedding) : null, row?.time);
       }
     }
     if (state.lexical) {
@@ -169,17 +169,16 @@ export class CubeIndexes {
     return state;
   }
 
-  private buildVector(cubeKey: number, table: string, dimensions: number): BinaryVectorIndex {
+  private buildVector(cubeKey: number, dimensions: number): BinaryVectorIndex {
     const index = new BinaryVectorIndex(dimensions);
-    // vec0 first: its partition holds the cube's vectors; each row's event time comes from items.
+    // The cube's live vectors by their index; each row's event time comes from items.
     const rows = this.db
       .prepare(
-        `SELECT v.item_key, v.live, v.embedding, ${EVENT_TIME} AS time FROM ${table} v
-         CROSS JOIN items i ON i.item_key = v.item_key WHERE v.cube_key = ?`,
+        `SELECT v.item_key, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
+         CROSS JOIN items i ON i.item_key = v.item_key WHERE v.cube_key = ? AND v.live = 1`,
       )
-      .iterate(BigInt(cubeKey)) as IterableIterator<VectorRow & { item_key: number }>;
-    for (const row of rows)
-      if (row.live === 1) index.set(row.item_key, blobToVector(row.embedding), row.time);
+      .iterate(cubeKey) as IterableIterator<Omit<VectorRow, 'live'> & { item_key: number }>;
+    for (const row of rows) index.set(row.item_key, blobToVector(row.embedding), row.time);
     return index;
   }
 

@@ -35,7 +35,7 @@ import type {
 import { type AuditEntry, selectAudit, writeAudit } from './audit.js';
 import { CubeIndexes, logIndexChange } from './cube-indexes.js';
 import { filterToSql, isNarrowing, timeWindowOnly } from './filter-sql.js';
-import { ensureVectorTable, migrate } from './migrations.js';
+import { migrate } from './migrations.js';
 import {
   blobToVector,
   type CubeRow,
@@ -56,9 +56,10 @@ export interface SqliteStoreOptions {
   durability?: 'full' | 'normal';
   /**
    * Cubes with at least this many active items are searched through in-process indexes: vectors
-   * by a binary index (Hamming scan, exact rescoring), words by in-memory postings scored as FTS5's
-   * BM25. Smaller cubes use sqlite-vec's exact scan and FTS5. Default `MEMCUBE_INDEX_MIN_ITEMS`
-   * from the environment, else 5,000.
+   * by a binary index (a Hamming scan shortlists candidates, rescored exactly from the stored
+   * floats), words by in-memory postings scored as FTS5's BM25. Smaller cubes are scored exactly
+   * in SQL (sqlite-vec's cosine over the cube's rows) and by FTS5. Default
+   * `MEMCUBE_INDEX_MIN_ITEMS` from the environment, else 5,000.
    */
   indexMinItems?: number;
 }
@@ -67,13 +68,12 @@ interface ResolvedCube {
   key: number;
   name: string;
   tenant: string;
-  vectorTable: string | null;
+  /** Vector length of the cube's embedder; 0: the cube keeps no vectors. */
+  dimensions: number;
 }
 
 const PAGE = 500;
-/** sqlite-vec caps k per KNN query. */
-const MAX_KNN = 4096;
-/** Hamming candidates rescored per query: recall@10 0.998 at 100K in the sqlite-vec probe. */
+/** Hamming candidates rescored exactly per query: recall@10 0.998 at 100K in the bench. */
 const ANN_CANDIDATES = 200;
 /**
  * Bigger cubes hold more near-ties in Hamming distance: one more candidate per this many items
@@ -84,7 +84,7 @@ const DEFAULT_INDEX_MIN_ITEMS = 5_000;
 /** Full-text hits ranked per wanted hit, before the cube and status check (the index spans all cubes). */
 const LEXICAL_OVERFETCH = 4;
 
-/** The embedded store: better-sqlite3 in WAL mode, FTS5 for BM25, sqlite-vec for vectors. */
+/** The embedded store: better-sqlite3 in WAL mode, FTS5 for BM25, sqlite-vec's distance functions for vectors. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
@@ -145,7 +145,7 @@ export class SqliteStore implements Store {
       key: row.cube_key,
       name: row.name,
       tenant: row.tenant,
-      vectorTable: row.dimensions > 0 ? `vec_items_${row.dimensions}` : null,
+      dimensions: row.dimensions,
     };
   }
 
@@ -200,13 +200,15 @@ export class SqliteStore implements Store {
     live: boolean,
     replacing: boolean,
   ): void {
-    if (!cube.vectorTable) return;
-    // vec0 wants integer keys bound as integers, which better-sqlite3 does only for BigInt.
-    if (replacing) this.stmt(`DELETE FROM ${cube.vectorTable} WHERE item_key = ?`).run(BigInt(itemKey));
+    if (cube.dimensions === 0) return;
+    if (replacing) this.stmt('DELETE FROM item_vectors WHERE item_key = ?').run(itemKey);
     if (vector) {
-      this.stmt(
-        `INSERT INTO ${cube.vectorTable} (item_key, cube_key, live, embedding) VALUES (?, ?, ?, ?)`,
-      ).run(BigInt(itemKey), BigInt(cube.key), BigInt(live ? 1 : 0), vectorToBlob(vector));
+      this.stmt('INSERT INTO item_vectors (item_key, cube_key, live, embedding) VALUES (?, ?, ?, ?)').run(
+        itemKey,
+        cube.key,
+        live ? 1 : 0,
+        vectorToBlob(vector),
+      );
     }
   }
 
@@ -230,7 +232,6 @@ export class SqliteStore implements Store {
     if (this.stmt('SELECT 1 FROM cubes WHERE tenant = ? AND name = ?').get(tenant, name)) {
       throw new ConflictError(`cube '${name}' already exists`);
     }
-    if (embedder.dimensions > 0) ensureVectorTable(this.db, embedder.dimensions);
     this.stmt(
       'INSERT INTO cubes (tenant, name, embedder_id, dimensions, created_at) VALUES (?, ?, ?, ?, ?)',
     ).run(tenant, name, embedder.id, embedder.dimensions, ctx.now);
@@ -261,9 +262,7 @@ export class SqliteStore implements Store {
         const items = (
           this.stmt('SELECT count(*) AS n FROM items WHERE cube_key = ?').get(cube.key) as { n: number }
         ).n;
-        if (cube.vectorTable) {
-          this.stmt(`DELETE FROM ${cube.vectorTable} WHERE cube_key = ?`).run(BigInt(cube.key));
-        }
+        this.stmt('DELETE FROM item_vectors WHERE cube_key = ?').run(cube.key);
         logIndexChange(this.db, cube.key, null);
         this.stmt('DELETE FROM items_fts WHERE rowid IN (SELECT item_key FROM items WHERE cube_key = ?)').run(
           cube.key,
@@ -449,12 +448,10 @@ export class SqliteStore implements Store {
         ).run(status, ctx.now, before.item_key);
         const after = this.stmt('SELECT * FROM items WHERE item_key = ?').get(before.item_key) as ItemRow;
         this.writeVersion(after, operation, ctx);
-        if (cube.vectorTable) {
-          this.stmt(`UPDATE ${cube.vectorTable} SET live = ? WHERE item_key = ?`).run(
-            BigInt(status === 'active' ? 1 : 0),
-            BigInt(before.item_key),
-          );
-        }
+        this.stmt('UPDATE item_vectors SET live = ? WHERE item_key = ?').run(
+          status === 'active' ? 1 : 0,
+          before.item_key,
+        );
         logIndexChange(this.db, cube.key, before.item_key);
         this.audit(
           cube,
@@ -615,36 +612,43 @@ export class SqliteStore implements Store {
     limit: number,
   ): Promise<ScoredId[]> {
     const cube = this.resolve(scope);
-    if (!cube.vectorTable) return [];
+    if (cube.dimensions === 0) return [];
     const blob = vectorToBlob(vector);
     const window = timeWindowOnly(filter);
-    if (window && limit <= MAX_KNN) {
-      const table = cube.vectorTable;
-      // One read: the index refresh and the status check see the same committed state.
+    if (window) {
+      // One read: the index refresh, the exact rescoring and the status check see the same state.
       const indexed = this.db.transaction(() => {
-        const index = this.indexes.vector(cube.key, table, vector.length, this.indexMinItems);
+        const index = this.indexes.vector(cube.key, cube.dimensions, this.indexMinItems);
         if (!index || index.size < this.indexMinItems) return null;
         const candidates = Math.max(ANN_CANDIDATES, 2 * limit, Math.ceil(index.size / ITEMS_PER_CANDIDATE));
-        return this.activeHits(cube, index.search(vector, limit, candidates, window));
+        const shortlist = index.nearest(vector, candidates, window);
+        // Exact cosine of the candidates from their rows (CROSS JOINs keep the planner on rowid
+        // lookups); `live` changes with the status in one transaction, so only the best are joined.
+        return this.stmt(
+          `SELECT i.id AS id, best.score AS score FROM (
+             SELECT v.item_key, 1 - vec_distance_cosine(v.embedding, ?) AS score
+             FROM json_each(?) k CROSS JOIN item_vectors v ON v.item_key = k.value
+             WHERE v.cube_key = ? AND v.live = 1 ORDER BY score DESC, v.item_key LIMIT ?
+           ) best CROSS JOIN items i ON i.item_key = best.item_key ORDER BY best.score DESC, best.item_key`,
+        ).all(blob, JSON.stringify(shortlist), cube.key, limit) as ScoredId[];
       })();
       if (indexed) return indexed;
     }
-    if (!isNarrowing(filter) && limit <= MAX_KNN) {
-      // The common case runs inside the index: KNN restricted to the cube's partition and live rows.
-      const rows = this.stmt(
-        `SELECT i.id AS id, 1 - knn.distance AS score FROM (
-           SELECT item_key, distance FROM ${cube.vectorTable}
-           WHERE embedding MATCH ? AND k = ? AND cube_key = ? AND live = 1
-         ) knn JOIN items i ON i.item_key = knn.item_key ORDER BY knn.distance`,
-      ).all(blob, BigInt(limit), BigInt(cube.key)) as ScoredId[];
-      return rows;
+    if (!isNarrowing(filter)) {
+      // Distances over the cube's live vectors alone; only the best rows are joined to items.
+      return this.stmt(
+        `SELECT i.id AS id, best.score AS score FROM (
+           SELECT item_key, 1 - vec_distance_cosine(embedding, ?) AS score FROM item_vectors
+           WHERE cube_key = ? AND live = 1 ORDER BY score DESC, item_key LIMIT ?
+         ) best CROSS JOIN items i ON i.item_key = best.item_key ORDER BY best.score DESC, best.item_key`,
+      ).all(blob, cube.key, limit) as ScoredId[];
     }
-    // Narrow filters would starve a post-filtered KNN, so score exactly over the filtered rows.
+    // Narrow filters select the rows first, then score only those.
     const where = filterToSql(filter);
     return this.stmt(
       `SELECT i.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score
-       FROM items i JOIN ${cube.vectorTable} v ON v.item_key = i.item_key
-       WHERE i.cube_key = ? AND ${where.sql} ORDER BY score DESC LIMIT ?`,
+       FROM items i JOIN item_vectors v ON v.item_key = i.item_key
+       WHERE i.cube_key = ? AND ${where.sql} ORDER BY score DESC, i.item_key LIMIT ?`,
     ).all(blob, cube.key, ...where.params, limit) as ScoredId[];
   }
 
@@ -675,13 +679,7 @@ export class SqliteStore implements Store {
         'SELECT count(*) AS n FROM item_versions v JOIN items i ON i.item_key = v.item_key WHERE i.cube_key = ?',
       ),
       auditRecords: count('SELECT count(*) AS n FROM audit WHERE cube_key = ?'),
-      vectors: cube.vectorTable
-        ? (
-            this.stmt(`SELECT count(*) AS n FROM ${cube.vectorTable} WHERE cube_key = ?`).get(
-              BigInt(cube.key),
-            ) as { n: number }
-          ).n
-        : 0,
+      vectors: count('SELECT count(*) AS n FROM item_vectors WHERE cube_key = ?'),
       firstEventAt: span.first === null ? null : iso(span.first),
       lastEventAt: span.last === null ? null : iso(span.last),
     };
@@ -797,10 +795,7 @@ export class SqliteStore implements Store {
     this.db
       .transaction(() => {
         const before = this.resolve(scope);
-        if (before.vectorTable) {
-          this.stmt(`DELETE FROM ${before.vectorTable} WHERE cube_key = ?`).run(BigInt(before.key));
-        }
-        if (embedder.dimensions > 0) ensureVectorTable(this.db, embedder.dimensions);
+        this.stmt('DELETE FROM item_vectors WHERE cube_key = ?').run(before.key);
         this.stmt('UPDATE cubes SET embedder_id = ?, dimensions = ? WHERE cube_key = ?').run(
           embedder.id,
           embedder.dimensions,

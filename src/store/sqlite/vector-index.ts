@@ -13,18 +13,14 @@ export interface KeyScore {
 }
 
 /**
- * One cube's live vectors twice over: sign-bit codes (one bit per dimension) scanned by Hamming
- * distance for candidates, and int8 copies that rescore those candidates by cosine (within about
- * 0.001 of the float value). A cache of what SQLite holds, never the source of truth: 64 + 512
- * bytes per 512-d item, about 600 MB at a million. Rescoring from sqlite-vec instead would cost
- * ~160 µs per point lookup, 30 ms for 200 candidates.
+ * One cube's live vectors as sign-bit codes (one bit per dimension), scanned by Hamming distance
+ * for candidates that the store then rescores exactly from the stored floats (`item_vectors`).
+ * A cache of what SQLite holds, never the source of truth: 64 bytes per 512-d item plus ~25 of
+ * bookkeeping, about 90 MB at a million (int8 copies for rescoring in memory would add 516 bytes
+ * per item for the same top 10).
  */
 export class BinaryVectorIndex {
   private readonly codes: HammingCodes;
-  private bytes: Int8Array;
-  /** Per slot: the int8 step (max |x| / 127) and the float vector's norm. */
-  private steps: Float32Array;
-  private norms: Float32Array;
   /** item_key of each slot. */
   private keys: Float64Array;
   private live: Uint8Array;
@@ -36,9 +32,6 @@ export class BinaryVectorIndex {
 
   constructor(readonly dimensions: number) {
     this.codes = new HammingCodes(dimensions, 1024);
-    this.bytes = new Int8Array(1024 * dimensions);
-    this.steps = new Float32Array(1024);
-    this.norms = new Float32Array(1024);
     this.keys = new Float64Array(1024);
     this.live = new Uint8Array(1024);
     this.times = new Float64Array(1024);
@@ -66,7 +59,6 @@ export class BinaryVectorIndex {
       this.keys[slot] = itemKey;
     }
     this.codes.set(slot, vector);
-    this.quantize(vector, slot);
     this.times[slot] = time;
     if (this.live[slot] === 0) {
       this.live[slot] = 1;
@@ -74,27 +66,11 @@ export class BinaryVectorIndex {
     }
   }
 
-  /** The `limit` best of the `candidates` Hamming-nearest live items, by cosine, best first. */
-  search(query: Float32Array, limit: number, candidates: number, window: TimeWindow = {}): KeyScore[] {
-    const { dimensions, bytes } = this;
-    let queryNorm = 0;
-    for (let i = 0; i < dimensions; i++) queryNorm += (query[i] as number) ** 2;
-    queryNorm = Math.sqrt(queryNorm);
-    const scored = this.hammingNearest(query, Math.max(limit, candidates), window).map((slot): KeyScore => {
-      let dot = 0;
-      const base = slot * dimensions;
-      for (let i = 0; i < dimensions; i++) dot += (query[i] as number) * (bytes[base + i] as number);
-      const norms = (this.norms[slot] as number) * queryNorm;
-      return {
-        key: this.keys[slot] as number,
-        score: norms === 0 ? 0 : (dot * (this.steps[slot] as number)) / norms,
-      };
-    });
-    return scored.sort((a, b) => b.score - a.score).slice(0, limit);
-  }
-
-  /** Slots of the `count` live items nearest the query by Hamming distance (ties broken by slot). */
-  private hammingNearest(query: Float32Array, count: number, window: TimeWindow): number[] {
+  /**
+   * Item keys of the `count` live items (within the window) nearest the query by Hamming
+   * distance, in slot order; of equal distances at the cut, the earliest slots.
+   */
+  nearest(query: Float32Array, count: number, window: TimeWindow = {}): number[] {
     const { slots, times } = this;
     const from = window.from ?? Number.NEGATIVE_INFINITY;
     const to = window.to ?? Number.POSITIVE_INFINITY;
@@ -121,38 +97,19 @@ export class BinaryVectorIndex {
     let below = 0;
     while (below + (histogram[cut] as number) < wanted) below += histogram[cut++] as number;
     let ties = wanted - below;
-    const out: number[] = [];
-    for (let slot = 0; slot < slots && out.length < wanted; slot++) {
+    const found: number[] = [];
+    for (let slot = 0; slot < slots && found.length < wanted; slot++) {
       if (live[slot] === 0) continue;
       const d = distance[slot] as number;
-      if (d < cut || (d === cut && ties-- > 0)) out.push(slot);
+      if (d < cut || (d === cut && ties-- > 0)) found.push(slot);
     }
-    return out;
-  }
-
-  private quantize(vector: Float32Array, slot: number): void {
-    let max = 0;
-    let norm = 0;
-    for (const x of vector) {
-      max = Math.max(max, Math.abs(x));
-      norm += x * x;
-    }
-    const step = max / 127;
-    const base = slot * this.dimensions;
-    for (let i = 0; i < this.dimensions; i++) {
-      this.bytes[base + i] = step === 0 ? 0 : Math.round((vector[i] as number) / step);
-    }
-    this.steps[slot] = step;
-    this.norms[slot] = Math.sqrt(norm);
+    return found.map((slot) => this.keys[slot] as number);
   }
 
   private grow(): void {
     const capacity = this.keys.length * 2;
     this.codes.resize(capacity);
     this.keys = grown(this.keys, capacity);
-    this.bytes = grown(this.bytes, capacity * this.dimensions);
-    this.steps = grown(this.steps, capacity);
-    this.norms = grown(this.norms, capacity);
     this.live = grown(this.live, capacity);
     this.times = grown(this.times, capacity);
   }
