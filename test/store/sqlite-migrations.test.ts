@@ -36,7 +36,9 @@ function backToSchema5(file: string): void {
       embedding FLOAT[4] distance_metric=cosine
     );
   `);
-  const insert = db.prepare('INSERT INTO vec_items_4 (item_key, cube_key, live, embedding) VALUES (?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO vec_items_4 (item_key, cube_key, live, embedding) VALUES (?, ?, ?, ?)',
+  );
   const rows = db.prepare('SELECT item_key, cube_key, live, embedding FROM item_vectors').all() as Array<{
     item_key: number;
     cube_key: number;
@@ -82,9 +84,9 @@ describe('SQLite migration 6: vectors into a plain table', () => {
       await migrated.close();
     }
     const db = new Database(file, { readonly: true });
-    const tables = db
-      .prepare("SELECT name FROM sqlite_master WHERE name GLOB 'vec_items_*'")
-      .all() as Array<{ name: string }>;
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE name GLOB 'vec_items_*'").all() as Array<{
+      name: string;
+    }>;
     const version = (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number }).v;
     db.close();
     expect(tables).toEqual([]);
