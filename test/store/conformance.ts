@@ -684,6 +684,33 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         expect(await store.insertItems(scope, [reAdded], ctx())).toEqual([{ id: reAdded.id, created: true }]);
       });
 
+      it('keeps an archived item out of vector search when its content changes', async () => {
+        const scope = await cube();
+        const archived = rec('an archived note', { embedding: E1 });
+        const other = rec('a live note', { embedding: E2 });
+        await insert(scope, [archived, other], ctx());
+        await store.setStatus(scope, archived.id, 'archived', 'update', ctx());
+        const text = 'the archived note, edited';
+        await store.updateItem(
+          scope,
+          archived.id,
+          {
+            content: {
+              content: text,
+              index: ix(text),
+              derived: NO_DERIVED_KEYS,
+              contentHash: contentHash(text),
+              embedding: E3,
+            },
+          },
+          ctx(),
+        );
+        expect(idsOf(await store.searchVector(scope, E3, {}, 10))).toEqual([other.id]);
+        const asked = await store.searchVector(scope, E3, { statuses: ['archived'] }, 10);
+        expect(idsOf(asked)).toEqual([archived.id]);
+        expect(asked[0]?.score).toBeCloseTo(1, 4);
+      });
+
       it('changes tags, metadata and event time without touching content or vector', async () => {
         const scope = await cube();
         const r = rec('steady content here', {

@@ -408,7 +408,7 @@ export class SqliteStore implements Store {
         this.writeVersion(after, 'update', ctx);
         if (content) {
           this.writeIndex(cube, after.item_key, content.index, true);
-          this.putVector(cube, after.item_key, content.embedding, true, true);
+          this.putVector(cube, after.item_key, content.embedding, after.status === 'active', true);
         } else if (change.validFrom !== undefined) {
           // The event time is what a time window filters on.
           logIndexChange(this.db, cube.key, after.item_key);
