@@ -35,7 +35,7 @@ function unitVector(seed: number): Float32Array {
 const rssBefore = process.memoryUsage().rss;
 const index = new BinaryVectorIndex(dims);
 const built = performance.now();
-for (let key = 1; key <= size; key++) index.set(key, unitVector(key));
+for (let key = 1; key <= size; key++) index.set(key, { id: `item-${key}`, vector: unitVector(key), time: 0 });
 const buildMs = performance.now() - built;
 const samples: number[] = [];
 for (let q = 0; q < Number(values.queries); q++) {

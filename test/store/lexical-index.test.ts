@@ -123,13 +123,13 @@ describe('LexicalIndex', () => {
       // Rare rows differ in length, so their scores differ and the top has one order.
       const rare = key % 400 === 0 ? ` rare${key % 3 === 0 ? ' rare' : ''}${' pad'.repeat(key / 400)}` : '';
       const text = `common words${key % 7 === 0 ? ' common' : ''}${rare} filler ${key}`;
-      index.set(key, { text, context: '', keys: '', active: true, time: 0 });
+      index.set(key, { id: `item-${key}`, text, context: '', keys: '', active: true, time: 0 });
     }
     const terms = ['rare', 'common', 'words'];
     const pruned = index.search(terms, weights, 3);
     const full = index.search(terms, weights, 2_000)?.slice(0, 3);
     expect(pruned).toEqual(full);
-    expect(pruned?.map((h) => h.key)).toEqual([1200, 400, 800]);
+    expect(pruned?.map((h) => h.id)).toEqual(['item-1200', 'item-400', 'item-800']);
   });
 });
 

@@ -55,10 +55,12 @@ describe('BinaryVectorIndex', () => {
     const index = new BinaryVectorIndex(DIMENSIONS);
     const vector = generator(1);
     const target = vector(0);
-    for (let key = 1; key <= 3000; key++) index.set(key, vector(key), key);
-    index.set(5000, target, 5000);
+    for (let key = 1; key <= 3000; key++)
+      index.set(key, { id: `item-${key}`, vector: vector(key), time: key });
+    index.set(5000, { id: 'item-5000', vector: target, time: 5000 });
     expect(index.size).toBe(3001);
     expect(index.nearest(target, 1)).toEqual([5000]);
+    expect(index.idOf(5000)).toBe('item-5000');
     expect(index.nearest(target, 200)).toHaveLength(200);
     const inWindow = index.nearest(target, 50, { from: 1000, to: 2000 });
     expect(inWindow).toHaveLength(50);

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { type IndexedDoc, LexicalIndex } from './lexical-index.js';
 import { blobToVector } from './rows.js';
-import { BinaryVectorIndex } from './vector-index.js';
+import { BinaryVectorIndex, type VectorEntry } from './vector-index.js';
 
 interface CubeState {
   /** The last `index_changes.seq` applied to this cube's indexes. */
@@ -39,6 +39,7 @@ export function logIndexChange(
 
 interface DocRow {
   item_key: number;
+  id: string;
   status: string;
   index_text: string;
   index_context: string;
@@ -47,18 +48,24 @@ interface DocRow {
 }
 
 const DOC_COLUMNS =
-  'item_key, status, index_text, index_context, index_keys, coalesce(valid_from, created_at) AS time';
+  'item_key, id, status, index_text, index_context, index_keys, coalesce(valid_from, created_at) AS time';
 /** What the store's `from`/`to` filter compares, over `items` aliased `i`. */
 const EVENT_TIME = 'coalesce(i.valid_from, i.created_at)';
 
 interface VectorRow {
+  id: string;
   live: number;
   embedding: Buffer;
   time: number;
 }
 
+function vectorEntry(row: Omit<VectorRow, 'live'>): VectorEntry {
+  return { id: row.id, vector: blobToVector(row.embedding), time: row.time };
+}
+
 function toDoc(row: DocRow): IndexedDoc {
   return {
+    id: row.id,
     text: row.index_text,
     context: row.index_context,
     keys: row.index_keys,
@@ -151,12 +158,12 @@ export class CubeIndexes {
     const keys = [...new Set(changed.map((c) => c.key as number))];
     if (state.vector) {
       const lookup = this.db.prepare(
-        `SELECT v.live, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
+        `SELECT i.id, v.live, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
          CROSS JOIN items i ON i.item_key = v.item_key WHERE v.item_key = ?`,
       );
       for (const key of keys) {
         const row = lookup.get(key) as VectorRow | undefined;
-        state.vector.set(key, row && row.live === 1 ? blobToVector(row.embedding) : null, row?.time);
+        state.vector.set(key, row && row.live === 1 ? vectorEntry(row) : null);
       }
     }
     if (state.lexical) {
@@ -174,11 +181,11 @@ export class CubeIndexes {
     // The cube's live vectors by their index; each row's event time comes from items.
     const rows = this.db
       .prepare(
-        `SELECT v.item_key, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
+        `SELECT v.item_key, i.id, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
          CROSS JOIN items i ON i.item_key = v.item_key WHERE v.cube_key = ? AND v.live = 1`,
       )
       .iterate(cubeKey) as IterableIterator<Omit<VectorRow, 'live'> & { item_key: number }>;
-    for (const row of rows) index.set(row.item_key, blobToVector(row.embedding), row.time);
+    for (const row of rows) index.set(row.item_key, vectorEntry(row));
     return index;
   }
 

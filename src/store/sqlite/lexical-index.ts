@@ -1,9 +1,12 @@
+import type { ScoredId } from '../store.js';
 import { ftsTerm, ftsTerms, ftsTokens } from './fts-tokens.js';
 import { grown } from './typed-arrays.js';
-import type { KeyScore, TimeWindow } from './vector-index.js';
+import type { TimeWindow } from './vector-index.js';
 
 /** One item as the full-text table holds it: its three columns, plus what search filters by. */
 export interface IndexedDoc {
+  /** The item's public id, returned by searches without a trip to `items`. */
+  id: string;
   text: string;
   context: string;
   keys: string;
@@ -71,6 +74,8 @@ export class LexicalIndex {
   /** Exact counts of pairs whose packed form overflowed, by `termId:slot`. */
   private readonly overflow = new Map<string, [number, number, number]>();
   private keys = new Float64Array(1024);
+  /** The item id of each slot. */
+  private readonly ids: string[] = [];
   private lengths = new Uint32Array(1024);
   private times = new Float64Array(1024);
   /** Per slot: 1 while the slot holds the item's current row, 0 once replaced. */
@@ -129,7 +134,7 @@ export class LexicalIndex {
    * a term is not a single token (FTS5 would read it as a phrase) or not ASCII once folded (FTS5's
    * Porter stemmer works on UTF-8 bytes there, so only FTS5 itself knows its term).
    */
-  search(terms: string[], weights: ColumnWeights, limit: number, window: TimeWindow = {}): KeyScore[] | null {
+  search(terms: string[], weights: ColumnWeights, limit: number, window: TimeWindow = {}): ScoredId[] | null {
     const termIds: number[] = [];
     for (const word of terms) {
       const tokens = ftsTerms(word);
@@ -177,7 +182,7 @@ export class LexicalIndex {
     const touched = this.touched.subarray(0, scan.touched);
     const scores = this.scores;
     const best = topByScore(touched, scores, this.keys, limit);
-    const hits = best.map((slot) => ({ key: this.keys[slot] as number, score: scores[slot] as number }));
+    const hits = best.map((slot) => ({ id: this.ids[slot] as string, score: scores[slot] as number }));
     for (const slot of touched) scores[slot] = 0;
     return hits;
   }
@@ -270,6 +275,7 @@ export class LexicalIndex {
     if (slot === this.keys.length) this.grow();
     this.slotOf.set(itemKey, slot);
     this.keys[slot] = itemKey;
+    this.ids[slot] = doc.id;
     this.times[slot] = doc.time;
     this.present[slot] = 1;
     this.active[slot] = doc.active ? 1 : 0;

@@ -49,7 +49,6 @@ import {
   vectorToBlob,
 } from './rows.js';
 import { SqliteAccessStore } from './sqlite-access.js';
-import type { KeyScore } from './vector-index.js';
 
 export interface SqliteStoreOptions {
   /** `full` fsyncs each commit (survives power loss); `normal` survives process crashes only. */
@@ -521,21 +520,8 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => {
       const index = this.indexes.lexical(cube.key, this.indexMinItems);
       if (!index || index.size < this.indexMinItems) return null;
-      const ranked = index.search(terms, weights, limit, window);
-      return ranked ? this.activeHits(cube, ranked) : null;
+      return index.search(terms, weights, limit, window);
     })();
-  }
-
-  /** An in-process index's hits as ids, with their status rechecked against the rows: the index is a cache. */
-  private activeHits(cube: ResolvedCube, hits: KeyScore[]): ScoredId[] {
-    const ids = this.activeIds(
-      cube,
-      hits.map((h) => h.key),
-    );
-    return hits.flatMap((h) => {
-      const id = ids.get(h.key);
-      return id === undefined ? [] : [{ id, score: h.score }];
-    });
   }
 
   /**
@@ -622,15 +608,14 @@ export class SqliteStore implements Store {
         if (!index || index.size < this.indexMinItems) return null;
         const candidates = Math.max(ANN_CANDIDATES, 2 * limit, Math.ceil(index.size / ITEMS_PER_CANDIDATE));
         const shortlist = index.nearest(vector, candidates, window);
-        // Exact cosine of the candidates from their rows (CROSS JOINs keep the planner on rowid
-        // lookups); `live` changes with the status in one transaction, so only the best are joined.
-        return this.stmt(
-          `SELECT i.id AS id, best.score AS score FROM (
-             SELECT v.item_key, 1 - vec_distance_cosine(v.embedding, ?) AS score
-             FROM json_each(?) k CROSS JOIN item_vectors v ON v.item_key = k.value
-             WHERE v.cube_key = ? AND v.live = 1 ORDER BY score DESC, v.item_key LIMIT ?
-           ) best CROSS JOIN items i ON i.item_key = best.item_key ORDER BY best.score DESC, best.item_key`,
-        ).all(blob, JSON.stringify(shortlist), cube.key, limit) as ScoredId[];
+        // Exact cosine of the candidates from their rows (the CROSS JOIN keeps the planner on
+        // rowid lookups); `live` changes with the status in one transaction.
+        const best = this.stmt(
+          `SELECT v.item_key AS key, 1 - vec_distance_cosine(v.embedding, ?) AS score
+           FROM json_each(?) k CROSS JOIN item_vectors v ON v.item_key = k.value
+           WHERE v.cube_key = ? AND v.live = 1 ORDER BY score DESC, v.item_key LIMIT ?`,
+        ).all(blob, JSON.stringify(shortlist), cube.key, limit) as Array<{ key: number; score: number }>;
+        return best.map(({ key, score }) => ({ id: index.idOf(key) as string, score }));
       })();
       if (indexed) return indexed;
     }

@@ -7,9 +7,13 @@ export interface TimeWindow {
   to?: number;
 }
 
-export interface KeyScore {
-  key: number;
-  score: number;
+/** What the index keeps of a live item. */
+export interface VectorEntry {
+  /** The item's public id, so hits need no trip to `items`. */
+  id: string;
+  vector: Float32Array;
+  /** Event time (epoch ms). */
+  time: number;
 }
 
 /**
@@ -23,6 +27,8 @@ export class BinaryVectorIndex {
   private readonly codes: HammingCodes;
   /** item_key of each slot. */
   private keys: Float64Array;
+  /** The item id of each slot. */
+  private readonly ids: string[] = [];
   private live: Uint8Array;
   /** Event time (epoch ms) of each slot's item, for searches within a time window. */
   private times: Float64Array;
@@ -43,9 +49,9 @@ export class BinaryVectorIndex {
   }
 
   /** Sets an item's vector; null removes it (not live, deleted, or without a vector). */
-  set(itemKey: number, vector: Float32Array | null, time = 0): void {
+  set(itemKey: number, entry: VectorEntry | null): void {
     let slot = this.slotOf.get(itemKey);
-    if (vector === null) {
+    if (entry === null) {
       if (slot !== undefined && this.live[slot] === 1) {
         this.live[slot] = 0;
         this.liveSlots--;
@@ -58,12 +64,19 @@ export class BinaryVectorIndex {
       this.slotOf.set(itemKey, slot);
       this.keys[slot] = itemKey;
     }
-    this.codes.set(slot, vector);
-    this.times[slot] = time;
+    this.codes.set(slot, entry.vector);
+    this.ids[slot] = entry.id;
+    this.times[slot] = entry.time;
     if (this.live[slot] === 0) {
       this.live[slot] = 1;
       this.liveSlots++;
     }
+  }
+
+  /** The id of an item the index holds. */
+  idOf(itemKey: number): string | undefined {
+    const slot = this.slotOf.get(itemKey);
+    return slot === undefined ? undefined : this.ids[slot];
   }
 
   /**
