@@ -180,20 +180,29 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     fused = fuse(results);
   }
 
-  // Only the returned items are loaded (this runs on every agent turn), or the session pool.
+  // Only the returned items are loaded (this runs on every agent turn); the session boost reads
+  // just the sessions of its pool.
   const boost = ctx.retrieval.sessionBoost;
-  const pool = fused.slice(0, boost > 0 ? Math.max(request.limit, SESSION_POOL) : request.limit);
+  let ranked = fused;
+  if (boost > 0) {
+    const pool = fused.slice(0, Math.max(request.limit, SESSION_POOL));
+    const sessions = await ctx.store.sessionsOf(
+      ctx.scope,
+      pool.map((h) => h.id),
+    );
+    ranked = boostSessions(pool, sessions, boost);
+  }
+  const top = ranked.slice(0, request.limit);
   const items = new Map(
     (
       await ctx.store.getItems(
         ctx.scope,
-        pool.map((h) => h.id),
+        top.map((h) => h.id),
       )
     ).map((i) => [i.id, i]),
   );
-  const hits = pool.flatMap((hit) => {
+  return top.flatMap((hit) => {
     const item = items.get(hit.id);
     return item ? [{ item, score: hit.score, channels: hit.channels }] : [];
   });
-  return (boost > 0 ? boostSessions(hits, boost) : hits).slice(0, request.limit);
 }

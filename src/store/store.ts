@@ -166,6 +166,11 @@ export interface Store {
   insertItems(scope: CubeScope, records: NewItemRecord[], ctx: WriteContext): Promise<InsertOutcome[]>;
   /** Items of the cube with these ids, any status, in the order asked; unknown ids are skipped. */
   getItems(scope: CubeScope, ids: string[]): Promise<MemoryItem[]>;
+  /**
+   * The session of each item of the cube with these ids (null: none), without loading the items:
+   * ranking by session looks at a hundred candidates per search. Unknown ids are left out.
+   */
+  sessionsOf(scope: CubeScope, ids: string[]): Promise<Map<string, string | null>>;
   listItems(
     scope: CubeScope,
     filter: StoreItemFilter,

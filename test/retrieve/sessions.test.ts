@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { SearchHit } from '../../src/core/types.js';
 import { boostSessions } from '../../src/retrieve/sessions.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { rec } from '../store/conformance.js';
 
-/** Stored turns (so they are real items), scored by hand: session a has three relevant turns, b one strong one. */
-async function hitsOfTwoSessions(): Promise<SearchHit[]> {
+interface Hit {
+  id: string;
+  content: string;
+  score: number;
+}
+
+/**
+ * Stored turns, scored by hand (session a has three relevant turns, b one strong one), with their
+ * sessions as the store reports them for ranking.
+ */
+async function hitsOfTwoSessions(): Promise<{ hits: Hit[]; sessions: Map<string, string | null> }> {
   const store = SqliteStore.open(':memory:');
   const scope = { tenant: 'default', cube: 'c' };
   const ctx = { actor: 'test', now: Date.UTC(2024, 0, 1) };
@@ -22,34 +30,34 @@ async function hitsOfTwoSessions(): Promise<SearchHit[]> {
     specs.map((s) => rec(s.content, { sessionId: s.sessionId })),
     ctx,
   );
-  const items = await store.getItems(
+  const hits = specs
+    .map((s, i) => ({ id: outcomes[i]?.id as string, content: s.content, score: s.score }))
+    .sort((x, y) => y.score - x.score);
+  const sessions = await store.sessionsOf(
     scope,
-    outcomes.map((o) => o.id),
+    hits.map((h) => h.id),
   );
   await store.close();
-  const byContent = new Map(items.map((i) => [i.content, i]));
-  return specs
-    .map((s) => ({ item: byContent.get(s.content) as SearchHit['item'], score: s.score, channels: {} }))
-    .sort((x, y) => y.score - x.score);
+  return { hits, sessions };
 }
 
 describe('boostSessions', () => {
   it("lifts the turns of the session with the most evidence by its share of the strongest session's", async () => {
-    const hits = await hitsOfTwoSessions();
-    const boosted = boostSessions(hits, 0.5);
+    const { hits, sessions } = await hitsOfTwoSessions();
+    const boosted = boostSessions(hits, sessions, 0.5);
     // Strengths: a = 0.9 + 0.8 + 0.7 = 2.4 (strongest), b = 1.0; the session-less turn gets no boost.
-    const score = Object.fromEntries(boosted.map((h) => [h.item.content, h.score]));
+    const score = Object.fromEntries(boosted.map((h) => [h.content, h.score]));
     expect(score.a0).toBeCloseTo(0.9 * 1.5);
     expect(score.b0).toBeCloseTo(1.0 * (1 + (0.5 * 1.0) / 2.4));
     expect(score.loose).toBeCloseTo(0.95);
-    expect(boosted.map((h) => h.item.content)).toEqual(['a0', 'b0', 'a1', 'a2', 'loose']);
+    expect(boosted.map((h) => h.content)).toEqual(['a0', 'b0', 'a1', 'a2', 'loose']);
   });
 
   it('counts only the best three turns of a session', async () => {
-    const hits = await hitsOfTwoSessions();
-    const extra = { ...(hits.find((h) => h.item.content === 'a2') as SearchHit), score: 0.6 };
-    const boosted = boostSessions([...hits, extra], 1);
-    const b0 = boosted.find((h) => h.item.content === 'b0');
+    const { hits, sessions } = await hitsOfTwoSessions();
+    const extra = { ...(hits.find((h) => h.content === 'a2') as Hit), score: 0.6 };
+    const boosted = boostSessions([...hits, extra], sessions, 1);
+    const b0 = boosted.find((h) => h.content === 'b0');
     expect(b0?.score).toBeCloseTo(1.0 * (1 + 1.0 / 2.4));
   });
 });

@@ -452,6 +452,37 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       });
     });
 
+    describe('sessionsOf', () => {
+      it("maps the cube's items to their sessions, any status, leaving out other cubes' ids", async () => {
+        const scope = await cube();
+        const other = await cube('other');
+        const [a, b, loose] = [
+          rec('a', { sessionId: 's1' }),
+          rec('b', { sessionId: 's2' }),
+          rec('c', { sessionId: null }),
+        ];
+        if (!a || !b || !loose) throw new Error('unreachable');
+        await insert(scope, [a, b, loose]);
+        await store.setStatus(scope, b.id, 'deleted', 'delete', ctx());
+        const [elsewhere] = await insert(other, [rec('d', { sessionId: 's9' })]);
+        const sessions = await store.sessionsOf(scope, [
+          a.id,
+          b.id,
+          loose.id,
+          elsewhere as string,
+          newItemId(),
+        ]);
+        expect(sessions).toEqual(
+          new Map([
+            [a.id, 's1'],
+            [b.id, 's2'],
+            [loose.id, null],
+          ]),
+        );
+        expect(await store.sessionsOf(scope, [])).toEqual(new Map());
+      });
+    });
+
     describe('listItems', () => {
       /** Five items with distinct attributes; `d` has no event time and falls back to record time. */
       async function dataset(scope: CubeScope) {

@@ -342,6 +342,17 @@ export class PostgresStore implements Store {
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
+  async sessionsOf(scope: CubeScope, ids: string[]): Promise<Map<string, string | null>> {
+    const cube = await this.resolve(this.pool, scope);
+    if (ids.length === 0) return new Map();
+    const rows = await query<{ id: string; session_id: string | null }>(
+      this.pool,
+      `SELECT i.id, i.session_id FROM ${this.s}.items i WHERE i.cube_key = $1 AND i.id = ANY($2::text[])`,
+      [cube.key, ids],
+    );
+    return new Map(rows.map((r) => [r.id, r.session_id]));
+  }
+
   async listItems(
     scope: CubeScope,
     filter: StoreItemFilter,

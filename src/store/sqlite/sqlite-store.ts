@@ -357,6 +357,16 @@ export class SqliteStore implements Store {
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
+  async sessionsOf(scope: CubeScope, ids: string[]): Promise<Map<string, string | null>> {
+    const cube = this.resolve(scope);
+    const rows = this.stmt(
+      // CROSS JOIN: one unique-index lookup per id, not a walk of the cube's rows.
+      `SELECT i.id AS id, i.session_id AS session FROM json_each(?) k CROSS JOIN items i ON i.id = k.value
+       WHERE i.cube_key = ?`,
+    ).all(JSON.stringify(ids), cube.key) as Array<{ id: string; session: string | null }>;
+    return new Map(rows.map((r) => [r.id, r.session]));
+  }
+
   async listItems(
     scope: CubeScope,
     filter: StoreItemFilter,
