@@ -81,6 +81,38 @@ describe('SqliteStore specifics', () => {
     }
   });
 
+  it('makes new files with 8 KB pages and keeps the page size of an existing file', async () => {
+    const fresh = SqliteStore.open(path.join(tmp, 'pages-new.db'));
+    expect(fresh.pageSize()).toBe(8192);
+    await fresh.close();
+
+    const oldFile = path.join(tmp, 'pages-old.db');
+    const raw = new Database(oldFile);
+    raw.pragma('page_size = 4096');
+    raw.exec('CREATE TABLE earlier (x)');
+    raw.close();
+    const old = SqliteStore.open(oldFile);
+    try {
+      expect(old.pageSize()).toBe(4096);
+      await old.createCube('default', 'main', { id: 'test-emb', dimensions: 4 }, { actor: 't', now: 1 });
+      const [added] = await old.insertItems(
+        { tenant: 'default', cube: 'main' },
+        [rec('still works', { embedding: new Float32Array([1, 0, 0, 0]) })],
+        { actor: 't', now: 2 },
+      );
+      const hits = await old.searchVector(
+        { tenant: 'default', cube: 'main' },
+        new Float32Array([1, 0, 0, 0]),
+        {},
+        1,
+      );
+      expect(hits.map((h) => h.id)).toEqual([added?.id]);
+      expect(old.integrityCheck()).toBe('ok');
+    } finally {
+      await old.close();
+    }
+  });
+
   it('reports integrity ok after a mixed workload', async () => {
     const store = SqliteStore.open(freshFile());
     try {

@@ -30,12 +30,17 @@ export function logIndexChange(
   itemKey: number | null,
   keep = KEEP_CHANGES,
 ): void {
-  const seq = Number(
-    db.prepare('INSERT INTO index_changes (cube_key, item_key) VALUES (?, ?)').run(cubeKey, itemKey)
-      .lastInsertRowid,
-  );
+  // Prepared once per connection: bulk loads log every item.
+  let insert = changeInserts.get(db);
+  if (!insert) {
+    insert = db.prepare('INSERT INTO index_changes (cube_key, item_key) VALUES (?, ?)');
+    changeInserts.set(db, insert);
+  }
+  const seq = Number(insert.run(cubeKey, itemKey).lastInsertRowid);
   if (seq % PRUNE_EVERY === 0) db.prepare('DELETE FROM index_changes WHERE seq <= ?').run(seq - keep);
 }
+
+const changeInserts = new WeakMap<Database.Database, Database.Statement>();
 
 interface DocRow {
   item_key: number;
