@@ -20,6 +20,9 @@ const KEEP_CHANGES = 100_000;
 /** The log is trimmed once every this many changes. */
 const PRUNE_EVERY = 1_000;
 
+/** Each connection's prepared insert into the change log. */
+const changeInserts = new WeakMap<Database.Database, Database.Statement>();
+
 /**
  * Records that an item's searchable row changed (null: the whole cube's), in the writing
  * transaction, and now and then drops the changes more than `keep` behind.
@@ -30,7 +33,6 @@ export function logIndexChange(
   itemKey: number | null,
   keep = KEEP_CHANGES,
 ): void {
-  // Prepared once per connection: bulk loads log every item.
   let insert = changeInserts.get(db);
   if (!insert) {
     insert = db.prepare('INSERT INTO index_changes (cube_key, item_key) VALUES (?, ?)');
@@ -39,8 +41,6 @@ export function logIndexChange(
   const seq = Number(insert.run(cubeKey, itemKey).lastInsertRowid);
   if (seq % PRUNE_EVERY === 0) db.prepare('DELETE FROM index_changes WHERE seq <= ?').run(seq - keep);
 }
-
-const changeInserts = new WeakMap<Database.Database, Database.Statement>();
 
 interface DocRow {
   item_key: number;

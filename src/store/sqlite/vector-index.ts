@@ -19,9 +19,9 @@ export interface VectorEntry {
 /**
  * One cube's live vectors as sign-bit codes (one bit per dimension), scanned by Hamming distance
  * for candidates that the store then rescores exactly from the stored floats (`item_vectors`).
- * A cache of what SQLite holds, never the source of truth: 64 bytes per 512-d item plus ~25 of
- * bookkeeping, about 90 MB at a million (int8 copies for rescoring in memory would add 516 bytes
- * per item for the same top 10).
+ * A cache of what SQLite holds, never the source of truth: per 512-d item 64 bytes of code, its
+ * id and ~25 bytes of bookkeeping, about 150 MB at a million (int8 copies for rescoring in memory
+ * would add 516 bytes per item for the same top 10).
  */
 export class BinaryVectorIndex {
   private readonly codes: HammingCodes;
