@@ -8,6 +8,16 @@ export function assertMutable(row: { id: string; status: string }, operation: st
     throw new ConflictError(`item '${row.id}' is deleted; restore it before you ${operation} it`);
 }
 
+/** A vector must have the cube's dimension: one of another length would break every scan of the cube. */
+export function assertVectorLength(vector: Float32Array, dimensions: number): void {
+  if (vector.length !== dimensions) {
+    throw new InvalidInputError(
+      `embedding: ${vector.length} numbers, but the cube's embedder makes ${dimensions}; embed with the cube's embedder (or re-embed the cube)`,
+      'embedding',
+    );
+  }
+}
+
 /** A list cursor: the last item key seen, opaque to callers. */
 export function encodeCursor(itemKey: number): string {
   return Buffer.from(JSON.stringify({ k: itemKey })).toString('base64url');

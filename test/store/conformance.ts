@@ -306,6 +306,19 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         expect(await listAll(scope)).toEqual(records.map((r) => r.id));
       });
 
+      it("refuses a vector of another length than the cube's, naming the field, and writes nothing", async () => {
+        const scope = await cube();
+        const wrong = rec('three numbers', { embedding: Float32Array.from([1, 0, 0]) });
+        await expect(
+          store.insertItems(scope, [rec('fine', { embedding: E1 }), wrong], ctx()),
+        ).rejects.toMatchObject({
+          code: 'invalid_input',
+          field: 'embedding',
+        });
+        expect(await listAll(scope)).toEqual([]);
+        expect((await store.stats(scope)).vectors).toBe(0);
+      });
+
       it('dedupes the same content in the same session, role, speaker and kind while active', async () => {
         const scope = await cube();
         const first = rec('hello world');

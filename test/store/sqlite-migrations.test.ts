@@ -10,7 +10,9 @@ import { rec } from './conformance.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-migrate-'));
 const ctx = () => ({ actor: 'test', now: Date.now() });
-const scope = { tenant: 'default', cube: 'main' };
+const four = { tenant: 'default', cube: 'four' };
+const three = { tenant: 'default', cube: 'three' };
+const words = { tenant: 'default', cube: 'words' };
 
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -22,71 +24,99 @@ const unit = (...xs: number[]) => {
 };
 
 /**
- * Puts a current database back in the schema-5 layout: vectors in a sqlite-vec table per
- * dimension (the DDL those versions ran), no `item_vectors`, version 6 not recorded.
+ * Puts a current database back in the schema-5 layout: vectors in one sqlite-vec table per
+ * dimension (the DDL those versions ran), no `item_vectors`, version 6 not recorded. `liveAnyway`
+ * items get `live = 1` whatever their status, as schema 5 stored an archived item's vector after
+ * a content edit.
  */
-function backToSchema5(file: string): void {
+function backToSchema5(file: string, liveAnyway: string[]): void {
   const db = new Database(file);
   sqliteVec.load(db);
-  db.exec(`
-    CREATE VIRTUAL TABLE vec_items_4 USING vec0 (
-      item_key INTEGER PRIMARY KEY,
-      cube_key INTEGER PARTITION KEY,
-      live INTEGER,
-      embedding FLOAT[4] distance_metric=cosine
-    );
-  `);
-  const insert = db.prepare(
-    'INSERT INTO vec_items_4 (item_key, cube_key, live, embedding) VALUES (?, ?, ?, ?)',
-  );
-  const rows = db.prepare('SELECT item_key, cube_key, live, embedding FROM item_vectors').all() as Array<{
+  const rows = db
+    .prepare(
+      `SELECT v.item_key, v.cube_key, v.live, v.embedding, c.dimensions, i.id FROM item_vectors v
+       JOIN cubes c ON c.cube_key = v.cube_key JOIN items i ON i.item_key = v.item_key`,
+    )
+    .all() as Array<{
     item_key: number;
     cube_key: number;
     live: number;
     embedding: Buffer;
+    dimensions: number;
+    id: string;
   }>;
-  for (const r of rows) insert.run(BigInt(r.item_key), BigInt(r.cube_key), BigInt(r.live), r.embedding);
+  for (const dimensions of new Set(rows.map((r) => r.dimensions))) {
+    db.exec(`
+      CREATE VIRTUAL TABLE vec_items_${dimensions} USING vec0 (
+        item_key INTEGER PRIMARY KEY,
+        cube_key INTEGER PARTITION KEY,
+        live INTEGER,
+        embedding FLOAT[${dimensions}] distance_metric=cosine
+      );
+    `);
+  }
+  for (const r of rows) {
+    db.prepare(
+      `INSERT INTO vec_items_${r.dimensions} (item_key, cube_key, live, embedding) VALUES (?, ?, ?, ?)`,
+    ).run(
+      BigInt(r.item_key),
+      BigInt(r.cube_key),
+      BigInt(liveAnyway.includes(r.id) ? 1 : r.live),
+      r.embedding,
+    );
+  }
   db.exec('DROP TABLE item_vectors; DELETE FROM schema_migrations WHERE version >= 6;');
   db.close();
 }
 
 describe('SQLite migration 6: vectors into a plain table', () => {
-  it('moves every vector with its live flag, so searches and counts are unchanged', async () => {
+  it('moves every vector of every dimension, live exactly when its item is active', async () => {
     const file = path.join(tmp, 'v5.db');
     const store = SqliteStore.open(file);
-    await store.createCube(scope.tenant, scope.cube, { id: 'test-emb', dimensions: 4 }, ctx());
-    const [near, far, gone] = await store.insertItems(
-      scope,
+    await store.createCube('default', 'four', { id: 'emb-4', dimensions: 4 }, ctx());
+    await store.createCube('default', 'three', { id: 'emb-3', dimensions: 3 }, ctx());
+    await store.createCube('default', 'words', { id: 'none', dimensions: 0 }, ctx());
+    const [near, far, gone, edited] = await store.insertItems(
+      four,
       [
         rec('near', { embedding: unit(1, 0.1, 0, 0) }),
         rec('far', { embedding: unit(0, 1, 0, 0) }),
         rec('gone', { embedding: unit(1, 0, 0, 0) }),
+        rec('edited', { embedding: unit(1, 0.05, 0, 0) }),
         rec('no vector'),
       ],
       ctx(),
     );
-    await store.setStatus(scope, gone?.id as string, 'deleted', 'delete', ctx());
+    const [small] = await store.insertItems(three, [rec('small', { embedding: unit(0, 0, 1) })], ctx());
+    await store.insertItems(words, [rec('just words')], ctx());
+    await store.setStatus(four, gone?.id as string, 'deleted', 'delete', ctx());
+    await store.setStatus(four, edited?.id as string, 'archived', 'update', ctx());
     const query = unit(1, 0, 0, 0);
-    const before = await store.searchVector(scope, query, {}, 10);
+    const before = await store.searchVector(four, query, {}, 10);
     expect(before.map((h) => h.id)).toEqual([near?.id, far?.id]);
     await store.close();
 
-    backToSchema5(file);
+    backToSchema5(file, [edited?.id as string]);
     const migrated = SqliteStore.open(file);
     try {
-      expect(await migrated.searchVector(scope, query, {}, 10)).toEqual(before);
-      expect((await migrated.stats(scope)).vectors).toBe(3);
-      // The deleted item's vector moved too, flagged not live: a narrowing filter still scores it.
-      const deleted = await migrated.searchVector(scope, query, { statuses: ['deleted'] }, 10);
+      expect(await migrated.searchVector(four, query, {}, 10)).toEqual(before);
+      expect((await migrated.stats(four)).vectors).toBe(4);
+      // Vectors of items not active moved too, not live: a filter on their status still scores them.
+      const deleted = await migrated.searchVector(four, query, { statuses: ['deleted'] }, 10);
       expect(deleted.map((h) => h.id)).toEqual([gone?.id]);
       expect(deleted[0]?.score).toBeCloseTo(1, 6);
+      const archived = await migrated.searchVector(four, query, { statuses: ['archived'] }, 10);
+      expect(archived.map((h) => h.id)).toEqual([edited?.id]);
+      const [inThree] = await migrated.searchVector(three, unit(0, 0, 1), {}, 10);
+      expect(inThree?.id).toBe(small?.id);
+      expect(inThree?.score).toBeCloseTo(1, 6);
+      expect((await migrated.stats(words)).vectors).toBe(0);
+      expect(await migrated.searchVector(words, query, {}, 10)).toEqual([]);
     } finally {
       await migrated.close();
     }
     const db = new Database(file, { readonly: true });
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE name GLOB 'vec_items_*'").all() as Array<{
-      name: string;
-    }>;
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE name GLOB 'vec_items_*'").all();
     const version = (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number }).v;
     db.close();
     expect(tables).toEqual([]);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { BinaryVectorIndex } from '../../src/store/sqlite/vector-index.js';
 import { rec } from './conformance.js';
@@ -98,12 +98,15 @@ describe('SqliteStore vector search through the in-process index', () => {
   });
 
   it('orders near-duplicates exactly: the same top 10, with the same scores, as the exact scan', async () => {
-    // 150 centres with 10 close copies each: a query's copies differ in cosine by ~1e-3, about the
-    // int8 rescoring's error, so only the final rescoring from the stored floats orders them exactly.
-    const centre = generator(8);
+    // 150 centres with 10 close copies each (cosine ~0.997 to one another): a query's nearest
+    // copies differ in cosine by ~1e-3, the precision an int8 rescoring would have, so only the
+    // exact rescoring from the stored floats orders them as the exact scan does.
+    const noisy = generator(8);
+    const centres = Array.from({ length: 150 }, (_, c) => noisy(c));
     const jitter = generator(9);
     const copies = (i: number) => {
-      const v = centre(i % 150).map((x, d) => x + 0.05 * ((jitter(i)[d] as number) - x));
+      const noise = jitter(i);
+      const v = (centres[i % 150] as Float32Array).map((x, d) => x + 0.05 * (noise[d] as number));
       const norm = Math.hypot(...v);
       return v.map((x) => x / norm);
     };
@@ -197,6 +200,31 @@ describe('SqliteStore vector search through the in-process index', () => {
       expect(new Set(deletedOnly.map((h) => h.id))).toEqual(deleted);
     } finally {
       await store.close();
+    }
+  });
+
+  it('rebuilds after a refresh that failed half-way instead of serving a stale index', async () => {
+    const vector = generator(6);
+    const file = freshFile();
+    const first = await filledStore(
+      file,
+      Array.from({ length: 300 }, (_, i) => vector(i)),
+      0,
+    );
+    const second = SqliteStore.open(file, { indexMinItems: 0 });
+    try {
+      const query = vector(1);
+      await first.searchVector(scope, query, {}, 10);
+      const [added] = await second.insertItems(scope, [rec('exact twin', { embedding: query })], ctx());
+      const failing = vi.spyOn(BinaryVectorIndex.prototype, 'set').mockImplementationOnce(() => {
+        throw new Error('refresh failed');
+      });
+      await expect(first.searchVector(scope, query, {}, 10)).rejects.toThrow('refresh failed');
+      failing.mockRestore();
+      expect((await first.searchVector(scope, query, {}, 10))[0]?.id).toBe(added?.id);
+    } finally {
+      await first.close();
+      await second.close();
     }
   });
 

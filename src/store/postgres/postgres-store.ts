@@ -9,7 +9,7 @@ import type {
   MemoryVersion,
 } from '../../core/types.js';
 import { importedAuditValues } from '../audit-values.js';
-import { assertMutable, decodeCursor, encodeCursor } from '../item-rules.js';
+import { assertMutable, assertVectorLength, decodeCursor, encodeCursor } from '../item-rules.js';
 import { ITEM_INSERT_COLUMNS, importedItemValues, itemPlaceholders, newItemValues } from '../item-values.js';
 import { isNarrowing } from '../sqlite/filter-sql.js';
 import {
@@ -183,6 +183,7 @@ export class PostgresStore implements Store {
     live: boolean,
   ): Promise<void> {
     if (cube.dimensions === 0 || !vector) return;
+    assertVectorLength(vector, cube.dimensions);
     await query(
       db,
       `INSERT INTO ${this.s}.item_vectors (item_key, cube_key, dims, live, embedding) VALUES ($1, $2, $3, $4, $5::vector)`,

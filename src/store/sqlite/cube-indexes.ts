@@ -161,22 +161,30 @@ export class CubeIndexes {
       return state;
     }
     const keys = [...new Set(changed.map((c) => c.key as number))];
-    if (state.vector) {
-      const lookup = this.db.prepare(
-        `SELECT i.id, v.live, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
-         CROSS JOIN items i ON i.item_key = v.item_key WHERE v.item_key = ?`,
-      );
-      for (const key of keys) {
-        const row = lookup.get(key) as VectorRow | undefined;
-        state.vector.set(key, row && row.live === 1 ? vectorEntry(row) : null);
+    try {
+      if (state.vector) {
+        const lookup = this.db.prepare(
+          `SELECT i.id, v.live, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
+           CROSS JOIN items i ON i.item_key = v.item_key WHERE v.item_key = ?`,
+        );
+        for (const key of keys) {
+          const row = lookup.get(key) as VectorRow | undefined;
+          state.vector.set(key, row && row.live === 1 ? vectorEntry(row) : null);
+        }
       }
-    }
-    if (state.lexical) {
-      const lookup = this.db.prepare(`SELECT ${DOC_COLUMNS} FROM items WHERE item_key = ? AND cube_key = ?`);
-      for (const key of keys) {
-        const row = lookup.get(key, cubeKey) as DocRow | undefined;
-        state.lexical.set(key, row ? toDoc(row) : null);
+      if (state.lexical) {
+        const lookup = this.db.prepare(
+          `SELECT ${DOC_COLUMNS} FROM items WHERE item_key = ? AND cube_key = ?`,
+        );
+        for (const key of keys) {
+          const row = lookup.get(key, cubeKey) as DocRow | undefined;
+          state.lexical.set(key, row ? toDoc(row) : null);
+        }
       }
+    } catch (err) {
+      // Half-applied changes would leave the indexes wrong for good: drop them; the next search rebuilds.
+      this.byCube.delete(cubeKey);
+      throw err;
     }
     return state;
   }

@@ -228,10 +228,13 @@ const MIGRATIONS: Migration[] = [
            WHERE type = 'table' AND name GLOB 'vec_items_[0-9]*' AND sql LIKE '%USING vec0%'`,
         )
         .all() as Array<{ name: string }>;
+      // `live` is recomputed from the item's status: earlier versions stored an archived item's
+      // vector as live when its content was edited. Vectors without an item are left behind.
       for (const { name } of tables) {
         db.exec(`
           INSERT INTO item_vectors (item_key, cube_key, live, embedding)
-            SELECT item_key, cube_key, live, embedding FROM ${name};
+            SELECT v.item_key, i.cube_key, i.status = 'active', v.embedding
+            FROM ${name} v JOIN items i ON i.item_key = v.item_key;
           DROP TABLE ${name};
         `);
       }

@@ -12,7 +12,7 @@ import type {
   MemoryVersion,
 } from '../../core/types.js';
 import { AUDIT_INSERT_COLUMNS, importedAuditValues } from '../audit-values.js';
-import { assertMutable, decodeCursor, encodeCursor } from '../item-rules.js';
+import { assertMutable, assertVectorLength, decodeCursor, encodeCursor } from '../item-rules.js';
 import { ITEM_INSERT_COLUMNS, importedItemValues, itemPlaceholders, newItemValues } from '../item-values.js';
 import type {
   AuditQuery,
@@ -80,11 +80,11 @@ interface ResolvedCube {
 const PAGE = 500;
 /** Bytes per database page for new files. */
 const PAGE_SIZE = 8192;
-/** Hamming candidates rescored exactly per query: recall@10 0.998 at 100K in the bench. */
+/** Hamming candidates rescored exactly per query at least (recall@10 0.9975 at 100K, bench cube). */
 const ANN_CANDIDATES = 200;
 /**
  * Bigger cubes hold more near-ties in Hamming distance: one more candidate per this many items
- * (recall@10 at 1M in the bench: 0.92 with 200, 0.97 with 500, at the same latency).
+ * (500 at 1M: recall@10 0.985 there; each candidate costs one ~2 KB row read).
  */
 const ITEMS_PER_CANDIDATE = 2_000;
 const DEFAULT_INDEX_MIN_ITEMS = 5_000;
@@ -216,6 +216,7 @@ export class SqliteStore implements Store {
     replacing: boolean,
   ): void {
     if (cube.dimensions === 0) return;
+    if (vector) assertVectorLength(vector, cube.dimensions);
     if (replacing) this.stmt('DELETE FROM item_vectors WHERE item_key = ?').run(itemKey);
     if (vector) {
       this.stmt('INSERT INTO item_vectors (item_key, cube_key, live, embedding) VALUES (?, ?, ?, ?)').run(
@@ -552,12 +553,10 @@ export class SqliteStore implements Store {
   ): ScoredId[] | null {
     const window = timeWindowOnly(filter);
     if (!window) return null;
-    // One read: the index refresh and the status check see the same committed state.
-    return this.db.transaction(() => {
-      const index = this.indexes.lexical(cube.key, this.indexMinItems);
-      if (!index || index.size < this.indexMinItems) return null;
-      return index.search(terms, weights, limit, window);
-    })();
+    // The refresh runs in its own read transaction; the search itself touches only memory.
+    const index = this.indexes.lexical(cube.key, this.indexMinItems);
+    if (!index || index.size < this.indexMinItems) return null;
+    return index.search(terms, weights, limit, window);
   }
 
   /**
@@ -633,15 +632,15 @@ export class SqliteStore implements Store {
     filter: StoreItemFilter,
     limit: number,
   ): Promise<ScoredId[]> {
-    const cube = this.resolve(scope);
-    if (cube.dimensions === 0) return [];
-    const blob = vectorToBlob(vector);
-    const window = timeWindowOnly(filter);
-    if (window) {
-      // One read: the index refresh, the exact rescoring and the status check see the same state.
-      const indexed = this.db.transaction(() => {
-        const index = this.indexes.vector(cube.key, cube.dimensions, this.indexMinItems);
-        if (!index || index.size < this.indexMinItems) return null;
+    // One read: the cube's embedder, the index refresh and the rows scored see the same state.
+    return this.db.transaction(() => {
+      const cube = this.resolve(scope);
+      if (cube.dimensions === 0) return [];
+      assertVectorLength(vector, cube.dimensions);
+      const blob = vectorToBlob(vector);
+      const window = timeWindowOnly(filter);
+      const index = window ? this.indexes.vector(cube.key, cube.dimensions, this.indexMinItems) : null;
+      if (window && index && index.size >= this.indexMinItems) {
         const candidates = Math.max(ANN_CANDIDATES, 2 * limit, Math.ceil(index.size / ITEMS_PER_CANDIDATE));
         const shortlist = index.nearest(vector, candidates, window);
         // Exact cosine of the candidates from their rows (the CROSS JOIN keeps the planner on
@@ -652,25 +651,24 @@ export class SqliteStore implements Store {
            WHERE v.cube_key = ? AND v.live = 1 ORDER BY score DESC, v.item_key LIMIT ?`,
         ).all(blob, JSON.stringify(shortlist), cube.key, limit) as Array<{ key: number; score: number }>;
         return best.map(({ key, score }) => ({ id: index.idOf(key) as string, score }));
-      })();
-      if (indexed) return indexed;
-    }
-    if (!isNarrowing(filter)) {
-      // Distances over the cube's live vectors alone; only the best rows are joined to items.
+      }
+      if (!isNarrowing(filter)) {
+        // Distances over the cube's live vectors alone; only the best rows are joined to items.
+        return this.stmt(
+          `SELECT i.id AS id, best.score AS score FROM (
+             SELECT item_key, 1 - vec_distance_cosine(embedding, ?) AS score FROM item_vectors
+             WHERE cube_key = ? AND live = 1 ORDER BY score DESC, item_key LIMIT ?
+           ) best CROSS JOIN items i ON i.item_key = best.item_key ORDER BY best.score DESC, best.item_key`,
+        ).all(blob, cube.key, limit) as ScoredId[];
+      }
+      // Narrow filters select the rows first, then score only those.
+      const where = filterToSql(filter);
       return this.stmt(
-        `SELECT i.id AS id, best.score AS score FROM (
-           SELECT item_key, 1 - vec_distance_cosine(embedding, ?) AS score FROM item_vectors
-           WHERE cube_key = ? AND live = 1 ORDER BY score DESC, item_key LIMIT ?
-         ) best CROSS JOIN items i ON i.item_key = best.item_key ORDER BY best.score DESC, best.item_key`,
-      ).all(blob, cube.key, limit) as ScoredId[];
-    }
-    // Narrow filters select the rows first, then score only those.
-    const where = filterToSql(filter);
-    return this.stmt(
-      `SELECT i.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score
-       FROM items i JOIN item_vectors v ON v.item_key = i.item_key
-       WHERE i.cube_key = ? AND ${where.sql} ORDER BY score DESC, i.item_key LIMIT ?`,
-    ).all(blob, cube.key, ...where.params, limit) as ScoredId[];
+        `SELECT i.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score
+         FROM items i JOIN item_vectors v ON v.item_key = i.item_key
+         WHERE i.cube_key = ? AND ${where.sql} ORDER BY score DESC, i.item_key LIMIT ?`,
+      ).all(blob, cube.key, ...where.params, limit) as ScoredId[];
+    })();
   }
 
   async listAudit(scope: CubeScope, query: AuditQuery): Promise<AuditRecord[]> {
