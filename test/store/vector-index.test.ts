@@ -50,6 +50,25 @@ async function filledStore(
   return store;
 }
 
+/**
+ * Two connections to an indexed 300-item cube: the first has searched (its index is built), then
+ * the second adds an exact twin of the query.
+ */
+async function twinAddedElsewhere(seed: number) {
+  const vector = generator(seed);
+  const file = freshFile();
+  const first = await filledStore(
+    file,
+    Array.from({ length: 300 }, (_, i) => vector(i)),
+    0,
+  );
+  const second = SqliteStore.open(file, { indexMinItems: 0 });
+  const query = vector(1);
+  await first.searchVector(scope, query, {}, 10);
+  const [twin] = await second.insertItems(scope, [rec('exact twin', { embedding: query })], ctx());
+  return { file, first, second, query, vector, added: twin?.id as string };
+}
+
 describe('BinaryVectorIndex', () => {
   it('shortlists the Hamming-nearest live keys, within a time window, and forgets removed ones', () => {
     const index = new BinaryVectorIndex(DIMENSIONS);
@@ -204,24 +223,14 @@ describe('SqliteStore vector search through the in-process index', () => {
   });
 
   it('rebuilds after a refresh that failed half-way instead of serving a stale index', async () => {
-    const vector = generator(6);
-    const file = freshFile();
-    const first = await filledStore(
-      file,
-      Array.from({ length: 300 }, (_, i) => vector(i)),
-      0,
-    );
-    const second = SqliteStore.open(file, { indexMinItems: 0 });
+    const { first, second, query, added } = await twinAddedElsewhere(6);
     try {
-      const query = vector(1);
-      await first.searchVector(scope, query, {}, 10);
-      const [added] = await second.insertItems(scope, [rec('exact twin', { embedding: query })], ctx());
       const failing = vi.spyOn(BinaryVectorIndex.prototype, 'set').mockImplementationOnce(() => {
         throw new Error('refresh failed');
       });
       await expect(first.searchVector(scope, query, {}, 10)).rejects.toThrow('refresh failed');
       failing.mockRestore();
-      expect((await first.searchVector(scope, query, {}, 10))[0]?.id).toBe(added?.id);
+      expect((await first.searchVector(scope, query, {}, 10))[0]?.id).toBe(added);
     } finally {
       await first.close();
       await second.close();
@@ -229,23 +238,13 @@ describe('SqliteStore vector search through the in-process index', () => {
   });
 
   it("sees another connection's writes at once, and rebuilds after reopening", async () => {
-    const vector = generator(4);
-    const file = freshFile();
-    const first = await filledStore(
-      file,
-      Array.from({ length: 300 }, (_, i) => vector(i)),
-      0,
-    );
-    const second = SqliteStore.open(file, { indexMinItems: 0 });
+    const { file, first, second, query, added, vector } = await twinAddedElsewhere(4);
     try {
-      const query = vector(1);
-      await first.searchVector(scope, query, {}, 10);
-      const [added] = await second.insertItems(scope, [rec('exact twin', { embedding: query })], ctx());
       const withTwin = await first.searchVector(scope, query, {}, 10);
-      expect(withTwin[0]?.id).toBe(added?.id);
+      expect(withTwin[0]?.id).toBe(added);
 
-      await second.setStatus(scope, added?.id as string, 'archived', 'update', ctx());
-      expect((await first.searchVector(scope, query, {}, 10)).map((h) => h.id)).not.toContain(added?.id);
+      await second.setStatus(scope, added, 'archived', 'update', ctx());
+      expect((await first.searchVector(scope, query, {}, 10)).map((h) => h.id)).not.toContain(added);
 
       await second.deleteCube(scope.tenant, scope.cube, ctx());
       await second.createCube(scope.tenant, scope.cube, embedder, ctx());
