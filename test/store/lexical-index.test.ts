@@ -131,6 +131,38 @@ describe('LexicalIndex', () => {
     expect(pruned).toEqual(full);
     expect(pruned?.map((h) => h.id)).toEqual(['item-1200', 'item-400', 'item-800']);
   });
+
+  it('keeps the exact top when a common word touches tens of thousands of rows (histogram floor, dropped rows)', () => {
+    const index = new LexicalIndex();
+    const vocabulary = Array.from({ length: 40 }, (_, i) => `word${String.fromCharCode(97 + (i % 26))}${i}`);
+    let state = 7;
+    const next = (n: number) => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state % n;
+    };
+    for (let key = 1; key <= 80_000; key++) {
+      // Word i is in about 1/(i+2) of the rows (word 1 in ~27,000), repeated, padded to varied lengths.
+      const words = vocabulary.filter((_, i) => next(i + 2) === 0);
+      const repeats = words.flatMap((w) => Array.from({ length: 1 + next(3) }, () => w));
+      const text = `${repeats.join(' ')}${' pad'.repeat(next(12))}`;
+      index.set(key, { id: `item-${key}`, text, context: '', keys: '', active: true, time: 0 });
+    }
+    // Queries whose rarest word is common, so the first floor is taken over 20,000+ rows.
+    for (const picks of [
+      [1, 0],
+      [1, 2],
+      [2, 1, 0],
+      [1, 3, 0],
+      [1, 2, 3, 4],
+      [5, 1, 0],
+      [9, 6, 2, 1],
+    ]) {
+      const terms = picks.map((i) => vocabulary[i] as string);
+      const pruned = index.search(terms, weights, 20);
+      const full = index.search(terms, weights, 80_000)?.slice(0, 20);
+      expect(pruned, terms.join(' ')).toEqual(full);
+    }
+  });
 });
 
 describe('SqliteStore lexical search through the in-process index', () => {

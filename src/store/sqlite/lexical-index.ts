@@ -23,8 +23,9 @@ export interface ColumnWeights {
 }
 
 const NON_ASCII = /[^ -~]/;
-/** Past this many rows found, the leaders are not re-ranked (it would cost more than pruning saves). */
-const MAX_LEADER_REFRESH = 50_000;
+/** Up to this many rows found, the score floor is the exact limit-th best; past it, a histogram bound. */
+const EXACT_FLOOR_ROWS = 20_000;
+const FLOOR_BINS = 4096;
 const K1 = 1.2;
 const B = 0.75;
 /** Per-column counts packed in 16 bits (text 8, context 4, keys 4); this marks a pair kept in `overflow`. */
@@ -165,19 +166,21 @@ export class LexicalIndex {
       touched: 0,
     };
     let foundAll = false;
-    // `limit` rows whose lowest score bounds the limit-th best from below: scores only grow.
-    let leaders: number[] = [];
+    // A lower bound on the limit-th best score: scores only grow, so an old bound stays valid.
+    let floor = 0;
     for (const [i, term] of query.entries()) {
       if (foundAll) this.rescoreTouched(term, scan);
       else this.scoreAll(term, scan);
-      // Once the limit-th best score so far beats all the remaining terms could add, no row yet
-      // untouched can reach the top: later terms only re-rank the rows found (exact top, MaxScore).
-      if (foundAll || scan.touched < limit || i + 1 === query.length) continue;
+      if (scan.touched < limit || i + 1 === query.length) continue;
       const remaining = boundFrom[i + 1] as number;
-      if (this.lowestScore(leaders) <= remaining && scan.touched <= MAX_LEADER_REFRESH) {
-        leaders = topByScore(this.touched.subarray(0, scan.touched), this.scores, this.keys, limit);
+      if (floor <= remaining || foundAll) floor = Math.max(floor, this.scoreFloor(scan, limit));
+      // Once the limit-th best score so far beats all the remaining terms could add, no row yet
+      // untouched can reach the top, and no touched row whose score plus that falls short of it:
+      // later terms only re-rank the few rows left (exact top, MaxScore).
+      if (floor > remaining) {
+        foundAll = true;
+        this.dropBelow(scan, floor - remaining);
       }
-      foundAll = leaders.length === limit && this.lowestScore(leaders) > remaining;
     }
     const touched = this.touched.subarray(0, scan.touched);
     const scores = this.scores;
@@ -244,10 +247,42 @@ export class LexicalIndex {
     this.scores[slot] = (this.scores[slot] as number) + score || Number.MIN_VALUE;
   }
 
-  private lowestScore(slots: number[]): number {
-    let lowest = Number.POSITIVE_INFINITY;
-    for (const slot of slots) lowest = Math.min(lowest, this.scores[slot] as number);
-    return slots.length > 0 ? lowest : 0;
+  /**
+   * A lower bound on the `limit`-th best score of the touched rows: exact for few rows; for many,
+   * the lower edge of the histogram bin holding it (one pass to bin, none to sort).
+   */
+  private scoreFloor(scan: Scan, limit: number): number {
+    const touched = this.touched.subarray(0, scan.touched);
+    const scores = this.scores;
+    if (touched.length <= EXACT_FLOOR_ROWS) {
+      const leaders = topByScore(touched, scores, this.keys, limit);
+      return leaders.length < limit ? 0 : (scores[leaders.at(-1) as number] as number);
+    }
+    let top = 0;
+    for (const slot of touched) top = Math.max(top, scores[slot] as number);
+    const bins = new Uint32Array(FLOOR_BINS);
+    const scale = FLOOR_BINS / top;
+    for (const slot of touched) {
+      const bin = Math.min(FLOOR_BINS - 1, Math.floor((scores[slot] as number) * scale));
+      bins[bin] = (bins[bin] as number) + 1;
+    }
+    let bin = FLOOR_BINS;
+    let above = 0;
+    while (bin > 0 && above < limit) above += bins[--bin] as number;
+    // Every row counted has a score of at least its bin's lower edge (less a rounding margin).
+    return above < limit ? 0 : (bin / scale) * (1 - 1e-9);
+  }
+
+  /** Forgets the touched rows scoring below `threshold`: even every remaining term could not lift them to the top. */
+  private dropBelow(scan: Scan, threshold: number): void {
+    const { touched, scores } = this;
+    let kept = 0;
+    for (let t = 0; t < scan.touched; t++) {
+      const slot = touched[t] as number;
+      if ((scores[slot] as number) >= threshold) touched[kept++] = slot;
+      else scores[slot] = 0;
+    }
+    scan.touched = kept;
   }
 
   /** Rows holding the term: FTS5's `nHit`, over current rows only. */
