@@ -2,11 +2,10 @@ import type Database from 'better-sqlite3';
 import type { AuditRecord } from '../../core/types.js';
 import { AUDIT_INSERT_COLUMNS, type AuditTarget, auditValues } from '../audit-values.js';
 import type { WriteContext } from '../store.js';
+import { prepared } from './prepared.js';
 import { type AuditEntry, type AuditRow, rowToAudit } from './rows.js';
 
 export type { AuditEntry, AuditTarget };
-
-const inserts = new WeakMap<Database.Database, Database.Statement>();
 
 /** Appends one audit record; the request id, when there is one, goes into the details. */
 export function writeAudit(
@@ -15,12 +14,9 @@ export function writeAudit(
   entry: AuditEntry,
   ctx: WriteContext,
 ): void {
-  let insert = inserts.get(db);
-  if (!insert) {
-    insert = db.prepare(`INSERT INTO audit (${AUDIT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    inserts.set(db, insert);
-  }
-  insert.run(...auditValues(target, entry, ctx));
+  prepared(db, `INSERT INTO audit (${AUDIT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+    ...auditValues(target, entry, ctx),
+  );
 }
 
 export interface AuditFilter {

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { type IndexedDoc, LexicalIndex } from './lexical-index.js';
+import { prepared } from './prepared.js';
 import { blobToVector } from './rows.js';
 import { BinaryVectorIndex, type VectorEntry } from './vector-index.js';
 
@@ -20,9 +21,6 @@ const KEEP_CHANGES = 100_000;
 /** The log is trimmed once every this many changes. */
 const PRUNE_EVERY = 1_000;
 
-/** Each connection's prepared insert into the change log. */
-const changeInserts = new WeakMap<Database.Database, Database.Statement>();
-
 /**
  * Records that an item's searchable row changed (null: the whole cube's), in the writing
  * transaction, and now and then drops the changes more than `keep` behind.
@@ -33,11 +31,7 @@ export function logIndexChange(
   itemKey: number | null,
   keep = KEEP_CHANGES,
 ): void {
-  let insert = changeInserts.get(db);
-  if (!insert) {
-    insert = db.prepare('INSERT INTO index_changes (cube_key, item_key) VALUES (?, ?)');
-    changeInserts.set(db, insert);
-  }
+  const insert = prepared(db, 'INSERT INTO index_changes (cube_key, item_key) VALUES (?, ?)');
   const seq = Number(insert.run(cubeKey, itemKey).lastInsertRowid);
   if (seq % PRUNE_EVERY === 0) db.prepare('DELETE FROM index_changes WHERE seq <= ?').run(seq - keep);
 }
@@ -90,6 +84,11 @@ export class CubeIndexes {
 
   constructor(private readonly db: Database.Database) {}
 
+  /** Prepared once per connection: the freshness check runs before every search. */
+  private stmt(sql: string): Database.Statement {
+    return prepared(this.db, sql);
+  }
+
   /**
    * The cube's vector index, brought up to date with every committed write; null while the cube
    * has fewer than `minItems` active items (its searches stay in SQLite, and nothing is held).
@@ -119,9 +118,9 @@ export class CubeIndexes {
   private bigEnough(state: CubeState, cubeKey: number, minItems: number): boolean {
     if (state.vector || state.lexical || minItems <= 0) return true;
     state.activeItems ??= (
-      this.db
-        .prepare("SELECT count(*) AS n FROM items WHERE cube_key = ? AND status = 'active'")
-        .get(cubeKey) as { n: number }
+      this.stmt("SELECT count(*) AS n FROM items WHERE cube_key = ? AND status = 'active'").get(cubeKey) as {
+        n: number;
+      }
     ).n;
     return state.activeItems >= minItems;
   }
@@ -136,7 +135,7 @@ export class CubeIndexes {
    */
   private fresh(cubeKey: number): CubeState {
     const head = (
-      this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM index_changes').get() as { seq: number }
+      this.stmt('SELECT coalesce(max(seq), 0) AS seq FROM index_changes').get() as { seq: number }
     ).seq;
     const state = this.byCube.get(cubeKey);
     if (!state) {
@@ -146,13 +145,14 @@ export class CubeIndexes {
     }
     if (state.seq === head) return state;
     const oldest = (
-      this.db.prepare('SELECT coalesce(min(seq), 0) AS seq FROM index_changes').get() as { seq: number }
+      this.stmt('SELECT coalesce(min(seq), 0) AS seq FROM index_changes').get() as { seq: number }
     ).seq;
     // Changes pruned from the log since this connection last looked: only a rebuild is exact.
     const missedPruned = state.seq < oldest - 1;
-    const changed = this.db
-      .prepare('SELECT item_key AS key FROM index_changes WHERE seq > ? AND cube_key = ?')
-      .all(state.seq, cubeKey) as Array<{ key: number | null }>;
+    const changed = this.stmt('SELECT item_key AS key FROM index_changes WHERE seq > ? AND cube_key = ?').all(
+      state.seq,
+      cubeKey,
+    ) as Array<{ key: number | null }>;
     state.seq = head;
     if (changed.length > 0 || missedPruned) state.activeItems = undefined;
     if (missedPruned || changed.length > REBUILD_AFTER_CHANGES || changed.some((c) => c.key === null)) {
@@ -163,7 +163,7 @@ export class CubeIndexes {
     const keys = [...new Set(changed.map((c) => c.key as number))];
     try {
       if (state.vector) {
-        const lookup = this.db.prepare(
+        const lookup = this.stmt(
           `SELECT i.id, v.live, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
            CROSS JOIN items i ON i.item_key = v.item_key WHERE v.item_key = ?`,
         );
@@ -173,9 +173,7 @@ export class CubeIndexes {
         }
       }
       if (state.lexical) {
-        const lookup = this.db.prepare(
-          `SELECT ${DOC_COLUMNS} FROM items WHERE item_key = ? AND cube_key = ?`,
-        );
+        const lookup = this.stmt(`SELECT ${DOC_COLUMNS} FROM items WHERE item_key = ? AND cube_key = ?`);
         for (const key of keys) {
           const row = lookup.get(key, cubeKey) as DocRow | undefined;
           state.lexical.set(key, row ? toDoc(row) : null);
@@ -192,21 +190,19 @@ export class CubeIndexes {
   private buildVector(cubeKey: number, dimensions: number): BinaryVectorIndex {
     const index = new BinaryVectorIndex(dimensions);
     // The cube's live vectors by their index; each row's event time comes from items.
-    const rows = this.db
-      .prepare(
-        `SELECT v.item_key, i.id, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
+    const rows = this.stmt(
+      `SELECT v.item_key, i.id, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
          CROSS JOIN items i ON i.item_key = v.item_key WHERE v.cube_key = ? AND v.live = 1`,
-      )
-      .iterate(cubeKey) as IterableIterator<Omit<VectorRow, 'live'> & { item_key: number }>;
+    ).iterate(cubeKey) as IterableIterator<Omit<VectorRow, 'live'> & { item_key: number }>;
     for (const row of rows) index.set(row.item_key, vectorEntry(row));
     return index;
   }
 
   private buildLexical(cubeKey: number): LexicalIndex {
     const index = new LexicalIndex();
-    const rows = this.db
-      .prepare(`SELECT ${DOC_COLUMNS} FROM items WHERE cube_key = ?`)
-      .iterate(cubeKey) as IterableIterator<DocRow>;
+    const rows = this.stmt(`SELECT ${DOC_COLUMNS} FROM items WHERE cube_key = ?`).iterate(
+      cubeKey,
+    ) as IterableIterator<DocRow>;
     for (const row of rows) index.set(row.item_key, toDoc(row));
     index.trim();
     return index;

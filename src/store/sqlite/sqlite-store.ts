@@ -36,6 +36,7 @@ import { type AuditEntry, selectAudit, writeAudit } from './audit.js';
 import { CubeIndexes, logIndexChange } from './cube-indexes.js';
 import { filterToSql, isNarrowing, timeWindowOnly } from './filter-sql.js';
 import { migrate } from './migrations.js';
+import { prepared } from './prepared.js';
 import {
   blobToVector,
   type CubeRow,
@@ -95,7 +96,6 @@ const LEXICAL_OVERFETCH = 4;
 /** The embedded store: better-sqlite3 in WAL mode, FTS5 for BM25, sqlite-vec's distance functions for vectors. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
-  private readonly statements = new Map<string, Database.Statement>();
   private readonly indexes: CubeIndexes;
 
   private constructor(
@@ -143,12 +143,7 @@ export class SqliteStore implements Store {
   }
 
   private stmt(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return prepared(this.db, sql);
   }
 
   private resolve(scope: CubeScope): ResolvedCube {
