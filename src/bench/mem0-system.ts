@@ -55,7 +55,11 @@ export async function openMem0(dir: string, embedder: Embedder): Promise<BenchSy
       const started = performance.now();
       // mem0 keeps the session in each call's metadata, so one call per session.
       const sessions = new Map<string, BenchItem[]>();
-      for (const t of items) sessions.set(t.session, [...(sessions.get(t.session) ?? []), t]);
+      for (const t of items) {
+        const session = sessions.get(t.session);
+        if (session) session.push(t);
+        else sessions.set(t.session, [t]);
+      }
       for (const session of sessions.values()) await add(session);
       return performance.now() - started;
     },

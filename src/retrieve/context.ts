@@ -1,6 +1,6 @@
 import { shortId } from '../core/ids.js';
 import type { MemoryItem } from '../core/types.js';
-import { countTokens, TOKENIZER } from './tokens.js';
+import { countTokens, countTokensOnce, TOKENIZER } from './tokens.js';
 
 export interface ContextItem {
   id: string;
@@ -161,7 +161,7 @@ export function packContext(
   const groups = new Map<string, Sized[]>();
   let used = countTokens(HEADER) + 1;
   const chosen: Sized[] = [];
-  for (const { priority: _priority, ...candidate } of ordered) {
+  for (const candidate of ordered) {
     const key = groupKey(candidate.item);
     const group = groups.get(key);
     const heading = group ? 0 : countTokens(renderGroupHeading(candidate.item)) + 1;
@@ -179,15 +179,17 @@ export function packContext(
       timesWhenChanged,
     );
   let rendered = renderChosen();
-  while (chosen.length && countTokens(rendered.text) > tokenBudget) {
+  let tokens = countTokensOnce(rendered.text);
+  while (chosen.length && tokens > tokenBudget) {
     chosen.pop();
     rendered = renderChosen();
+    tokens = countTokensOnce(rendered.text);
   }
   const text = chosen.length ? rendered.text : '';
   const inOrder = [...chosen].sort((a, b) => chronological(a.item, b.item));
   return {
     text,
-    tokens: text ? countTokens(text) : 0,
+    tokens: text ? tokens : 0,
     tokenBudget,
     tokenizer: TOKENIZER,
     items: inOrder.map((c) => ({

@@ -9,8 +9,13 @@ const CACHE_FROM_CHARS = 256;
 /**
  * Counts of long lines: `context()` counts every candidate line on each call, byte-pair encoding
  * is most of its time, and an agent's consecutive calls bring back many of the same memories.
+ * Bounded by the characters held (about 16 MB), not only by entries: keys run to several KB.
  */
-const counts = new LRUCache<string, number>({ max: 20_000 });
+const counts = new LRUCache<string, number>({
+  max: 20_000,
+  maxSize: 8_000_000,
+  sizeCalculation: (_count, text) => text.length,
+});
 
 export function countTokens(text: string): number {
   if (text.length < CACHE_FROM_CHARS) return countO200k(text);
@@ -20,4 +25,9 @@ export function countTokens(text: string): number {
     counts.set(text, count);
   }
   return count;
+}
+
+/** A text seen once (a whole packed context): counted without entering the cache of lines. */
+export function countTokensOnce(text: string): number {
+  return countO200k(text);
 }
