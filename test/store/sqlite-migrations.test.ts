@@ -6,7 +6,9 @@ import * as sqliteVec from 'sqlite-vec';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { rec } from './conformance.js';
+import { contentHash } from '../../src/core/ids.js';
+import { NO_DERIVED_KEYS } from '../../src/core/types.js';
+import { ix, rec } from './conformance.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-migrate-'));
 const ctx = () => ({ actor: 'test', now: Date.now() });
@@ -23,6 +25,34 @@ const unit = (...xs: number[]) => {
   return Float32Array.from(xs.map((x) => x / norm));
 };
 
+/** Puts a current database back in the schema-6 layout: WITHOUT ROWID versions, duplicate check by hash. */
+function backToSchema6(file: string): void {
+  const db = new Database(file);
+  db.exec(`
+    CREATE TABLE item_versions_v6 (
+      item_key     INTEGER NOT NULL REFERENCES items (item_key),
+      version      INTEGER NOT NULL,
+      operation    TEXT NOT NULL,
+      content      TEXT NOT NULL,
+      status       TEXT NOT NULL,
+      tags         TEXT NOT NULL,
+      metadata     TEXT NOT NULL,
+      valid_from   INTEGER,
+      valid_to     INTEGER,
+      changed_at   INTEGER NOT NULL,
+      changed_by   TEXT NOT NULL,
+      PRIMARY KEY (item_key, version)
+    ) WITHOUT ROWID;
+    INSERT INTO item_versions_v6 SELECT * FROM item_versions;
+    DROP TABLE item_versions;
+    ALTER TABLE item_versions_v6 RENAME TO item_versions;
+    DROP INDEX items_by_session_hash;
+    CREATE INDEX items_by_hash ON items (cube_key, content_hash);
+    DELETE FROM schema_migrations WHERE version >= 7;
+  `);
+  db.close();
+}
+
 /**
  * Puts a current database back in the schema-5 layout: vectors in one sqlite-vec table per
  * dimension (the DDL those versions ran), no `item_vectors`, version 6 not recorded. `liveAnyway`
@@ -30,6 +60,7 @@ const unit = (...xs: number[]) => {
  * a content edit.
  */
 function backToSchema5(file: string, liveAnyway: string[]): void {
+  backToSchema6(file);
   const db = new Database(file);
   sqliteVec.load(db);
   const rows = db
@@ -121,5 +152,64 @@ describe('SQLite migration 6: vectors into a plain table', () => {
     db.close();
     expect(tables).toEqual([]);
     expect(version).toBe(SCHEMA_VERSION);
+  });
+});
+
+describe('SQLite migration 7: versions in a rowid table, duplicate check keyed by session', () => {
+  it('keeps every version, and a repeated turn is still stored once per session', async () => {
+    const file = path.join(tmp, 'v6.db');
+    const store = SqliteStore.open(file);
+    await store.createCube('default', 'words', { id: 'none', dimensions: 0 }, ctx());
+    const long = `${'a long assistant turn that spills past two kilobytes '.repeat(60)}end`;
+    const [first, second] = await store.insertItems(words, [rec('first'), rec(long)], ctx());
+    const id = first?.id as string;
+    await store.updateItem(
+      words,
+      id,
+      {
+        content: {
+          content: 'first, edited',
+          index: ix('first, edited'),
+          derived: NO_DERIVED_KEYS,
+          contentHash: contentHash('first, edited'),
+          embedding: null,
+        },
+      },
+      ctx(),
+    );
+    await store.setStatus(words, second?.id as string, 'archived', 'update', ctx());
+    const historyBefore = await store.history(words, id);
+    const longBefore = await store.history(words, second?.id as string);
+    await store.close();
+
+    backToSchema6(file);
+    const migrated = SqliteStore.open(file);
+    try {
+      expect(await migrated.history(words, id)).toEqual(historyBefore);
+      expect(historyBefore.map((v) => v.content)).toEqual(['first', 'first, edited']);
+      expect(await migrated.history(words, second?.id as string)).toEqual(longBefore);
+      expect(longBefore[0]?.content).toBe(long);
+      // Same content: a duplicate in its own session, a new turn in another.
+      const [again, elsewhere] = await migrated.insertItems(
+        words,
+        [rec('first, edited'), rec('first, edited', { sessionId: 's2' })],
+        ctx(),
+      );
+      expect(again).toEqual({ id, created: false });
+      expect(elsewhere?.created).toBe(true);
+    } finally {
+      await migrated.close();
+    }
+    const db = new Database(file, { readonly: true });
+    const versionsSql = (
+      db.prepare("SELECT sql FROM sqlite_master WHERE name = 'item_versions'").get() as { sql: string }
+    ).sql;
+    const indexes = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'")
+      .all();
+    db.close();
+    expect(versionsSql).not.toMatch(/WITHOUT ROWID/i);
+    expect(indexes).toContainEqual({ name: 'items_by_session_hash' });
+    expect(indexes).not.toContainEqual({ name: 'items_by_hash' });
   });
 });
