@@ -1,6 +1,7 @@
 /**
  * Where a search's time goes on a kept cube: `search` top 10 through the public API, its latency
- * percentiles, and the time of each Store call it makes (per question, and calls per question).
+ * percentiles, the time of each Store call it makes (per question, and calls per question), and the
+ * same for the slowest 5% of questions, where the tail goes.
  * Run it on two checkouts against the same file to compare builds.
  *
  *   node dist/cli/main.js bench --sizes 100000 --keep --out /tmp/b
@@ -28,6 +29,8 @@ await vectors.embedder.remember([...new Set(queries)]);
 
 // Every SqliteStore method, private ones too, is timed while `timing` is on (nested calls count in both).
 const spent = new Map<string, { ms: number; calls: number }>();
+/** The same, for the question being timed: the slowest questions' calls show where the tail goes. */
+let spentNow = new Map<string, number>();
 let timing = false;
 const proto = SqliteStore.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
 for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
@@ -41,6 +44,7 @@ for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
       entry.ms += performance.now() - started;
       entry.calls++;
       spent.set(name, entry);
+      spentNow.set(name, (spentNow.get(name) ?? 0) + performance.now() - started);
     };
     const result = method.apply(this, args);
     if (result instanceof Promise) return result.finally(done);
@@ -56,10 +60,13 @@ for (const q of queries.slice(0, warmup)) await cube.search(q, { limit: 10 });
 timing = true;
 const timed = queries.slice(warmup);
 const ms: number[] = [];
+const perQuestion: Array<{ ms: number; calls: Map<string, number> }> = [];
 for (const q of timed) {
+  spentNow = new Map();
   const started = performance.now();
   await cube.search(q, { limit: 10 });
   ms.push(performance.now() - started);
+  perQuestion.push({ ms: ms.at(-1) as number, calls: spentNow });
 }
 timing = false;
 await memory.close();
@@ -74,4 +81,14 @@ console.log(
 console.log('| store call | ms per question | calls per question |\n|---|---|---|');
 for (const [name, { ms: total, calls }] of [...spent].sort((a, b) => b[1].ms - a[1].ms)) {
   console.log(`| ${name} | ${(total / timed.length).toFixed(3)} | ${(calls / timed.length).toFixed(1)} |`);
+}
+
+const slowest = perQuestion.sort((a, b) => b.ms - a.ms).slice(0, Math.max(1, Math.ceil(perQuestion.length / 20)));
+const slowMean = slowest.reduce((a, q) => a + q.ms, 0) / slowest.length;
+console.log(`\nThe slowest ${slowest.length} questions (mean ${slowMean.toFixed(2)} ms):\n`);
+console.log('| store call | ms per question |\n|---|---|');
+const slowCalls = new Map<string, number>();
+for (const q of slowest) for (const [name, t] of q.calls) slowCalls.set(name, (slowCalls.get(name) ?? 0) + t);
+for (const [name, total] of [...slowCalls].sort((a, b) => b[1] - a[1])) {
+  console.log(`| ${name} | ${(total / slowest.length).toFixed(3)} |`);
 }
