@@ -55,6 +55,7 @@ for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
 
 const memory = await MemoryOS.open({ path: values.db, embedder: vectors.embedder });
 const cube = await memory.cube('bench');
+await cube.warm();
 const warmup = Math.min(20, Math.floor(queries.length / 10));
 for (const q of queries.slice(0, warmup)) await cube.search(q, { limit: 10 });
 timing = true;
@@ -83,7 +84,9 @@ for (const [name, { ms: total, calls }] of [...spent].sort((a, b) => b[1].ms - a
   console.log(`| ${name} | ${(total / timed.length).toFixed(3)} | ${(calls / timed.length).toFixed(1)} |`);
 }
 
-const slowest = perQuestion.sort((a, b) => b.ms - a.ms).slice(0, Math.max(1, Math.ceil(perQuestion.length / 20)));
+const slowest = perQuestion
+  .sort((a, b) => b.ms - a.ms)
+  .slice(0, Math.max(1, Math.ceil(perQuestion.length / 20)));
 const slowMean = slowest.reduce((a, q) => a + q.ms, 0) / slowest.length;
 console.log(`\nThe slowest ${slowest.length} questions (mean ${slowMean.toFixed(2)} ms):\n`);
 console.log('| store call | ms per question |\n|---|---|');

@@ -63,6 +63,7 @@ export async function openMemcube(
         { sessionId: items[0]?.session ?? CUBE },
       );
     },
+    warm: () => cube.warm(),
     search: async (query) => {
       await cube.search(query, { limit: 10 });
     },
@@ -71,8 +72,12 @@ export async function openMemcube(
     },
     vectorIndex: async (queries) => {
       const vectors = (await embedder.embed(queries)).filter((v): v is Float32Array => v !== undefined);
-      // Forced on at every size, so small cubes report the index's recall too.
-      const approximate = SqliteStore.open(file, { indexMinItems: 0 });
+      // Forced on at every size, so small cubes report the index's recall too; built inline by the
+      // first search, which times it.
+      const approximate = SqliteStore.open(file, {
+        indexMinItems: 0,
+        backgroundBuildMinItems: Number.POSITIVE_INFINITY,
+      });
       const exact = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY });
       try {
         const search = (s: SqliteStore, v: Float32Array) => s.searchVector(scope, v, {}, RECALL_K);

@@ -15,6 +15,8 @@ export interface BenchSystem {
   bulk(items: BenchItem[]): Promise<number>;
   /** The public add call for one session chunk, everything but embedding included. */
   add(items: BenchItem[]): Promise<void>;
+  /** Builds what the system builds before it answers at full speed (memcube: a big cube's indexes). */
+  warm(): Promise<void>;
   /** Top 10 for the query with the system's default (hybrid where it has one) settings. */
   search(query: string): Promise<void>;
   /** A prompt-ready context for the query; null when the system has no such call. */

@@ -82,6 +82,7 @@ async function ingest(
 
 async function query(job: BenchJob, system: BenchSystem, queries: string[]): Promise<QueryFigures> {
   // Warm-up queries are not timed again: their pages and plans would be hot.
+  await system.warm();
   for (const q of queries.slice(0, job.warmup)) await system.search(q);
   const timed = queries.length > job.warmup ? queries.slice(job.warmup) : queries;
   const report = progress(`${job.system} ${job.size}: queries`);

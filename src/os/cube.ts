@@ -141,6 +141,15 @@ export class Cube {
     });
   }
 
+  /**
+   * Resolves when searches of this cube run at full speed. A big cube (20,000 items and up, in
+   * SQLite) builds its in-process indexes in the background on its first search and answers from
+   * SQLite until then; call this after opening to build them ahead of the first question.
+   */
+  async warm(): Promise<void> {
+    await this.store.warm?.(this.scope);
+  }
+
   /** Prompt-ready memory for `query` within a token budget, oldest first, each line citing its id. */
   async context(query: string, options: ContextOptions = {}): Promise<ContextPack> {
     const { tokenBudget, candidates, channels, asOf, ...filter } = parseWith(contextOptionsSchema, options, {

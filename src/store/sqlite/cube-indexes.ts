@@ -4,6 +4,8 @@ import { prepared } from './prepared.js';
 import { blobToVector } from './rows.js';
 import { BinaryVectorIndex, type VectorEntry } from './vector-index.js';
 
+type IndexKind = 'vector' | 'lexical';
+
 interface CubeState {
   /** The last `index_changes.seq` applied to this cube's indexes. */
   seq: number;
@@ -11,7 +13,24 @@ interface CubeState {
   lexical?: LexicalIndex;
   /** Active items, counted while the cube has no index; unknown again after a write to it. */
   activeItems?: number;
+  /** Builds running off the search path; each settles once its index is installed or given up. */
+  building: Partial<Record<IndexKind, Promise<void>>>;
 }
+
+/** A build in slices: each call adds rows after `after` until `deadline`; the last key read, or null when done. */
+type BuildSlice = (after: number, deadline: number) => number | null;
+
+/**
+ * Cubes with this many active items build their indexes in the background: an inline build
+ * stalls the first search (7 s at 100K items, over a minute at 1M); smaller ones take under 0.2 s.
+ */
+export const DEFAULT_BACKGROUND_BUILD_MIN_ITEMS = 20_000;
+/** A background build gives the event loop back after this long, so searches and writes go on. */
+const BUILD_SLICE_MS = 20;
+/** Installs given up (the change log ran past the build) before `warm` stops waiting. */
+const WARM_ATTEMPTS = 3;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Past this many changed items since the last search, rereading the whole cube is cheaper. */
 const REBUILD_AFTER_CHANGES = 20_000;
@@ -82,7 +101,11 @@ function toDoc(row: DocRow): IndexedDoc {
 export class CubeIndexes {
   private readonly byCube = new Map<number, CubeState>();
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly backgroundMinItems = DEFAULT_BACKGROUND_BUILD_MIN_ITEMS,
+    private readonly sliceMs = BUILD_SLICE_MS,
+  ) {}
 
   /** Prepared once per connection: the freshness check runs before every search. */
   private stmt(sql: string): Database.Statement {
@@ -91,15 +114,16 @@ export class CubeIndexes {
 
   /**
    * The cube's vector index, brought up to date with every committed write; null while the cube
-   * has fewer than `minItems` active items (its searches stay in SQLite, and nothing is held).
+   * has fewer than `minItems` active items (its searches stay in SQLite, and nothing is held), and
+   * while a big cube's index is being built in the background (SQLite answers meanwhile).
    */
   vector(cubeKey: number, dimensions: number, minItems: number): BinaryVectorIndex | null {
     return this.db.transaction(() => {
       const state = this.fresh(cubeKey);
       if (state.vector?.dimensions === dimensions) return state.vector;
       if (!this.bigEnough(state, cubeKey, minItems)) return null;
-      state.vector = this.buildVector(cubeKey, dimensions);
-      return state.vector;
+      const index = new BinaryVectorIndex(dimensions);
+      return this.build(state, cubeKey, 'vector', index, this.vectorSlice(cubeKey, index));
     })();
   }
 
@@ -109,20 +133,127 @@ export class CubeIndexes {
       const state = this.fresh(cubeKey);
       if (state.lexical && !state.lexical.wantsRebuild) return state.lexical;
       if (!this.bigEnough(state, cubeKey, minItems)) return null;
-      state.lexical = this.buildLexical(cubeKey);
-      return state.lexical;
+      const index = new LexicalIndex();
+      return this.build(state, cubeKey, 'lexical', index, this.lexicalSlice(cubeKey, index));
+    })();
+  }
+
+  /**
+   * Resolves once the cube's indexes are built and installed (starting their builds if need be),
+   * so that searches run at full speed; at once for a small cube.
+   */
+  async warm(cubeKey: number, dimensions: number, minItems: number): Promise<void> {
+    for (let attempt = 0; attempt < WARM_ATTEMPTS; attempt++) {
+      if (dimensions > 0) this.vector(cubeKey, dimensions, minItems);
+      this.lexical(cubeKey, minItems);
+      const pending = Object.values(this.byCube.get(cubeKey)?.building ?? {});
+      if (pending.length === 0) return;
+      await Promise.all(pending);
+    }
+  }
+
+  /**
+   * A small cube's index is built here and now; a big cube's in the background, returning null
+   * until it is installed (a build already running is left to finish).
+   */
+  private build<T extends BinaryVectorIndex | LexicalIndex>(
+    state: CubeState,
+    cubeKey: number,
+    kind: IndexKind,
+    index: T,
+    slice: BuildSlice,
+  ): T | null {
+    if (state.building[kind]) return null;
+    state.activeItems ??= this.countActive(cubeKey);
+    if (state.activeItems < this.backgroundMinItems) {
+      slice(0, Number.POSITIVE_INFINITY);
+      this.put(state, index);
+      return index;
+    }
+    const running = this.buildInBackground(state, cubeKey, index, slice).finally(() => {
+      delete state.building[kind];
+    });
+    // Failures (the store closed mid-build, say) only mean no index yet: the next search starts
+    // again. `warm` awaits `running` and so sees them; nothing else may crash on them.
+    running.catch(() => {});
+    state.building[kind] = running;
+    return null;
+  }
+
+  private async buildInBackground(
+    state: CubeState,
+    cubeKey: number,
+    index: BinaryVectorIndex | LexicalIndex,
+    slice: BuildSlice,
+  ): Promise<void> {
+    // Nothing runs inside the caller's transaction: the build starts on a later turn.
+    await nextTurn();
+    const startSeq = this.head();
+    let after: number | null = 0;
+    while (after !== null) {
+      const from: number = after;
+      after = this.db.transaction(() => slice(from, performance.now() + this.sliceMs))();
+      if (after !== null) await nextTurn();
+    }
+    this.install(state, cubeKey, index, startSeq);
+  }
+
+  /**
+   * Brings a background-built index up to date with the writes made while it was built (they are
+   * in the change log since `startSeq`) and installs it, in one read transaction. Gives it up when
+   * the cube was dropped meanwhile, or the log can no longer tell what changed.
+   */
+  private install(
+    owner: CubeState,
+    cubeKey: number,
+    index: BinaryVectorIndex | LexicalIndex,
+    startSeq: number,
+  ): void {
+    this.db.transaction(() => {
+      const state = this.fresh(cubeKey);
+      if (state !== owner || startSeq < this.oldest() - 1) return;
+      const changed = this.changedSince(startSeq, cubeKey);
+      if (changed.length > REBUILD_AFTER_CHANGES || changed.some((key) => key === null)) return;
+      const keys = [...new Set(changed as number[])];
+      if (index instanceof BinaryVectorIndex) this.applyVectors(index, keys);
+      else this.applyDocs(index, keys, cubeKey);
+      this.put(state, index);
     })();
   }
 
   /** A cube with an index was big; otherwise its active items are counted (again after writes to it). */
   private bigEnough(state: CubeState, cubeKey: number, minItems: number): boolean {
     if (state.vector || state.lexical || minItems <= 0) return true;
-    state.activeItems ??= (
+    state.activeItems ??= this.countActive(cubeKey);
+    return state.activeItems >= minItems;
+  }
+
+  private countActive(cubeKey: number): number {
+    return (
       this.stmt("SELECT count(*) AS n FROM items WHERE cube_key = ? AND status = 'active'").get(cubeKey) as {
         n: number;
       }
     ).n;
-    return state.activeItems >= minItems;
+  }
+
+  private head(): number {
+    return (this.stmt('SELECT coalesce(max(seq), 0) AS seq FROM index_changes').get() as { seq: number }).seq;
+  }
+
+  private oldest(): number {
+    return (this.stmt('SELECT coalesce(min(seq), 0) AS seq FROM index_changes').get() as { seq: number }).seq;
+  }
+
+  /** Items of the cube changed after `seq` (null: all of them), in log order. */
+  private changedSince(seq: number, cubeKey: number): Array<number | null> {
+    return (
+      this.stmt('SELECT item_key AS key FROM index_changes WHERE seq > ? AND cube_key = ?').all(
+        seq,
+        cubeKey,
+      ) as Array<{
+        key: number | null;
+      }>
+    ).map((c) => c.key);
   }
 
   drop(cubeKey: number): void {
@@ -134,51 +265,28 @@ export class CubeIndexes {
    * the changes and the rows they point at come from one snapshot.
    */
   private fresh(cubeKey: number): CubeState {
-    const head = (
-      this.stmt('SELECT coalesce(max(seq), 0) AS seq FROM index_changes').get() as { seq: number }
-    ).seq;
+    const head = this.head();
     const state = this.byCube.get(cubeKey);
     if (!state) {
-      const created: CubeState = { seq: head };
+      const created: CubeState = { seq: head, building: {} };
       this.byCube.set(cubeKey, created);
       return created;
     }
     if (state.seq === head) return state;
-    const oldest = (
-      this.stmt('SELECT coalesce(min(seq), 0) AS seq FROM index_changes').get() as { seq: number }
-    ).seq;
     // Changes pruned from the log since this connection last looked: only a rebuild is exact.
-    const missedPruned = state.seq < oldest - 1;
-    const changed = this.stmt('SELECT item_key AS key FROM index_changes WHERE seq > ? AND cube_key = ?').all(
-      state.seq,
-      cubeKey,
-    ) as Array<{ key: number | null }>;
+    const missedPruned = state.seq < this.oldest() - 1;
+    const changed = this.changedSince(state.seq, cubeKey);
     state.seq = head;
     if (changed.length > 0 || missedPruned) state.activeItems = undefined;
-    if (missedPruned || changed.length > REBUILD_AFTER_CHANGES || changed.some((c) => c.key === null)) {
+    if (missedPruned || changed.length > REBUILD_AFTER_CHANGES || changed.some((key) => key === null)) {
       state.vector = undefined;
       state.lexical = undefined;
       return state;
     }
-    const keys = [...new Set(changed.map((c) => c.key as number))];
+    const keys = [...new Set(changed as number[])];
     try {
-      if (state.vector) {
-        const lookup = this.stmt(
-          `SELECT i.id, v.live, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
-           CROSS JOIN items i ON i.item_key = v.item_key WHERE v.item_key = ?`,
-        );
-        for (const key of keys) {
-          const row = lookup.get(key) as VectorRow | undefined;
-          state.vector.set(key, row && row.live === 1 ? vectorEntry(row) : null);
-        }
-      }
-      if (state.lexical) {
-        const lookup = this.stmt(`SELECT ${DOC_COLUMNS} FROM items WHERE item_key = ? AND cube_key = ?`);
-        for (const key of keys) {
-          const row = lookup.get(key, cubeKey) as DocRow | undefined;
-          state.lexical.set(key, row ? toDoc(row) : null);
-        }
-      }
+      if (state.vector) this.applyVectors(state.vector, keys);
+      if (state.lexical) this.applyDocs(state.lexical, keys, cubeKey);
     } catch (err) {
       // Half-applied changes would leave the indexes wrong for good: drop them; the next search rebuilds.
       this.byCube.delete(cubeKey);
@@ -187,24 +295,64 @@ export class CubeIndexes {
     return state;
   }
 
-  private buildVector(cubeKey: number, dimensions: number): BinaryVectorIndex {
-    const index = new BinaryVectorIndex(dimensions);
-    // The cube's live vectors by their index; each row's event time comes from items.
-    const rows = this.stmt(
-      `SELECT v.item_key, i.id, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
-         CROSS JOIN items i ON i.item_key = v.item_key WHERE v.cube_key = ? AND v.live = 1`,
-    ).iterate(cubeKey) as IterableIterator<Omit<VectorRow, 'live'> & { item_key: number }>;
-    for (const row of rows) index.set(row.item_key, vectorEntry(row));
-    return index;
+  private applyVectors(index: BinaryVectorIndex, keys: number[]): void {
+    const lookup = this.stmt(
+      `SELECT i.id, v.live, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
+       CROSS JOIN items i ON i.item_key = v.item_key WHERE v.item_key = ?`,
+    );
+    for (const key of keys) {
+      const row = lookup.get(key) as VectorRow | undefined;
+      index.set(key, row && row.live === 1 ? vectorEntry(row) : null);
+    }
   }
 
-  private buildLexical(cubeKey: number): LexicalIndex {
-    const index = new LexicalIndex();
-    const rows = this.stmt(`SELECT ${DOC_COLUMNS} FROM items WHERE cube_key = ?`).iterate(
-      cubeKey,
-    ) as IterableIterator<DocRow>;
-    for (const row of rows) index.set(row.item_key, toDoc(row));
-    index.trim();
-    return index;
+  private applyDocs(index: LexicalIndex, keys: number[], cubeKey: number): void {
+    const lookup = this.stmt(`SELECT ${DOC_COLUMNS} FROM items WHERE item_key = ? AND cube_key = ?`);
+    for (const key of keys) {
+      const row = lookup.get(key, cubeKey) as DocRow | undefined;
+      index.set(key, row ? toDoc(row) : null);
+    }
+  }
+
+  /** Installs a built index; it is mostly read from now on, so the postings drop their spare room. */
+  private put(state: CubeState, index: BinaryVectorIndex | LexicalIndex): void {
+    if (index instanceof BinaryVectorIndex) {
+      state.vector = index;
+    } else {
+      index.trim();
+      state.lexical = index;
+    }
+  }
+
+  /** The cube's live vectors in key order; each row's event time comes from items. */
+  private vectorSlice(cubeKey: number, index: BinaryVectorIndex): BuildSlice {
+    return (after, deadline) => {
+      const rows = this.stmt(
+        `SELECT v.item_key, i.id, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
+           CROSS JOIN items i ON i.item_key = v.item_key
+           WHERE v.cube_key = ? AND v.live = 1 AND v.item_key > ? ORDER BY v.item_key`,
+      ).iterate(cubeKey, after) as IterableIterator<Omit<VectorRow, 'live'> & { item_key: number }>;
+      for (const row of rows) {
+        index.set(row.item_key, vectorEntry(row));
+        if (performance.now() > deadline) return row.item_key;
+      }
+      return null;
+    };
+  }
+
+  /** Every item row of the cube in key order (inactive ones count in BM25's statistics, as in FTS5). */
+  private lexicalSlice(cubeKey: number, index: LexicalIndex): BuildSlice {
+    return (after, deadline) => {
+      const rows = this.stmt(
+        // `+cube_key`: a walk of the rowids from `after`; by the cube's index, SQLite would sort
+        // all of the cube's remaining rows on every slice.
+        `SELECT ${DOC_COLUMNS} FROM items WHERE +cube_key = ? AND item_key > ? ORDER BY item_key`,
+      ).iterate(cubeKey, after) as IterableIterator<DocRow>;
+      for (const row of rows) {
+        index.set(row.item_key, toDoc(row));
+        if (performance.now() > deadline) return row.item_key;
+      }
+      return null;
+    };
   }
 }

@@ -33,7 +33,7 @@ import type {
   WriteContext,
 } from '../store.js';
 import { type AuditEntry, selectAudit, writeAudit } from './audit.js';
-import { CubeIndexes, logIndexChange } from './cube-indexes.js';
+import { CubeIndexes, DEFAULT_BACKGROUND_BUILD_MIN_ITEMS, logIndexChange } from './cube-indexes.js';
 import { filterToSql, isNarrowing, timeWindowOnly } from './filter-sql.js';
 import { migrate } from './migrations.js';
 import { prepared } from './prepared.js';
@@ -62,6 +62,11 @@ export interface SqliteStoreOptions {
    * `MEMCUBE_INDEX_MIN_ITEMS` from the environment, else 5,000.
    */
   indexMinItems?: number;
+  /**
+   * Cubes with at least this many active items build those indexes in the background, answering
+   * from SQLite meanwhile, instead of on the first search (default 20,000); `warm` waits for them.
+   */
+  backgroundBuildMinItems?: number;
 }
 
 /** The columns of an item row that each version records. */
@@ -101,9 +106,10 @@ export class SqliteStore implements Store {
   private constructor(
     db: Database.Database,
     private readonly indexMinItems: number,
+    backgroundBuildMinItems: number,
   ) {
     this.db = db;
-    this.indexes = new CubeIndexes(db);
+    this.indexes = new CubeIndexes(db, backgroundBuildMinItems);
   }
 
   static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
@@ -125,7 +131,11 @@ export class SqliteStore implements Store {
     }
     const indexMinItems =
       options.indexMinItems ?? Number(process.env.MEMCUBE_INDEX_MIN_ITEMS ?? DEFAULT_INDEX_MIN_ITEMS);
-    return new SqliteStore(db, indexMinItems);
+    return new SqliteStore(
+      db,
+      indexMinItems,
+      options.backgroundBuildMinItems ?? DEFAULT_BACKGROUND_BUILD_MIN_ITEMS,
+    );
   }
 
   /** For tests and diagnostics: the database's page size in bytes. */
@@ -364,6 +374,11 @@ export class SqliteStore implements Store {
         return outcomes;
       })
       .immediate();
+  }
+
+  async warm(scope: CubeScope): Promise<void> {
+    const cube = this.resolve(scope);
+    await this.indexes.warm(cube.key, cube.dimensions, this.indexMinItems);
   }
 
   async getItems(scope: CubeScope, ids: string[]): Promise<MemoryItem[]> {
@@ -702,7 +717,9 @@ export class SqliteStore implements Store {
     let after = 0;
     for (;;) {
       const rows = this.stmt(
-        'SELECT * FROM items WHERE cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?',
+        // `+cube_key`: a walk of the rowids from `after`. By the cube's index SQLite sorted the
+        // cube's remaining rows for every page (230 ms a page at 100K items, 7.6 ms this way).
+        'SELECT * FROM items WHERE +cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?',
       ).all(cube.key, after, PAGE) as ItemRow[];
       if (rows.length === 0) return;
       for (const row of rows) {
@@ -790,7 +807,8 @@ export class SqliteStore implements Store {
     let after = 0;
     for (;;) {
       const rows = this.stmt(
-        'SELECT item_key, id, index_text FROM items WHERE cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?',
+        // `+cube_key` as in `exportItems`: rowid order without a sort per page.
+        'SELECT item_key, id, index_text FROM items WHERE +cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?',
       ).all(cube.key, after, PAGE) as Array<{ item_key: number; id: string; index_text: string }>;
       if (rows.length === 0) return;
       yield rows.map((r) => ({ id: r.id, text: r.index_text }));
