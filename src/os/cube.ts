@@ -142,7 +142,7 @@ export class Cube {
   }
 
   /**
-   * Resolves when searches of this cube run at full speed. A big cube (20,000 items and up, in
+   * Resolves when searches of this cube run at full speed. A big cube (10,000 items and up, in
    * SQLite) builds its in-process indexes in the background on its first search and answers from
    * SQLite until then; call this after opening to build them ahead of the first question.
    */

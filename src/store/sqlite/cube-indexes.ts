@@ -22,9 +22,10 @@ type BuildSlice = (after: number, deadline: number) => number | null;
 
 /**
  * Cubes with this many active items build their indexes in the background: an inline build
- * stalls the first search (7 s at 100K items, over a minute at 1M); smaller ones take under 0.2 s.
+ * stalls the first search (the full-text index takes ~70 µs an item: 7 s at 100K items, over a
+ * minute at 1M); below it, under 0.7 s.
  */
-export const DEFAULT_BACKGROUND_BUILD_MIN_ITEMS = 20_000;
+export const DEFAULT_BACKGROUND_BUILD_MIN_ITEMS = 10_000;
 /** A background build gives the event loop back after this long, so searches and writes go on. */
 const BUILD_SLICE_MS = 20;
 /** Installs given up (the change log ran past the build) before `warm` stops waiting. */

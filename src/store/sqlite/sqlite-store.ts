@@ -64,7 +64,7 @@ export interface SqliteStoreOptions {
   indexMinItems?: number;
   /**
    * Cubes with at least this many active items build those indexes in the background, answering
-   * from SQLite meanwhile, instead of on the first search (default 20,000); `warm` waits for them.
+   * from SQLite meanwhile, instead of on the first search (default 10,000); `warm` waits for them.
    */
   backgroundBuildMinItems?: number;
 }
