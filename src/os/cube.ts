@@ -142,9 +142,10 @@ export class Cube {
   }
 
   /**
-   * Resolves when searches of this cube run at full speed. A big cube (10,000 items and up, in
-   * SQLite) builds its in-process indexes in the background on its first search and answers from
-   * SQLite until then; call this after opening to build them ahead of the first question.
+   * Builds this cube's in-process search indexes now and resolves once they are in. A big cube
+   * (10,000 items and up, in SQLite) otherwise starts building them in the background on its first
+   * unfiltered search, answering from SQLite until then; call this after opening to have them
+   * ready for the first question. A no-op for stores without such indexes.
    */
   async warm(): Promise<void> {
     await this.store.warm?.(this.scope);

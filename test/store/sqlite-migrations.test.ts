@@ -47,6 +47,7 @@ function backToSchema6(file: string): void {
     DROP TABLE item_versions;
     ALTER TABLE item_versions_v6 RENAME TO item_versions;
     DROP INDEX items_by_session_hash;
+    DROP INDEX items_by_cube;
     CREATE INDEX items_by_hash ON items (cube_key, content_hash);
     DELETE FROM schema_migrations WHERE version >= 7;
   `);
@@ -207,7 +208,17 @@ describe('SQLite migration 7: versions in a rowid table, duplicate check keyed b
     const indexes = db
       .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'")
       .all();
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT id FROM items WHERE cube_key = ? AND content_hash = ? AND status = 'active'
+         AND kind = ? AND session_id IS ? AND role IS ? AND speaker IS ? LIMIT 1`,
+      )
+      .all(1, 'h', 'episode', 's1', 'user', null) as Array<{ detail: string }>;
     db.close();
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(
+      /items_by_session_hash \(cube_key=\? AND session_id=\? AND content_hash=\?\)/,
+    );
+    expect(indexes).toContainEqual({ name: 'items_by_cube' });
     expect(versionsSql).not.toMatch(/WITHOUT ROWID/i);
     expect(indexes).toContainEqual({ name: 'items_by_session_hash' });
     expect(indexes).not.toContainEqual({ name: 'items_by_hash' });

@@ -28,6 +28,8 @@ type BuildSlice = (after: number, deadline: number) => number | null;
 export const DEFAULT_BACKGROUND_BUILD_MIN_ITEMS = 10_000;
 /** A background build gives the event loop back after this long, so searches and writes go on. */
 const BUILD_SLICE_MS = 20;
+/** Log entries replayed per turn while a background build catches up with writes made during it. */
+const CATCH_UP_BATCH = 2_000;
 /** Installs given up (the change log ran past the build) before `warm` stops waiting. */
 const WARM_ATTEMPTS = 3;
 
@@ -122,7 +124,8 @@ export class CubeIndexes {
     return this.db.transaction(() => {
       const state = this.fresh(cubeKey);
       if (state.vector?.dimensions === dimensions) return state.vector;
-      if (!this.bigEnough(state, cubeKey, minItems)) return null;
+      // Checked first: counting a big cube's items after every write would cost more than the search.
+      if (state.building.vector || !this.bigEnough(state, cubeKey, minItems)) return null;
       const index = new BinaryVectorIndex(dimensions);
       return this.build(state, cubeKey, 'vector', index, this.vectorSlice(cubeKey, index));
     })();
@@ -133,9 +136,15 @@ export class CubeIndexes {
     return this.db.transaction(() => {
       const state = this.fresh(cubeKey);
       if (state.lexical && !state.lexical.wantsRebuild) return state.lexical;
+      // An index due for a rebuild is still exact (kept fresh above): it serves until the new one is in.
+      if (state.building.lexical) return state.lexical ?? null;
       if (!this.bigEnough(state, cubeKey, minItems)) return null;
       const index = new LexicalIndex();
-      return this.build(state, cubeKey, 'lexical', index, this.lexicalSlice(cubeKey, index));
+      return (
+        this.build(state, cubeKey, 'lexical', index, this.lexicalSlice(cubeKey, index)) ??
+        state.lexical ??
+        null
+      );
     })();
   }
 
@@ -164,7 +173,6 @@ export class CubeIndexes {
     index: T,
     slice: BuildSlice,
   ): T | null {
-    if (state.building[kind]) return null;
     state.activeItems ??= this.countActive(cubeKey);
     if (state.activeItems < this.backgroundMinItems) {
       slice(0, Number.POSITIVE_INFINITY);
@@ -189,14 +197,48 @@ export class CubeIndexes {
   ): Promise<void> {
     // Nothing runs inside the caller's transaction: the build starts on a later turn.
     await nextTurn();
-    const startSeq = this.head();
+    const current = () => this.byCube.get(cubeKey) === state;
+    let seq = this.head();
     let after: number | null = 0;
     while (after !== null) {
+      // The cube was dropped (deleted, or its indexes given up): this build is nobody's any more.
+      if (!current()) return;
       const from: number = after;
       after = this.db.transaction(() => slice(from, performance.now() + this.sliceMs))();
       if (after !== null) await nextTurn();
     }
-    this.install(state, cubeKey, index, startSeq);
+    // Writes made during the build are replayed a batch per turn, so the install replays few
+    // and a cube written to all along still gets its index.
+    while (current()) {
+      const caughtUp: number | null = this.db.transaction(() => this.catchUp(cubeKey, index, seq))();
+      if (caughtUp === null) return;
+      if (caughtUp === seq) break;
+      seq = caughtUp;
+      await nextTurn();
+    }
+    this.install(state, cubeKey, index, seq);
+  }
+
+  /**
+   * Applies to `index` the cube's changes logged after `seq`, one batch of the log: the new
+   * position, `seq` itself once fewer than a batch remain (the install takes those), or null when
+   * the log can no longer tell what changed (pruned past `seq`, or a whole-cube change).
+   */
+  private catchUp(cubeKey: number, index: BinaryVectorIndex | LexicalIndex, seq: number): number | null {
+    if (seq < this.oldest() - 1) return null;
+    const head = this.head();
+    if (head - seq < CATCH_UP_BATCH) return seq;
+    const to = seq + CATCH_UP_BATCH;
+    const changed = (
+      this.stmt('SELECT item_key AS key FROM index_changes WHERE seq > ? AND seq <= ? AND cube_key = ?').all(
+        seq,
+        to,
+        cubeKey,
+      ) as Array<{ key: number | null }>
+    ).map((c) => c.key);
+    if (changed.some((key) => key === null)) return null;
+    this.apply(index, [...new Set(changed as number[])], cubeKey);
+    return to;
   }
 
   /**
@@ -215,9 +257,9 @@ export class CubeIndexes {
       if (state !== owner || startSeq < this.oldest() - 1) return;
       const changed = this.changedSince(startSeq, cubeKey);
       if (changed.length > REBUILD_AFTER_CHANGES || changed.some((key) => key === null)) return;
-      const keys = [...new Set(changed as number[])];
-      if (index instanceof BinaryVectorIndex) this.applyVectors(index, keys);
-      else this.applyDocs(index, keys, cubeKey);
+      // A vector index built at the dimension the cube had before a re-embedding is of no use.
+      if (index instanceof BinaryVectorIndex && index.dimensions !== this.dimensionsOf(cubeKey)) return;
+      this.apply(index, [...new Set(changed as number[])], cubeKey);
       this.put(state, index);
     })();
   }
@@ -296,6 +338,19 @@ export class CubeIndexes {
     return state;
   }
 
+  private apply(index: BinaryVectorIndex | LexicalIndex, keys: number[], cubeKey: number): void {
+    if (index instanceof BinaryVectorIndex) this.applyVectors(index, keys);
+    else this.applyDocs(index, keys, cubeKey);
+  }
+
+  private dimensionsOf(cubeKey: number): number | undefined {
+    return (
+      this.stmt('SELECT dimensions FROM cubes WHERE cube_key = ?').get(cubeKey) as
+        | { dimensions: number }
+        | undefined
+    )?.dimensions;
+  }
+
   private applyVectors(index: BinaryVectorIndex, keys: number[]): void {
     const lookup = this.stmt(
       `SELECT i.id, v.live, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
@@ -345,9 +400,8 @@ export class CubeIndexes {
   private lexicalSlice(cubeKey: number, index: LexicalIndex): BuildSlice {
     return (after, deadline) => {
       const rows = this.stmt(
-        // `+cube_key`: a walk of the rowids from `after`; by the cube's index, SQLite would sort
-        // all of the cube's remaining rows on every slice.
-        `SELECT ${DOC_COLUMNS} FROM items WHERE +cube_key = ? AND item_key > ? ORDER BY item_key`,
+        // items_by_cube holds (cube_key, item_key): the cube's rows in key order, no sort.
+        `SELECT ${DOC_COLUMNS} FROM items INDEXED BY items_by_cube WHERE cube_key = ? AND item_key > ? ORDER BY item_key`,
       ).iterate(cubeKey, after) as IterableIterator<DocRow>;
       for (const row of rows) {
         index.set(row.item_key, toDoc(row));

@@ -717,9 +717,9 @@ export class SqliteStore implements Store {
     let after = 0;
     for (;;) {
       const rows = this.stmt(
-        // `+cube_key`: a walk of the rowids from `after`. By the cube's index SQLite sorted the
+        // items_by_cube walks the cube in key order. Through another index SQLite sorted the
         // cube's remaining rows for every page (230 ms a page at 100K items, 7.6 ms this way).
-        'SELECT * FROM items WHERE +cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?',
+        'SELECT * FROM items INDEXED BY items_by_cube WHERE cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?',
       ).all(cube.key, after, PAGE) as ItemRow[];
       if (rows.length === 0) return;
       for (const row of rows) {
@@ -807,8 +807,8 @@ export class SqliteStore implements Store {
     let after = 0;
     for (;;) {
       const rows = this.stmt(
-        // `+cube_key` as in `exportItems`: rowid order without a sort per page.
-        'SELECT item_key, id, index_text FROM items WHERE +cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?',
+        // items_by_cube, as in `exportItems`: key order without a sort per page.
+        'SELECT item_key, id, index_text FROM items INDEXED BY items_by_cube WHERE cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?',
       ).all(cube.key, after, PAGE) as Array<{ item_key: number; id: string; index_text: string }>;
       if (rows.length === 0) return;
       yield rows.map((r) => ({ id: r.id, text: r.index_text }));
