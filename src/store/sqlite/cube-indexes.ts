@@ -408,14 +408,15 @@ export class CubeIndexes {
    * order, read once (a walk of items_by_session) when the build starts.
    */
   private lexicalSlice(cubeKey: number, index: LexicalIndex): BuildSlice {
-    let order: number[] = [];
+    let order = new Float64Array(0);
     return (position, deadline) => {
       if (position === 0) {
-        order = (
+        order = Float64Array.from(
           this.stmt(
             'SELECT item_key AS key FROM items WHERE cube_key = ? ORDER BY session_id, turn_index, item_key',
-          ).all(cubeKey) as Array<{ key: number }>
-        ).map((r) => r.key);
+          ).all(cubeKey) as Array<{ key: number }>,
+          (r) => r.key,
+        );
       }
       const row = this.stmt(`SELECT ${DOC_COLUMNS} FROM items WHERE item_key = ? AND cube_key = ?`);
       for (let at = position; at < order.length; at++) {
@@ -423,6 +424,7 @@ export class CubeIndexes {
         if (doc) index.set(doc.item_key, toDoc(doc));
         if (performance.now() > deadline) return at + 1;
       }
+      order = new Float64Array(0);
       return null;
     };
   }
