@@ -35,14 +35,24 @@ const timed = async (q: string) => {
 
 const opened = performance.now();
 const first = await timed(queries[0] as string);
+console.log(`first search: ${first.toFixed(1)} ms`);
 let ready = false;
 const warmed = cube.warm().then(() => {
   ready = true;
 });
 const during: number[] = [];
+const median = () => {
+  const sorted = [...during].sort((a, b) => a - b);
+  return sorted.length > 0 ? (sorted[Math.floor(sorted.length / 2)] as number).toFixed(1) : '-';
+};
 for (const q of queries.slice(1)) {
   if (ready) break;
   during.push(await timed(q));
+  // Long builds (a million items) report as they go.
+  if (during.length % 20 === 0) {
+    const seconds = ((performance.now() - opened) / 1000).toFixed(0);
+    console.log(`  ${seconds} s: ${during.length} searches while building, median ${median()} ms`);
+  }
   // As between a server's requests: the event loop turns, and the build takes its slice. Without
   // it these searches resolve as microtasks and the build never runs.
   await nextTurn();
@@ -53,9 +63,6 @@ const after = await timed(queries.at(-1) as string);
 await memory.close();
 await vectors.close();
 
-during.sort((a, b) => a - b);
-const median = during.length > 0 ? (during[Math.floor(during.length / 2)] as number).toFixed(1) : '-';
-console.log(`first search: ${first.toFixed(1)} ms`);
-console.log(`searches while the indexes built: ${during.length}, median ${median} ms`);
+console.log(`searches while the indexes built: ${during.length}, median ${median()} ms`);
 console.log(`indexes ready ${(warmMs / 1000).toFixed(1)} s after the first search began`);
 console.log(`a search once they were ready: ${after.toFixed(1)} ms`);

@@ -84,8 +84,9 @@ describe('background index builds', () => {
     const file = await filledFile(200);
     const writer = SqliteStore.open(file);
     const db = new Database(file);
-    // Slices of 0 ms: one row per turn of the event loop, so the writes below land mid-build.
-    const indexes = new CubeIndexes(db, 100, 0);
+    // Turns of 0 ms (and no share of the time spent elsewhere): one row per turn of the event loop,
+    // so the writes below land mid-build.
+    const indexes = new CubeIndexes(db, 100, 0, 0);
     try {
       const [first, second] = await writer
         .listItems(scope, {}, { limit: 2, order: 'asc' })
@@ -149,7 +150,7 @@ describe('background index builds', () => {
     const file = await filledFile(200);
     const writer = SqliteStore.open(file);
     const db = new Database(file);
-    const indexes = new CubeIndexes(db, 100, 0);
+    const indexes = new CubeIndexes(db, 100, 0, 0);
     try {
       expect(indexes.lexical(1, 0)).toBeNull();
       for (let i = 0; i < 20; i++) await nextTurn();
@@ -174,7 +175,7 @@ describe('background index builds', () => {
   it('starts over for a cube dropped mid-build, and installs what the cube holds now', async () => {
     const file = await filledFile(150);
     const db = new Database(file);
-    const indexes = new CubeIndexes(db, 100, 0);
+    const indexes = new CubeIndexes(db, 100, 0, 0);
     try {
       expect(indexes.lexical(1, 0)).toBeNull();
       for (let i = 0; i < 10; i++) await nextTurn();
@@ -191,7 +192,7 @@ describe('background index builds', () => {
   it('gives up quietly when the connection closes mid-build', async () => {
     const file = await filledFile(150);
     const db = new Database(file);
-    const indexes = new CubeIndexes(db, 100, 0);
+    const indexes = new CubeIndexes(db, 100, 0, 0);
     expect(indexes.lexical(1, 0)).toBeNull();
     for (let i = 0; i < 10; i++) await nextTurn();
     db.close();

@@ -29,7 +29,7 @@ type BuildSlice = (cursor: number, deadline: number) => number | null;
  * minute at 1M); below it, under 0.7 s.
  */
 export const DEFAULT_BACKGROUND_BUILD_MIN_ITEMS = 10_000;
-/** A background build gives the event loop back after this long, so searches and writes go on. */
+/** A background build gives the event loop back after this long at least, so searches and writes go on. */
 const BUILD_SLICE_MS = 20;
 /** Log entries replayed per turn while a background build catches up with writes made during it. */
 const CATCH_UP_BATCH = 2_000;
@@ -111,6 +111,8 @@ export class CubeIndexes {
     private readonly db: Database.Database,
     private readonly backgroundMinItems = DEFAULT_BACKGROUND_BUILD_MIN_ITEMS,
     private readonly sliceMs = BUILD_SLICE_MS,
+    /** A turn of the build lasts this share of the time the event loop spent elsewhere since the last. */
+    private readonly share = 1,
   ) {}
 
   /** Prepared once per connection: the freshness check runs before every search. */
@@ -203,12 +205,20 @@ export class CubeIndexes {
     const current = () => this.byCube.get(cubeKey) === state;
     let seq = this.head();
     let cursor: number | null = 0;
+    let yielded = performance.now();
     while (cursor !== null) {
       // The cube was dropped (deleted, or its indexes given up): this build is nobody's any more.
       if (!current()) return;
       const from: number = cursor;
-      cursor = this.db.transaction(() => slice(from, performance.now() + this.sliceMs))();
-      if (cursor !== null) await nextTurn();
+      // A turn as long as the work done since the last one (at least `sliceMs`): under a steady
+      // stream of searches the build still gets half the time, and a search waits at most one turn.
+      const started = performance.now();
+      const budget = Math.max(this.sliceMs, this.share * (started - yielded));
+      cursor = this.db.transaction(() => slice(from, started + budget))();
+      if (cursor !== null) {
+        yielded = performance.now();
+        await nextTurn();
+      }
     }
     // Writes made during the build are replayed a batch per turn, so the install replays few
     // and a cube written to all along still gets its index.
