@@ -242,15 +242,9 @@ export class CubeIndexes {
     const head = this.head();
     if (head - seq < CATCH_UP_BATCH) return seq;
     const to = seq + CATCH_UP_BATCH;
-    const changed = (
-      this.stmt('SELECT item_key AS key FROM index_changes WHERE seq > ? AND seq <= ? AND cube_key = ?').all(
-        seq,
-        to,
-        cubeKey,
-      ) as Array<{ key: number | null }>
-    ).map((c) => c.key);
-    if (changed.some((key) => key === null)) return null;
-    this.apply(index, [...new Set(changed as number[])], cubeKey);
+    const keys = this.changedSince(seq, cubeKey, to);
+    if (keys === null) return null;
+    this.apply(index, keys, cubeKey);
     return to;
   }
 
@@ -268,11 +262,11 @@ export class CubeIndexes {
     this.db.transaction(() => {
       const state = this.fresh(cubeKey);
       if (state !== owner || startSeq < this.oldest() - 1) return;
-      const changed = this.changedSince(startSeq, cubeKey);
-      if (changed.length > REBUILD_AFTER_CHANGES || changed.some((key) => key === null)) return;
+      const keys = this.changedSince(startSeq, cubeKey);
+      if (keys === null || keys.length > REBUILD_AFTER_CHANGES) return;
       // A vector index built at the dimension the cube had before a re-embedding is of no use.
       if (index instanceof BinaryVectorIndex && index.dimensions !== this.dimensionsOf(cubeKey)) return;
-      this.apply(index, [...new Set(changed as number[])], cubeKey);
+      this.apply(index, keys, cubeKey);
       this.put(state, index);
     })();
   }
@@ -300,16 +294,20 @@ export class CubeIndexes {
     return (this.stmt('SELECT coalesce(min(seq), 0) AS seq FROM index_changes').get() as { seq: number }).seq;
   }
 
-  /** Items of the cube changed after `seq` (null: all of them), in log order. */
-  private changedSince(seq: number, cubeKey: number): Array<number | null> {
-    return (
-      this.stmt('SELECT item_key AS key FROM index_changes WHERE seq > ? AND cube_key = ?').all(
-        seq,
-        cubeKey,
-      ) as Array<{
-        key: number | null;
-      }>
-    ).map((c) => c.key);
+  /**
+   * The distinct items of the cube changed after `seq` (up to `upTo`), or null when the log holds
+   * a whole-cube change (re-embedding, deletion) among them.
+   */
+  private changedSince(seq: number, cubeKey: number, upTo = Number.MAX_SAFE_INTEGER): number[] | null {
+    const rows = this.stmt(
+      'SELECT item_key AS key FROM index_changes WHERE seq > ? AND seq <= ? AND cube_key = ?',
+    ).all(seq, upTo, cubeKey) as Array<{ key: number | null }>;
+    const keys = new Set<number>();
+    for (const { key } of rows) {
+      if (key === null) return null;
+      keys.add(key);
+    }
+    return [...keys];
   }
 
   drop(cubeKey: number): void {
@@ -331,18 +329,16 @@ export class CubeIndexes {
     if (state.seq === head) return state;
     // Changes pruned from the log since this connection last looked: only a rebuild is exact.
     const missedPruned = state.seq < this.oldest() - 1;
-    const changed = this.changedSince(state.seq, cubeKey);
+    const keys = this.changedSince(state.seq, cubeKey);
     state.seq = head;
-    if (changed.length > 0 || missedPruned) state.activeItems = undefined;
-    if (missedPruned || changed.length > REBUILD_AFTER_CHANGES || changed.some((key) => key === null)) {
+    if (keys?.length !== 0 || missedPruned) state.activeItems = undefined;
+    if (missedPruned || keys === null || keys.length > REBUILD_AFTER_CHANGES) {
       state.vector = undefined;
       state.lexical = undefined;
       return state;
     }
-    const keys = [...new Set(changed as number[])];
     try {
-      if (state.vector) this.applyVectors(state.vector, keys);
-      if (state.lexical) this.applyDocs(state.lexical, keys, cubeKey);
+      for (const index of [state.vector, state.lexical]) if (index) this.apply(index, keys, cubeKey);
     } catch (err) {
       // Half-applied changes would leave the indexes wrong for good: drop them; the next search rebuilds.
       this.byCube.delete(cubeKey);
