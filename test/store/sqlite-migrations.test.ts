@@ -6,7 +6,7 @@ import * as sqliteVec from 'sqlite-vec';
 import { afterAll, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
 import { NO_DERIVED_KEYS } from '../../src/core/types.js';
-import { SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
+import { ITEM_VERSION_COLUMNS, SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { ix, rec } from './conformance.js';
 
@@ -29,20 +29,7 @@ const unit = (...xs: number[]) => {
 function backToSchema6(file: string): void {
   const db = new Database(file);
   db.exec(`
-    CREATE TABLE item_versions_v6 (
-      item_key     INTEGER NOT NULL REFERENCES items (item_key),
-      version      INTEGER NOT NULL,
-      operation    TEXT NOT NULL,
-      content      TEXT NOT NULL,
-      status       TEXT NOT NULL,
-      tags         TEXT NOT NULL,
-      metadata     TEXT NOT NULL,
-      valid_from   INTEGER,
-      valid_to     INTEGER,
-      changed_at   INTEGER NOT NULL,
-      changed_by   TEXT NOT NULL,
-      PRIMARY KEY (item_key, version)
-    ) WITHOUT ROWID;
+    CREATE TABLE item_versions_v6 (${ITEM_VERSION_COLUMNS}) WITHOUT ROWID;
     INSERT INTO item_versions_v6 SELECT * FROM item_versions;
     DROP TABLE item_versions;
     ALTER TABLE item_versions_v6 RENAME TO item_versions;

@@ -7,6 +7,24 @@ interface Migration {
   up: (db: Database.Database) => void;
 }
 
+/**
+ * The columns `item_versions` has had since schema 1 (there WITHOUT ROWID); schema 7 rebuilt the
+ * table with them as a rowid table. Frozen: a later change to the table is a new migration.
+ */
+export const ITEM_VERSION_COLUMNS = `
+  item_key     INTEGER NOT NULL REFERENCES items (item_key),
+  version      INTEGER NOT NULL,
+  operation    TEXT NOT NULL,
+  content      TEXT NOT NULL,
+  status       TEXT NOT NULL,
+  tags         TEXT NOT NULL,
+  metadata     TEXT NOT NULL,
+  valid_from   INTEGER,
+  valid_to     INTEGER,
+  changed_at   INTEGER NOT NULL,
+  changed_by   TEXT NOT NULL,
+  PRIMARY KEY (item_key, version)`;
+
 /** Append-only: a released migration is never edited, only followed by a new one. */
 const MIGRATIONS: Migration[] = [
   {
@@ -253,20 +271,7 @@ const MIGRATIONS: Migration[] = [
       // Version rows without their item (this store writes none) are left behind: with foreign
       // keys on, copying one would abort the upgrade.
       db.exec(`
-        CREATE TABLE item_versions_v7 (
-          item_key     INTEGER NOT NULL REFERENCES items (item_key),
-          version      INTEGER NOT NULL,
-          operation    TEXT NOT NULL,
-          content      TEXT NOT NULL,
-          status       TEXT NOT NULL,
-          tags         TEXT NOT NULL,
-          metadata     TEXT NOT NULL,
-          valid_from   INTEGER,
-          valid_to     INTEGER,
-          changed_at   INTEGER NOT NULL,
-          changed_by   TEXT NOT NULL,
-          PRIMARY KEY (item_key, version)
-        );
+        CREATE TABLE item_versions_v7 (${ITEM_VERSION_COLUMNS});
         INSERT INTO item_versions_v7 (item_key, version, operation, content, status, tags, metadata, valid_from, valid_to, changed_at, changed_by)
           SELECT item_key, version, operation, content, status, tags, metadata, valid_from, valid_to, changed_at, changed_by
           FROM item_versions WHERE item_key IN (SELECT item_key FROM items) ORDER BY item_key, version;
