@@ -142,13 +142,14 @@ export class Cube {
   }
 
   /**
-   * Builds this cube's in-process search indexes now and resolves once they are in. A big cube
-   * (10,000 items and up, in SQLite) otherwise starts building them in the background on its first
-   * unfiltered search, answering from SQLite until then; call this after opening to have them
-   * ready for the first question. A no-op for stores without such indexes.
+   * Builds this cube's in-process search indexes now: true once they are in, false when writes
+   * kept outrunning the build (it goes on in the background). A big cube (10,000 items and up, in
+   * SQLite) otherwise starts building them on its first unfiltered search, answering from SQLite
+   * until then; call this after opening to have them ready for the first question. True at once
+   * for stores without such indexes.
    */
-  async warm(): Promise<void> {
-    await this.store.warm?.(this.scope);
+  async warm(): Promise<boolean> {
+    return (await this.store.warm?.(this.scope)) ?? true;
   }
 
   /** Prompt-ready memory for `query` within a token budget, oldest first, each line citing its id. */

@@ -167,10 +167,11 @@ export interface Store {
   /** Items of the cube with these ids, any status, in the order asked; unknown ids are skipped. */
   getItems(scope: CubeScope, ids: string[]): Promise<MemoryItem[]>;
   /**
-   * Resolves when the cube's searches run at full speed: stores with in-process indexes build
-   * them (a big cube's are built in the background after its first search otherwise).
+   * Builds the cube's in-process indexes, for stores that have them (a big cube's are otherwise
+   * built in the background after its first search): true once they are in, false when writes
+   * kept outrunning the build and it is still running.
    */
-  warm?(scope: CubeScope): Promise<void>;
+  warm?(scope: CubeScope): Promise<boolean>;
   /**
    * The session of each item of the cube with these ids (null: none), without loading the items:
    * ranking by session looks at a hundred candidates per search. Unknown ids are left out.

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
-import { CubeIndexes } from '../../src/store/sqlite/cube-indexes.js';
+import { CubeIndexes, logIndexChange } from '../../src/store/sqlite/cube-indexes.js';
 import { LexicalIndex } from '../../src/store/sqlite/lexical-index.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { BinaryVectorIndex } from '../../src/store/sqlite/vector-index.js';
@@ -67,7 +67,7 @@ describe('background index builds', () => {
       expect(lexicalSearch).not.toHaveBeenCalled();
       expect(nearest).not.toHaveBeenCalled();
 
-      await store.warm(scope);
+      expect(await store.warm(scope)).toBe(true);
       expect(await store.searchLexical(scope, terms, {}, 10, weights)).toEqual(wantedWords);
       expect(await store.searchVector(scope, query, {}, 10)).toEqual(wantedNearest);
       expect(lexicalSearch).toHaveBeenCalledTimes(1);
@@ -120,7 +120,7 @@ describe('background index builds', () => {
         },
         ctx(),
       );
-      await indexes.warm(cubeKey, 4, 0);
+      expect(await indexes.warm(cubeKey, 4, 0)).toBe(true);
 
       const words = indexes.lexical(cubeKey, 0) as LexicalIndex;
       const vectors = indexes.vector(cubeKey, 4, 0) as BinaryVectorIndex;
@@ -160,7 +160,7 @@ describe('background index builds', () => {
         Array.from({ length: 2_500 }, (_, i) => rec(`later turn late${i} about the harbour`)),
         ctx(),
       );
-      await indexes.warm(1, 4, 0);
+      expect(await indexes.warm(1, 4, 0)).toBe(true);
       const words = indexes.lexical(1, 0) as LexicalIndex;
       expect(words).toBeInstanceOf(LexicalIndex);
       expect(words.size).toBe(2_700);
@@ -180,12 +180,36 @@ describe('background index builds', () => {
       expect(indexes.lexical(1, 0)).toBeNull();
       for (let i = 0; i < 10; i++) await nextTurn();
       indexes.drop(1);
-      await indexes.warm(1, 4, 0);
+      expect(await indexes.warm(1, 4, 0)).toBe(true);
       const words = indexes.lexical(1, 0) as LexicalIndex;
       expect(words.size).toBe(150);
       expect(words.search(['code149'], weights, 5)).toHaveLength(1);
     } finally {
       db.close();
+    }
+  });
+
+  it('warm says false when writes keep outrunning the build', async () => {
+    const file = await filledFile(150);
+    const db = new Database(file);
+    const writer = new Database(file);
+    const indexes = new CubeIndexes(db, 100, 0, 0);
+    try {
+      let settled: boolean | undefined;
+      const warmed = indexes.warm(1, 4, 0).then((ready) => {
+        settled = ready;
+      });
+      // A whole-cube change (a re-embedding, say) every turn: each build's replay gives it up.
+      while (settled === undefined) {
+        logIndexChange(writer, 1, null);
+        await nextTurn();
+      }
+      await warmed;
+      expect(settled).toBe(false);
+      expect(indexes.lexical(1, 0)).toBeNull();
+    } finally {
+      db.close();
+      writer.close();
     }
   });
 

@@ -33,7 +33,7 @@ export const DEFAULT_BACKGROUND_BUILD_MIN_ITEMS = 10_000;
 const BUILD_SLICE_MS = 20;
 /** Log entries replayed per turn while a background build catches up with writes made during it. */
 const CATCH_UP_BATCH = 2_000;
-/** Installs given up (the change log ran past the build) before `warm` stops waiting. */
+/** Builds given up (the change log ran past them) before `warm` stops waiting and says so. */
 const WARM_ATTEMPTS = 3;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -154,15 +154,17 @@ export class CubeIndexes {
   }
 
   /**
-   * Resolves once the cube's indexes are built and installed (starting their builds if need be),
-   * so that searches run at full speed; at once for a small cube.
+   * Starts the cube's index builds if need be and waits for them: true once nothing is left to
+   * build (at once for a small cube); false when builds were given up `WARM_ATTEMPTS` times in a
+   * row (writes outran them) and one is running again.
    */
-  async warm(cubeKey: number, dimensions: number, minItems: number): Promise<void> {
-    for (let attempt = 0; attempt < WARM_ATTEMPTS; attempt++) {
+  async warm(cubeKey: number, dimensions: number, minItems: number): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
       if (dimensions > 0) this.vector(cubeKey, dimensions, minItems);
       this.lexical(cubeKey, minItems);
       const pending = Object.values(this.byCube.get(cubeKey)?.building ?? {});
-      if (pending.length === 0) return;
+      if (pending.length === 0) return true;
+      if (attempt === WARM_ATTEMPTS) return false;
       await Promise.all(pending);
     }
   }

@@ -376,9 +376,9 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  async warm(scope: CubeScope): Promise<void> {
+  async warm(scope: CubeScope): Promise<boolean> {
     const cube = this.resolve(scope);
-    await this.indexes.warm(cube.key, cube.dimensions, this.indexMinItems);
+    return this.indexes.warm(cube.key, cube.dimensions, this.indexMinItems);
   }
 
   async getItems(scope: CubeScope, ids: string[]): Promise<MemoryItem[]> {
