@@ -31,7 +31,7 @@ describe('HammingCodes (WASM SIMD kernel)', () => {
         capacity *= 2;
         codes.resize(capacity);
       }
-      codes.set(slot, v);
+      codes.set(slot, v, slot);
     });
     const query = vector(999, dimensions);
     const distances = codes.distances(query, vectors.length);
@@ -40,6 +40,35 @@ describe('HammingCodes (WASM SIMD kernel)', () => {
     // Every bit differs: the widest distance must not wrap in the kernel's lanes.
     const opposite = (vectors[3] as Float32Array).map((x) => -x);
     expect(codes.distances(opposite, 10)[3]).toBe(dimensions);
+  });
+
+  it('picks the nearest eligible slots as a plain scan would: ties by slot, windows, retired slots', () => {
+    const dimensions = 64;
+    const codes = new HammingCodes(dimensions, 256);
+    // Few distinct vectors, so many slots tie at each distance.
+    const vectors = Array.from({ length: 256 }, (_, slot) => vector((slot % 9) + 1, dimensions));
+    vectors.forEach((v, slot) => {
+      codes.set(slot, v, slot * 10);
+    });
+    for (const slot of [3, 12, 40]) codes.retire(slot);
+    const query = vector(50, dimensions);
+    const reference = (wanted: number, from: number, to: number): number[] =>
+      vectors
+        .map((v, slot) => ({ slot, d: signDistance(v, query), time: slot * 10 }))
+        .filter(({ slot, time }) => codes.isLive(slot) && time >= from && time < to)
+        .sort((a, b) => a.d - b.d || a.slot - b.slot)
+        .slice(0, wanted)
+        .map(({ slot }) => slot)
+        .sort((a, b) => a - b);
+    for (const wanted of [1, 5, 29, 100, 300]) {
+      expect([...codes.nearest(query, 256, wanted)]).toEqual(reference(wanted, -Infinity, Infinity));
+      expect([...codes.nearest(query, 256, wanted, { from: 500, to: 1500 })]).toEqual(
+        reference(wanted, 500, 1500),
+      );
+    }
+    // The distances kept for the last query are recomputed once a code changes.
+    codes.set(200, query, 2000);
+    expect([...codes.nearest(query, 256, 1)]).toEqual([200]);
   });
 
   it('ships the bytes that hamming.wat compiles to', async () => {

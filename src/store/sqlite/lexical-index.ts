@@ -173,7 +173,17 @@ export class LexicalIndex {
       else this.scoreAll(term, scan);
       if (scan.touched < limit || i + 1 === query.length) continue;
       const remaining = boundFrom[i + 1] as number;
-      if (floor <= remaining || foundAll) floor = Math.max(floor, this.scoreFloor(scan, limit));
+      // Until `limit` rows beat what the remaining terms could add, the floor cannot either. No
+      // row can while the terms scored so far could add no more than those; past that, the count
+      // stops at `limit`, where the floor's histogram reads every touched row twice.
+      if (
+        !foundAll &&
+        ((boundFrom[0] as number) - remaining <= remaining || !this.atLeastAbove(scan, remaining, limit))
+      ) {
+        continue;
+      }
+      // The rows below a known lower bound on the limit-th best score cannot set it.
+      floor = Math.max(floor, this.scoreFloor(scan, limit, foundAll ? floor : remaining));
       // Once the limit-th best score so far beats all the remaining terms could add, no row yet
       // untouched can reach the top, and no touched row whose score plus that falls short of it:
       // later terms only re-rank the few rows left (exact top, MaxScore).
@@ -248,12 +258,18 @@ export class LexicalIndex {
   }
 
   /**
-   * A lower bound on the `limit`-th best score of the touched rows: exact for few rows; for many,
-   * the lower edge of the histogram bin holding it (one pass to bin, none to sort).
+   * A lower bound on the `limit`-th best score of the touched rows, at least `least` (which at
+   * least `limit` of them reach): exact for few rows; for many, the lower edge of the histogram
+   * bin holding it (one pass to bin, none to sort).
    */
-  private scoreFloor(scan: Scan, limit: number): number {
-    const touched = this.touched.subarray(0, scan.touched);
+  private scoreFloor(scan: Scan, limit: number, least: number): number {
     const scores = this.scores;
+    const contenders: number[] = [];
+    for (let t = 0; t < scan.touched; t++) {
+      const slot = this.touched[t] as number;
+      if ((scores[slot] as number) >= least) contenders.push(slot);
+    }
+    const touched = Uint32Array.from(contenders);
     if (touched.length <= EXACT_FLOOR_ROWS) {
       const leaders = topByScore(touched, scores, this.keys, limit);
       return leaders.length < limit ? 0 : (scores[leaders.at(-1) as number] as number);
@@ -267,10 +283,20 @@ export class LexicalIndex {
       bins[bin] = (bins[bin] as number) + 1;
     }
     let bin = FLOOR_BINS;
-    let above = 0;
-    while (bin > 0 && above < limit) above += bins[--bin] as number;
+    let counted = 0;
+    while (bin > 0 && counted < limit) counted += bins[--bin] as number;
     // Every row counted has a score of at least its bin's lower edge (less a rounding margin).
-    return above < limit ? 0 : (bin / scale) * (1 - 1e-9);
+    return counted < limit ? 0 : (bin / scale) * (1 - 1e-9);
+  }
+
+  /** True when at least `count` touched rows score above `threshold`. */
+  private atLeastAbove(scan: Scan, threshold: number, count: number): boolean {
+    const { touched, scores } = this;
+    let found = 0;
+    for (let t = 0; t < scan.touched; t++) {
+      if ((scores[touched[t] as number] as number) > threshold && ++found === count) return true;
+    }
+    return false;
   }
 
   /** Forgets the touched rows scoring below `threshold`: even every remaining term could not lift them to the top. */

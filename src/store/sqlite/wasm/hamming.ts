@@ -17,21 +17,67 @@ const BLOCK = 16;
 
 interface Kernel {
   distances(codes: number, query: number, count: number, blocks: number, out: number): void;
+  histogram(
+    dist: number,
+    live: number,
+    times: number,
+    count: number,
+    windowed: number,
+    from: number,
+    to: number,
+    hist: number,
+  ): number;
+  select(
+    dist: number,
+    live: number,
+    times: number,
+    count: number,
+    windowed: number,
+    from: number,
+    to: number,
+    cut: number,
+    ties: number,
+    wanted: number,
+    out: number,
+  ): number;
 }
 
+/** Byte offsets of the regions in memory, each on a 16-byte boundary. */
+interface Layout {
+  distances: number;
+  histogram: number;
+  live: number;
+  times: number;
+  out: number;
+  codes: number;
+  end: number;
+}
+
+const aligned = (bytes: number): number => Math.ceil(bytes / BLOCK) * BLOCK;
+
 /**
- * Sign-bit codes of many vectors in WebAssembly memory, compared with a query by a SIMD popcount
- * kernel (hamming.wat): 16 bytes a step where JavaScript manages 4, about 8× faster per code.
- * Layout: the query's code, then one u16 distance per slot, then the codes.
+ * Per slot, in WebAssembly memory: the sign-bit code of a vector, whether the slot is live, and
+ * its event time. The slots nearest a query by Hamming distance are found by a SIMD popcount
+ * kernel (16 bytes a step where JavaScript manages 4) and two passes over the slots, a histogram
+ * of distances and the pick below its cut (hamming.wat), without a JavaScript loop over a
+ * million slots. Layout: the query's code, one u16 distance per slot, the histogram, one live
+ * byte per slot, one f64 time per slot, room for the picked slots (u32), the codes.
  */
 export class HammingCodes {
   /** 128-bit blocks per code; the bits past `dimensions` stay zero. */
   private readonly blocks: number;
   private capacity = 0;
+  private layout!: Layout;
   private memory!: WasmMemory;
   private kernel!: Kernel;
-  private codes!: Uint32Array;
-  private distanceView!: Uint16Array;
+  private words!: Uint32Array;
+  private live!: Uint8Array;
+  private times!: Float64Array;
+  /**
+   * The query code and slot count the distances in memory were computed for; null once a code
+   * changes. A search often scans twice with one query (all of the cube, then a time window).
+   */
+  private computed: { code: Uint32Array; count: number } | null = null;
 
   constructor(
     private readonly dimensions: number,
@@ -41,36 +87,116 @@ export class HammingCodes {
     this.resize(capacity);
   }
 
-  /** Stores the sign bits of a slot's vector. */
-  set(slot: number, vector: Float32Array): void {
-    this.encode(vector, this.codes, this.codesOffset() / 4 + slot * this.blocks * 4);
+  /** Stores the sign bits of a live slot's vector, and its event time. */
+  set(slot: number, vector: Float32Array, time: number): void {
+    this.encode(vector, this.words, this.layout.codes / 4 + slot * this.blocks * 4);
+    this.times[slot] = time;
+    this.live[slot] = 1;
+    this.computed = null;
+  }
+
+  /** Leaves a slot out of searches until it is set again. */
+  retire(slot: number): void {
+    this.live[slot] = 0;
+  }
+
+  isLive(slot: number): boolean {
+    return this.live[slot] === 1;
   }
 
   /** Hamming distance of each of the first `count` slots' codes to the query's. */
   distances(query: Float32Array, count: number): Uint16Array {
-    const all = new Uint32Array(this.memory.buffer);
-    this.encode(query, all, 0);
-    this.kernel.distances(this.codesOffset(), 0, count, this.blocks, this.blocks * BLOCK);
-    return this.distanceView.subarray(0, count);
+    const code = new Uint32Array(this.blocks * 4);
+    this.encode(query, code, 0);
+    const last = this.computed;
+    if (!last || last.count !== count || last.code.some((word, w) => word !== code[w])) {
+      this.words.set(code, 0);
+      this.kernel.distances(this.layout.codes, 0, count, this.blocks, this.layout.distances);
+      this.computed = { code, count };
+    }
+    return new Uint16Array(this.memory.buffer, this.layout.distances, count);
   }
 
-  /** Room for `capacity` slots; existing codes are kept. */
+  /**
+   * The `wanted` live slots among the first `count` (within the window) nearest the query by
+   * Hamming distance, in slot order; of equal distances at the cut, the earliest slots.
+   */
+  nearest(
+    query: Float32Array,
+    count: number,
+    wanted: number,
+    window: { from?: number; to?: number } = {},
+  ): Uint32Array {
+    this.distances(query, count);
+    const { layout, kernel } = this;
+    const windowed = window.from !== undefined || window.to !== undefined ? 1 : 0;
+    const from = window.from ?? Number.NEGATIVE_INFINITY;
+    const to = window.to ?? Number.POSITIVE_INFINITY;
+    // Distances run 0..dimensions, so a histogram finds the cut-off without sorting.
+    const histogram = new Uint32Array(this.memory.buffer, layout.histogram, this.dimensions + 1);
+    histogram.fill(0);
+    const eligible = kernel.histogram(
+      layout.distances,
+      layout.live,
+      layout.times,
+      count,
+      windowed,
+      from,
+      to,
+      layout.histogram,
+    );
+    const picked = Math.min(wanted, eligible);
+    let cut = 0;
+    let below = 0;
+    while (below + (histogram[cut] as number) < picked) below += histogram[cut++] as number;
+    const found = kernel.select(
+      layout.distances,
+      layout.live,
+      layout.times,
+      count,
+      windowed,
+      from,
+      to,
+      cut,
+      picked - below,
+      picked,
+      layout.out,
+    );
+    return new Uint32Array(this.memory.buffer, layout.out, found).slice();
+  }
+
+  /** Room for `capacity` slots; existing codes, live flags and times are kept. */
   resize(capacity: number): void {
-    const start = this.codesOffset() / 4;
-    const oldCodes =
-      this.capacity > 0 ? this.codes.slice(start, start + this.capacity * this.blocks * 4) : null;
+    const old = this.capacity > 0 ? { layout: this.layout, buffer: this.memory.buffer } : null;
+    const kept = this.capacity;
     this.capacity = capacity;
-    const bytes = this.codesOffset() + capacity * this.blocks * BLOCK;
-    this.memory = new Memory({ initial: Math.ceil(bytes / PAGE) });
+    this.computed = null;
+    this.layout = this.layoutFor(capacity);
+    this.memory = new Memory({ initial: Math.ceil(this.layout.end / PAGE) });
     this.kernel = new Instance(wasm, { env: { memory: this.memory } }).exports as unknown as Kernel;
-    this.codes = new Uint32Array(this.memory.buffer);
-    this.distanceView = new Uint16Array(this.memory.buffer, this.blocks * BLOCK, capacity);
-    if (oldCodes) this.codes.set(oldCodes, this.codesOffset() / 4);
+    const { buffer } = this.memory;
+    this.words = new Uint32Array(buffer);
+    this.live = new Uint8Array(buffer, this.layout.live, capacity);
+    this.times = new Float64Array(buffer, this.layout.times, capacity);
+    if (old) {
+      const bytes = new Uint8Array(buffer);
+      const from = new Uint8Array(old.buffer);
+      const copy = (region: 'live' | 'times' | 'codes', size: number) =>
+        bytes.set(from.subarray(old.layout[region], old.layout[region] + size), this.layout[region]);
+      copy('live', kept);
+      copy('times', kept * 8);
+      copy('codes', kept * this.blocks * BLOCK);
+    }
   }
 
-  /** Codes start after the query block and the distances, on a 16-byte boundary. */
-  private codesOffset(): number {
-    return this.blocks * BLOCK + Math.ceil((this.capacity * 2) / BLOCK) * BLOCK;
+  private layoutFor(capacity: number): Layout {
+    const distances = this.blocks * BLOCK;
+    const histogram = aligned(distances + capacity * 2);
+    const live = aligned(histogram + (this.dimensions + 1) * 4);
+    const times = aligned(live + capacity);
+    const out = aligned(times + capacity * 8);
+    const codes = aligned(out + capacity * 4);
+    return { distances, histogram, live, times, out, codes, end: codes + capacity * this.blocks * BLOCK };
   }
 
   private encode(vector: Float32Array, into: Uint32Array, offset: number): void {

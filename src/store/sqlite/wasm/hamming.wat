@@ -1,8 +1,13 @@
-;; Hamming distances between one binary query code and many item codes, with WASM SIMD.
+;; Hamming distances between one binary query code and many item codes, with WASM SIMD, and the
+;; two passes that pick the nearest eligible slots from them: a histogram of distances, then the
+;; slots below the cut. Compiled by scripts/build-wasm.mjs.
 ;; Codes are `vecs` 128-bit blocks each (zero-padded), stored back to back from `codes`.
-;; Writes one u16 distance per code at `out`. Compiled by scripts/build-wasm.mjs.
+;; A slot is eligible when its byte in `live` is 1 and, if `windowed`, its event time (an f64 in
+;; `times`) is within [from, to).
 (module
   (import "env" "memory" (memory 1))
+
+  ;; Writes one u16 distance per code at `out`.
   (func (export "distances")
     (param $codes i32) (param $query i32) (param $count i32) (param $vecs i32) (param $out i32)
     (local $end i32) (local $v i32) (local $acc v128) (local $sum v128)
@@ -33,4 +38,72 @@
             (i32.add (i32x4.extract_lane 2 (local.get $sum)) (i32x4.extract_lane 3 (local.get $sum)))))
         (local.set $codes (i32.add (local.get $codes) (i32.shl (local.get $vecs) (i32.const 4))))
         (local.set $out (i32.add (local.get $out) (i32.const 2)))
-        (br $code)))))
+        (br $code))))
+
+  (func $eligible
+    (param $slot i32) (param $live i32) (param $times i32) (param $windowed i32)
+    (param $from f64) (param $to f64) (result i32)
+    (local $time f64)
+    (if (i32.eqz (i32.load8_u (i32.add (local.get $live) (local.get $slot))))
+      (then (return (i32.const 0))))
+    (if (i32.eqz (local.get $windowed)) (then (return (i32.const 1))))
+    (local.set $time (f64.load (i32.add (local.get $times) (i32.shl (local.get $slot) (i32.const 3)))))
+    (i32.and (f64.ge (local.get $time) (local.get $from)) (f64.lt (local.get $time) (local.get $to))))
+
+  ;; Adds one to the u32 at `hist` + 4 × distance for each eligible slot of the first `count`;
+  ;; returns how many were eligible. Branch-free: each slot adds its eligibility (0 or 1).
+  (func (export "histogram")
+    (param $dist i32) (param $live i32) (param $times i32) (param $count i32)
+    (param $windowed i32) (param $from f64) (param $to f64) (param $hist i32) (result i32)
+    (local $slot i32) (local $eligible i32) (local $at i32) (local $add i32) (local $time f64)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $slot) (local.get $count)))
+        (local.set $add (i32.load8_u (i32.add (local.get $live) (local.get $slot))))
+        (if (local.get $windowed)
+          (then
+            (local.set $time
+              (f64.load (i32.add (local.get $times) (i32.shl (local.get $slot) (i32.const 3)))))
+            (local.set $add
+              (i32.and (local.get $add)
+                (i32.and (f64.ge (local.get $time) (local.get $from))
+                  (f64.lt (local.get $time) (local.get $to)))))))
+        (local.set $at
+          (i32.add (local.get $hist)
+            (i32.shl
+              (i32.load16_u (i32.add (local.get $dist) (i32.shl (local.get $slot) (i32.const 1))))
+              (i32.const 2))))
+        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (local.get $add)))
+        (local.set $eligible (i32.add (local.get $eligible) (local.get $add)))
+        (local.set $slot (i32.add (local.get $slot) (i32.const 1)))
+        (br $next)))
+    (local.get $eligible))
+
+  ;; Writes, as u32s at `out` in slot order, the eligible slots nearer than `cut` and the first
+  ;; `ties` at `cut`, up to `wanted` of them; returns how many it wrote.
+  (func (export "select")
+    (param $dist i32) (param $live i32) (param $times i32) (param $count i32)
+    (param $windowed i32) (param $from f64) (param $to f64)
+    (param $cut i32) (param $ties i32) (param $wanted i32) (param $out i32) (result i32)
+    (local $slot i32) (local $found i32) (local $d i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $slot) (local.get $count)))
+        (br_if $done (i32.ge_u (local.get $found) (local.get $wanted)))
+        (local.set $d
+          (i32.load16_u (i32.add (local.get $dist) (i32.shl (local.get $slot) (i32.const 1)))))
+        (if (i32.le_u (local.get $d) (local.get $cut))
+          (then
+            (if (call $eligible (local.get $slot) (local.get $live) (local.get $times)
+                  (local.get $windowed) (local.get $from) (local.get $to))
+              (then
+                (if (i32.or (i32.lt_u (local.get $d) (local.get $cut)) (i32.gt_s (local.get $ties) (i32.const 0)))
+                  (then
+                    (if (i32.eq (local.get $d) (local.get $cut))
+                      (then (local.set $ties (i32.sub (local.get $ties) (i32.const 1)))))
+                    (i32.store (i32.add (local.get $out) (i32.shl (local.get $found) (i32.const 2)))
+                      (local.get $slot))
+                    (local.set $found (i32.add (local.get $found) (i32.const 1)))))))))
+        (local.set $slot (i32.add (local.get $slot) (i32.const 1)))
+        (br $next)))
+    (local.get $found)))
