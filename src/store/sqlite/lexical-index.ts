@@ -1,5 +1,6 @@
 import type { ScoredId } from '../store.js';
 import { ftsTerm, ftsTerms, ftsTokens } from './fts-tokens.js';
+import { SlotIds } from './slot-ids.js';
 import { grown } from './typed-arrays.js';
 import type { TimeWindow } from './vector-index.js';
 
@@ -76,7 +77,7 @@ export class LexicalIndex {
   private readonly overflow = new Map<string, [number, number, number]>();
   private keys = new Float64Array(1024);
   /** The item id of each slot. */
-  private readonly ids: string[] = [];
+  private readonly ids = new SlotIds();
   private lengths = new Uint32Array(1024);
   private times = new Float64Array(1024);
   /** Per slot: 1 while the slot holds the item's current row, 0 once replaced. */
@@ -195,7 +196,7 @@ export class LexicalIndex {
     const touched = this.touched.subarray(0, scan.touched);
     const scores = this.scores;
     const best = topByScore(touched, scores, this.keys, limit);
-    const hits = best.map((slot) => ({ id: this.ids[slot] as string, score: scores[slot] as number }));
+    const hits = best.map((slot) => ({ id: this.ids.get(slot), score: scores[slot] as number }));
     for (const slot of touched) scores[slot] = 0;
     return hits;
   }
@@ -336,7 +337,7 @@ export class LexicalIndex {
     if (slot === this.keys.length) this.grow();
     this.slotOf.set(itemKey, slot);
     this.keys[slot] = itemKey;
-    this.ids[slot] = doc.id;
+    this.ids.set(slot, doc.id);
     this.times[slot] = doc.time;
     this.present[slot] = 1;
     this.active[slot] = doc.active ? 1 : 0;

@@ -1,3 +1,4 @@
+import { SlotIds } from './slot-ids.js';
 import { grown } from './typed-arrays.js';
 import { HammingCodes } from './wasm/hamming.js';
 
@@ -19,8 +20,8 @@ export interface VectorEntry {
 /**
  * One cube's live vectors as sign-bit codes (one bit per dimension), scanned by Hamming distance
  * for candidates that the store then rescores exactly from the stored floats (`item_vectors`).
- * A cache of what SQLite holds, never the source of truth: per 512-d item 64 bytes of code, its
- * id and ~30 bytes of bookkeeping, about 150 MB at a million (int8 copies for rescoring in memory
+ * A cache of what SQLite holds, never the source of truth: per 512-d item 64 bytes of code, 16
+ * of id and ~60 of bookkeeping, about 140 MB at a million (int8 copies for rescoring in memory
  * would add 516 bytes per item for the same top 10).
  */
 export class BinaryVectorIndex {
@@ -29,7 +30,7 @@ export class BinaryVectorIndex {
   /** item_key of each slot. */
   private keys: Float64Array;
   /** The item id of each slot. */
-  private readonly ids: string[] = [];
+  private readonly ids = new SlotIds();
   private readonly slotOf = new Map<number, number>();
   private slots = 0;
   private liveSlots = 0;
@@ -62,13 +63,13 @@ export class BinaryVectorIndex {
     }
     if (!this.codes.isLive(slot)) this.liveSlots++;
     this.codes.set(slot, entry.vector, entry.time);
-    this.ids[slot] = entry.id;
+    this.ids.set(slot, entry.id);
   }
 
   /** The id of an item the index holds. */
   idOf(itemKey: number): string | undefined {
     const slot = this.slotOf.get(itemKey);
-    return slot === undefined ? undefined : this.ids[slot];
+    return slot === undefined ? undefined : this.ids.get(slot);
   }
 
   /**
