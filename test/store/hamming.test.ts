@@ -42,20 +42,27 @@ describe('HammingCodes (WASM SIMD kernel)', () => {
     expect(codes.distances(opposite, 10)[3]).toBe(dimensions);
   });
 
-  it('picks the nearest eligible slots as a plain scan would: ties by slot, windows, retired slots', () => {
+  it('picks the nearest eligible slots as a plain scan would: ties by slot, windows, retired slots, across growth', () => {
     const dimensions = 64;
-    const codes = new HammingCodes(dimensions, 256);
+    const retired = [3, 12, 40];
+    let capacity = 16;
+    const codes = new HammingCodes(dimensions, capacity);
     // Few distinct vectors, so many slots tie at each distance.
     const vectors = Array.from({ length: 256 }, (_, slot) => vector((slot % 9) + 1, dimensions));
     vectors.forEach((v, slot) => {
+      // Growing keeps every slot's code, time and live flag.
+      if (slot === capacity) {
+        capacity *= 2;
+        codes.resize(capacity);
+      }
       codes.set(slot, v, slot * 10);
+      if (retired.includes(slot)) codes.retire(slot);
     });
-    for (const slot of [3, 12, 40]) codes.retire(slot);
     const query = vector(50, dimensions);
     const reference = (wanted: number, from: number, to: number): number[] =>
       vectors
         .map((v, slot) => ({ slot, d: signDistance(v, query), time: slot * 10 }))
-        .filter(({ slot, time }) => codes.isLive(slot) && time >= from && time < to)
+        .filter(({ slot, time }) => !retired.includes(slot) && time >= from && time < to)
         .sort((a, b) => a.d - b.d || a.slot - b.slot)
         .slice(0, wanted)
         .map(({ slot }) => slot)
