@@ -15,31 +15,21 @@ const wasm = new Module(Buffer.from(HAMMING_WASM_BASE64, 'base64'));
 const PAGE = 65_536;
 const BLOCK = 16;
 
+/** What both passes over the slots read: distances, live flags, times, slot count, the window. */
+type SlotScan = [
+  dist: number,
+  live: number,
+  times: number,
+  count: number,
+  windowed: number,
+  from: number,
+  to: number,
+];
+
 interface Kernel {
   distances(codes: number, query: number, count: number, blocks: number, out: number): void;
-  histogram(
-    dist: number,
-    live: number,
-    times: number,
-    count: number,
-    windowed: number,
-    from: number,
-    to: number,
-    hist: number,
-  ): number;
-  select(
-    dist: number,
-    live: number,
-    times: number,
-    count: number,
-    windowed: number,
-    from: number,
-    to: number,
-    cut: number,
-    ties: number,
-    wanted: number,
-    out: number,
-  ): number;
+  histogram(...args: [...SlotScan, hist: number]): number;
+  select(...args: [...SlotScan, cut: number, ties: number, wanted: number, out: number]): number;
 }
 
 /** Byte offsets of the regions in memory, each on a 16-byte boundary. */
@@ -135,33 +125,13 @@ export class HammingCodes {
     // Distances run 0..dimensions, so a histogram finds the cut-off without sorting.
     const histogram = new Uint32Array(this.memory.buffer, layout.histogram, this.dimensions + 1);
     histogram.fill(0);
-    const eligible = kernel.histogram(
-      layout.distances,
-      layout.live,
-      layout.times,
-      count,
-      windowed,
-      from,
-      to,
-      layout.histogram,
-    );
+    const scan: SlotScan = [layout.distances, layout.live, layout.times, count, windowed, from, to];
+    const eligible = kernel.histogram(...scan, layout.histogram);
     const picked = Math.min(wanted, eligible);
     let cut = 0;
     let below = 0;
     while (below + (histogram[cut] as number) < picked) below += histogram[cut++] as number;
-    const found = kernel.select(
-      layout.distances,
-      layout.live,
-      layout.times,
-      count,
-      windowed,
-      from,
-      to,
-      cut,
-      picked - below,
-      picked,
-      layout.out,
-    );
+    const found = kernel.select(...scan, cut, picked - below, picked, layout.out);
     return new Uint32Array(this.memory.buffer, layout.out, found).slice();
   }
 
