@@ -11,11 +11,8 @@ interface CubeState {
   seq: number;
   vector?: BinaryVectorIndex;
   lexical?: LexicalIndex;
-  /**
-   * The cube's items of any status (the full-text index holds them all), counted while it has
-   * no index; unknown again after a write to it.
-   */
-  items?: number;
+  /** Active items, counted while the cube has no index; unknown again after a write to it. */
+  activeItems?: number;
   /** Builds running off the search path; each settles once its index is installed or given up. */
   building: Partial<Record<IndexKind, Promise<void>>>;
 }
@@ -27,7 +24,7 @@ interface CubeState {
 type BuildSlice = (cursor: number, deadline: number) => number | null;
 
 /**
- * Cubes with this many items build their indexes in the background: an inline build
+ * Cubes with this many active items build their indexes in the background: an inline build
  * stalls the first search (the full-text index takes ~70 µs an item: 7 s at 100K items, over a
  * minute at 1M); below it, under 0.7 s.
  */
@@ -125,7 +122,7 @@ export class CubeIndexes {
 
   /**
    * The cube's vector index, brought up to date with every committed write; null while the cube
-   * has fewer than `minItems` items (its searches stay in SQLite, and nothing is held), and
+   * has fewer than `minItems` active items (its searches stay in SQLite, and nothing is held), and
    * while a big cube's index is being built in the background (SQLite answers meanwhile).
    */
   vector(cubeKey: number, dimensions: number, minItems: number): BinaryVectorIndex | null {
@@ -183,8 +180,8 @@ export class CubeIndexes {
     index: T,
     slice: BuildSlice,
   ): T | null {
-    state.items ??= this.countItems(cubeKey);
-    if (state.items < this.backgroundMinItems) {
+    state.activeItems ??= this.countActive(cubeKey);
+    if (state.activeItems < this.backgroundMinItems) {
       slice(0, Number.POSITIVE_INFINITY);
       this.put(state, index);
       return index;
@@ -276,19 +273,19 @@ export class CubeIndexes {
     })();
   }
 
-  /** A cube with an index was big; otherwise its items are counted (again after writes to it). */
+  /** A cube with an index was big; otherwise its active items are counted (again after writes to it). */
   private bigEnough(state: CubeState, cubeKey: number, minItems: number): boolean {
     if (state.vector || state.lexical || minItems <= 0) return true;
-    state.items ??= this.countItems(cubeKey);
-    return state.items >= minItems;
+    state.activeItems ??= this.countActive(cubeKey);
+    return state.activeItems >= minItems;
   }
 
-  /**
-   * From the cube's index alone: counting active items reads every row's status, 1.8–7.3 s at 1M
-   * items against 20–80 ms (one-off, bench cube), and a cube mid-build is counted after each write.
-   */
-  private countItems(cubeKey: number): number {
-    return (this.stmt('SELECT count(*) AS n FROM items WHERE cube_key = ?').get(cubeKey) as { n: number }).n;
+  private countActive(cubeKey: number): number {
+    return (
+      this.stmt("SELECT count(*) AS n FROM items WHERE cube_key = ? AND status = 'active'").get(cubeKey) as {
+        n: number;
+      }
+    ).n;
   }
 
   private head(): number {
@@ -336,7 +333,7 @@ export class CubeIndexes {
     const missedPruned = state.seq < this.oldest() - 1;
     const keys = this.changedSince(state.seq, cubeKey);
     state.seq = head;
-    if (keys?.length !== 0 || missedPruned) state.items = undefined;
+    if (keys?.length !== 0 || missedPruned) state.activeItems = undefined;
     if (missedPruned || keys === null || keys.length > REBUILD_AFTER_CHANGES) {
       state.vector = undefined;
       state.lexical = undefined;

@@ -63,9 +63,8 @@ export interface SqliteStoreOptions {
    */
   indexMinItems?: number;
   /**
-   * Cubes with at least this many items (of any status: the full-text index holds them all)
-   * build those indexes in the background, answering from SQLite meanwhile, instead of on the
-   * first search (default 10,000); `warm` waits for them.
+   * Cubes with at least this many active items build those indexes in the background, answering
+   * from SQLite meanwhile, instead of on the first search (default 10,000); `warm` waits for them.
    */
   backgroundBuildMinItems?: number;
 }
