@@ -78,6 +78,24 @@ describe('HammingCodes (WASM SIMD kernel)', () => {
     expect([...codes.nearest(query, 256, 1)]).toEqual([200]);
   });
 
+  it('keeps the slots whose codes best match the query values: its dot product with the codes as ±1', () => {
+    const dimensions = 200;
+    const codes = new HammingCodes(dimensions, 64);
+    const vectors = Array.from({ length: 64 }, (_, slot) => vector(slot + 100, dimensions));
+    vectors.forEach((v, slot) => {
+      codes.set(slot, v, 0);
+    });
+    const query = vector(7, dimensions);
+    const signedDot = (v: Float32Array) =>
+      v.reduce((sum, x, i) => sum + (x > 0 ? 1 : -1) * (query[i] as number), 0);
+    const slots = Uint32Array.from({ length: 40 }, (_, i) => i * 1.5);
+    const expected = [...slots].sort(
+      (a, b) => signedDot(vectors[b] as Float32Array) - signedDot(vectors[a] as Float32Array),
+    );
+    expect([...codes.closest(query, slots, 12)]).toEqual(expected.slice(0, 12));
+    expect([...codes.closest(query, slots, 40)]).toEqual([...slots]);
+  });
+
   it('ships the bytes that hamming.wat compiles to', async () => {
     expect(await compileHammingWat()).toBe(HAMMING_WASM_BASE64);
   });

@@ -74,10 +74,11 @@ export class BinaryVectorIndex {
 
   /**
    * Item keys of the `count` live items (within the window) nearest the query by Hamming
-   * distance, in slot order; of equal distances at the cut, the earliest slots.
+   * distance (of equal distances at the cut, the earliest slots); of those, only the `keep` whose
+   * codes best match the query's values when `keep` is smaller.
    */
-  nearest(query: Float32Array, count: number, window: TimeWindow = {}): number[] {
-    const found = this.codes.nearest(query, this.slots, count, window);
+  nearest(query: Float32Array, count: number, window: TimeWindow = {}, keep = count): number[] {
+    const found = this.codes.closest(query, this.codes.nearest(query, this.slots, count, window), keep);
     return Array.from(found, (slot) => this.keys[slot] as number);
   }
 

@@ -135,6 +135,33 @@ export class HammingCodes {
     return new Uint32Array(this.memory.buffer, layout.out, found).slice();
   }
 
+  /**
+   * The `keep` of the given slots whose codes best match the query's own values: the sum of the
+   * query's components where a code's bit is set, which ranks by the dot product of the query
+   * with the code read as ±1 (the query is not reduced to bits, so this ranks finer than Hamming
+   * distance). A byte-wise table of partial sums makes it 1 addition per 8 dimensions.
+   */
+  closest(query: Float32Array, slots: Uint32Array, keep: number): Uint32Array {
+    if (slots.length <= keep) return slots;
+    const bytes = this.blocks * BLOCK;
+    const table = new Float64Array(bytes * 256);
+    for (let j = 0; j < bytes; j++) {
+      for (let v = 1; v < 256; v++) {
+        const low = 31 - Math.clz32(v & -v);
+        table[j * 256 + v] = (table[j * 256 + (v & (v - 1))] as number) + (query[j * 8 + low] ?? 0);
+      }
+    }
+    const all = new Uint8Array(this.memory.buffer);
+    const scores = Array.from(slots, (slot) => {
+      const start = this.layout.codes + slot * bytes;
+      let sum = 0;
+      for (let j = 0; j < bytes; j++) sum += table[j * 256 + (all[start + j] as number)] as number;
+      return sum;
+    });
+    const order = Array.from(slots.keys()).sort((a, b) => (scores[b] as number) - (scores[a] as number));
+    return Uint32Array.from(order.slice(0, keep), (i) => slots[i] as number);
+  }
+
   /** Room for `capacity` slots; existing codes, live flags and times are kept. */
   resize(capacity: number): void {
     const old = this.capacity > 0 ? { layout: this.layout, buffer: this.memory.buffer } : null;
