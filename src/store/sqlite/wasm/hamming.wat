@@ -51,7 +51,7 @@
     (i32.and (f64.ge (local.get $time) (local.get $from)) (f64.lt (local.get $time) (local.get $to))))
 
   ;; Adds one to the u32 at `hist` + 4 × distance for each eligible slot of the first `count`;
-  ;; returns how many were eligible. Branch-free: each slot adds its eligibility (0 or 1).
+  ;; returns how many were eligible. No branch on a slot's eligibility: each adds it (0 or 1).
   (func (export "histogram")
     (param $dist i32) (param $live i32) (param $times i32) (param $count i32)
     (param $windowed i32) (param $from f64) (param $to f64) (param $hist i32) (result i32)
