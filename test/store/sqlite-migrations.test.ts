@@ -211,3 +211,49 @@ describe('SQLite migration 7: versions in a rowid table, duplicate check keyed b
     expect(indexes).not.toContainEqual({ name: 'items_by_hash' });
   });
 });
+
+describe('SQLite migration 9: full-text segments merged 8 at a time', () => {
+  const automerge = (file: string) => {
+    const db = new Database(file, { readonly: true });
+    const row = db.prepare("SELECT v FROM items_fts_config WHERE k = 'automerge'").get() as
+      | { v: number }
+      | undefined;
+    db.close();
+    return row?.v;
+  };
+
+  it('sets automerge on a new database and on an upgraded one, and search finds the same hits', async () => {
+    const file = path.join(tmp, 'v8.db');
+    const store = SqliteStore.open(file);
+    await store.createCube('default', 'words', { id: 'none', dimensions: 0 }, ctx());
+    // One transaction each: every insert leaves a segment of its own for FTS5 to merge.
+    for (let i = 0; i < 30; i++) {
+      await store.insertItems(
+        words,
+        [rec(`turn ${i} about ${i % 3 === 0 ? 'hiking trails' : 'cooking pasta'}`)],
+        ctx(),
+      );
+    }
+    const weights = { text: 1, context: 0.5, keys: 0.5 };
+    const before = await store.searchLexical(words, ['hiking', 'trails'], {}, 10, weights);
+    await store.close();
+    expect(automerge(file)).toBe(8);
+    expect(before).toHaveLength(10);
+
+    // Back to schema 8, with FTS5's default written out (the config table takes no DELETE).
+    const db = new Database(file);
+    db.exec(
+      "INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 4); DELETE FROM schema_migrations WHERE version >= 9;",
+    );
+    db.close();
+    expect(automerge(file)).toBe(4);
+
+    const migrated = SqliteStore.open(file);
+    try {
+      expect(await migrated.searchLexical(words, ['hiking', 'trails'], {}, 10, weights)).toEqual(before);
+    } finally {
+      await migrated.close();
+    }
+    expect(automerge(file)).toBe(8);
+  });
+});

@@ -292,6 +292,19 @@ const MIGRATIONS: Migration[] = [
       db.exec('CREATE INDEX items_by_cube ON items (cube_key);');
     },
   },
+  {
+    version: 9,
+    description:
+      'the full-text index merges its segments 8 at a time, not 4: bulk loads rewrite postings less often',
+    up: (db) => {
+      // FTS5 writes each transaction's postings as a new segment and merges a level's segments
+      // once it has `automerge` of them, so every posting is rewritten once per level. At 4 (the
+      // default) merging took a third of a 1,000-item insert's time at 1M items; at 8 there are
+      // fewer levels. A query reads up to 7 segments a level instead of 3; big cubes are searched
+      // through their in-process postings anyway.
+      db.exec("INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 8);");
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
