@@ -1,5 +1,17 @@
+import type { DerivedKeys } from '../core/types.js';
 import { msOrNull } from './sqlite/rows.js';
 import type { IndexFields, ItemBundle, NewItemRecord } from './store.js';
+
+/** How a store writes the columns that may repeat others; `AS_GIVEN` writes them in full. */
+export interface StoredForm {
+  indexText(content: string, text: string): string;
+  derived(derived: DerivedKeys, indexContext: string): string;
+}
+
+export const AS_GIVEN: StoredForm = {
+  indexText: (_content, text) => text,
+  derived: (derived) => JSON.stringify(derived),
+};
 
 /** The `items` columns both stores insert, in the order of the value lists below. */
 export const ITEM_INSERT_COLUMNS = `id, cube_key, kind, content, index_text, index_context, index_keys, derived, role,
@@ -16,16 +28,17 @@ export function newItemValues(
   r: NewItemRecord,
   turnIndex: number | null,
   now: number,
+  form: StoredForm = AS_GIVEN,
 ): unknown[] {
   return [
     r.id,
     cubeKey,
     r.kind,
     r.content,
-    r.index.text,
+    form.indexText(r.content, r.index.text),
     r.index.context,
     r.index.keys,
-    JSON.stringify(r.derived),
+    form.derived(r.derived, r.index.context),
     r.role,
     r.speaker,
     r.userId,
@@ -47,16 +60,21 @@ export function newItemValues(
 }
 
 /** The row of an imported item, exactly as exported. */
-export function importedItemValues(cubeKey: number, item: ItemBundle['item'], index: IndexFields): unknown[] {
+export function importedItemValues(
+  cubeKey: number,
+  item: ItemBundle['item'],
+  index: IndexFields,
+  form: StoredForm = AS_GIVEN,
+): unknown[] {
   return [
     item.id,
     cubeKey,
     item.kind,
     item.content,
-    index.text,
+    form.indexText(item.content, index.text),
     index.context,
     index.keys,
-    JSON.stringify(item.derived),
+    form.derived(item.derived, index.context),
     item.role,
     item.speaker,
     item.userId,

@@ -113,6 +113,87 @@ describe('SqliteStore specifics', () => {
     }
   });
 
+  it('stores no text twice, and reads every item, version and export back in full', async () => {
+    const file = freshFile();
+    const store = SqliteStore.open(file);
+    await store.createCube('default', 'main', { id: 'none', dimensions: 0 }, ctx());
+    const question = 'Did you see the heron?';
+    const plain = rec('yes, by the lake', {
+      index: { text: 'yes, by the lake', context: question, keys: '' },
+      derived: { dates: [], entities: [], context: question },
+    });
+    const spoken = rec('I saw it too', {
+      speaker: 'Ann',
+      index: { text: 'Ann: I saw it too', context: '', keys: '' },
+      derived: { dates: [], entities: ['Ann'], context: 'someone else' },
+    });
+    const [a, b] = await store.insertItems(scope, [plain, spoken], ctx());
+    const id = a?.id as string;
+    await store.setStatus(scope, id, 'archived', 'update', ctx());
+    await store.setStatus(scope, id, 'active', 'update', ctx());
+    await store.updateItem(
+      scope,
+      id,
+      {
+        content: {
+          content: 'yes, by the river',
+          index: ix('yes, by the river'),
+          derived: NO_DERIVED_KEYS,
+          contentHash: contentHash('yes, by the river'),
+          embedding: null,
+        },
+      },
+      ctx(),
+    );
+    await store.setStatus(scope, id, 'archived', 'update', ctx());
+
+    const history = await store.history(scope, id);
+    expect(history.map((v) => v.content)).toEqual([
+      'yes, by the lake',
+      'yes, by the lake',
+      'yes, by the lake',
+      'yes, by the river',
+      'yes, by the river',
+    ]);
+    const [item, other] = await store.getItems(scope, [id, b?.id as string]);
+    expect(item?.derived).toEqual(NO_DERIVED_KEYS);
+    expect(other?.derived).toEqual(spoken.derived);
+    const exported = [];
+    for await (const bundle of store.exportItems(scope)) exported.push(bundle);
+    expect(exported.map((e) => e.index.text)).toEqual(['yes, by the river', 'Ann: I saw it too']);
+    expect(exported[0]?.versions).toEqual(history);
+    const texts = [];
+    for await (const page of store.indexTexts(scope)) texts.push(...page.map((t) => t.text));
+    expect(texts).toEqual(['yes, by the river', 'Ann: I saw it too']);
+    await store.close();
+
+    const db = new Database(file, { readonly: true });
+    const rows = db.prepare('SELECT index_text, derived FROM items ORDER BY item_key').all();
+    const versions = db
+      .prepare('SELECT content FROM item_versions WHERE item_key = 1 ORDER BY version')
+      .all()
+      .map((r) => (r as { content: string }).content);
+    db.close();
+    // The index text that is the content, and a context the index column holds, are not repeated.
+    expect(rows).toEqual([
+      { index_text: '', derived: JSON.stringify(NO_DERIVED_KEYS) },
+      { index_text: 'Ann: I saw it too', derived: JSON.stringify(spoken.derived) },
+    ]);
+    // Replaced content is kept in the versions that had it; the current content is not copied.
+    expect(versions).toEqual(['yes, by the lake', 'yes, by the lake', 'yes, by the lake', '', '']);
+
+    const againFile = freshFile();
+    const again = SqliteStore.open(againFile);
+    await again.createCube('default', 'main', { id: 'none', dimensions: 0 }, ctx());
+    const [first] = await again.insertItems(scope, [plain], ctx());
+    expect((await again.getItems(scope, [first?.id as string]))[0]?.derived).toEqual(plain.derived);
+    await again.close();
+    const rawDb = new Database(againFile, { readonly: true });
+    const raw = rawDb.prepare('SELECT derived FROM items').get() as { derived: string };
+    rawDb.close();
+    expect(JSON.parse(raw.derived)).toEqual({ dates: [], entities: [] });
+  });
+
   it('reports integrity ok after a mixed workload', async () => {
     const store = SqliteStore.open(freshFile());
     try {

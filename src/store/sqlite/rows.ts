@@ -9,6 +9,7 @@ import type {
   MemoryVersion,
   Role,
 } from '../../core/types.js';
+import type { StoredForm } from '../item-values.js';
 
 export interface CubeRow {
   cube_key: number;
@@ -83,6 +84,42 @@ export interface AuditRow {
   details: string;
 }
 
+/**
+ * What a row does not store twice (schema 10): `index_text` is '' when it is the content itself,
+ * `derived` leaves out `context` when that is the row's `index_context`, and a version's content
+ * is '' while it is the item's current content. Content is never empty, so '' is unambiguous.
+ * A bulk load writes a quarter fewer bytes; rows written before schema 10 are read as they are.
+ */
+export const COMPACT_FORM: StoredForm = {
+  indexText: (content, text) => (text === content ? '' : text),
+  derived: (derived, indexContext) => {
+    if (derived.context === null || derived.context !== indexContext) return JSON.stringify(derived);
+    const { context: _stored, ...rest } = derived;
+    return JSON.stringify(rest);
+  },
+};
+
+/** The version content that stands for the item's current content. */
+export const CURRENT_CONTENT = '';
+
+/** The columns of a `VersionRow` but its id, over `item_versions` aliased `v`, the content in full. */
+export const VERSION_COLUMNS_SQL = `v.version, v.operation,
+  CASE v.content WHEN '${CURRENT_CONTENT}' THEN (SELECT content FROM items WHERE item_key = v.item_key) ELSE v.content END AS content,
+  v.status, v.tags, v.metadata, v.valid_from, v.valid_to, v.changed_at, v.changed_by`;
+
+/** SQL for the index text, over `items` (aliased or not). */
+export const indexTextSql = (alias = ''): string =>
+  `CASE ${alias}index_text WHEN '' THEN ${alias}content ELSE ${alias}index_text END AS index_text`;
+
+export const indexTextOf = (row: Pick<ItemRow, 'content' | 'index_text'>): string =>
+  row.index_text === '' ? row.content : row.index_text;
+
+export function derivedOf(row: Pick<ItemRow, 'derived' | 'index_context'>): DerivedKeys {
+  const stored = JSON.parse(row.derived) as Omit<DerivedKeys, 'context'> &
+    Partial<Pick<DerivedKeys, 'context'>>;
+  return stored.context === undefined ? { ...stored, context: row.index_context } : (stored as DerivedKeys);
+}
+
 export const iso = (ms: number): string => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 export const msOrNull = (value: string | null): number | null => (value === null ? null : Date.parse(value));
@@ -116,7 +153,7 @@ export function rowToItem(row: ItemRow, cube: string): MemoryItem {
     tags: JSON.parse(row.tags) as string[],
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     contentHash: row.content_hash,
-    derived: JSON.parse(row.derived) as DerivedKeys,
+    derived: derivedOf(row),
     status: row.status as MemoryStatus,
     version: row.version,
   };

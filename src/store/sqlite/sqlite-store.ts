@@ -39,13 +39,18 @@ import { migrate } from './migrations.js';
 import { prepared } from './prepared.js';
 import {
   blobToVector,
+  COMPACT_FORM,
+  CURRENT_CONTENT,
   type CubeRow,
   cubeInfo,
   type ItemRow,
+  indexTextOf,
+  indexTextSql,
   iso,
   msOrNull,
   rowToItem,
   rowToVersion,
+  VERSION_COLUMNS_SQL,
   type VersionRow,
   vectorToBlob,
 } from './rows.js';
@@ -69,10 +74,10 @@ export interface SqliteStoreOptions {
   backgroundBuildMinItems?: number;
 }
 
-/** The columns of an item row that each version records. */
+/** The columns of an item row that each version records besides its content. */
 type VersionedFields = Pick<
   ItemRow,
-  'item_key' | 'version' | 'content' | 'status' | 'tags' | 'metadata' | 'valid_from' | 'valid_to'
+  'item_key' | 'version' | 'status' | 'tags' | 'metadata' | 'valid_from' | 'valid_to'
 >;
 
 interface ResolvedCube {
@@ -190,6 +195,10 @@ export class SqliteStore implements Store {
     return row;
   }
 
+  /**
+   * Records the item as it now is. Its content is the item's own until the content changes
+   * (`keepReplacedContent`), so the version stores the marker instead of a second copy.
+   */
   private writeVersion(row: VersionedFields, operation: AuditOperation, ctx: WriteContext): void {
     this.stmt(
       `INSERT INTO item_versions (item_key, version, operation, content, status, tags, metadata, valid_from, valid_to, changed_at, changed_by)
@@ -198,7 +207,7 @@ export class SqliteStore implements Store {
       row.item_key,
       row.version,
       operation,
-      row.content,
+      CURRENT_CONTENT,
       row.status,
       row.tags,
       row.metadata,
@@ -206,6 +215,15 @@ export class SqliteStore implements Store {
       row.valid_to,
       ctx.now,
       ctx.actor,
+    );
+  }
+
+  /** Before the content changes: the versions that stood for the old content get their own copy. */
+  private keepReplacedContent(before: ItemRow): void {
+    this.stmt('UPDATE item_versions SET content = ? WHERE item_key = ? AND content = ?').run(
+      before.content,
+      before.item_key,
+      CURRENT_CONTENT,
     );
   }
 
@@ -357,14 +375,15 @@ export class SqliteStore implements Store {
           }
           const turnIndex =
             r.sessionId === null ? null : (nextTurn.get(cube.key, r.sessionId) as { next: number }).next;
-          const { lastInsertRowid } = insert.run(...newItemValues(cube.key, r, turnIndex, ctx.now));
+          const { lastInsertRowid } = insert.run(
+            ...newItemValues(cube.key, r, turnIndex, ctx.now, COMPACT_FORM),
+          );
           const itemKey = Number(lastInsertRowid);
           // The first version holds what was just inserted; no need to read the row back.
           this.writeVersion(
             {
               item_key: itemKey,
               version: 1,
-              content: r.content,
               status: 'active',
               tags: JSON.stringify(r.tags),
               metadata: JSON.stringify(r.metadata),
@@ -439,15 +458,16 @@ export class SqliteStore implements Store {
         const before = this.itemRow(cube, id);
         assertMutable(before, 'update');
         const content = change.content;
+        if (content) this.keepReplacedContent(before);
         this.stmt(
           `UPDATE items SET content = ?, index_text = ?, index_context = ?, index_keys = ?, derived = ?, content_hash = ?,
              tags = ?, metadata = ?, valid_from = ?, valid_to = ?, version = version + 1, updated_at = ? WHERE item_key = ?`,
         ).run(
           content?.content ?? before.content,
-          content?.index.text ?? before.index_text,
+          content ? COMPACT_FORM.indexText(content.content, content.index.text) : before.index_text,
           content?.index.context ?? before.index_context,
           content?.index.keys ?? before.index_keys,
-          content ? JSON.stringify(content.derived) : before.derived,
+          content ? COMPACT_FORM.derived(content.derived, content.index.context) : before.derived,
           content?.contentHash ?? before.content_hash,
           change.tags === undefined ? before.tags : JSON.stringify(change.tags),
           change.metadata === undefined ? before.metadata : JSON.stringify(change.metadata),
@@ -525,7 +545,7 @@ export class SqliteStore implements Store {
     const cube = this.resolve(scope);
     const item = this.itemRow(cube, id);
     const rows = this.stmt(
-      'SELECT ? AS item_id, v.* FROM item_versions v WHERE v.item_key = ? ORDER BY v.version',
+      `SELECT ? AS item_id, ${VERSION_COLUMNS_SQL} FROM item_versions v WHERE v.item_key = ? ORDER BY v.version`,
     ).all(id, item.item_key) as VersionRow[];
     return rows.map(rowToVersion);
   }
@@ -733,11 +753,11 @@ export class SqliteStore implements Store {
       if (rows.length === 0) return;
       for (const row of rows) {
         const versions = this.stmt(
-          'SELECT ? AS item_id, v.* FROM item_versions v WHERE v.item_key = ? ORDER BY v.version',
+          `SELECT ? AS item_id, ${VERSION_COLUMNS_SQL} FROM item_versions v WHERE v.item_key = ? ORDER BY v.version`,
         ).all(row.id, row.item_key) as VersionRow[];
         yield {
           item: rowToItem(row, cube.name),
-          index: { text: row.index_text, context: row.index_context, keys: row.index_keys },
+          index: { text: indexTextOf(row), context: row.index_context, keys: row.index_keys },
           versions: versions.map(rowToVersion),
         };
       }
@@ -771,14 +791,14 @@ export class SqliteStore implements Store {
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         );
         for (const { item, index, versions, embedding } of bundles) {
-          const { lastInsertRowid } = insert.run(...importedItemValues(cube.key, item, index));
+          const { lastInsertRowid } = insert.run(...importedItemValues(cube.key, item, index, COMPACT_FORM));
           const itemKey = Number(lastInsertRowid);
           for (const v of versions) {
             insertVersion.run(
               itemKey,
               v.version,
               v.operation,
-              v.content,
+              v.content === item.content ? CURRENT_CONTENT : v.content,
               v.status,
               JSON.stringify(v.tags),
               JSON.stringify(v.metadata),
@@ -817,7 +837,7 @@ export class SqliteStore implements Store {
     for (;;) {
       const rows = this.stmt(
         // items_by_cube, as in `exportItems`: key order without a sort per page.
-        'SELECT item_key, id, index_text FROM items INDEXED BY items_by_cube WHERE cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?',
+        `SELECT item_key, id, ${indexTextSql()} FROM items INDEXED BY items_by_cube WHERE cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?`,
       ).all(cube.key, after, PAGE) as Array<{ item_key: number; id: string; index_text: string }>;
       if (rows.length === 0) return;
       yield rows.map((r) => ({ id: r.id, text: r.index_text }));
