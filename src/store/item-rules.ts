@@ -8,6 +8,14 @@ export function assertMutable(row: { id: string; status: string }, operation: st
     throw new ConflictError(`item '${row.id}' is deleted; restore it before you ${operation} it`);
 }
 
+/**
+ * Content is never empty: the SQLite store writes '' for "the item's content" (`SAME_AS_CONTENT`),
+ * and the API layers refuse blank text before it gets here.
+ */
+export function assertContent(content: string, field = 'content'): void {
+  if (content === '') throw new InvalidInputError(`${field}: empty; an item needs some text`, field);
+}
+
 /** A vector must have the cube's dimension: one of another length would break every scan of the cube. */
 export function assertVectorLength(vector: Float32Array, dimensions: number): void {
   if (vector.length !== dimensions) {

@@ -165,6 +165,21 @@ describe('SQLite migration 7: versions in a rowid table, duplicate check keyed b
       },
       ctx(),
     );
+    // Edited, so its first version holds the long text itself, not the marker for the item's content.
+    await store.updateItem(
+      words,
+      second?.id as string,
+      {
+        content: {
+          content: 'short now',
+          index: ix('short now'),
+          derived: NO_DERIVED_KEYS,
+          contentHash: contentHash('short now'),
+          embedding: null,
+        },
+      },
+      ctx(),
+    );
     await store.setStatus(words, second?.id as string, 'archived', 'update', ctx());
     const historyBefore = await store.history(words, id);
     const longBefore = await store.history(words, second?.id as string);

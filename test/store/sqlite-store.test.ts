@@ -192,6 +192,89 @@ describe('SqliteStore specifics', () => {
     const raw = rawDb.prepare('SELECT derived FROM items').get() as { derived: string };
     rawDb.close();
     expect(JSON.parse(raw.derived)).toEqual({ dates: [], entities: [] });
+
+    // An import stores the same compact rows as the writes it copies.
+    const copyFile = freshFile();
+    const copy = SqliteStore.open(copyFile);
+    await copy.importItems(
+      { tenant: 'default', cube: 'copy' },
+      exported.map((bundle) => ({ ...bundle, embedding: null })),
+      [],
+      ctx(),
+      { id: 'none', dimensions: 0 },
+    );
+    expect(await copy.history({ tenant: 'default', cube: 'copy' }, id)).toEqual(history);
+    await copy.close();
+    const copyDb = new Database(copyFile, { readonly: true });
+    const copied = copyDb
+      .prepare('SELECT content FROM item_versions WHERE item_key = 1 ORDER BY version')
+      .all()
+      .map((r) => (r as { content: string }).content);
+    copyDb.close();
+    expect(copied).toEqual(versions);
+  });
+
+  it('reads rows written in full before schema 10, and keeps their history through an update', async () => {
+    const file = freshFile();
+    const store = SqliteStore.open(file);
+    await store.createCube('default', 'main', { id: 'none', dimensions: 0 }, ctx());
+    const derived = { dates: [], entities: [], context: 'Where were you?' };
+    const [added] = await store.insertItems(
+      scope,
+      [rec('at the lake', { index: { text: 'at the lake', context: 'Where were you?', keys: '' }, derived })],
+      ctx(),
+    );
+    const id = added?.id as string;
+    await store.close();
+    // What schema 9 wrote: every text in full.
+    const db = new Database(file);
+    db.exec(`UPDATE items SET index_text = content, derived = '${JSON.stringify(derived)}';
+             UPDATE item_versions SET content = (SELECT content FROM items WHERE items.item_key = item_versions.item_key);`);
+    db.close();
+
+    const reopened = SqliteStore.open(file);
+    try {
+      expect((await reopened.getItems(scope, [id]))[0]?.derived).toEqual(derived);
+      const [bundle] = await (async () => {
+        const all = [];
+        for await (const b of reopened.exportItems(scope)) all.push(b);
+        return all;
+      })();
+      expect(bundle?.index.text).toBe('at the lake');
+      await reopened.updateItem(
+        scope,
+        id,
+        {
+          content: {
+            content: 'at the river',
+            index: ix('at the river'),
+            derived: NO_DERIVED_KEYS,
+            contentHash: contentHash('at the river'),
+            embedding: null,
+          },
+        },
+        ctx(),
+      );
+      expect((await reopened.history(scope, id)).map((v) => v.content)).toEqual([
+        'at the lake',
+        'at the river',
+      ]);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it("refuses empty content, which it could not tell from the marker for an item's content", async () => {
+    const store = SqliteStore.open(freshFile());
+    try {
+      await store.createCube('default', 'main', { id: 'none', dimensions: 0 }, ctx());
+      await expect(store.insertItems(scope, [rec('fine'), rec('')], ctx())).rejects.toMatchObject({
+        field: 'content',
+      });
+      expect((await store.stats(scope)).items).toBe(0);
+    } finally {
+      await store.close();
+    }
   });
 
   it('reports integrity ok after a mixed workload', async () => {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { type IndexedDoc, LexicalIndex } from './lexical-index.js';
 import { prepared } from './prepared.js';
-import { blobToVector, indexTextSql } from './rows.js';
+import { blobToVector, INDEX_TEXT_SQL } from './rows.js';
 import { BinaryVectorIndex, type VectorEntry } from './vector-index.js';
 
 type IndexKind = 'vector' | 'lexical';
@@ -71,7 +71,7 @@ interface DocRow {
   time: number;
 }
 
-const DOC_COLUMNS = `item_key, id, status, ${indexTextSql()}, index_context, index_keys, coalesce(valid_from, created_at) AS time`;
+const DOC_COLUMNS = `item_key, id, status, ${INDEX_TEXT_SQL}, index_context, index_keys, coalesce(valid_from, created_at) AS time`;
 /** What the store's `from`/`to` filter compares, over `items` aliased `i`. */
 const EVENT_TIME = 'coalesce(i.valid_from, i.created_at)';
 

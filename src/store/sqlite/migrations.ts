@@ -308,7 +308,7 @@ const MIGRATIONS: Migration[] = [
   {
     version: 10,
     description:
-      "rows stop repeating themselves: '' for an index text that is the content, or a version's content that is the item's",
+      "rows stop repeating themselves: '' for an index text that is the content or a version's content that is the item's, no derived context that the index context holds",
     up: () => {
       // Nothing to convert: rows written in full read as before. The version number is what
       // matters, so that an older memcube refuses a file whose '' it would read as empty text.

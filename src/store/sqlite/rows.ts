@@ -85,35 +85,39 @@ export interface AuditRow {
 }
 
 /**
- * What a row does not store twice (schema 10): `index_text` is '' when it is the content itself,
- * `derived` leaves out `context` when that is the row's `index_context`, and a version's content
- * is '' while it is the item's current content. Content is never empty, so '' is unambiguous.
- * A bulk load writes a quarter fewer bytes; rows written before schema 10 are read as they are.
+ * Stored in `items.index_text` or `item_versions.content` for "the item's content" (schema 10):
+ * an index text that is the content itself, or a version's content while it is the item's current
+ * one. The store refuses empty content (`assertContent`), so the marker is unambiguous.
+ */
+export const SAME_AS_CONTENT = '';
+
+/**
+ * What a row does not store twice: the texts above, and `derived.context` when it is the row's
+ * `index_context`. A bulk load writes a quarter fewer bytes; rows written in full before schema 10
+ * are read as they are.
  */
 export const COMPACT_FORM: StoredForm = {
-  indexText: (content, text) => (text === content ? '' : text),
+  indexText: (content, text) => (text === content ? SAME_AS_CONTENT : text),
   derived: (derived, indexContext) => {
-    if (derived.context === null || derived.context !== indexContext) return JSON.stringify(derived);
+    if (derived.context !== indexContext) return JSON.stringify(derived);
     const { context: _stored, ...rest } = derived;
     return JSON.stringify(rest);
   },
 };
 
-/** The version content that stands for the item's current content. */
-export const CURRENT_CONTENT = '';
-
 /** The columns of a `VersionRow` but its id, over `item_versions` aliased `v`, the content in full. */
 export const VERSION_COLUMNS_SQL = `v.version, v.operation,
-  CASE v.content WHEN '${CURRENT_CONTENT}' THEN (SELECT content FROM items WHERE item_key = v.item_key) ELSE v.content END AS content,
+  CASE v.content WHEN '${SAME_AS_CONTENT}' THEN (SELECT content FROM items WHERE item_key = v.item_key) ELSE v.content END AS content,
   v.status, v.tags, v.metadata, v.valid_from, v.valid_to, v.changed_at, v.changed_by`;
 
-/** SQL for the index text, over `items` (aliased or not). */
-export const indexTextSql = (alias = ''): string =>
-  `CASE ${alias}index_text WHEN '' THEN ${alias}content ELSE ${alias}index_text END AS index_text`;
+/** The `index_text` column of `items`, in full. */
+export const INDEX_TEXT_SQL = `CASE index_text WHEN '${SAME_AS_CONTENT}' THEN content ELSE index_text END AS index_text`;
 
+/** A row's index text in full. */
 export const indexTextOf = (row: Pick<ItemRow, 'content' | 'index_text'>): string =>
-  row.index_text === '' ? row.content : row.index_text;
+  row.index_text === SAME_AS_CONTENT ? row.content : row.index_text;
 
+/** A row's derived keys in full: a `context` left out is the row's `index_context`. */
 export function derivedOf(row: Pick<ItemRow, 'derived' | 'index_context'>): DerivedKeys {
   const stored = JSON.parse(row.derived) as Omit<DerivedKeys, 'context'> &
     Partial<Pick<DerivedKeys, 'context'>>;

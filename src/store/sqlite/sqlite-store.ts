@@ -12,7 +12,13 @@ import type {
   MemoryVersion,
 } from '../../core/types.js';
 import { AUDIT_INSERT_COLUMNS, importedAuditValues } from '../audit-values.js';
-import { assertMutable, assertVectorLength, decodeCursor, encodeCursor } from '../item-rules.js';
+import {
+  assertContent,
+  assertMutable,
+  assertVectorLength,
+  decodeCursor,
+  encodeCursor,
+} from '../item-rules.js';
 import { ITEM_INSERT_COLUMNS, importedItemValues, itemPlaceholders, newItemValues } from '../item-values.js';
 import type {
   AuditQuery,
@@ -40,16 +46,16 @@ import { prepared } from './prepared.js';
 import {
   blobToVector,
   COMPACT_FORM,
-  CURRENT_CONTENT,
   type CubeRow,
   cubeInfo,
+  INDEX_TEXT_SQL,
   type ItemRow,
   indexTextOf,
-  indexTextSql,
   iso,
   msOrNull,
   rowToItem,
   rowToVersion,
+  SAME_AS_CONTENT,
   VERSION_COLUMNS_SQL,
   type VersionRow,
   vectorToBlob,
@@ -207,7 +213,7 @@ export class SqliteStore implements Store {
       row.item_key,
       row.version,
       operation,
-      CURRENT_CONTENT,
+      SAME_AS_CONTENT,
       row.status,
       row.tags,
       row.metadata,
@@ -223,7 +229,7 @@ export class SqliteStore implements Store {
     this.stmt('UPDATE item_versions SET content = ? WHERE item_key = ? AND content = ?').run(
       before.content,
       before.item_key,
-      CURRENT_CONTENT,
+      SAME_AS_CONTENT,
     );
   }
 
@@ -361,6 +367,7 @@ export class SqliteStore implements Store {
         );
         const outcomes: InsertOutcome[] = [];
         for (const r of records) {
+          assertContent(r.content);
           const duplicate = findDuplicate.get(
             cube.key,
             r.contentHash,
@@ -458,7 +465,8 @@ export class SqliteStore implements Store {
         const before = this.itemRow(cube, id);
         assertMutable(before, 'update');
         const content = change.content;
-        if (content) this.keepReplacedContent(before);
+        if (content) assertContent(content.content);
+        if (content && content.content !== before.content) this.keepReplacedContent(before);
         this.stmt(
           `UPDATE items SET content = ?, index_text = ?, index_context = ?, index_keys = ?, derived = ?, content_hash = ?,
              tags = ?, metadata = ?, valid_from = ?, valid_to = ?, version = version + 1, updated_at = ? WHERE item_key = ?`,
@@ -791,6 +799,8 @@ export class SqliteStore implements Store {
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         );
         for (const { item, index, versions, embedding } of bundles) {
+          assertContent(item.content, 'item.content');
+          for (const v of versions) assertContent(v.content, 'versions[].content');
           const { lastInsertRowid } = insert.run(...importedItemValues(cube.key, item, index, COMPACT_FORM));
           const itemKey = Number(lastInsertRowid);
           for (const v of versions) {
@@ -798,7 +808,7 @@ export class SqliteStore implements Store {
               itemKey,
               v.version,
               v.operation,
-              v.content === item.content ? CURRENT_CONTENT : v.content,
+              v.content === item.content ? SAME_AS_CONTENT : v.content,
               v.status,
               JSON.stringify(v.tags),
               JSON.stringify(v.metadata),
@@ -837,7 +847,7 @@ export class SqliteStore implements Store {
     for (;;) {
       const rows = this.stmt(
         // items_by_cube, as in `exportItems`: key order without a sort per page.
-        `SELECT item_key, id, ${indexTextSql()} FROM items INDEXED BY items_by_cube WHERE cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?`,
+        `SELECT item_key, id, ${INDEX_TEXT_SQL} FROM items INDEXED BY items_by_cube WHERE cube_key = ? AND item_key > ? ORDER BY item_key LIMIT ?`,
       ).all(cube.key, after, PAGE) as Array<{ item_key: number; id: string; index_text: string }>;
       if (rows.length === 0) return;
       yield rows.map((r) => ({ id: r.id, text: r.index_text }));
