@@ -217,10 +217,15 @@ export function buildProgram(): Command {
   addFilterOptions(
     program
       .command('search')
-      .description('find memories: lexical (BM25) and vector channels fused by reciprocal rank')
+      .description(
+        'find memories: lexical (BM25), vector, temporal and expansion channels fused by reciprocal rank',
+      )
       .argument('<query...>', 'what to look for')
       .option('-n, --limit <n>', 'how many results', positiveInt, 10)
-      .option('--channels <list>', 'comma-separated channels: lexical,vector'),
+      .option(
+        '--channels <list>',
+        'comma-separated channels: lexical,vector,temporal,expansion,speaker,proximity (default: those the config weights)',
+      ),
   ).action(async (words: string[], o, cmd: Command) => {
     const g = globals(cmd);
     await withMemory(g, async (memory) => {

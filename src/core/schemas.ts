@@ -92,7 +92,9 @@ export const itemFilterSchema = z.strictObject({
   to: instantSchema.optional(),
 });
 
-const channelsSchema = z.array(z.enum(['lexical', 'vector', 'temporal', 'expansion', 'speaker'])).min(1);
+const channelsSchema = z
+  .array(z.enum(['lexical', 'vector', 'temporal', 'expansion', 'speaker', 'proximity']))
+  .min(1);
 
 export const searchOptionsSchema = itemFilterSchema.extend({
   limit: z.number().int().min(1).max(1000).default(10),

@@ -3,7 +3,7 @@ import type { CubeScope, Store, TurnRef } from '../store/store.js';
 import type { PackCandidate } from './context.js';
 
 /** About the length of a chat turn, in characters: neighbours up to this long are offered at full share. */
-const TYPICAL_TURN_CHARS = 200;
+export const TYPICAL_TURN_CHARS = 200;
 
 export interface NeighbourOptions {
   /** Turns on each side of a hit. */

@@ -4,6 +4,7 @@ import type { ChannelName, ItemFilter, MemoryItem, SearchHit } from '../core/typ
 import type { Embedder } from '../embed/embedder.js';
 import type { CubeScope, ScoredId, Store, StoreItemFilter } from '../store/store.js';
 import { type ChannelResult, decisiveness, fuseAdaptive, fuseReciprocalRank, fuseScores } from './fusion.js';
+import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
 import { parseQueryTime } from './query-time.js';
 import { boostSessions, SESSION_POOL } from './sessions.js';
@@ -32,18 +33,23 @@ export function toStoreFilter(
   return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined)) as StoreItemFilter;
 }
 
-const CHANNELS: ChannelName[] = ['lexical', 'vector', 'temporal', 'expansion', 'speaker'];
+const CHANNELS: ChannelName[] = ['lexical', 'vector', 'temporal', 'expansion', 'speaker', 'proximity'];
 /** Seeded by the first round's best hits: no seeds, no second round. */
 const SECOND_ROUND: ChannelName[] = ['expansion', 'speaker'];
+/** Applied to the fused ranking rather than fused into it. */
+const AFTER_FUSION: ChannelName[] = ['proximity'];
+
+/** Whether a channel has the seeds and reach it needs to run at all. */
+function canRun(channel: ChannelName, retrieval: RetrievalConfig, hasVectors: boolean): boolean {
+  if (channel === 'vector') return hasVectors;
+  if (SECOND_ROUND.includes(channel)) return retrieval.expansionSeeds > 0;
+  if (channel === 'proximity') return retrieval.proximitySeeds > 0 && retrieval.proximityRadius > 0;
+  return true;
+}
 
 /** The channels a search runs by default: weighted above zero, and able to run on this cube. */
 export function defaultChannels(retrieval: RetrievalConfig, hasVectors: boolean): ChannelName[] {
-  return CHANNELS.filter(
-    (c) =>
-      retrieval.channelWeights[c] > 0 &&
-      (c !== 'vector' || hasVectors) &&
-      (retrieval.expansionSeeds > 0 || !SECOND_ROUND.includes(c)),
-  );
+  return CHANNELS.filter((c) => retrieval.channelWeights[c] > 0 && canRun(c, retrieval, hasVectors));
 }
 
 function chooseChannels(ctx: SearchContext, requested: ChannelName[] | undefined): ChannelName[] {
@@ -104,8 +110,8 @@ function confidence(hits: ScoredId[], reference: number): number {
 
 /**
  * Runs the chosen channels (a second, entity-seeded round for multi-hop questions), fuses them
- * by normalised score or reciprocal rank, boosts the turns of the strongest sessions, and loads
- * the top items.
+ * by normalised score or reciprocal rank, lifts the turns near the best short hits, boosts the
+ * turns of the strongest sessions, and loads the top items.
  */
 export async function rankItems(ctx: SearchContext, request: RankRequest): Promise<SearchHit[]> {
   const query = request.query.trim();
@@ -124,7 +130,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   };
 
   const firstRound = channels
-    .filter((c) => c !== 'expansion' && c !== 'speaker')
+    .filter((c) => !SECOND_ROUND.includes(c) && !AFTER_FUSION.includes(c))
     .map(async (channel): Promise<ChannelResult> => {
       const weight = weights[channel];
       if (channel === 'lexical') return { channel, weight, hits: await lexical(request.filter, terms) };
@@ -178,6 +184,15 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
       results.push({ channel: 'speaker', weight: weights.speaker, hits });
     }
     fused = fuse(results);
+  }
+
+  if (channels.includes('proximity')) {
+    fused = await liftNeighbours(ctx.store, ctx.scope, fused, request.filter, {
+      seeds: ctx.retrieval.proximitySeeds,
+      radius: ctx.retrieval.proximityRadius,
+      share: weights.proximity,
+      maxSeedChars: ctx.retrieval.neighbourMaxHitChars,
+    });
   }
 
   // Only the returned items are loaded (this runs on every agent turn); the session boost reads

@@ -85,6 +85,7 @@ export const searchHitSchema = z
       temporal: channelScore.optional(),
       expansion: channelScore.optional(),
       speaker: channelScore.optional(),
+      proximity: channelScore.optional(),
     }),
   })
   .openapi('SearchHit');

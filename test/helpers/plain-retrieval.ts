@@ -1,7 +1,7 @@
 import type { MemoryOSConfig } from '../../src/core/config.js';
 
 /**
- * memcube's channels without derived keys, the entity-seeded second round, neighbour packing,
+ * memcube's channels without derived keys, the entity-seeded second round, turn proximity, neighbour packing,
  * the adaptive vector weight, the session boost, the packing length penalty, context lines
  * without repeated times or the temporal channel's vector ranking: plain BM25 (and vectors) over
  * single turns. Tests of the API's semantics (filters, lifecycle,
@@ -10,6 +10,7 @@ import type { MemoryOSConfig } from '../../src/core/config.js';
 export const PLAIN_RETRIEVAL: Pick<MemoryOSConfig, 'ingest' | 'retrieval'> = {
   ingest: { contextKey: false, dateKeys: false, entityKeys: false },
   retrieval: {
+    channelWeights: { proximity: 0 },
     neighbourRadius: 0,
     expansionSeeds: 0,
     vectorConfidenceGap: 0,

@@ -160,6 +160,8 @@ describe('speaker-aware indexing, end to end', () => {
     // A query naming only the speaker still finds her turn first: the name lives in the index text.
     // The reply after it matches too, more weakly, through its context key (the turn it answers).
     const byName = await cube.search('Caroline');
-    expect(byName.map((h) => h.item.id)).toEqual([ids[0], ids[1]]);
+    // The third turn, which never names her, only joins through turn proximity, last.
+    expect(byName.map((h) => h.item.id)).toEqual([ids[0], ids[1], ids[2]]);
+    expect(Object.keys(byName[2]?.channels ?? {})).toEqual(['proximity']);
   });
 });

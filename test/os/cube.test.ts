@@ -572,6 +572,42 @@ describe('default retrieval mechanisms (no LLM)', () => {
     expect(hits.find((h) => h.item.id === ids[1])?.channels.temporal).toBeUndefined();
   });
 
+  it('ranks in the answer three turns after the only turn that matches the question (proximity)', async () => {
+    const conversation = [
+      { content: 'Congrats on winning the chess tournament, Nate!', speaker: 'Joanna' },
+      { content: 'Thanks! It was a tough final.', speaker: 'Nate' },
+      { content: 'How did you mark the occasion?', speaker: 'Joanna' },
+      { content: 'Pizza with the whole team, then we danced all night.', speaker: 'Nate' },
+      { content: 'My garden finally has tomatoes.', speaker: 'Joanna' },
+    ];
+    const question = 'How was the chess tournament win celebrated?';
+    // Lexical alone, so that only the first turn matches; proximity at its default share.
+    const lexicalOnly = (proximity: number) =>
+      MemoryOS.open({
+        ...PLAIN_RETRIEVAL,
+        retrieval: { ...PLAIN_RETRIEVAL.retrieval, channelWeights: { proximity } },
+        path: ':memory:',
+        embedder: 'none',
+      });
+    os = await lexicalOnly(0.2);
+    const cube = await os.cube('chat');
+    const { ids } = await cube.add(conversation, { sessionId: 's1' });
+    const hits = await cube.search(question);
+    const seed = hits[0];
+    expect(seed?.item.id).toBe(ids[0]);
+    // Turns 1-3 receive 0.2, 0.04 and 0.008 of the match's score; turn 4 is out of reach.
+    expect(hits.map((h) => h.item.id)).toEqual(ids.slice(0, 4));
+    const answer = hits[3];
+    expect(answer?.channels).toEqual({ proximity: { rank: 3, score: expect.any(Number) } });
+    expect(answer?.score).toBeCloseTo((seed?.score ?? 0) * 0.2 ** 3, 12);
+
+    await os.close();
+    os = await lexicalOnly(0);
+    const off = await os.cube('chat');
+    await off.add(conversation, { sessionId: 's1' });
+    expect((await off.search(question)).map((h) => h.item.content)).toEqual([conversation[0]?.content]);
+  });
+
   it("a query naming a speaker ranks that speaker's own turns in the speaker channel", async () => {
     os = await MemoryOS.open({
       path: ':memory:',

@@ -1,0 +1,98 @@
+import type { CubeScope, Store, StoreItemFilter, TurnRef } from '../store/store.js';
+import type { FusedHit } from './fusion.js';
+import { matchesFilter } from './item-filter.js';
+import { TYPICAL_TURN_CHARS } from './neighbours.js';
+
+export interface ProximityOptions {
+  /** How many of the best fused hits lend their score to the turns around them. */
+  seeds: number;
+  /** Turns on each side of a seed that receive a share. */
+  radius: number;
+  /** The share of a seed's score a turn receives, per turn of distance. */
+  share: number;
+  /** Only seeds up to this many characters lend: a long turn is a document of its own. */
+  maxSeedChars: number;
+}
+
+/** How far below its lender's score a lifted turn stays at most, relatively. */
+const LENDER_MARGIN = 1e-9;
+
+const turnKey = (sessionId: string, turnIndex: number) => `${sessionId}\u0000${turnIndex}`;
+
+/**
+ * Turn proximity: in a chat, a question's answer is often a few turns from the turn that best
+ * matches its words ("Congrats on winning the tournament!" two turns before "We went out for
+ * pizza to celebrate"). Each of the best `seeds` fused hits that is a short turn lends
+ * `share^d` of its score to the turns within `radius` of it in its session (d = distance in
+ * turns), shares adding up; a receiving turn longer than a typical chat turn gets
+ * proportionally less. Turns no channel found join the ranking this way, if they pass the
+ * search's filter. Each lifted hit reports the lift as its `proximity` channel score.
+ */
+export async function liftNeighbours(
+  store: Store,
+  scope: CubeScope,
+  fused: FusedHit[],
+  filter: StoreItemFilter,
+  options: ProximityOptions,
+): Promise<FusedHit[]> {
+  const { seeds, radius, share, maxSeedChars } = options;
+  if (seeds === 0 || radius === 0 || share === 0) return fused;
+  const seedHits = fused.slice(0, seeds);
+  const seedItems = new Map(
+    (
+      await store.getItems(
+        scope,
+        seedHits.map((h) => h.id),
+      )
+    ).map((i) => [i.id, i]),
+  );
+  const lent = new Map<string, { ref: TurnRef; amount: number; lender: number }>();
+  for (const hit of seedHits) {
+    const seed = seedItems.get(hit.id);
+    if (!seed || seed.sessionId === null || seed.turnIndex === null || seed.content.length > maxSeedChars)
+      continue;
+    for (let d = 1; d <= radius; d++) {
+      for (const turnIndex of [seed.turnIndex - d, seed.turnIndex + d]) {
+        if (turnIndex < 0) continue;
+        const key = turnKey(seed.sessionId, turnIndex);
+        const entry = lent.get(key) ?? {
+          ref: { sessionId: seed.sessionId, turnIndex },
+          amount: 0,
+          lender: 0,
+        };
+        entry.amount += hit.score * share ** d;
+        entry.lender = Math.max(entry.lender, hit.score);
+        lent.set(key, entry);
+      }
+    }
+  }
+  if (lent.size === 0) return fused;
+  const turns = await store.getTurns(
+    scope,
+    [...lent.values()].map((e) => e.ref),
+  );
+  const byId = new Map(fused.map((h) => [h.id, h]));
+  const lifts = turns
+    .filter((item) => item.sessionId !== null && item.turnIndex !== null && matchesFilter(item, filter))
+    .flatMap((item) => {
+      const entry = lent.get(turnKey(item.sessionId as string, item.turnIndex as number));
+      if (!entry) return [];
+      const own = byId.get(item.id)?.score ?? 0;
+      const offered = entry.amount * Math.min(1, TYPICAL_TURN_CHARS / Math.max(item.content.length, 1));
+      // Nearness is weaker evidence than a match: a turn is lifted to just below its best lender
+      // at most, so that no later tie-break can put it ahead.
+      const score = Math.min(own + offered, entry.lender * (1 - LENDER_MARGIN));
+      return score > own ? [{ id: item.id, score, lift: score - own }] : [];
+    })
+    .sort((a, b) => b.lift - a.lift || a.id.localeCompare(b.id));
+  lifts.forEach(({ id, score, lift }, index) => {
+    const hit = byId.get(id) ?? { id, score: 0, channels: {} };
+    byId.set(id, {
+      ...hit,
+      score,
+      channels: { ...hit.channels, proximity: { rank: index + 1, score: lift } },
+    });
+  });
+  // A stable sort: hits the lift leaves tied keep fusion's order.
+  return [...byId.values()].sort((a, b) => b.score - a.score);
+}
