@@ -5,11 +5,14 @@
  * Run it on two checkouts against the same file to compare builds.
  *
  *   node dist/cli/main.js bench --sizes 100000 --keep --out /tmp/b
- *   npx tsx bench/store-calls.ts --db /tmp/b/databases/memcube-100000/memcube.db [--queries 200]
+ *   npx tsx bench/store-calls.ts --db /tmp/b/databases/memcube-100000/memcube.db [--queries 200] [--config FILE]
+ *
+ * `--config FILE` searches with that retrieval config (as `memcube --config`), to compare settings.
  */
 import { parseArgs } from 'node:util';
 import { benchQueries, limitCorpus, loadCorpus } from '../src/bench/corpus.js';
 import { loadBenchVectors } from '../src/bench/embedding.js';
+import { readConfigFile } from '../src/core/config.js';
 import { defaultEmbeddingCachePath } from '../src/eval/embedder.js';
 import { MemoryOS } from '../src/os/memory-os.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
@@ -19,6 +22,7 @@ const { values } = parseArgs({
     db: { type: 'string' },
     queries: { type: 'string', default: '200' },
     datasets: { type: 'string', default: '../shared/datasets' },
+    config: { type: 'string' },
   },
 });
 if (!values.db) throw new Error('--db FILE: a database kept by `memcube bench --keep`');
@@ -53,7 +57,11 @@ for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
   };
 }
 
-const memory = await MemoryOS.open({ path: values.db, embedder: vectors.embedder });
+const memory = await MemoryOS.open({
+  ...(values.config ? readConfigFile(values.config) : {}),
+  path: values.db,
+  embedder: vectors.embedder,
+});
 const cube = await memory.cube('bench');
 await cube.warm();
 const warmup = Math.min(20, Math.floor(queries.length / 10));

@@ -43,6 +43,8 @@ export const ingestConfigSchema = z.strictObject({
   dateKeys: z.boolean().default(false),
   /** Index the named entities of a turn. */
   entityKeys: z.boolean().default(true),
+  /** Index a turn's hyphenated words written as one ("de-stress" → destress), as a question may write them. */
+  compoundKeys: z.boolean().default(true),
 });
 export type IngestConfig = z.output<typeof ingestConfigSchema>;
 export const DEFAULT_INGEST_CONFIG: IngestConfig = ingestConfigSchema.parse({});

@@ -1,4 +1,5 @@
 import { eng } from 'stopword';
+import { joinedCompounds } from '../core/compounds.js';
 
 /** Question scaffolding the stock English list lacks; it carries no topic in a memory query. */
 const QUESTION_WORDS = [
@@ -23,14 +24,15 @@ const STOPWORDS = new Set([...eng, ...QUESTION_WORDS]);
 const WORD = /[\p{L}\p{N}]+/gu;
 
 /**
- * Lowercased, de-duplicated content words of a query, in order of appearance. Stemming is
- * left to the store's full-text tokenizer so index and query agree.
+ * Lowercased, de-duplicated content words of a query, in order of appearance, then its
+ * hyphenated words written as one ("de-stress" also finds "destress"). Stemming is left to the
+ * store's full-text tokenizer so index and query agree.
  */
 export function lexicalTerms(query: string): string[] {
   const terms: string[] = [];
   const seen = new Set<string>();
-  for (const match of query.toLowerCase().matchAll(WORD)) {
-    const word = match[0];
+  const words = [...query.toLowerCase().matchAll(WORD)].map((m) => m[0]);
+  for (const word of [...words, ...joinedCompounds(query)]) {
     if (word.length < 2 && !/\p{N}/u.test(word)) continue;
     if (STOPWORDS.has(word) || seen.has(word)) continue;
     seen.add(word);

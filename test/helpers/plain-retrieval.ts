@@ -8,7 +8,7 @@ import type { MemoryOSConfig } from '../../src/core/config.js';
  * formats) and of the eval harness use it, so that tuning retrieval does not move what they check.
  */
 export const PLAIN_RETRIEVAL: Pick<MemoryOSConfig, 'ingest' | 'retrieval'> = {
-  ingest: { contextKey: false, dateKeys: false, entityKeys: false },
+  ingest: { contextKey: false, dateKeys: false, entityKeys: false, compoundKeys: false },
   retrieval: {
     channelWeights: { proximity: 0 },
     neighbourRadius: 0,

@@ -76,7 +76,13 @@ describe('deriveKeys', () => {
   });
 
   it('leaves out each key when its switch is off, still resolving the dates', () => {
-    const off = { ...DEFAULT_INGEST_CONFIG, contextKey: false, dateKeys: false, entityKeys: false };
+    const off = {
+      ...DEFAULT_INGEST_CONFIG,
+      contextKey: false,
+      dateKeys: false,
+      entityKeys: false,
+      compoundKeys: false,
+    };
     const { derived, index } = deriveKeys(turn, MESSAGE_TIME.getTime(), question, off);
     expect(derived).toEqual({
       dates: [{ text: 'yesterday', date: '2023-05-07' }],
@@ -88,6 +94,17 @@ describe('deriveKeys', () => {
       context: '',
       keys: '',
     });
+  });
+
+  it('keys a hyphenated word written as one, so "destress" finds "de-stress"', () => {
+    const running = { speaker: 'Melanie', role: 'user', content: "I've been running non-stop to de-stress." };
+    const { index } = deriveKeys(running, MESSAGE_TIME.getTime(), null, DEFAULT_INGEST_CONFIG);
+    expect(index.keys.split(' ')).toEqual(expect.arrayContaining(['nonstop', 'destress']));
+    const off = deriveKeys(running, MESSAGE_TIME.getTime(), null, {
+      ...DEFAULT_INGEST_CONFIG,
+      compoundKeys: false,
+    });
+    expect(off.index.keys).not.toContain('destress');
   });
 
   it('cuts a long previous turn to contextChars', () => {

@@ -25,6 +25,19 @@ describe('lexicalTerms', () => {
     expect(lexicalTerms('What did she say about the trip?')).toEqual(['say', 'trip']);
   });
 
+  it('adds a hyphenated word written as one after the words, so "de-stress" also finds "destress"', () => {
+    expect(lexicalTerms('How does Mel de-stress and practise self-care?')).toEqual([
+      'mel',
+      'de',
+      'stress',
+      'practise',
+      'self',
+      'care',
+      'destress',
+      'selfcare',
+    ]);
+  });
+
   it('lowercases and de-duplicates, keeping first-appearance order', () => {
     expect(lexicalTerms('Berlin BERLIN berlin Paris berlin PARIS')).toEqual(['berlin', 'paris']);
   });
@@ -39,7 +52,7 @@ describe('lexicalTerms', () => {
   });
 
   it('splits possessives and punctuation', () => {
-    expect(lexicalTerms("Alice's cat-sitter (Bob)")).toEqual(['alice', 'cat', 'sitter', 'bob']);
+    expect(lexicalTerms("Alice's cat-sitter (Bob)")).toEqual(['alice', 'cat', 'sitter', 'bob', 'catsitter']);
   });
 
   it('handles unicode letters: accents, sharp s, non-Latin scripts', () => {

@@ -1,3 +1,4 @@
+import { joinedCompounds } from '../../core/compounds.js';
 import type { IngestConfig } from '../../core/config.js';
 import type { DerivedKeys } from '../../core/types.js';
 import type { IndexFields } from '../../store/store.js';
@@ -18,7 +19,7 @@ export function speakerLine(turn: TurnText): string {
 /**
  * The keys an episode is indexed under besides its own words: the turn before it in the
  * session (an answer needs its question), the dates it refers to resolved against its time,
- * and the entities it names. The dates are always resolved and kept; each key can be switched
+ * the entities it names, and its hyphenated words written as one ("de-stress" → destress). The dates are always resolved and kept; each key can be switched
  * off in the ingest config, for ablations.
  */
 export function deriveKeys(
@@ -35,7 +36,11 @@ export function deriveKeys(
     index: {
       text: speakerLine(turn),
       context: context ?? '',
-      keys: [...entities, ...(config.dateKeys ? dates.map((d) => dateKeys(d.date)) : [])].join(' '),
+      keys: [
+        ...entities,
+        ...(config.compoundKeys ? joinedCompounds(turn.content) : []),
+        ...(config.dateKeys ? dates.map((d) => dateKeys(d.date)) : []),
+      ].join(' '),
     },
   };
 }
