@@ -1,3 +1,4 @@
+import type { MemoryItem } from '../core/types.js';
 import type { CubeScope, Store, StoreItemFilter, TurnRef } from '../store/store.js';
 import type { FusedHit } from './fusion.js';
 import { matchesFilter } from './item-filter.js';
@@ -34,18 +35,13 @@ export async function liftNeighbours(
   fused: FusedHit[],
   filter: StoreItemFilter,
   options: ProximityOptions,
+  /** How the seeds are loaded; a search passes its own loader, which remembers what it loaded. */
+  load: (ids: string[]) => Promise<MemoryItem[]> = (ids) => store.getItems(scope, ids),
 ): Promise<FusedHit[]> {
   const { seeds, radius, share, maxSeedChars } = options;
   if (seeds === 0 || radius === 0 || share === 0) return fused;
   const seedHits = fused.slice(0, seeds);
-  const seedItems = new Map(
-    (
-      await store.getItems(
-        scope,
-        seedHits.map((h) => h.id),
-      )
-    ).map((i) => [i.id, i]),
-  );
+  const seedItems = new Map((await load(seedHits.map((h) => h.id))).map((i) => [i.id, i]));
   const lent = new Map<string, { ref: TurnRef; amount: number; lender: number }>();
   for (const hit of seedHits) {
     const seed = seedItems.get(hit.id);

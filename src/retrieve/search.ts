@@ -103,6 +103,20 @@ function namedSpeakers(seeds: MemoryItem[], queryTerms: string[]): string[] {
   return [...named];
 }
 
+/**
+ * Loads items by id, each once per search: the expansion round's seeds, the proximity seeds and
+ * the returned page are mostly the same few items.
+ */
+function itemLoader(ctx: SearchContext): (ids: string[]) => Promise<MemoryItem[]> {
+  const loaded = new Map<string, MemoryItem>();
+  return async (ids) => {
+    const missing = ids.filter((id) => !loaded.has(id));
+    if (missing.length > 0)
+      for (const item of await ctx.store.getItems(ctx.scope, missing)) loaded.set(item.id, item);
+    return ids.flatMap((id) => loaded.get(id) ?? []);
+  };
+}
+
 /** The vector channel's weight multiplier: its ranking's decisiveness against the reference, at most 1. */
 function confidence(hits: ScoredId[], reference: number): number {
   return reference > 0 ? Math.min(1, decisiveness(hits) / reference) : 1;
@@ -120,6 +134,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const { channelDepth, channelWeights: weights, lexicalWeights } = ctx.retrieval;
   const depth = Math.max(request.limit, channelDepth);
   const terms = lexicalTerms(query);
+  const load = itemLoader(ctx);
   const lexical = (filter: StoreItemFilter, words: string[]) =>
     ctx.store.searchLexical(ctx.scope, words, filter, depth, lexicalWeights);
 
@@ -160,10 +175,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
 
   const secondRound = channels.filter((c) => SECOND_ROUND.includes(c));
   if (secondRound.length > 0 && ctx.retrieval.expansionSeeds > 0) {
-    const seeds = await ctx.store.getItems(
-      ctx.scope,
-      fused.slice(0, ctx.retrieval.expansionSeeds).map((h) => h.id),
-    );
+    const seeds = await load(fused.slice(0, ctx.retrieval.expansionSeeds).map((h) => h.id));
     const extra = expansionTerms(seeds, terms);
     if (secondRound.includes('expansion') && extra.length > 0) {
       const hits = await lexical(request.filter, [...terms, ...extra]);
@@ -187,16 +199,23 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   }
 
   if (channels.includes('proximity')) {
-    fused = await liftNeighbours(ctx.store, ctx.scope, fused, request.filter, {
-      seeds: ctx.retrieval.proximitySeeds,
-      radius: ctx.retrieval.proximityRadius,
-      share: weights.proximity,
-      maxSeedChars: ctx.retrieval.neighbourMaxHitChars,
-    });
+    fused = await liftNeighbours(
+      ctx.store,
+      ctx.scope,
+      fused,
+      request.filter,
+      {
+        seeds: ctx.retrieval.proximitySeeds,
+        radius: ctx.retrieval.proximityRadius,
+        share: weights.proximity,
+        maxSeedChars: ctx.retrieval.neighbourMaxHitChars,
+      },
+      load,
+    );
   }
 
-  // Only the returned items are loaded (this runs on every agent turn); the session boost reads
-  // just the sessions of its pool.
+  // Only the seeds and the returned items are loaded (this runs on every agent turn); the session
+  // boost reads just the sessions of its pool.
   const boost = ctx.retrieval.sessionBoost;
   let ranked = fused;
   if (boost > 0) {
@@ -208,14 +227,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     ranked = boostSessions(pool, sessions, boost);
   }
   const top = ranked.slice(0, request.limit);
-  const items = new Map(
-    (
-      await ctx.store.getItems(
-        ctx.scope,
-        top.map((h) => h.id),
-      )
-    ).map((i) => [i.id, i]),
-  );
+  const items = new Map((await load(top.map((h) => h.id))).map((i) => [i.id, i]));
   return top.flatMap((hit) => {
     const item = items.get(hit.id);
     return item ? [{ item, score: hit.score, channels: hit.channels }] : [];
