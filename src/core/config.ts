@@ -138,7 +138,8 @@ export const retrievalConfigSchema = z.strictObject({
    * Turn proximity: each of the best `proximitySeeds` hits that is a short turn (up to
    * `neighbourMaxHitChars`) lends `channelWeights.proximity`^d of its score to the turns within
    * `proximityRadius` of it in its session, so an answer a few turns from the turn that matches
-   * the question's words ranks with it (LoCoMo any@10 +2.3 points, any@20 +3.3). 0 = off.
+   * the question's words ranks with it (LoCoMo any@10 +2 points, any@20 +3; LongMemEval one question
+   * each way, docs/benchmarks.md). 0 = off.
    */
   proximityRadius: z.number().int().min(0).max(10).default(3),
   proximitySeeds: z.number().int().min(0).max(100).default(10),
