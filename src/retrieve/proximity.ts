@@ -1,7 +1,7 @@
-import type { MemoryItem } from '../core/types.js';
 import type { CubeScope, Store, StoreItemFilter, TurnRef } from '../store/store.js';
 import type { FusedHit } from './fusion.js';
 import { matchesFilter } from './item-filter.js';
+import type { ItemLoader } from './item-loader.js';
 import { TYPICAL_TURN_CHARS } from './neighbours.js';
 
 export interface ProximityOptions {
@@ -32,16 +32,15 @@ const turnKey = (sessionId: string, turnIndex: number) => `${sessionId}\u0000${t
 export async function liftNeighbours(
   store: Store,
   scope: CubeScope,
+  items: ItemLoader,
   fused: FusedHit[],
   filter: StoreItemFilter,
   options: ProximityOptions,
-  /** How the seeds are loaded; a search passes its own loader, which remembers what it loaded. */
-  load: (ids: string[]) => Promise<MemoryItem[]> = (ids) => store.getItems(scope, ids),
 ): Promise<FusedHit[]> {
   const { seeds, radius, share, maxSeedChars } = options;
   if (seeds === 0 || radius === 0 || share === 0) return fused;
   const seedHits = fused.slice(0, seeds);
-  const seedItems = new Map((await load(seedHits.map((h) => h.id))).map((i) => [i.id, i]));
+  const seedItems = new Map((await items.load(seedHits.map((h) => h.id))).map((i) => [i.id, i]));
   const lent = new Map<string, { ref: TurnRef; amount: number; lender: number }>();
   for (const hit of seedHits) {
     const seed = seedItems.get(hit.id);
@@ -67,6 +66,8 @@ export async function liftNeighbours(
     scope,
     [...lent.values()].map((e) => e.ref),
   );
+  // The lifted turns are often returned: the search need not read them again.
+  items.keep(turns);
   const byId = new Map(fused.map((h) => [h.id, h]));
   const lifts = turns
     .filter((item) => item.sessionId !== null && item.turnIndex !== null && matchesFilter(item, filter))

@@ -4,6 +4,7 @@ import type { ChannelName, ItemFilter, MemoryItem, SearchHit } from '../core/typ
 import type { Embedder } from '../embed/embedder.js';
 import type { CubeScope, ScoredId, Store, StoreItemFilter } from '../store/store.js';
 import { type ChannelResult, decisiveness, fuseAdaptive, fuseReciprocalRank, fuseScores } from './fusion.js';
+import { ItemLoader } from './item-loader.js';
 import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
 import { parseQueryTime } from './query-time.js';
@@ -103,20 +104,6 @@ function namedSpeakers(seeds: MemoryItem[], queryTerms: string[]): string[] {
   return [...named];
 }
 
-/**
- * Loads items by id, each once per search: the expansion round's seeds, the proximity seeds and
- * the returned page are mostly the same few items.
- */
-function itemLoader(ctx: SearchContext): (ids: string[]) => Promise<MemoryItem[]> {
-  const loaded = new Map<string, MemoryItem>();
-  return async (ids) => {
-    const missing = ids.filter((id) => !loaded.has(id));
-    if (missing.length > 0)
-      for (const item of await ctx.store.getItems(ctx.scope, missing)) loaded.set(item.id, item);
-    return ids.flatMap((id) => loaded.get(id) ?? []);
-  };
-}
-
 /** The vector channel's weight multiplier: its ranking's decisiveness against the reference, at most 1. */
 function confidence(hits: ScoredId[], reference: number): number {
   return reference > 0 ? Math.min(1, decisiveness(hits) / reference) : 1;
@@ -134,7 +121,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const { channelDepth, channelWeights: weights, lexicalWeights } = ctx.retrieval;
   const depth = Math.max(request.limit, channelDepth);
   const terms = lexicalTerms(query);
-  const load = itemLoader(ctx);
+  const items = new ItemLoader(ctx.store, ctx.scope);
   const lexical = (filter: StoreItemFilter, words: string[]) =>
     ctx.store.searchLexical(ctx.scope, words, filter, depth, lexicalWeights);
 
@@ -175,7 +162,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
 
   const secondRound = channels.filter((c) => SECOND_ROUND.includes(c));
   if (secondRound.length > 0 && ctx.retrieval.expansionSeeds > 0) {
-    const seeds = await load(fused.slice(0, ctx.retrieval.expansionSeeds).map((h) => h.id));
+    const seeds = await items.load(fused.slice(0, ctx.retrieval.expansionSeeds).map((h) => h.id));
     const extra = expansionTerms(seeds, terms);
     if (secondRound.includes('expansion') && extra.length > 0) {
       const hits = await lexical(request.filter, [...terms, ...extra]);
@@ -199,19 +186,12 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   }
 
   if (channels.includes('proximity')) {
-    fused = await liftNeighbours(
-      ctx.store,
-      ctx.scope,
-      fused,
-      request.filter,
-      {
-        seeds: ctx.retrieval.proximitySeeds,
-        radius: ctx.retrieval.proximityRadius,
-        share: weights.proximity,
-        maxSeedChars: ctx.retrieval.neighbourMaxHitChars,
-      },
-      load,
-    );
+    fused = await liftNeighbours(ctx.store, ctx.scope, items, fused, request.filter, {
+      seeds: ctx.retrieval.proximitySeeds,
+      radius: ctx.retrieval.proximityRadius,
+      share: weights.proximity,
+      maxSeedChars: ctx.retrieval.neighbourMaxHitChars,
+    });
   }
 
   // Only the seeds and the returned items are loaded (this runs on every agent turn); the session
@@ -227,9 +207,9 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     ranked = boostSessions(pool, sessions, boost);
   }
   const top = ranked.slice(0, request.limit);
-  const items = new Map((await load(top.map((h) => h.id))).map((i) => [i.id, i]));
+  const loaded = new Map((await items.load(top.map((h) => h.id))).map((i) => [i.id, i]));
   return top.flatMap((hit) => {
-    const item = items.get(hit.id);
+    const item = loaded.get(hit.id);
     return item ? [{ item, score: hit.score, channels: hit.channels }] : [];
   });
 }

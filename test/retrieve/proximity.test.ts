@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FusedHit } from '../../src/retrieve/fusion.js';
+import { ItemLoader } from '../../src/retrieve/item-loader.js';
 import { liftNeighbours } from '../../src/retrieve/proximity.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { rec } from '../store/conformance.js';
@@ -39,6 +40,7 @@ describe('liftNeighbours', () => {
     const ranked = await liftNeighbours(
       store,
       scope,
+      new ItemLoader(store, scope),
       [hit(t2 as string, 1), hit(t4 as string, 0.5)],
       {},
       OPTIONS,
@@ -66,6 +68,7 @@ describe('liftNeighbours', () => {
     const ranked = await liftNeighbours(
       store,
       scope,
+      new ItemLoader(store, scope),
       [hit(t4 as string, 1), hit(t5 as string, 0.3)],
       {},
       OPTIONS,
@@ -79,7 +82,14 @@ describe('liftNeighbours', () => {
   it('lifts only turns that pass the search filter', async () => {
     const { store, scope, ids, content } = await conversation();
     const [, , t2] = ids as string[];
-    const ranked = await liftNeighbours(store, scope, [hit(t2 as string, 1)], { speakers: ['Ann'] }, OPTIONS);
+    const ranked = await liftNeighbours(
+      store,
+      scope,
+      new ItemLoader(store, scope),
+      [hit(t2 as string, 1)],
+      { speakers: ['Ann'] },
+      OPTIONS,
+    );
     expect(ranked.map((h) => content.get(h.id)).sort()).toEqual(['t0', 't1', 't2', 't4']);
     await store.close();
   });
@@ -91,6 +101,7 @@ describe('liftNeighbours', () => {
     const ranked = await liftNeighbours(
       store,
       scope,
+      new ItemLoader(store, scope),
       [hit(t2 as string, 1), hit(t3 as string, 0.9)],
       {},
       share,
@@ -108,7 +119,16 @@ describe('liftNeighbours', () => {
     const { store, scope, ids } = await conversation();
     const fused = [hit(ids[2] as string, 1)];
     for (const change of [{ seeds: 0 }, { radius: 0 }, { share: 0 }]) {
-      expect(await liftNeighbours(store, scope, fused, {}, { ...OPTIONS, ...change })).toBe(fused);
+      expect(
+        await liftNeighbours(
+          store,
+          scope,
+          new ItemLoader(store, scope),
+          fused,
+          {},
+          { ...OPTIONS, ...change },
+        ),
+      ).toBe(fused);
     }
     await store.close();
   });

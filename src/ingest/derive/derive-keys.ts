@@ -19,8 +19,9 @@ export function speakerLine(turn: TurnText): string {
 /**
  * The keys an episode is indexed under besides its own words: the turn before it in the
  * session (an answer needs its question), the dates it refers to resolved against its time,
- * the entities it names, and its hyphenated words written as one ("de-stress" → destress). The dates are always resolved and kept; each key can be switched
- * off in the ingest config, for ablations.
+ * the entities it names, and its hyphenated words written as one ("de-stress" → destress).
+ * The dates are always resolved and kept; each key can be switched off in the ingest config,
+ * for ablations.
  */
 export function deriveKeys(
   turn: TurnText,
