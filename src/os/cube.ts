@@ -157,15 +157,14 @@ export class Cube {
     const { tokenBudget, candidates, channels, asOf, ...filter } = parseWith(contextOptionsSchema, options, {
       root: 'options',
     });
+    const storeFilter = toStoreFilter(filter);
     const ranked = await rankItems(this.searchContext(), {
       query: String(query),
-      filter: toStoreFilter(filter),
+      filter: storeFilter,
       limit: candidates,
       ...(channels ? { channels } : {}),
       ...(asOf === undefined ? {} : { asOf }),
     });
-    // Neighbours are whole turns of a session; with a caller's filter they could fall outside it.
-    const filtered = Object.values(filter).some((v) => v !== undefined);
     const {
       neighbourRadius,
       neighbourShare,
@@ -174,8 +173,8 @@ export class Cube {
       packTypicalTokens,
       contextTimesWhenChanged,
     } = this.config.retrieval;
-    const pool = await withNeighbours(this.store, this.scope, ranked, {
-      radius: filtered ? 0 : neighbourRadius,
+    const pool = await withNeighbours(this.store, this.scope, ranked, storeFilter, {
+      radius: neighbourRadius,
       share: neighbourShare,
       maxHitChars: neighbourMaxHitChars,
     });

@@ -1,5 +1,5 @@
 import type { SearchHit } from '../core/types.js';
-import type { CubeScope, Store, TurnRef } from '../store/store.js';
+import type { CubeScope, Store, StoreItemFilter, TurnRef } from '../store/store.js';
 import type { PackCandidate } from './context.js';
 
 /** About the length of a chat turn, in characters: neighbours up to this long are offered at full share. */
@@ -19,12 +19,13 @@ export interface NeighbourOptions {
  * with its answer. A neighbour is offered at `share^d` of its hit's score (d = distance in
  * turns), scaled down by its length beyond a typical turn: a short reply is cheap context, a
  * long answer would spend the budget that distinct hits need. Only short hits bring neighbours,
- * for the same reason.
+ * for the same reason. Neighbours must pass the search's filter, like the hits.
  */
 export async function withNeighbours(
   store: Store,
   scope: CubeScope,
   hits: SearchHit[],
+  filter: StoreItemFilter,
   options: NeighbourOptions,
 ): Promise<PackCandidate[]> {
   const { radius, share, maxHitChars } = options;
@@ -49,6 +50,7 @@ export async function withNeighbours(
   const turns = await store.getTurns(
     scope,
     entries.map((e) => e.ref),
+    filter,
   );
   const scoreAt = new Map(entries.map((e) => [`${e.ref.sessionId}\u0000${e.ref.turnIndex}`, e.score]));
   for (const item of turns) {

@@ -1,6 +1,5 @@
 import type { CubeScope, Store, StoreItemFilter, TurnRef } from '../store/store.js';
 import type { FusedHit } from './fusion.js';
-import { matchesFilter } from './item-filter.js';
 import type { ItemLoader } from './item-loader.js';
 import { TYPICAL_TURN_CHARS } from './neighbours.js';
 
@@ -65,12 +64,13 @@ export async function liftNeighbours(
   const turns = await store.getTurns(
     scope,
     [...lent.values()].map((e) => e.ref),
+    filter,
   );
   // The lifted turns are often returned: the search need not read them again.
   items.keep(turns);
   const byId = new Map(fused.map((h) => [h.id, h]));
   const lifts = turns
-    .filter((item) => item.sessionId !== null && item.turnIndex !== null && matchesFilter(item, filter))
+    .filter((item) => item.sessionId !== null && item.turnIndex !== null)
     .flatMap((item) => {
       const entry = lent.get(turnKey(item.sessionId as string, item.turnIndex as number));
       if (!entry) return [];

@@ -28,7 +28,8 @@ function sessionStrengths(hits: Ranked[], sessionOf: Map<string, string | null>)
  * Session-level evidence: a session with several relevant turns is likelier to hold the answer
  * than a stray match elsewhere, so each hit's score is multiplied by 1 + boost × (its session's
  * strength / the strongest session's). Hits must be ordered best first; `sessionOf` maps their ids
- * to sessions (ids it lacks have none). The result is re-sorted.
+ * to sessions (ids it lacks have none). The result is re-sorted, stably: hits the boost leaves
+ * tied keep the order they came in (ids made in one millisecond do not sort by insertion).
  */
 export function boostSessions<T extends Ranked>(
   hits: T[],
@@ -44,5 +45,5 @@ export function boostSessions<T extends Ranked>(
       const share = session === null || session === undefined ? 0 : (strength.get(session) ?? 0) / strongest;
       return { ...hit, score: hit.score * (1 + boost * share) };
     })
-    .sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+    .sort((a, b) => b.score - a.score);
 }

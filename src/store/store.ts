@@ -214,8 +214,11 @@ export interface Store {
   findIdsBySuffix(scope: CubeScope, suffix: string, limit: number): Promise<string[]>;
   /** The turn with the highest index in a session, any status; null for an empty session. */
   sessionTail(scope: CubeScope, sessionId: string): Promise<MemoryItem | null>;
-  /** Active items at these session positions; positions with no item are skipped. */
-  getTurns(scope: CubeScope, refs: TurnRef[]): Promise<MemoryItem[]>;
+  /**
+   * Items at these session positions that pass the filter (active items for `{}`), in the order
+   * of the refs; positions with no such item are skipped.
+   */
+  getTurns(scope: CubeScope, refs: TurnRef[], filter: StoreItemFilter): Promise<MemoryItem[]>;
 
   listAudit(scope: CubeScope, query: AuditQuery): Promise<AuditRecord[]>;
   stats(scope: CubeScope): Promise<CubeStats>;

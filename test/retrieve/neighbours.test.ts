@@ -25,7 +25,7 @@ describe('withNeighbours', () => {
     const { store, scope, ctx, items } = await sessionOfSix();
     await store.setStatus(scope, items[4]?.id as string, 'deleted', 'delete', ctx);
     const hit = { item: items[2] as (typeof items)[number], score: 1, channels: {} };
-    const pool = await withNeighbours(store, scope, [hit], { radius: 2, share: 0.5, maxHitChars: 200 });
+    const pool = await withNeighbours(store, scope, [hit], {}, { radius: 2, share: 0.5, maxHitChars: 200 });
     expect(Object.fromEntries(pool.map((c) => [c.item.content, c.score]))).toEqual({
       t2: 1,
       t1: 0.5,
@@ -41,7 +41,7 @@ describe('withNeighbours', () => {
       { item: items[1] as (typeof items)[number], score: 1, channels: {} },
       { item: items[2] as (typeof items)[number], score: 0.2, channels: {} },
     ];
-    const pool = await withNeighbours(store, scope, hits, { radius: 1, share: 0.5, maxHitChars: 200 });
+    const pool = await withNeighbours(store, scope, hits, {}, { radius: 1, share: 0.5, maxHitChars: 200 });
     expect(Object.fromEntries(pool.map((c) => [c.item.content, c.score]))).toEqual({
       t0: 0.5,
       t1: 1,
@@ -49,7 +49,7 @@ describe('withNeighbours', () => {
       t3: 0.1,
     });
     expect(
-      (await withNeighbours(store, scope, hits, { radius: 0, share: 0.5, maxHitChars: 200 })).map(
+      (await withNeighbours(store, scope, hits, {}, { radius: 0, share: 0.5, maxHitChars: 200 })).map(
         (c) => c.item.content,
       ),
     ).toEqual(['t1', 't2']);
@@ -61,10 +61,37 @@ describe('withNeighbours', () => {
     const long = { ...(items[2] as (typeof items)[number]), content: 'x'.repeat(201) };
     const short = items[2] as (typeof items)[number];
     const opts = { radius: 1, share: 0.5, maxHitChars: 200 };
-    const ofLong = await withNeighbours(store, scope, [{ item: long, score: 1, channels: {} }], opts);
+    const ofLong = await withNeighbours(store, scope, [{ item: long, score: 1, channels: {} }], {}, opts);
     expect(ofLong.map((c) => c.item.id)).toEqual([long.id]);
-    const ofShort = await withNeighbours(store, scope, [{ item: short, score: 1, channels: {} }], opts);
+    const ofShort = await withNeighbours(store, scope, [{ item: short, score: 1, channels: {} }], {}, opts);
     expect(ofShort.map((c) => c.item.content).sort()).toEqual(['t1', 't2', 't3']);
+    await store.close();
+  });
+
+  it("offers only neighbours that pass the search's filter", async () => {
+    const store = SqliteStore.open(':memory:');
+    const scope = { tenant: 'default', cube: 'c' };
+    const ctx = { actor: 'test', now: Date.UTC(2024, 0, 1) };
+    await store.createCube('default', 'c', { id: 'none', dimensions: 0 }, ctx);
+    const outcomes = await store.insertItems(
+      scope,
+      ['Ann', 'Bob', 'Ann', 'Bob'].map((speaker, t) => rec(`t${t}`, { sessionId: 's', speaker })),
+      ctx,
+    );
+    const [t2] = await store.getItems(scope, [outcomes[2]?.id as string]);
+    const hit = { item: t2 as NonNullable<typeof t2>, score: 1, channels: {} };
+    const pool = await withNeighbours(
+      store,
+      scope,
+      [hit],
+      { speakers: ['Ann'] },
+      {
+        radius: 2,
+        share: 0.5,
+        maxHitChars: 200,
+      },
+    );
+    expect(pool.map((c) => c.item.content).sort()).toEqual(['t0', 't2']);
     await store.close();
   });
 });

@@ -60,4 +60,18 @@ describe('boostSessions', () => {
     const b0 = boosted.find((h) => h.content === 'b0');
     expect(b0?.score).toBeCloseTo(1.0 * (1 + 1.0 / 2.4));
   });
+
+  it('keeps the incoming order of hits the boost leaves tied, whatever their ids', () => {
+    const sessions = new Map<string, string | null>([
+      ['z-first', 's'],
+      ['a-second', 's'],
+      ['m-third', 't'],
+    ]);
+    const hits = [
+      { id: 'z-first', score: 1 },
+      { id: 'a-second', score: 1 },
+      { id: 'm-third', score: 0.5 },
+    ];
+    expect(boostSessions(hits, sessions, 0.5).map((h) => h.id)).toEqual(['z-first', 'a-second', 'm-third']);
+  });
 });

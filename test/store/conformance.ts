@@ -1636,14 +1636,40 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         await insert(scope, [rec('elsewhere', { sessionId: 'other' })]);
         expect((await store.sessionTail(scope, 's1'))?.id).toBe(ids[2]);
         expect(await store.sessionTail(scope, 'no-such-session')).toBeNull();
-        const turns = await store.getTurns(scope, [
-          { sessionId: 's1', turnIndex: 1 },
-          { sessionId: 's1', turnIndex: 7 },
-          { sessionId: 'other', turnIndex: 0 },
-        ]);
+        const turns = await store.getTurns(
+          scope,
+          [
+            { sessionId: 's1', turnIndex: 1 },
+            { sessionId: 's1', turnIndex: 7 },
+            { sessionId: 'other', turnIndex: 0 },
+          ],
+          {},
+        );
         expect(turns.map((t) => t.content)).toEqual(['second', 'elsewhere']);
         await store.setStatus(scope, ids[1] as string, 'deleted', 'delete', ctx());
-        expect(await store.getTurns(scope, [{ sessionId: 's1', turnIndex: 1 }])).toEqual([]);
+        expect(await store.getTurns(scope, [{ sessionId: 's1', turnIndex: 1 }], {})).toEqual([]);
+        expect(
+          (await store.getTurns(scope, [{ sessionId: 's1', turnIndex: 1 }], { statuses: ['deleted'] })).map(
+            (t) => t.content,
+          ),
+        ).toEqual(['second']);
+      });
+
+      it('returns only the turns at the positions that pass the filter', async () => {
+        const scope = await cube();
+        await insert(scope, [
+          rec('ann early', { speaker: 'Ann', tags: ['trip'], validFrom: Date.UTC(2024, 0, 1) }),
+          rec('bob early', { speaker: 'Bob', tags: ['trip'], validFrom: Date.UTC(2024, 0, 1) }),
+          rec('ann late', { speaker: 'Ann', validFrom: Date.UTC(2024, 5, 1) }),
+        ]);
+        const all = [0, 1, 2].map((turnIndex) => ({ sessionId: 's1', turnIndex }));
+        const contents = async (filter: StoreItemFilter) =>
+          (await store.getTurns(scope, all, filter)).map((t) => t.content);
+        expect(await contents({ speakers: ['Ann'] })).toEqual(['ann early', 'ann late']);
+        expect(await contents({ tags: ['trip'] })).toEqual(['ann early', 'bob early']);
+        expect(await contents({ from: Date.UTC(2024, 2, 1) })).toEqual(['ann late']);
+        expect(await contents({ speakers: ['Ann'], to: Date.UTC(2024, 2, 1) })).toEqual(['ann early']);
+        expect(await contents({ sessionIds: ['other'] })).toEqual([]);
       });
 
       it('resolves a short id (the last 12 hex digits) within the cube only', async () => {

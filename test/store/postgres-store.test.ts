@@ -189,7 +189,7 @@ describe('PostgresStore specifics', () => {
       const bob = { tenant: 'bob', cube: 'notes' };
       expect(await b.getItems(bob, [r.id])).toEqual([]);
       expect(await b.findIdsBySuffix(bob, r.id.slice(-12), 5)).toEqual([]);
-      expect(await b.getTurns(bob, [{ sessionId: 's1', turnIndex: 0 }])).toEqual([]);
+      expect(await b.getTurns(bob, [{ sessionId: 's1', turnIndex: 0 }], {})).toEqual([]);
       expect(await b.sessionTail(bob, 's1')).toBeNull();
       expect(await b.searchVector(bob, unit(0, 1, 0, 0), {}, 5)).toEqual([]);
       await expect(b.history(bob, r.id)).rejects.toMatchObject({ code: 'not_found' });

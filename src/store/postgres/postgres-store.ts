@@ -543,15 +543,19 @@ export class PostgresStore implements Store {
     return row ? rowToItem(row, cube.name) : null;
   }
 
-  async getTurns(scope: CubeScope, refs: TurnRef[]): Promise<MemoryItem[]> {
+  async getTurns(scope: CubeScope, refs: TurnRef[], filter: StoreItemFilter): Promise<MemoryItem[]> {
     if (refs.length === 0) return [];
     const cube = await this.resolve(this.pool, scope);
+    const p = new Params();
+    const cubeKey = p.add(cube.key);
+    const sessions = p.add(refs.map((r) => r.sessionId));
+    const turns = p.add(refs.map((r) => r.turnIndex));
     const rows = await query<ItemRow & { ord: number }>(
       this.pool,
-      `SELECT ${ITEM_COLUMNS}, r.ord FROM unnest($2::text[], $3::integer[]) WITH ORDINALITY AS r (session_id, turn_index, ord)
-       JOIN ${this.s}.items i ON i.cube_key = $1 AND i.session_id = r.session_id AND i.turn_index = r.turn_index
-       WHERE i.status = 'active' ORDER BY r.ord`,
-      [cube.key, refs.map((r) => r.sessionId), refs.map((r) => r.turnIndex)],
+      `SELECT ${ITEM_COLUMNS}, r.ord FROM unnest(${sessions}::text[], ${turns}::integer[]) WITH ORDINALITY AS r (session_id, turn_index, ord)
+       JOIN ${this.s}.items i ON i.cube_key = ${cubeKey} AND i.session_id = r.session_id AND i.turn_index = r.turn_index
+       WHERE ${filterToSql(filter, p)} ORDER BY r.ord`,
+      p.values,
     );
     return rows.map((row) => rowToItem(row, cube.name));
   }

@@ -658,16 +658,21 @@ export class SqliteStore implements Store {
     return row ? rowToItem(row, cube.name) : null;
   }
 
-  async getTurns(scope: CubeScope, refs: TurnRef[]): Promise<MemoryItem[]> {
+  async getTurns(scope: CubeScope, refs: TurnRef[], filter: StoreItemFilter): Promise<MemoryItem[]> {
     if (refs.length === 0) return [];
     const cube = this.resolve(scope);
+    const where = filterToSql(filter);
     // One statement for all refs (a search asks for up to 60 neighbours): CROSS JOIN keeps the
     // refs outermost, one items_by_session lookup each.
     const rows = this.stmt(
       `SELECT i.* FROM json_each(?) k CROSS JOIN items i INDEXED BY items_by_session
        ON i.cube_key = ? AND i.session_id = k.value ->> '$[0]' AND i.turn_index = k.value ->> '$[1]'
-       WHERE i.status = 'active' ORDER BY k.key`,
-    ).all(JSON.stringify(refs.map((r) => [r.sessionId, r.turnIndex])), cube.key) as ItemRow[];
+       WHERE ${where.sql} ORDER BY k.key`,
+    ).all(
+      JSON.stringify(refs.map((r) => [r.sessionId, r.turnIndex])),
+      cube.key,
+      ...where.params,
+    ) as ItemRow[];
     return rows.map((row) => rowToItem(row, cube.name));
   }
 
