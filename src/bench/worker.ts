@@ -23,8 +23,17 @@ const send = (message: WorkerMessage): void => {
   process.send?.(message);
 };
 
+/** Least time between two progress messages: each wakes the parent, which shares the cores being timed. */
+const PROGRESS_INTERVAL_MS = 250;
+
 function progress(label: string): (done: number, total: number) => void {
-  return (done, total) => send({ type: 'progress', label, done, total });
+  let last = 0;
+  return (done, total) => {
+    const now = performance.now();
+    if (done < total && now - last < PROGRESS_INTERVAL_MS) return;
+    last = now;
+    send({ type: 'progress', label, done, total });
+  };
 }
 
 /** Chunks of consecutive items (at most MAX_CHUNK, one session each when `bySession`) covering [from, end). */

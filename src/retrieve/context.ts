@@ -1,4 +1,5 @@
 import { shortId } from '../core/ids.js';
+import { byCodeUnits } from '../core/order.js';
 import type { MemoryItem } from '../core/types.js';
 import { countTokens, countTokensOnce, TOKENIZER } from './tokens.js';
 
@@ -61,10 +62,10 @@ export function renderContextLine(item: MemoryItem, withTime = true): string {
 
 function chronological(a: MemoryItem, b: MemoryItem): number {
   return (
-    eventTime(a).localeCompare(eventTime(b)) ||
-    (a.sessionId ?? '').localeCompare(b.sessionId ?? '') ||
+    byCodeUnits(eventTime(a), eventTime(b)) ||
+    byCodeUnits(a.sessionId ?? '', b.sessionId ?? '') ||
     (a.turnIndex ?? 0) - (b.turnIndex ?? 0) ||
-    a.id.localeCompare(b.id)
+    byCodeUnits(a.id, b.id)
   );
 }
 

@@ -1,3 +1,4 @@
+import { byCodeUnits } from '../core/order.js';
 import type { ChannelName, ChannelScore } from '../core/types.js';
 import type { ScoredId } from '../store/store.js';
 
@@ -34,7 +35,7 @@ export function fuseReciprocalRank(results: ChannelResult[], k: number): FusedHi
     });
   }
   return [...fused.values()]
-    .sort((a, b) => b.score - a.score || a.bestRank - b.bestRank || a.id.localeCompare(b.id))
+    .sort((a, b) => b.score - a.score || a.bestRank - b.bestRank || byCodeUnits(a.id, b.id))
     .map(({ bestRank: _bestRank, ...hit }) => hit);
 }
 
@@ -57,7 +58,7 @@ export function fuseScores(results: ChannelResult[]): FusedHit[] {
       entry.channels[channel] = { rank: index + 1, score: hit.score };
     });
   }
-  return [...fused.values()].sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+  return [...fused.values()].sort((a, b) => b.score - a.score || byCodeUnits(a.id, b.id));
 }
 
 /** The cut-off whose score a channel's best is compared with, to tell a clear winner from a flat ranking. */

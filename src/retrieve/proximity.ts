@@ -1,3 +1,4 @@
+import { byCodeUnits } from '../core/order.js';
 import type { CubeScope, Store, StoreItemFilter, TurnRef } from '../store/store.js';
 import type { FusedHit } from './fusion.js';
 import type { ItemLoader } from './item-loader.js';
@@ -81,7 +82,7 @@ export async function liftNeighbours(
       const score = Math.min(own + offered, entry.lender * (1 - LENDER_MARGIN));
       return score > own ? [{ id: item.id, score, lift: score - own }] : [];
     })
-    .sort((a, b) => b.lift - a.lift || a.id.localeCompare(b.id));
+    .sort((a, b) => b.lift - a.lift || byCodeUnits(a.id, b.id));
   lifts.forEach(({ id, score, lift }, index) => {
     const hit = byId.get(id) ?? { id, score: 0, channels: {} };
     byId.set(id, {

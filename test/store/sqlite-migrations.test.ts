@@ -35,6 +35,7 @@ function backToSchema6(file: string): void {
     ALTER TABLE item_versions_v6 RENAME TO item_versions;
     DROP INDEX items_by_session_hash;
     DROP INDEX items_by_cube;
+    DROP INDEX items_session_of;
     CREATE INDEX items_by_hash ON items (cube_key, content_hash);
     DELETE FROM schema_migrations WHERE version >= 7;
   `);
@@ -258,7 +259,7 @@ describe('SQLite migration 9: full-text segments merged 8 at a time', () => {
     // Back to schema 8, with FTS5's default written out (the config table takes no DELETE).
     const db = new Database(file);
     db.exec(
-      "INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 4); DELETE FROM schema_migrations WHERE version >= 9;",
+      "INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 4); DROP INDEX items_session_of; DELETE FROM schema_migrations WHERE version >= 9;",
     );
     db.close();
     expect(automerge(file)).toBe(4);
@@ -270,5 +271,35 @@ describe('SQLite migration 9: full-text segments merged 8 at a time', () => {
       await migrated.close();
     }
     expect(automerge(file)).toBe(8);
+  });
+});
+
+describe('SQLite migration 11: sessions of hits by id from a covering index', () => {
+  it('adds the index to an upgraded database, and the session lookup reads only the index', async () => {
+    const file = path.join(tmp, 'v10.db');
+    const store = SqliteStore.open(file);
+    await store.createCube('default', 'words', { id: 'none', dimensions: 0 }, ctx());
+    const [a, b] = await store.insertItems(words, [rec('first', { sessionId: 'x' }), rec('second')], ctx());
+    await store.close();
+    const db = new Database(file);
+    db.exec('DROP INDEX items_session_of; DELETE FROM schema_migrations WHERE version >= 11;');
+    db.close();
+
+    const migrated = SqliteStore.open(file);
+    try {
+      const sessions = await migrated.sessionsOf(words, [a?.id as string, b?.id as string]);
+      expect(Object.fromEntries(sessions)).toEqual({ [a?.id as string]: 'x', [b?.id as string]: 's1' });
+    } finally {
+      await migrated.close();
+    }
+    const check = new Database(file);
+    const plan = check
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT i.id, i.session_id FROM json_each(?) k CROSS JOIN items i ON i.id = k.value
+         WHERE i.cube_key = ?`,
+      )
+      .all('[]', 1) as Array<{ detail: string }>;
+    check.close();
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/COVERING INDEX items_session_of/);
   });
 });

@@ -314,6 +314,16 @@ const MIGRATIONS: Migration[] = [
       // matters, so that an older memcube refuses a file whose '' it would read as empty text.
     },
   },
+  {
+    version: 11,
+    description: "a covering index from an item's id to its cube and session, for the session boost",
+    up: (db) => {
+      // Every search reads the sessions of its best 100 hits by id. Through the id's unique index
+      // each lookup also reads the item's row (~10 µs at 100K items); this index answers alone
+      // (sessionsOf: 1.0 → 0.3 ms a search at 100K). UUIDv7 ids arrive in order: inserts append.
+      db.exec('CREATE INDEX items_session_of ON items (id, cube_key, session_id);');
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
