@@ -18,12 +18,12 @@ export interface TurnKeys {
  */
 export function deriveCorpusKeys(corpus: Corpus, onProgress: ProgressCallback = () => {}): TurnKeys[] {
   const out: TurnKeys[] = [];
+  const { contextTurns } = DEFAULT_INGEST_CONFIG;
   corpus.turns.forEach((turn, i) => {
-    const before = corpus.turns[i - 1];
-    const previous =
-      before && before.session === turn.session
-        ? { content: before.content, speaker: null, role: before.role }
-        : null;
+    const previous = corpus.turns
+      .slice(Math.max(0, i - contextTurns), i)
+      .filter((before) => before.session === turn.session)
+      .map((before) => ({ content: before.content, speaker: null, role: before.role }));
     out.push(
       deriveKeys(
         { content: turn.content, speaker: null, role: turn.role },

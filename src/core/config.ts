@@ -31,10 +31,15 @@ export const embedderConfigSchema = z.union([
 export type EmbedderConfig = z.input<typeof embedderConfigSchema>;
 
 export const ingestConfigSchema = z.strictObject({
-  /** Index each turn with the turn before it in its session (an answer with its question). */
+  /** Index each turn with the turns before it in its session (an answer with its question). */
   contextKey: z.boolean().default(true),
-  /** How much of the previous turn goes into the context key, in characters. */
-  contextChars: z.number().int().min(0).max(100_000).default(300),
+  /** How many preceding turns of its session the context key may hold, nearest first. */
+  contextTurns: z.number().int().min(1).max(10).default(3),
+  /**
+   * The context key's length in characters, over all its turns: chat turns are short, so the
+   * turns before an answer fit (its question is often two turns back); a long turn fills it alone.
+   */
+  contextChars: z.number().int().min(0).max(100_000).default(400),
   /**
    * Index the dates a turn refers to as searchable keys ("yesterday" → 2023-05-07, May 2023, Sunday).
    * The dates are always resolved and kept on the item; indexing them measured neutral on LoCoMo and

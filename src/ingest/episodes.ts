@@ -80,23 +80,23 @@ export function draftEpisodes(
 
 /**
  * Derives each episode's index columns and keys. Within one call the messages are consecutive
- * turns of one session, so each message's context is the message before it; the first one's
- * is `previous`, the session's last stored turn.
+ * turns of one session, so each message's context is the messages before it, after `previous`:
+ * the session's last stored turns, oldest first.
  */
 export function withDerivedKeys(
   drafts: EpisodeDraft[],
-  previous: TurnText | null,
+  previous: readonly TurnText[],
   config: IngestConfig,
 ): IndexedEpisode[] {
-  let before = previous;
+  const before: TurnText[] = [...previous];
   return drafts.map((draft) => {
     const keys = deriveKeys(
       draft,
       draft.validFrom ?? Date.now(),
-      draft.sessionId === null ? null : before,
+      draft.sessionId === null ? [] : before.slice(-config.contextTurns),
       config,
     );
-    before = draft;
+    before.push(draft);
     return { ...draft, ...keys };
   });
 }

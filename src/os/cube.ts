@@ -118,7 +118,9 @@ export class Cube {
     const ctx = this.writeContext('adding memories');
     const validated = draftEpisodes(input, options, this.config.limits, ctx.now);
     const sessionId = validated[0]?.sessionId ?? null;
-    const previous = sessionId === null ? null : await this.store.sessionTail(this.scope, sessionId);
+    const { contextTurns } = this.config.ingest;
+    const previous =
+      sessionId === null ? [] : await this.store.sessionTail(this.scope, sessionId, contextTurns);
     const drafts = withDerivedKeys(validated, previous, this.config.ingest);
     const vectors = await this.embedAll(drafts.map((d) => d.index.text));
     const items = await this.store.insertItems(
@@ -219,11 +221,11 @@ export class Cube {
     const change: ItemChange = {};
     if (p.content !== undefined) {
       const content = validateContent(p.content, this.config.limits, 'patch.content');
-      // New words, new dates and entities; the turn it answers stays what it was.
+      // New words, new dates and entities; the turns it answers stay what they were.
       const fresh = deriveKeys(
         { ...current, content },
         Date.parse(current.validFrom ?? current.createdAt),
-        null,
+        [],
         this.config.ingest,
       );
       const derived = { ...fresh.derived, context: current.derived.context };

@@ -212,8 +212,8 @@ export interface Store {
 
   /** Ids of the cube ending in `suffix` (a short id), at most `limit`. */
   findIdsBySuffix(scope: CubeScope, suffix: string, limit: number): Promise<string[]>;
-  /** The turn with the highest index in a session, any status; null for an empty session. */
-  sessionTail(scope: CubeScope, sessionId: string): Promise<MemoryItem | null>;
+  /** The last `turns` turns of a session (the highest indices), any status, oldest first. */
+  sessionTail(scope: CubeScope, sessionId: string, turns: number): Promise<MemoryItem[]>;
   /**
    * Items at these session positions that pass the filter (active items for `{}`), in the order
    * of the refs; positions with no such item are skipped.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_INGEST_CONFIG } from '../../src/core/config.js';
 import { dateKeys, resolveEventDates } from '../../src/ingest/derive/dates.js';
-import { deriveKeys } from '../../src/ingest/derive/derive-keys.js';
+import { contextOf, deriveKeys } from '../../src/ingest/derive/derive-keys.js';
 import { extractEntities } from '../../src/ingest/derive/entities.js';
 import { draftEpisodes, withDerivedKeys } from '../../src/ingest/episodes.js';
 
@@ -65,7 +65,7 @@ describe('deriveKeys', () => {
 
   it('indexes an answer with the question before it, the resolved dates and the entities', () => {
     const config = { ...DEFAULT_INGEST_CONFIG, dateKeys: true };
-    const { derived, index } = deriveKeys(turn, MESSAGE_TIME.getTime(), question, config);
+    const { derived, index } = deriveKeys(turn, MESSAGE_TIME.getTime(), [question], config);
     expect(index.text).toBe('Melanie: Yes, we went camping yesterday with Oscar!');
     expect(index.context).toBe('Caroline: Did you take the kids camping?');
     expect(derived.context).toBe('Caroline: Did you take the kids camping?');
@@ -83,7 +83,7 @@ describe('deriveKeys', () => {
       entityKeys: false,
       compoundKeys: false,
     };
-    const { derived, index } = deriveKeys(turn, MESSAGE_TIME.getTime(), question, off);
+    const { derived, index } = deriveKeys(turn, MESSAGE_TIME.getTime(), [question], off);
     expect(derived).toEqual({
       dates: [{ text: 'yesterday', date: '2023-05-07' }],
       entities: [],
@@ -98,9 +98,9 @@ describe('deriveKeys', () => {
 
   it('keys a hyphenated word written as one, so "destress" finds "de-stress"', () => {
     const running = { speaker: 'Melanie', role: 'user', content: "I've been running non-stop to de-stress." };
-    const { index } = deriveKeys(running, MESSAGE_TIME.getTime(), null, DEFAULT_INGEST_CONFIG);
+    const { index } = deriveKeys(running, MESSAGE_TIME.getTime(), [], DEFAULT_INGEST_CONFIG);
     expect(index.keys.split(' ')).toEqual(expect.arrayContaining(['nonstop', 'destress']));
-    const off = deriveKeys(running, MESSAGE_TIME.getTime(), null, {
+    const off = deriveKeys(running, MESSAGE_TIME.getTime(), [], {
       ...DEFAULT_INGEST_CONFIG,
       compoundKeys: false,
     });
@@ -109,11 +109,42 @@ describe('deriveKeys', () => {
 
   it('cuts a long previous turn to contextChars', () => {
     const long = { speaker: null, role: 'assistant', content: 'x'.repeat(1000) };
-    const { index } = deriveKeys(turn, MESSAGE_TIME.getTime(), long, {
+    const { index } = deriveKeys(turn, MESSAGE_TIME.getTime(), [question, long], {
       ...DEFAULT_INGEST_CONFIG,
       contextChars: 40,
     });
-    expect(index.context).toHaveLength(40);
+    expect(index.context).toBe('x'.repeat(40));
+  });
+});
+
+describe('contextOf', () => {
+  const say = (speaker: string, content: string) => ({ speaker, role: 'user', content });
+  const chat = [
+    say('Ann', 'I started a pottery class.'),
+    say('Bo', 'Oh nice, how is it going?'),
+    say('Ann', 'Great!'),
+  ];
+
+  it('takes the nearest turns first, up to contextTurns, and prints them oldest first', () => {
+    expect(contextOf(chat, DEFAULT_INGEST_CONFIG)).toBe(
+      'Ann: I started a pottery class.\nBo: Oh nice, how is it going?\nAnn: Great!',
+    );
+    expect(contextOf(chat, { ...DEFAULT_INGEST_CONFIG, contextTurns: 2 })).toBe(
+      'Bo: Oh nice, how is it going?\nAnn: Great!',
+    );
+  });
+
+  it('stops at contextChars, cutting the farthest turn it reaches', () => {
+    // 'Ann: Great!' (11) + newline + 'Bo: Oh nice, how is it going?' (29) + newline leave 6.
+    expect(contextOf(chat, { ...DEFAULT_INGEST_CONFIG, contextChars: 48 })).toBe(
+      'Ann: I\nBo: Oh nice, how is it going?\nAnn: Great!',
+    );
+    expect(contextOf(chat, { ...DEFAULT_INGEST_CONFIG, contextChars: 8 })).toBe('Ann: Gre');
+  });
+
+  it('is null with no turns before, or with the key off', () => {
+    expect(contextOf([], DEFAULT_INGEST_CONFIG)).toBeNull();
+    expect(contextOf(chat, { ...DEFAULT_INGEST_CONFIG, contextKey: false })).toBeNull();
   });
 });
 
@@ -129,9 +160,11 @@ describe('withDerivedKeys', () => {
       MESSAGE_TIME.getTime(),
     );
     const tail = { speaker: 'Bo', role: 'user', content: 'I just got back from Oslo.' };
-    const [first, second] = withDerivedKeys(drafts, tail, DEFAULT_INGEST_CONFIG);
+    const [first, second] = withDerivedKeys(drafts, [tail], DEFAULT_INGEST_CONFIG);
     expect(first?.derived.context).toBe('Bo: I just got back from Oslo.');
-    expect(second?.derived.context).toBe('Ann: How was the trip?');
+    expect(second?.derived.context).toBe('Bo: I just got back from Oslo.\nAnn: How was the trip?');
+    const [, alone] = withDerivedKeys(drafts, [tail], { ...DEFAULT_INGEST_CONFIG, contextTurns: 1 });
+    expect(alone?.derived.context).toBe('Ann: How was the trip?');
   });
 
   it('gives no context to messages outside a session', () => {
@@ -141,7 +174,7 @@ describe('withDerivedKeys', () => {
       LIMITS,
       MESSAGE_TIME.getTime(),
     );
-    expect(withDerivedKeys(drafts, null, DEFAULT_INGEST_CONFIG).map((d) => d.derived.context)).toEqual([
+    expect(withDerivedKeys(drafts, [], DEFAULT_INGEST_CONFIG).map((d) => d.derived.context)).toEqual([
       null,
       null,
     ]);

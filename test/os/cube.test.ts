@@ -559,6 +559,22 @@ describe('default retrieval mechanisms (no LLM)', () => {
     await expect(cube.get('000000000000')).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it('keys a turn under the turns before it, across add calls, up to contextTurns', async () => {
+    os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+    const cube = await os.cube('chat');
+    const say = (speaker: string, content: string) => cube.add([{ content, speaker }], { sessionId: 's1' });
+    await say('Caroline', 'What did you think of the Becoming Nicole book?');
+    await say('Melanie', 'Oh, I loved it.');
+    const { ids } = await say('Melanie', 'It taught me to be true to myself.');
+    const item = await cube.get(ids[0] as string);
+    expect(item.derived.context).toBe(
+      'Caroline: What did you think of the Becoming Nicole book?\nMelanie: Oh, I loved it.',
+    );
+    // The answer two turns after the question never names the book; its context key does.
+    const hits = await cube.search('Becoming Nicole', { channels: ['lexical'] });
+    expect(hits.map((h) => h.item.id)).toContain(ids[0]);
+  });
+
   it('asks for "in May 2023" and the temporal channel finds what happened then', async () => {
     os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
     const cube = await os.cube('chat');

@@ -1630,12 +1630,18 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         expect(keysFirst[0]?.id).toBe(inKeys.id);
       });
 
-      it('finds the last turn of a session and turns by position', async () => {
+      it('finds the last turns of a session and turns by position', async () => {
         const scope = await cube();
         const ids = await insert(scope, [rec('first'), rec('second'), rec('third')]);
         await insert(scope, [rec('elsewhere', { sessionId: 'other' })]);
-        expect((await store.sessionTail(scope, 's1'))?.id).toBe(ids[2]);
-        expect(await store.sessionTail(scope, 'no-such-session')).toBeNull();
+        expect((await store.sessionTail(scope, 's1', 1)).map((t) => t.id)).toEqual([ids[2]]);
+        expect((await store.sessionTail(scope, 's1', 2)).map((t) => t.id)).toEqual([ids[1], ids[2]]);
+        expect((await store.sessionTail(scope, 's1', 5)).map((t) => t.content)).toEqual([
+          'first',
+          'second',
+          'third',
+        ]);
+        expect(await store.sessionTail(scope, 'no-such-session', 3)).toEqual([]);
         const turns = await store.getTurns(
           scope,
           [

@@ -17,7 +17,25 @@ export function speakerLine(turn: TurnText): string {
 }
 
 /**
- * The keys an episode is indexed under besides its own words: the turn before it in the
+ * The context key: the turns before this one (`before`, oldest first), nearest first until
+ * `contextTurns` turns or `contextChars` characters are taken (the farthest one cut to fit),
+ * one line each, oldest first. Null when there is none or the key is off.
+ */
+export function contextOf(before: readonly TurnText[], config: IngestConfig): string | null {
+  if (!config.contextKey || before.length === 0 || config.contextChars === 0) return null;
+  const lines: string[] = [];
+  let left = config.contextChars;
+  for (const turn of before.slice(-config.contextTurns).reverse()) {
+    if (left <= 0) break;
+    const line = speakerLine(turn).slice(0, left);
+    lines.unshift(line);
+    left -= line.length + 1;
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The keys an episode is indexed under besides its own words: the turns before it in the
  * session (an answer needs its question), the dates it refers to resolved against its time,
  * the entities it names, and its hyphenated words written as one ("de-stress" → destress).
  * The dates are always resolved and kept; each key can be switched off in the ingest config,
@@ -26,10 +44,10 @@ export function speakerLine(turn: TurnText): string {
 export function deriveKeys(
   turn: TurnText,
   messageTime: number,
-  previous: TurnText | null,
+  before: readonly TurnText[],
   config: IngestConfig,
 ): { derived: DerivedKeys; index: IndexFields } {
-  const context = config.contextKey && previous ? speakerLine(previous).slice(0, config.contextChars) : null;
+  const context = contextOf(before, config);
   const dates = resolveEventDates(turn.content, new Date(messageTime));
   const entities = config.entityKeys ? extractEntities(turn.content) : [];
   return {

@@ -532,15 +532,15 @@ export class PostgresStore implements Store {
     return rows.map((r) => r.id);
   }
 
-  async sessionTail(scope: CubeScope, sessionId: string): Promise<MemoryItem | null> {
+  async sessionTail(scope: CubeScope, sessionId: string, turns: number): Promise<MemoryItem[]> {
     const cube = await this.resolve(this.pool, scope);
-    const [row] = await query<ItemRow>(
+    const rows = await query<ItemRow>(
       this.pool,
       `SELECT ${ITEM_COLUMNS} FROM ${this.s}.items i WHERE i.cube_key = $1 AND i.session_id = $2
-       ORDER BY i.turn_index DESC LIMIT 1`,
-      [cube.key, sessionId],
+       ORDER BY i.turn_index DESC LIMIT $3`,
+      [cube.key, sessionId, turns],
     );
-    return row ? rowToItem(row, cube.name) : null;
+    return rows.reverse().map((row) => rowToItem(row, cube.name));
   }
 
   async getTurns(scope: CubeScope, refs: TurnRef[], filter: StoreItemFilter): Promise<MemoryItem[]> {

@@ -650,12 +650,12 @@ export class SqliteStore implements Store {
     return rows.map((r) => r.id);
   }
 
-  async sessionTail(scope: CubeScope, sessionId: string): Promise<MemoryItem | null> {
+  async sessionTail(scope: CubeScope, sessionId: string, turns: number): Promise<MemoryItem[]> {
     const cube = this.resolve(scope);
-    const row = this.stmt(
-      'SELECT * FROM items WHERE cube_key = ? AND session_id = ? ORDER BY turn_index DESC LIMIT 1',
-    ).get(cube.key, sessionId) as ItemRow | undefined;
-    return row ? rowToItem(row, cube.name) : null;
+    const rows = this.stmt(
+      'SELECT * FROM items WHERE cube_key = ? AND session_id = ? ORDER BY turn_index DESC LIMIT ?',
+    ).all(cube.key, sessionId, turns) as ItemRow[];
+    return rows.reverse().map((row) => rowToItem(row, cube.name));
   }
 
   async getTurns(scope: CubeScope, refs: TurnRef[], filter: StoreItemFilter): Promise<MemoryItem[]> {
