@@ -3,6 +3,7 @@ import { withNeighbours } from '../../src/retrieve/neighbours.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { rec } from '../store/conformance.js';
 
+/** Turns t0..t5 of one session, Ann and Bob taking turns (Ann first). */
 async function sessionOfSix() {
   const store = SqliteStore.open(':memory:');
   const scope = { tenant: 'default', cube: 'c' };
@@ -10,7 +11,9 @@ async function sessionOfSix() {
   await store.createCube('default', 'c', { id: 'none', dimensions: 0 }, ctx);
   const outcomes = await store.insertItems(
     scope,
-    ['t0', 't1', 't2', 't3', 't4', 't5'].map((t) => rec(t, { sessionId: 's' })),
+    ['t0', 't1', 't2', 't3', 't4', 't5'].map((t, i) =>
+      rec(t, { sessionId: 's', speaker: i % 2 === 0 ? 'Ann' : 'Bob' }),
+    ),
     ctx,
   );
   const items = await store.getItems(
@@ -69,29 +72,11 @@ describe('withNeighbours', () => {
   });
 
   it("offers only neighbours that pass the search's filter", async () => {
-    const store = SqliteStore.open(':memory:');
-    const scope = { tenant: 'default', cube: 'c' };
-    const ctx = { actor: 'test', now: Date.UTC(2024, 0, 1) };
-    await store.createCube('default', 'c', { id: 'none', dimensions: 0 }, ctx);
-    const outcomes = await store.insertItems(
-      scope,
-      ['Ann', 'Bob', 'Ann', 'Bob'].map((speaker, t) => rec(`t${t}`, { sessionId: 's', speaker })),
-      ctx,
-    );
-    const [t2] = await store.getItems(scope, [outcomes[2]?.id as string]);
-    const hit = { item: t2 as NonNullable<typeof t2>, score: 1, channels: {} };
-    const pool = await withNeighbours(
-      store,
-      scope,
-      [hit],
-      { speakers: ['Ann'] },
-      {
-        radius: 2,
-        share: 0.5,
-        maxHitChars: 200,
-      },
-    );
-    expect(pool.map((c) => c.item.content).sort()).toEqual(['t0', 't2']);
+    const { store, scope, items } = await sessionOfSix();
+    const hit = { item: items[2] as (typeof items)[number], score: 1, channels: {} };
+    const options = { radius: 2, share: 0.5, maxHitChars: 200 };
+    const pool = await withNeighbours(store, scope, [hit], { speakers: ['Ann'] }, options);
+    expect(pool.map((c) => c.item.content).sort()).toEqual(['t0', 't2', 't4']);
     await store.close();
   });
 });
