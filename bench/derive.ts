@@ -58,8 +58,9 @@ for (const turn of turns.slice(0, 200)) deriveKeys(turn, at, [], config); // war
 const samples: number[] = [];
 const before: TurnText[] = [];
 for (const turn of turns) {
+  const preceding = before.slice(-config.contextTurns);
   const start = performance.now();
-  deriveKeys(turn, at, before.slice(-config.contextTurns), config);
+  deriveKeys(turn, at, preceding, config);
   samples.push(performance.now() - start);
   before.push(turn);
 }

@@ -11,7 +11,7 @@ export interface TurnKeys {
 }
 
 /**
- * The keys `add` derives for each distinct corpus turn (entities, dates, the previous turn), with
+ * The keys `add` derives for each distinct corpus turn (entities, dates, the preceding turns), with
  * the default ingest settings. Computed once per run: entity extraction costs milliseconds per
  * long turn, which would make a million-item load take hours, so the bulk load is timed without it
  * (like embedding) and the full `add` path is timed on its own.

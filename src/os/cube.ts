@@ -118,9 +118,9 @@ export class Cube {
     const ctx = this.writeContext('adding memories');
     const validated = draftEpisodes(input, options, this.config.limits, ctx.now);
     const sessionId = validated[0]?.sessionId ?? null;
-    const { contextTurns } = this.config.ingest;
-    const previous =
-      sessionId === null ? [] : await this.store.sessionTail(this.scope, sessionId, contextTurns);
+    const { contextKey, contextTurns, contextChars } = this.config.ingest;
+    const keyed = sessionId !== null && contextKey && contextChars > 0;
+    const previous = keyed ? await this.store.sessionTail(this.scope, sessionId, contextTurns) : [];
     const drafts = withDerivedKeys(validated, previous, this.config.ingest);
     const vectors = await this.embedAll(drafts.map((d) => d.index.text));
     const items = await this.store.insertItems(

@@ -212,7 +212,10 @@ export interface Store {
 
   /** Ids of the cube ending in `suffix` (a short id), at most `limit`. */
   findIdsBySuffix(scope: CubeScope, suffix: string, limit: number): Promise<string[]>;
-  /** The last `turns` turns of a session (the highest indices), any status, oldest first. */
+  /**
+   * The last `turns` active turns of a session (the highest indices), oldest first: a deleted turn's
+   * words must not reach the keys of turns added after it.
+   */
   sessionTail(scope: CubeScope, sessionId: string, turns: number): Promise<MemoryItem[]>;
   /**
    * Items at these session positions that pass the filter (active items for `{}`), in the order

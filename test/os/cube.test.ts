@@ -573,6 +573,15 @@ describe('default retrieval mechanisms (no LLM)', () => {
     // The answer two turns after the question never names the book; its context key does.
     const hits = await cube.search('Becoming Nicole', { channels: ['lexical'] });
     expect(hits.map((h) => h.item.id)).toContain(ids[0]);
+    // An edit keeps the turns it answers; a deleted turn's words reach no later turn's key.
+    const edited = await cube.update(ids[0] as string, { content: 'It taught me courage.' });
+    expect(edited.derived.context).toBe(item.derived.context);
+    const [reply] = (await cube.list({ speakers: ['Melanie'] })).items;
+    await cube.delete(reply?.id as string);
+    const next = await say('Caroline', 'Same here.');
+    expect((await cube.get(next.ids[0] as string)).derived.context).toBe(
+      'Caroline: What did you think of the Becoming Nicole book?\nMelanie: It taught me courage.',
+    );
   });
 
   it('asks for "in May 2023" and the temporal channel finds what happened then', async () => {

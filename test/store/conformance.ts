@@ -1642,6 +1642,9 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           'third',
         ]);
         expect(await store.sessionTail(scope, 'no-such-session', 3)).toEqual([]);
+        await store.setStatus(scope, ids[2] as string, 'deleted', 'delete', ctx());
+        expect((await store.sessionTail(scope, 's1', 2)).map((t) => t.content)).toEqual(['first', 'second']);
+        await store.setStatus(scope, ids[2] as string, 'active', 'restore', ctx());
         const turns = await store.getTurns(
           scope,
           [

@@ -537,7 +537,7 @@ export class PostgresStore implements Store {
     const rows = await query<ItemRow>(
       this.pool,
       `SELECT ${ITEM_COLUMNS} FROM ${this.s}.items i WHERE i.cube_key = $1 AND i.session_id = $2
-       ORDER BY i.turn_index DESC LIMIT $3`,
+       AND i.status = 'active' ORDER BY i.turn_index DESC LIMIT $3`,
       [cube.key, sessionId, turns],
     );
     return rows.reverse().map((row) => rowToItem(row, cube.name));

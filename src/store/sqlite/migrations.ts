@@ -320,7 +320,7 @@ const MIGRATIONS: Migration[] = [
     up: (db) => {
       // Every search reads the sessions of its best 100 hits by id. Through the id's unique index
       // each lookup also reads the item's row (~10 µs at 100K items); this index answers alone
-      // (sessionsOf: 1.0 → 0.3 ms a search at 100K). UUIDv7 ids arrive in order: inserts append.
+      // (sessionsOf: 0.99 → 0.22 ms a search at 100K). UUIDv7 ids arrive in order: inserts append.
       db.exec('CREATE INDEX items_session_of ON items (id, cube_key, session_id);');
     },
   },

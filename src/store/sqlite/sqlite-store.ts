@@ -653,7 +653,8 @@ export class SqliteStore implements Store {
   async sessionTail(scope: CubeScope, sessionId: string, turns: number): Promise<MemoryItem[]> {
     const cube = this.resolve(scope);
     const rows = this.stmt(
-      'SELECT * FROM items WHERE cube_key = ? AND session_id = ? ORDER BY turn_index DESC LIMIT ?',
+      `SELECT * FROM items WHERE cube_key = ? AND session_id = ? AND status = 'active'
+       ORDER BY turn_index DESC LIMIT ?`,
     ).all(cube.key, sessionId, turns) as ItemRow[];
     return rows.reverse().map((row) => rowToItem(row, cube.name));
   }
