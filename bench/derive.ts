@@ -58,9 +58,8 @@ for (const turn of turns.slice(0, 200)) deriveKeys(turn, at, [], config); // war
 const samples: number[] = [];
 const before: TurnText[] = [];
 for (const turn of turns) {
-  const preceding = before.slice(-config.contextTurns);
   const start = performance.now();
-  deriveKeys(turn, at, preceding, config);
+  deriveKeys(turn, at, before, config);
   samples.push(performance.now() - start);
   before.push(turn);
 }

@@ -93,7 +93,7 @@ export function withDerivedKeys(
     const keys = deriveKeys(
       draft,
       draft.validFrom ?? Date.now(),
-      draft.sessionId === null ? [] : before.slice(-config.contextTurns),
+      draft.sessionId === null ? [] : before,
       config,
     );
     before.push(draft);

@@ -23,7 +23,7 @@ import type {
 import { parseWith } from '../core/validate.js';
 import type { Embedder } from '../embed/embedder.js';
 import { requirePermission } from '../govern/permissions.js';
-import { deriveKeys } from '../ingest/derive/derive-keys.js';
+import { deriveKeys, hasContextKey } from '../ingest/derive/derive-keys.js';
 import { type AddInput, draftEpisodes, validateContent, withDerivedKeys } from '../ingest/episodes.js';
 import { type ContextPack, packContext } from '../retrieve/context.js';
 import { withNeighbours } from '../retrieve/neighbours.js';
@@ -118,9 +118,10 @@ export class Cube {
     const ctx = this.writeContext('adding memories');
     const validated = draftEpisodes(input, options, this.config.limits, ctx.now);
     const sessionId = validated[0]?.sessionId ?? null;
-    const { contextKey, contextTurns, contextChars } = this.config.ingest;
-    const keyed = sessionId !== null && contextKey && contextChars > 0;
-    const previous = keyed ? await this.store.sessionTail(this.scope, sessionId, contextTurns) : [];
+    const previous =
+      sessionId !== null && hasContextKey(this.config.ingest)
+        ? await this.store.sessionTail(this.scope, sessionId, this.config.ingest.contextTurns)
+        : [];
     const drafts = withDerivedKeys(validated, previous, this.config.ingest);
     const vectors = await this.embedAll(drafts.map((d) => d.index.text));
     const items = await this.store.insertItems(

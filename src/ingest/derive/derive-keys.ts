@@ -16,13 +16,18 @@ export function speakerLine(turn: TurnText): string {
   return turn.speaker ? `${turn.speaker}: ${turn.content}` : turn.content;
 }
 
+/** Whether turns get a context key at all, so a caller can skip reading the turns before. */
+export function hasContextKey(config: IngestConfig): boolean {
+  return config.contextKey && config.contextChars > 0;
+}
+
 /**
  * The context key: the turns before this one (`before`, oldest first), nearest first until
  * `contextTurns` turns or `contextChars` characters are taken (the farthest one cut to fit),
  * one line each, oldest first. Null when there is none or the key is off.
  */
 export function contextOf(before: readonly TurnText[], config: IngestConfig): string | null {
-  if (!config.contextKey || before.length === 0 || config.contextChars === 0) return null;
+  if (!hasContextKey(config) || before.length === 0) return null;
   const lines: string[] = [];
   let left = config.contextChars;
   for (const turn of before.slice(-config.contextTurns).reverse()) {
