@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
 import { NO_DERIVED_KEYS } from '../../src/core/types.js';
 import { ITEM_VERSION_COLUMNS, SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SESSIONS_OF_SQL, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { ix, rec } from './conformance.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-migrate-'));
@@ -293,12 +293,9 @@ describe('SQLite migration 11: sessions of hits by id from a covering index', ()
       await migrated.close();
     }
     const check = new Database(file);
-    const plan = check
-      .prepare(
-        `EXPLAIN QUERY PLAN SELECT i.id, i.session_id FROM json_each(?) k CROSS JOIN items i ON i.id = k.value
-         WHERE i.cube_key = ?`,
-      )
-      .all('[]', 1) as Array<{ detail: string }>;
+    const plan = check.prepare(`EXPLAIN QUERY PLAN ${SESSIONS_OF_SQL}`).all('[]', 1) as Array<{
+      detail: string;
+    }>;
     check.close();
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/COVERING INDEX items_session_of/);
   });

@@ -117,6 +117,13 @@ const DEFAULT_INDEX_MIN_ITEMS = 5_000;
 /** Full-text hits ranked per wanted hit, before the cube and status check (the index spans all cubes). */
 const LEXICAL_OVERFETCH = 4;
 
+/**
+ * The sessions of items by id (parameters: a JSON array of ids, the cube key). CROSS JOIN: one
+ * lookup per id, not a walk of the cube's rows; schema 11's covering index answers it alone.
+ */
+export const SESSIONS_OF_SQL = `SELECT i.id AS id, i.session_id AS session FROM json_each(?) k
+  CROSS JOIN items i ON i.id = k.value WHERE i.cube_key = ?`;
+
 /** The embedded store: better-sqlite3 in WAL mode, FTS5 for BM25, sqlite-vec's distance functions for vectors. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -428,11 +435,10 @@ export class SqliteStore implements Store {
 
   async sessionsOf(scope: CubeScope, ids: string[]): Promise<Map<string, string | null>> {
     const cube = this.resolve(scope);
-    const rows = this.stmt(
-      // CROSS JOIN: one unique-index lookup per id, not a walk of the cube's rows.
-      `SELECT i.id AS id, i.session_id AS session FROM json_each(?) k CROSS JOIN items i ON i.id = k.value
-       WHERE i.cube_key = ?`,
-    ).all(JSON.stringify(ids), cube.key) as Array<{ id: string; session: string | null }>;
+    const rows = this.stmt(SESSIONS_OF_SQL).all(JSON.stringify(ids), cube.key) as Array<{
+      id: string;
+      session: string | null;
+    }>;
     return new Map(rows.map((r) => [r.id, r.session]));
   }
 
