@@ -61,6 +61,7 @@ import {
   vectorToBlob,
 } from './rows.js';
 import { SqliteAccessStore } from './sqlite-access.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export interface SqliteStoreOptions {
   /** `full` fsyncs each commit (survives power loss); `normal` survives process crashes only. */
@@ -78,6 +79,12 @@ export interface SqliteStoreOptions {
    * from SQLite meanwhile, instead of on the first search (default 10,000); `warm` waits for them.
    */
   backgroundBuildMinItems?: number;
+  /**
+   * `background` (default): from the first insert on, a worker thread copies the write-ahead log
+   * into the database, so commits no longer pay for checkpoints; `inline`: each commit that fills
+   * the log past 1,000 pages checkpoints it itself (SQLite's default).
+   */
+  checkpoints?: 'background' | 'inline';
 }
 
 /** The columns of an item row that each version records besides its content. */
@@ -97,6 +104,13 @@ interface ResolvedCube {
 const PAGE = 500;
 /** Bytes per database page for new files. */
 const PAGE_SIZE = 8192;
+/** SQLite's default: a commit that leaves more pages than this in the log checkpoints it. */
+const INLINE_CHECKPOINT_PAGES = 1_000;
+/**
+ * With the background checkpointer the writer checkpoints only past this (80 MB), should the
+ * worker fall behind: a bulk load writes ~8 KB of log an item, the worker copies it every 100 ms.
+ */
+const BACKSTOP_CHECKPOINT_PAGES = 10_000;
 /** Hamming candidates rescored exactly per query at least (recall@10 0.9975 at 100K, bench cube). */
 const ANN_CANDIDATES = 200;
 /**
@@ -128,11 +142,14 @@ export const SESSIONS_OF_SQL = `SELECT i.id AS id, i.session_id AS session FROM 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly indexes: CubeIndexes;
+  /** Started by the first insert (a store only read, like a search-only CLI call, needs none). */
+  private checkpointer: WalCheckpointer | undefined;
 
   private constructor(
     db: Database.Database,
     private readonly indexMinItems: number,
     backgroundBuildMinItems: number,
+    private readonly backgroundCheckpoints: { file: string; synchronous: 'FULL' | 'NORMAL' } | null,
   ) {
     this.db = db;
     this.indexes = new CubeIndexes(db, backgroundBuildMinItems);
@@ -141,13 +158,14 @@ export class SqliteStore implements Store {
   static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const db = new Database(file);
+    const synchronous = options.durability === 'normal' ? 'NORMAL' : 'FULL';
     try {
       sqliteVec.load(db);
       // Takes effect only on a new, empty file. A 2 KB vector row fits once in a 4 KB page but three
       // times in 8 KB, and items run to several KB: 8 KB pages write a third less per vector.
       db.pragma(`page_size = ${PAGE_SIZE}`);
       if (file !== ':memory:') db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.pragma(`synchronous = ${synchronous}`);
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
       migrate(db);
@@ -157,10 +175,12 @@ export class SqliteStore implements Store {
     }
     const indexMinItems =
       options.indexMinItems ?? Number(process.env.MEMCUBE_INDEX_MIN_ITEMS ?? DEFAULT_INDEX_MIN_ITEMS);
+    const background = file !== ':memory:' && (options.checkpoints ?? 'background') === 'background';
     return new SqliteStore(
       db,
       indexMinItems,
       options.backgroundBuildMinItems ?? DEFAULT_BACKGROUND_BUILD_MIN_ITEMS,
+      background ? { file: path.resolve(file), synchronous } : null,
     );
   }
 
@@ -175,7 +195,20 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    const checkpointer = this.checkpointer;
+    this.checkpointer = undefined;
+    // Its connection first: the writer's close, the last, then checkpoints and removes the log.
+    await checkpointer?.stop();
     if (this.db.open) this.db.close();
+  }
+
+  private startCheckpointer(): void {
+    if (this.checkpointer || !this.backgroundCheckpoints || !this.db.open) return;
+    const { file, synchronous } = this.backgroundCheckpoints;
+    this.checkpointer = WalCheckpointer.start(file, synchronous, () => {
+      if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${INLINE_CHECKPOINT_PAGES}`);
+    });
+    this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   }
 
   private stmt(sql: string): Database.Statement {
@@ -359,6 +392,7 @@ export class SqliteStore implements Store {
   }
 
   async insertItems(scope: CubeScope, records: NewItemRecord[], ctx: WriteContext): Promise<InsertOutcome[]> {
+    this.startCheckpointer();
     return this.db
       .transaction(() => {
         const cube = this.resolve(scope);

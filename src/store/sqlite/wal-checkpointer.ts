@@ -1,0 +1,88 @@
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/** How often the checkpointer looks at a log that keeps growing. */
+const BUSY_INTERVAL_MS = 100;
+/** The longest wait between looks while the log stands still (a no-op checkpoint costs microseconds). */
+const IDLE_INTERVAL_MS = 2_000;
+
+/**
+ * The checkpointer's own code, run as a CommonJS worker script (`eval`): a worker file would have
+ * to exist both as TypeScript for the tests and as JavaScript for the build. It opens its own
+ * connection to the file and copies the log into the database with PASSIVE checkpoints, which
+ * never block the writer or readers: frames a reader still needs wait for the next round.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { fileMustExist: true });
+db.pragma('synchronous = ' + workerData.synchronous);
+let wait = workerData.busyMs;
+let lastLog = -1;
+let timer;
+const round = () => {
+  try {
+    const [result] = db.pragma('wal_checkpoint(PASSIVE)');
+    const log = result ? result.log : 0;
+    wait = log === lastLog ? Math.min(workerData.idleMs, wait * 2) : workerData.busyMs;
+    lastLog = log;
+  } catch {
+    // A lock held through recovery, say: the writer's own checkpoints cover the log meanwhile.
+    wait = workerData.idleMs;
+  }
+  timer = setTimeout(round, wait);
+};
+timer = setTimeout(round, wait);
+parentPort.on('message', (message) => {
+  if (message !== 'stop') return;
+  clearTimeout(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+/**
+ * A worker thread that checkpoints one SQLite file's write-ahead log in the background, so a
+ * commit pays for appending its pages to the log and for the fsync, while copying them into the
+ * database (and that fsync) runs on another core. Durability does not change: a commit is on
+ * disk in the log when it returns, whoever copies it later.
+ */
+export class WalCheckpointer {
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    onFailure: (err: Error) => void,
+  ) {
+    worker.on('error', (err) => {
+      this.failure = err;
+      onFailure(err);
+    });
+    // A process that forgets to close its store may still exit; the log is then checkpointed
+    // by the next connection, as after a crash.
+    worker.unref();
+  }
+
+  /** `onFailure` runs if the worker dies (it could not open the file, say): the writer must checkpoint again. */
+  static start(
+    file: string,
+    synchronous: 'FULL' | 'NORMAL',
+    onFailure: (err: Error) => void,
+  ): WalCheckpointer {
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { file, synchronous, driver, busyMs: BUSY_INTERVAL_MS, idleMs: IDLE_INTERVAL_MS },
+    });
+    return new WalCheckpointer(worker, onFailure);
+  }
+
+  /** Closes the worker's connection (before the writer's, so the writer's close can remove the log). */
+  async stop(): Promise<void> {
+    const exited = once(this.worker, 'exit').catch(() => undefined);
+    if (this.failure === undefined) this.worker.postMessage('stop');
+    else await this.worker.terminate();
+    await exited;
+  }
+}
