@@ -4,6 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
+import { WalCheckpointer } from '../../src/store/sqlite/wal-checkpointer.js';
 import { rec } from './conformance.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-checkpoints-'));
@@ -66,5 +67,16 @@ describe('SQLite write-ahead log checkpoints', () => {
     } finally {
       await reopened.close();
     }
+  });
+
+  it('a worker that cannot open its file reports it, and stopping it after it has ended returns', async () => {
+    let checkpointer: WalCheckpointer | undefined;
+    const failure = new Promise<Error>((resolve) => {
+      checkpointer = WalCheckpointer.start(path.join(tmp, 'missing', 'none.db'), 'FULL', resolve);
+    });
+    expect((await failure).message).toMatch(/unable to open|directory does not exist|no such file/i);
+    // By now the thread has ended; a stop that waited for an exit still to come would never return.
+    await sleep(200);
+    await checkpointer?.stop();
   });
 });

@@ -149,7 +149,7 @@ export class SqliteStore implements Store {
     db: Database.Database,
     private readonly indexMinItems: number,
     backgroundBuildMinItems: number,
-    private readonly backgroundCheckpoints: { file: string; synchronous: 'FULL' | 'NORMAL' } | null,
+    private backgroundCheckpoints: { file: string; synchronous: 'FULL' | 'NORMAL' } | null,
   ) {
     this.db = db;
     this.indexes = new CubeIndexes(db, backgroundBuildMinItems);
@@ -205,9 +205,16 @@ export class SqliteStore implements Store {
   private startCheckpointer(): void {
     if (this.checkpointer || !this.backgroundCheckpoints || !this.db.open) return;
     const { file, synchronous } = this.backgroundCheckpoints;
-    this.checkpointer = WalCheckpointer.start(file, synchronous, () => {
+    const checkpointInline = () => {
       if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${INLINE_CHECKPOINT_PAGES}`);
-    });
+    };
+    try {
+      this.checkpointer = WalCheckpointer.start(file, synchronous, checkpointInline);
+    } catch {
+      // No thread to be had (a resource limit, say): the insert goes on with inline checkpoints.
+      this.backgroundCheckpoints = null;
+      return;
+    }
     this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   }
 

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
@@ -49,14 +48,17 @@ parentPort.on('message', (message) => {
  * disk in the log when it returns, whoever copies it later.
  */
 export class WalCheckpointer {
-  private failure: Error | undefined;
+  private failed = false;
+  /** Settles when the thread has ended, however it ended (a failed one may be gone before `stop`). */
+  private readonly exited: Promise<void>;
 
   private constructor(
     private readonly worker: Worker,
     onFailure: (err: Error) => void,
   ) {
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('error', (err) => {
-      this.failure = err;
+      this.failed = true;
       onFailure(err);
     });
     // A process that forgets to close its store may still exit; the log is then checkpointed
@@ -80,9 +82,8 @@ export class WalCheckpointer {
 
   /** Closes the worker's connection (before the writer's, so the writer's close can remove the log). */
   async stop(): Promise<void> {
-    const exited = once(this.worker, 'exit').catch(() => undefined);
-    if (this.failure === undefined) this.worker.postMessage('stop');
-    else await this.worker.terminate();
-    await exited;
+    // Taken between two checkpoints: one under way is finished, not cut short.
+    if (!this.failed) this.worker.postMessage('stop');
+    await this.exited;
   }
 }
