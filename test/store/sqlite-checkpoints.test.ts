@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
 import { WalCheckpointer } from '../../src/store/sqlite/wal-checkpointer.js';
@@ -78,5 +80,28 @@ describe('SQLite write-ahead log checkpoints', () => {
     // By now the thread has ended; a stop that waited for an exit still to come would never return.
     await sleep(200);
     await checkpointer?.stop();
+  });
+
+  it('a process that awaits close() and has nothing else pending runs on to its end (the built library)', () => {
+    // The worker thread must hold the process open until it has stopped: a CLI command awaiting
+    // close() would otherwise end early, with exit code 13, before the writer's connection closed.
+    const file = path.join(tmp, 'exit.db');
+    const library = pathToFileURL(path.resolve('dist/index.js')).href;
+    const script = `
+      import { MemoryOS } from ${JSON.stringify(library)};
+      const memory = await MemoryOS.open({ path: ${JSON.stringify(file)}, embedder: 'none' });
+      const cube = await memory.cube('notes');
+      await cube.add(Array.from({ length: 150 }, (_, i) => ({ content: 'message ' + i })), { sessionId: 's' });
+      await memory.close();
+      process.stdout.write('closed');
+    `;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('closed');
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
   });
 });

@@ -3,8 +3,10 @@ import { Worker } from 'node:worker_threads';
 
 /** How often the checkpointer looks at a log that keeps growing. */
 const BUSY_INTERVAL_MS = 100;
-/** The longest wait between looks while the log stands still (a no-op checkpoint costs microseconds). */
+/** The longest wait between looks while nothing is committed (a no-op checkpoint costs microseconds). */
 const IDLE_INTERVAL_MS = 2_000;
+/** Checkpoints failing in a row before the thread gives up. */
+const MAX_FAILURES = 5;
 
 /**
  * The checkpointer's own code, run as a CommonJS worker script (`eval`): a worker file would have
@@ -18,16 +20,24 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('synchronous = ' + workerData.synchronous);
 let wait = workerData.busyMs;
-let lastLog = -1;
+let lastVersion = -1;
+let failures = 0;
 let timer;
 const round = () => {
   try {
-    const [result] = db.pragma('wal_checkpoint(PASSIVE)');
-    const log = result ? result.log : 0;
-    wait = log === lastLog ? Math.min(workerData.idleMs, wait * 2) : workerData.busyMs;
-    lastLog = log;
-  } catch {
-    // A lock held through recovery, say: the writer's own checkpoints cover the log meanwhile.
+    db.pragma('wal_checkpoint(PASSIVE)');
+    // data_version moves exactly when another connection has committed since this one last looked.
+    const version = db.pragma('data_version', { simple: true });
+    wait = version === lastVersion ? Math.min(workerData.idleMs, wait * 2) : workerData.busyMs;
+    lastVersion = version;
+    failures = 0;
+  } catch (err) {
+    // A lock held through recovery passes; an error that stays (a replaced or corrupt file) ends
+    // the thread, and the writer checkpoints on its own again.
+    if (++failures >= workerData.maxFailures) {
+      db.close();
+      throw err;
+    }
     wait = workerData.idleMs;
   }
   timer = setTimeout(round, wait);
@@ -44,8 +54,8 @@ parentPort.on('message', (message) => {
 /**
  * A worker thread that checkpoints one SQLite file's write-ahead log in the background, so a
  * commit pays for appending its pages to the log and for the fsync, while copying them into the
- * database (and that fsync) runs on another core. Durability does not change: a commit is on
- * disk in the log when it returns, whoever copies it later.
+ * database (and that fsync) runs on another core. Durability does not change: the worker's
+ * connection syncs as the writer's does, and a commit is exactly as durable as without it.
  */
 export class WalCheckpointer {
   private failed = false;
@@ -75,13 +85,23 @@ export class WalCheckpointer {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { file, synchronous, driver, busyMs: BUSY_INTERVAL_MS, idleMs: IDLE_INTERVAL_MS },
+      workerData: {
+        file,
+        synchronous,
+        driver,
+        busyMs: BUSY_INTERVAL_MS,
+        idleMs: IDLE_INTERVAL_MS,
+        maxFailures: MAX_FAILURES,
+      },
     });
     return new WalCheckpointer(worker, onFailure);
   }
 
   /** Closes the worker's connection (before the writer's, so the writer's close can remove the log). */
   async stop(): Promise<void> {
+    // Unreferenced, the thread would not keep the process alive until its exit: a caller awaiting
+    // close() with nothing else pending would see the process end first.
+    this.worker.ref();
     // Taken between two checkpoints: one under way is finished, not cut short.
     if (!this.failed) this.worker.postMessage('stop');
     await this.exited;
