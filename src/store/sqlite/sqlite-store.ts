@@ -216,7 +216,12 @@ export class SqliteStore implements Store {
     return this.closing;
   }
 
-  /** Called by each insert: a bulk one, or the second of any size, starts the checkpointer. */
+  /**
+   * Called after each insert commits: a bulk one, or the second of any size, starts the
+   * checkpointer for the writes after it (the log of a transaction is copied only once it has
+   * committed, so a worker started sooner could not have helped this one; and the insert does
+   * not share the cores with the thread's start).
+   */
   private noteInsert(records: number): void {
     this.inserts++;
     if (records >= BULK_INSERT_RECORDS || this.inserts >= 2) this.startCheckpointer();
@@ -420,8 +425,7 @@ export class SqliteStore implements Store {
   }
 
   async insertItems(scope: CubeScope, records: NewItemRecord[], ctx: WriteContext): Promise<InsertOutcome[]> {
-    this.noteInsert(records.length);
-    return this.db
+    const outcomes = this.db
       .transaction(() => {
         const cube = this.resolve(scope);
         const findDuplicate = this.stmt(
@@ -477,6 +481,8 @@ export class SqliteStore implements Store {
         return outcomes;
       })
       .immediate();
+    this.noteInsert(records.length);
+    return outcomes;
   }
 
   async warm(scope: CubeScope): Promise<boolean> {
@@ -855,7 +861,6 @@ export class SqliteStore implements Store {
     ctx: WriteContext,
     createWith?: EmbedderIdentity,
   ): Promise<void> {
-    this.noteInsert(bundles.length);
     this.db
       .transaction(() => {
         if (createWith) this.insertCube(scope.tenant, scope.cube, createWith, ctx);
@@ -915,6 +920,7 @@ export class SqliteStore implements Store {
         );
       })
       .immediate();
+    this.noteInsert(bundles.length);
   }
 
   async *indexTexts(scope: CubeScope): AsyncIterable<Array<{ id: string; text: string }>> {
