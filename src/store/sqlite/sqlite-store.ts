@@ -80,9 +80,10 @@ export interface SqliteStoreOptions {
    */
   backgroundBuildMinItems?: number;
   /**
-   * `background` (default): from the first insert on, a worker thread copies the write-ahead log
-   * into the database, so commits no longer pay for checkpoints; `inline`: each commit that fills
-   * the log past 1,000 pages checkpoints it itself (SQLite's default).
+   * `background` (default): once the store has taken a bulk insert (100+ records) or a second
+   * insert, a worker thread copies the write-ahead log into the database, so commits no longer pay
+   * for checkpoints; `inline`: each commit that fills the log past 1,000 pages checkpoints it
+   * itself (SQLite's default; on one core the worker would only compete with the writer).
    */
   checkpoints?: 'background' | 'inline';
 }
