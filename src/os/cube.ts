@@ -48,8 +48,10 @@ export interface AddResult {
 export interface CubeDeps {
   store: Store;
   info: CubeInfo;
-  /** Null when the cube is lexical-only. */
+  /** Embeds what is stored; null when the cube is lexical-only. */
   embedder: Embedder | null;
+  /** Embeds search queries (without writing to the store); null when the cube is lexical-only. */
+  queryEmbedder: Embedder | null;
   config: ResolvedConfig;
   /** What the handle that opened the cube may do in it; default everything. */
   permission?: Permission;
@@ -62,6 +64,7 @@ export class Cube {
   private readonly store: Store;
   private readonly scope: CubeScope;
   private readonly embedder: Embedder | null;
+  private readonly queryEmbedder: Embedder | null;
   private readonly config: ResolvedConfig;
   private readonly requestId: string | undefined;
   readonly info: CubeInfo;
@@ -72,6 +75,7 @@ export class Cube {
     this.info = deps.info;
     this.scope = { tenant: deps.info.tenant, cube: deps.info.name };
     this.embedder = deps.embedder;
+    this.queryEmbedder = deps.queryEmbedder;
     this.config = deps.config;
     this.permission = deps.permission ?? 'admin';
     this.requestId = deps.requestId;
@@ -191,7 +195,7 @@ export class Cube {
     return {
       store: this.store,
       scope: this.scope,
-      embedder: this.embedder,
+      embedder: this.queryEmbedder,
       retrieval: this.config.retrieval,
     };
   }

@@ -14,7 +14,7 @@ import {
 import { cubeNameSchema } from '../core/schemas.js';
 import type { AuditRecord, CubeInfo, Permission } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
-import { CachedEmbedder } from '../embed/cached.js';
+import { CachedEmbedder, recentEmbeddings } from '../embed/cached.js';
 import type { Embedder } from '../embed/embedder.js';
 import { createEmbedder } from '../embed/factory.js';
 import { highest, lowest, requirePermission } from '../govern/permissions.js';
@@ -78,6 +78,8 @@ interface CubeTarget {
 }
 
 const EMBED_BATCH = 256;
+/** Query vectors kept per process (2 KB each with the offline model): an agent repeats its questions. */
+const RECENT_QUERIES = 1000;
 
 function isEmbedder(value: unknown): value is Embedder {
   return typeof value === 'object' && value !== null && 'embed' in value && 'id' in value;
@@ -95,6 +97,8 @@ export class MemoryOS {
   readonly path: string;
   private readonly store: Store;
   private readonly embedder: Embedder;
+  /** The same model, caching query vectors in this process instead of the store: a search writes nothing. */
+  private readonly queryEmbedder: Embedder;
   private readonly access: AccessStore | null;
   private readonly principal: ResolvedPrincipal;
   /** Handles made by `as()` share the store and leave closing it to the handle that opened it. */
@@ -103,7 +107,7 @@ export class MemoryOS {
   private constructor(
     config: ResolvedConfig,
     path: string,
-    parts: { store: Store; embedder: Embedder; access: AccessStore | null },
+    parts: { store: Store; embedder: Embedder; queryEmbedder: Embedder; access: AccessStore | null },
     principal: ResolvedPrincipal,
     ownsStore: boolean,
   ) {
@@ -111,6 +115,7 @@ export class MemoryOS {
     this.path = path;
     this.store = parts.store;
     this.embedder = parts.embedder;
+    this.queryEmbedder = parts.queryEmbedder;
     this.access = parts.access;
     this.principal = principal;
     this.ownsStore = ownsStore;
@@ -139,12 +144,14 @@ export class MemoryOS {
         postgres: { max: config.postgres.poolSize },
       }));
     const access = givenAccess ?? store.accessStore?.() ?? null;
-    const cached = embedder.id === 'none' ? embedder : new CachedEmbedder(embedder, store);
+    const none = embedder.id === 'none';
+    const cached = none ? embedder : new CachedEmbedder(embedder, store);
+    const queryEmbedder = none ? embedder : new CachedEmbedder(embedder, recentEmbeddings(RECENT_QUERIES));
     // A postgres URL may carry a password; `path` is shown to users.
     return new MemoryOS(
       config,
       redactUrl(location),
-      { store, embedder: cached, access },
+      { store, embedder: cached, queryEmbedder, access },
       FULL_ACCESS,
       !given || closeStore,
     );
@@ -158,7 +165,7 @@ export class MemoryOS {
     return new MemoryOS(
       { ...this.config, tenant, actor: principal.actor },
       this.path,
-      { store: this.store, embedder: this.embedder, access: this.access },
+      { store: this.store, embedder: this.embedder, queryEmbedder: this.queryEmbedder, access: this.access },
       {
         level,
         cubes: principal.cubes ?? null,
@@ -262,6 +269,7 @@ export class MemoryOS {
       store: this.store,
       info,
       embedder: info.dimensions > 0 ? this.embedder : null,
+      queryEmbedder: info.dimensions > 0 ? this.queryEmbedder : null,
       config: this.config,
       permission,
       ...(this.principal.requestId ? { requestId: this.principal.requestId } : {}),

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CachedEmbedder, type EmbeddingCache, embeddingCacheKey } from '../../src/embed/cached.js';
+import {
+  CachedEmbedder,
+  type EmbeddingCache,
+  embeddingCacheKey,
+  recentEmbeddings,
+} from '../../src/embed/cached.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 
 // The unit under test is the cache, so a tiny Embedder double that counts what it is asked to
@@ -80,5 +85,34 @@ describe('CachedEmbedder', () => {
     const inner = new CountingEmbedder();
     expect(await new CachedEmbedder(inner, new MapCache()).embed([])).toEqual([]);
     expect(inner.calls).toEqual([]);
+  });
+});
+
+describe('recentEmbeddings', () => {
+  it('keeps the most recently used vectors up to its capacity, apart per embedder', async () => {
+    const recent = recentEmbeddings(2);
+    const v = (n: number) => new Float32Array([n]);
+    await recent.putCachedEmbeddings('a', [
+      ['h1', v(1)],
+      ['h2', v(2)],
+    ]);
+    // Reading h1 makes h2 the least recently used, so h3 pushes h2 out.
+    expect([...(await recent.getCachedEmbeddings('a', ['h1'])).keys()]).toEqual(['h1']);
+    await recent.putCachedEmbeddings('a', [['h3', v(3)]]);
+    const held = await recent.getCachedEmbeddings('a', ['h1', 'h2', 'h3']);
+    expect([...held.entries()].map(([h, x]) => [h, x[0]])).toEqual([
+      ['h1', 1],
+      ['h3', 3],
+    ]);
+    expect((await recent.getCachedEmbeddings('b', ['h1', 'h3'])).size).toBe(0);
+  });
+
+  it('spares the model a repeated query in front of a CachedEmbedder', async () => {
+    const inner = new CountingEmbedder();
+    const cached = new CachedEmbedder(inner, recentEmbeddings(10));
+    await cached.embed(['where do I live?']);
+    const again = await cached.embed(['where do I live?']);
+    expect(inner.calls).toEqual([['where do I live?']]);
+    expect(Array.from(again[0] ?? [])).toEqual(expected('where do I live?'));
   });
 });

@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import os_ from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemcubeError } from '../../src/core/errors.js';
 import { isItemId } from '../../src/core/ids.js';
 import type { MessageInput } from '../../src/core/schemas.js';
+import type { Embedder } from '../../src/embed/embedder.js';
+import { LocalEmbedder } from '../../src/embed/local.js';
 import { MemoryOS } from '../../src/os/memory-os.js';
 import { countTokens } from '../../src/retrieve/tokens.js';
 import { PLAIN_RETRIEVAL } from '../helpers/plain-retrieval.js';
@@ -524,6 +527,47 @@ describe('Cube (local embedder)', () => {
     expect(pack.tokens).toBeLessThanOrEqual(300);
     expect(pack.items.map((i) => i.id)).toContain(berlin);
     expect(pack.text).toContain(`#${berlin.slice(-12)}`);
+  });
+});
+
+describe('query embeddings', () => {
+  it('a search writes nothing to the store, and a repeated query is not embedded again', async () => {
+    const dir = fs.mkdtempSync(path.join(os_.tmpdir(), 'memcube-query-'));
+    const file = path.join(dir, 'memory.db');
+    // The real offline model, wrapped to record what it is asked to embed.
+    const model = new LocalEmbedder();
+    const asked: string[] = [];
+    const embedder: Embedder = {
+      id: model.id,
+      dimensions: () => model.dimensions(),
+      embed: (texts) => {
+        asked.push(...texts);
+        return model.embed(texts);
+      },
+    };
+    const os = await MemoryOS.open({ ...PLAIN_RETRIEVAL, path: file, embedder });
+    try {
+      const cube = await os.cube('semantic');
+      const [berlin] = (await cube.add('I moved to Berlin last month.')).ids;
+      const cachedRows = () => {
+        const db = new Database(file, { readonly: true });
+        try {
+          return (db.prepare('SELECT count(*) AS n FROM embedding_cache').get() as { n: number }).n;
+        } finally {
+          db.close();
+        }
+      };
+      const before = cachedRows();
+      expect(before).toBe(1);
+      asked.length = 0;
+      expect((await cube.search('relocated to Germany', { channels: ['vector'] }))[0]?.item.id).toBe(berlin);
+      expect((await cube.context('relocated to Germany')).items.map((i) => i.id)).toEqual([berlin]);
+      expect(asked).toEqual(['relocated to Germany']);
+      expect(cachedRows()).toBe(before);
+    } finally {
+      await os.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
