@@ -30,13 +30,101 @@ function endOf(date: Date, span: 'day' | 'month' | 'year'): number {
   return Date.UTC(y, date.getUTCMonth(), date.getUTCDate()) + DAY;
 }
 
+type Unit = 'day' | 'week' | 'month' | 'year';
+
+/** Counts said in words; the vague ones stand for a typical number. */
+const COUNTS: Record<string, number> = {
+  a: 1,
+  an: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  couple: 2,
+  few: 3,
+  several: 4,
+};
+const VAGUE = new Set(['couple', 'few', 'several']);
+const COUNT = String.raw`(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|(?:a\s+)?(?:couple|few|several))(?:\s+of)?`;
+/** "past two weeks", "last 3 days", "past few months", "past month": the span up to when asked. */
+const SPAN_TO_NOW = new RegExp(
+  String.raw`^(?:the\s+)?(?:(?:past|last|previous)\s+${COUNT}|past)\s+(day|week|month|year)s?$`,
+  'i',
+);
+/** "a few weeks ago": a vague count names a stretch of time, not one day. */
+const VAGUE_AGO = new RegExp(String.raw`^${COUNT}\s+(day|week|month|year)s?\s+ago$`, 'i');
+
+function countOf(word: string): number {
+  const key = word.toLowerCase().replace(/^a\s+/, '');
+  return COUNTS[key] ?? Number(key);
+}
+
+/** The moment `count` units before `date`, at the start of its day. */
+function unitsBefore(date: Date, count: number, unit: Unit): number {
+  const y = date.getUTCFullYear();
+  const m = date.getUTCMonth();
+  const d = date.getUTCDate();
+  if (unit === 'year') return Date.UTC(y - count, m, d);
+  if (unit === 'month') return Date.UTC(y, m - count, d);
+  return Date.UTC(y, m, d - count * (unit === 'week' ? 7 : 1));
+}
+
+/** Monday 00:00 UTC of the week `date` falls in. */
+function startOfWeek(date: Date): number {
+  return Date.UTC(
+    date.getUTCFullYear(),
+    date.getUTCMonth(),
+    date.getUTCDate() - ((date.getUTCDay() + 6) % 7),
+  );
+}
+
 /**
- * The time window a query asks about ("in May 2023", "last week", "on 7 May"), resolved
- * against `asOf` (the time the question is asked). Null when the query names no date.
+ * Windows chrono reads as one day or a whole year, though the words name a stretch of time: a span
+ * up to now ("past two weeks": chrono gives the one day two weeks back), a vague count ago ("a few
+ * weeks ago": two to four weeks back), and the calendar weeks ("last week", "this week").
+ */
+function stretchOf(text: string, asOf: Date): Omit<TimeWindow, 'text'> | null {
+  const words = text.trim().replace(/\s+/g, ' ');
+  const toNow = SPAN_TO_NOW.exec(words);
+  if (toNow) {
+    const unit = toNow[2] as Unit;
+    const said = toNow[1];
+    const count = said === undefined ? 1 : countOf(said);
+    return { from: unitsBefore(asOf, count, unit), to: startOf(asOf, 'day') + DAY };
+  }
+  const ago = VAGUE_AGO.exec(words);
+  if (ago && VAGUE.has((ago[1] as string).toLowerCase().replace(/^a\s+/, ''))) {
+    const count = countOf(ago[1] as string);
+    const unit = ago[2] as Unit;
+    return { from: unitsBefore(asOf, count + 1, unit), to: unitsBefore(asOf, count - 1, unit) + DAY };
+  }
+  // "last month" and "last year" are the calendar units before this one, as chrono reads them.
+  if (/^(?:the )?(?:last|previous) week$/i.test(words)) {
+    const thisWeek = startOfWeek(asOf);
+    return { from: thisWeek - 7 * DAY, to: thisWeek };
+  }
+  if (/^this week$/i.test(words)) {
+    const thisWeek = startOfWeek(asOf);
+    return { from: thisWeek, to: thisWeek + 7 * DAY };
+  }
+  return null;
+}
+
+/**
+ * The time window a query asks about ("in May 2023", "last week", "on 7 May", "in the past two
+ * weeks"), resolved against `asOf` (the time the question is asked). Null when the query names no date.
  */
 export function parseQueryTime(query: string, asOf: Date): TimeWindow | null {
   const [result] = chrono.parse(query, asOf, { forwardDate: false });
   if (!result) return null;
+  const stretch = stretchOf(result.text, asOf);
+  if (stretch) return { ...stretch, text: result.text };
   const start = result.start;
   const known = ['day', 'weekday', 'month', 'year'].some((c) => start.isCertain(c as chrono.Component));
   if (!known && !/\b(day|week|weekend|month|year|ago|yesterday|today)\b/i.test(result.text)) return null;
