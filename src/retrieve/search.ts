@@ -109,6 +109,13 @@ function confidence(hits: ScoredId[], reference: number): number {
   return reference > 0 ? Math.min(1, decisiveness(hits) / reference) : 1;
 }
 
+/** Whether two hit lists hold the same items, in any order. */
+function sameIds(a: readonly ScoredId[], b: readonly ScoredId[]): boolean {
+  if (a.length !== b.length) return false;
+  const ids = new Set(a.map((h) => h.id));
+  return b.every((h) => ids.has(h.id));
+}
+
 /**
  * Runs the chosen channels (a second, entity-seeded round for multi-hop questions), fuses them
  * by normalised score or reciprocal rank, lifts the turns near the best short hits, boosts the
@@ -131,25 +138,39 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     return queryVector;
   };
 
-  const firstRound = channels
-    .filter((c) => !SECOND_ROUND.includes(c) && !AFTER_FUSION.includes(c))
-    .map(async (channel): Promise<ChannelResult> => {
-      const weight = weights[channel];
-      if (channel === 'lexical') return { channel, weight, hits: await lexical(request.filter, terms) };
-      if (channel === 'temporal') {
-        const window = parseQueryTime(query, new Date(request.asOf ?? Date.now()));
-        if (!window) return { channel, weight, hits: [] };
-        const filter = within(request.filter, window.from, window.to);
-        const hits = await lexical(filter, terms);
-        if (!ctx.retrieval.temporalVector || !ctx.embedder) return { channel, weight, hits };
-        const vector = await embedQuery();
-        const byMeaning = vector ? await ctx.store.searchVector(ctx.scope, vector, filter, depth) : [];
-        return { channel, weight, hits: appendBelow(hits, byMeaning, depth) };
+  const first = channels.filter((c) => !SECOND_ROUND.includes(c) && !AFTER_FUSION.includes(c));
+  // The word channels wait one turn of the event loop when vectors are searched too: a query vector
+  // at hand (cached) is then searched first, and the store can rescore its candidates on another
+  // core while the words are scored here; a slower embedder still overlaps the words as before.
+  const wordsFirst = !first.includes('vector');
+  let wordHits: Promise<ScoredId[]> | undefined;
+  const words = () => {
+    wordHits ??= lexical(request.filter, terms);
+    return wordHits;
+  };
+  const firstRound = first.map(async (channel): Promise<ChannelResult> => {
+    const weight = weights[channel];
+    if (channel !== 'vector' && !wordsFirst) await new Promise((resolve) => setImmediate(resolve));
+    if (channel === 'lexical') return { channel, weight, hits: await words() };
+    if (channel === 'temporal') {
+      const window = parseQueryTime(query, new Date(request.asOf ?? Date.now()));
+      if (!window) return { channel, weight, hits: [] };
+      const filter = within(request.filter, window.from, window.to);
+      const hits = await lexical(filter, terms);
+      // A window that keeps every one of a full list of the words' matches covers (nearly) all the
+      // memories: no constraint, and the channel would only count the words' ranking twice.
+      if (first.includes('lexical') && hits.length >= depth && sameIds(hits, await words())) {
+        return { channel, weight, hits: [] };
       }
+      if (!ctx.retrieval.temporalVector || !ctx.embedder) return { channel, weight, hits };
       const vector = await embedQuery();
-      const hits = vector ? await ctx.store.searchVector(ctx.scope, vector, request.filter, depth) : [];
-      return { channel, weight: weight * confidence(hits, ctx.retrieval.vectorConfidenceGap), hits };
-    });
+      const byMeaning = vector ? await ctx.store.searchVector(ctx.scope, vector, filter, depth) : [];
+      return { channel, weight, hits: appendBelow(hits, byMeaning, depth) };
+    }
+    const vector = await embedQuery();
+    const hits = vector ? await ctx.store.searchVector(ctx.scope, vector, request.filter, depth) : [];
+    return { channel, weight: weight * confidence(hits, ctx.retrieval.vectorConfidenceGap), hits };
+  });
   const results = await Promise.all(firstRound);
   const { fusion, rrfK, vectorConfidenceGap } = ctx.retrieval;
   const fuse = (all: ChannelResult[]) =>

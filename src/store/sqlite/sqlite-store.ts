@@ -61,6 +61,7 @@ import {
   vectorToBlob,
 } from './rows.js';
 import { SqliteAccessStore } from './sqlite-access.js';
+import { RESCORE_SQL, type RescoredKey, VectorRescorer } from './vector-rescorer.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
 export interface SqliteStoreOptions {
@@ -86,6 +87,13 @@ export interface SqliteStoreOptions {
    * itself (SQLite's default; on one core the worker would only compete with the writer).
    */
   checkpoints?: 'background' | 'inline';
+  /**
+   * `background` (default for a file): a big cube's vector search hands its candidates to a
+   * worker thread with its own read-only connection for exact rescoring, while the words are
+   * scored on this one (started by the first such search; until it is up, and if it fails, the
+   * rescoring runs here); `inline`: always here.
+   */
+  vectorRescoring?: 'background' | 'inline';
 }
 
 /** The columns of an item row that each version records besides its content. */
@@ -153,6 +161,8 @@ export class SqliteStore implements Store {
   private readonly indexes: CubeIndexes;
   /** Started by a bulk insert or the second insert (a store only read, like a search-only CLI call, needs none). */
   private checkpointer: WalCheckpointer | undefined;
+  /** Started by the first search of a cube big enough for the in-process indexes. */
+  private rescorer: VectorRescorer | undefined;
   private inserts = 0;
   private closing: Promise<void> | undefined;
 
@@ -161,6 +171,8 @@ export class SqliteStore implements Store {
     private readonly indexMinItems: number,
     backgroundBuildMinItems: number,
     private backgroundCheckpoints: { file: string; synchronous: 'FULL' | 'NORMAL' } | null,
+    /** The file a background rescorer reads; null: rescoring runs on this connection. */
+    private rescoringFile: string | null,
   ) {
     this.db = db;
     this.indexes = new CubeIndexes(db, backgroundBuildMinItems);
@@ -192,12 +204,20 @@ export class SqliteStore implements Store {
       indexMinItems,
       options.backgroundBuildMinItems ?? DEFAULT_BACKGROUND_BUILD_MIN_ITEMS,
       background ? { file: path.resolve(file), synchronous } : null,
+      file !== ':memory:' && (options.vectorRescoring ?? 'background') === 'background'
+        ? path.resolve(file)
+        : null,
     );
   }
 
   /** For tests and diagnostics: the database's page size in bytes. */
   pageSize(): number {
     return this.db.pragma('page_size', { simple: true }) as number;
+  }
+
+  /** For tests and diagnostics: whether a big cube's vector candidates are now rescored on the worker thread. */
+  rescoresInBackground(): boolean {
+    return this.rescorer?.usable ?? false;
   }
 
   /** For tests and diagnostics: the result of `PRAGMA integrity_check`. */
@@ -207,11 +227,13 @@ export class SqliteStore implements Store {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      // An insert made while the worker stops must not start another.
+      // An insert or search made while the workers stop must not start others.
       this.backgroundCheckpoints = null;
-      // Its connection first: the writer's close, the last, then checkpoints and removes the log.
-      await this.checkpointer?.stop();
+      this.rescoringFile = null;
+      // Their connections first: the writer's close, the last, then checkpoints and removes the log.
+      await Promise.all([this.checkpointer?.stop(), this.rescorer?.stop()]);
       this.checkpointer = undefined;
+      this.rescorer = undefined;
       if (this.db.open) this.db.close();
     })();
     return this.closing;
@@ -243,6 +265,19 @@ export class SqliteStore implements Store {
     }
     this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
     this.db.pragma(`journal_size_limit = ${LOG_SIZE_LIMIT_BYTES}`);
+  }
+
+  /** The rescoring thread once it is up, starting it on first call; undefined: rescore here. */
+  private backgroundRescorer(): VectorRescorer | undefined {
+    if (this.rescorer) return this.rescorer.usable ? this.rescorer : undefined;
+    if (!this.rescoringFile || !this.db.open) return undefined;
+    try {
+      this.rescorer = VectorRescorer.start(this.rescoringFile);
+    } catch {
+      // No thread to be had: every search rescores here.
+      this.rescoringFile = null;
+    }
+    return undefined;
   }
 
   private stmt(sql: string): Database.Statement {
@@ -758,8 +793,9 @@ export class SqliteStore implements Store {
     filter: StoreItemFilter,
     limit: number,
   ): Promise<ScoredId[]> {
-    // One read: the cube's embedder, the index refresh and the rows scored see the same state.
-    return this.db.transaction(() => {
+    // One read: the cube's embedder, the index refresh and the rows scored see the same state
+    // (rows rescored on the thread are read after it, in the thread's own read).
+    const found = this.db.transaction((): ScoredId[] | (() => Promise<ScoredId[]>) => {
       const cube = this.resolve(scope);
       if (cube.dimensions === 0) return [];
       assertVectorLength(vector, cube.dimensions);
@@ -769,15 +805,14 @@ export class SqliteStore implements Store {
       if (window && index && index.size >= this.indexMinItems) {
         const candidates = Math.max(ANN_CANDIDATES, 2 * limit, Math.ceil(index.size / ITEMS_PER_CANDIDATE));
         const rescored = Math.max(ANN_CANDIDATES, 2 * limit, Math.ceil(candidates * RESCORED_SHARE));
-        const shortlist = index.nearest(vector, candidates, window, rescored);
-        // Exact cosine of the candidates from their rows (the CROSS JOIN keeps the planner on
-        // rowid lookups); `live` changes with the status in one transaction.
-        const best = this.stmt(
-          `SELECT v.item_key AS key, 1 - vec_distance_cosine(v.embedding, ?) AS score
-           FROM json_each(?) k CROSS JOIN item_vectors v ON v.item_key = k.value
-           WHERE v.cube_key = ? AND v.live = 1 ORDER BY score DESC, v.item_key LIMIT ?`,
-        ).all(blob, JSON.stringify(shortlist), cube.key, limit) as Array<{ key: number; score: number }>;
-        return best.map(({ key, score }) => ({ id: index.idOf(key) as string, score }));
+        const keys = JSON.stringify(index.nearest(vector, candidates, window, rescored));
+        // Keys map to ids for good, so the index may have moved on by the time the rows come back.
+        const toHits = (rows: RescoredKey[]) =>
+          rows.map(({ key, score }) => ({ id: index.idOf(key) as string, score }));
+        const inline = () => toHits(this.stmt(RESCORE_SQL).all(blob, keys, cube.key, limit) as RescoredKey[]);
+        const rescorer = this.backgroundRescorer();
+        // The thread reads what is committed, as this connection does; `live` changes with the status in one transaction.
+        return rescorer ? () => rescorer.rescore(blob, keys, cube.key, limit).then(toHits, inline) : inline();
       }
       if (!isNarrowing(filter)) {
         // Distances over the cube's live vectors alone; only the best rows are joined to items.
@@ -796,6 +831,7 @@ export class SqliteStore implements Store {
          WHERE i.cube_key = ? AND ${where.sql} ORDER BY score DESC, i.item_key LIMIT ?`,
       ).all(blob, cube.key, ...where.params, limit) as ScoredId[];
     })();
+    return typeof found === 'function' ? found() : found;
   }
 
   async listAudit(scope: CubeScope, query: AuditQuery): Promise<AuditRecord[]> {
