@@ -28,7 +28,8 @@ export function recentEmbeddings(capacity: number): EmbeddingCache {
       return found;
     },
     putCachedEmbeddings: async (embedderId, entries) => {
-      for (const [hash, vector] of entries) recent.set(key(embedderId, hash), vector);
+      // Copies, as the store's cache keeps: an embedder may reuse its output buffers.
+      for (const [hash, vector] of entries) recent.set(key(embedderId, hash), vector.slice());
     },
   };
 }

@@ -46,12 +46,14 @@ const COUNTS: Record<string, number> = {
   eight: 8,
   nine: 9,
   ten: 10,
+  eleven: 11,
+  twelve: 12,
   couple: 2,
   few: 3,
   several: 4,
 };
 const VAGUE = new Set(['couple', 'few', 'several']);
-const COUNT = String.raw`(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|(?:a\s+)?(?:couple|few|several))(?:\s+of)?`;
+const COUNT = String.raw`(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:a\s+)?(?:couple|few|several))(?:\s+of)?`;
 /** "past two weeks", "last 3 days", "past few months", "past month": the span up to when asked. */
 const SPAN_TO_NOW = new RegExp(
   String.raw`^(?:the\s+)?(?:(?:past|last|previous)\s+${COUNT}|past)\s+(day|week|month|year)s?$`,
@@ -70,8 +72,11 @@ function unitsBefore(date: Date, count: number, unit: Unit): number {
   const y = date.getUTCFullYear();
   const m = date.getUTCMonth();
   const d = date.getUTCDate();
-  if (unit === 'year') return Date.UTC(y - count, m, d);
-  if (unit === 'month') return Date.UTC(y, m - count, d);
+  // The same day of the month, or the month's last when it is shorter (31 March - 1 month: 28 February).
+  const sameDay = (year: number, month: number) =>
+    Date.UTC(year, month, Math.min(d, new Date(Date.UTC(year, month + 1, 0)).getUTCDate()));
+  if (unit === 'year') return sameDay(y - count, m);
+  if (unit === 'month') return sameDay(y, m - count);
   return Date.UTC(y, m, d - count * (unit === 'week' ? 7 : 1));
 }
 

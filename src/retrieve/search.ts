@@ -109,13 +109,6 @@ function confidence(hits: ScoredId[], reference: number): number {
   return reference > 0 ? Math.min(1, decisiveness(hits) / reference) : 1;
 }
 
-/** Whether two hit lists hold the same items, in any order. */
-function sameIds(a: readonly ScoredId[], b: readonly ScoredId[]): boolean {
-  if (a.length !== b.length) return false;
-  const ids = new Set(a.map((h) => h.id));
-  return b.every((h) => ids.has(h.id));
-}
-
 /**
  * Runs the chosen channels (a second, entity-seeded round for multi-hop questions), fuses them
  * by normalised score or reciprocal rank, lifts the turns near the best short hits, boosts the
@@ -143,25 +136,19 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   // at hand (cached) is then searched first, and the store can rescore its candidates on another
   // core while the words are scored here; a slower embedder still overlaps the words as before.
   const wordsFirst = !first.includes('vector');
-  let wordHits: Promise<ScoredId[]> | undefined;
-  const words = () => {
-    wordHits ??= lexical(request.filter, terms);
-    return wordHits;
-  };
   const firstRound = first.map(async (channel): Promise<ChannelResult> => {
     const weight = weights[channel];
     if (channel !== 'vector' && !wordsFirst) await new Promise((resolve) => setImmediate(resolve));
-    if (channel === 'lexical') return { channel, weight, hits: await words() };
+    if (channel === 'lexical') return { channel, weight, hits: await lexical(request.filter, terms) };
     if (channel === 'temporal') {
       const window = parseQueryTime(query, new Date(request.asOf ?? Date.now()));
       if (!window) return { channel, weight, hits: [] };
+      // A window spanning every memory of the cube is no constraint: the channel would only count
+      // the words' and the vectors' rankings twice.
+      const span = await ctx.store.eventSpan(ctx.scope);
+      if (span && window.from <= span.first && window.to > span.last) return { channel, weight, hits: [] };
       const filter = within(request.filter, window.from, window.to);
       const hits = await lexical(filter, terms);
-      // A window that keeps every one of a full list of the words' matches covers (nearly) all the
-      // memories: no constraint, and the channel would only count the words' ranking twice.
-      if (first.includes('lexical') && hits.length >= depth && sameIds(hits, await words())) {
-        return { channel, weight, hits: [] };
-      }
       if (!ctx.retrieval.temporalVector || !ctx.embedder) return { channel, weight, hits };
       const vector = await embedQuery();
       const byMeaning = vector ? await ctx.store.searchVector(ctx.scope, vector, filter, depth) : [];

@@ -177,6 +177,8 @@ export interface Store {
    * ranking by session looks at a hundred candidates per search. Unknown ids are left out.
    */
   sessionsOf(scope: CubeScope, ids: string[]): Promise<Map<string, string | null>>;
+  /** The earliest and latest event time (epoch ms) of the cube's items, whatever their status; null when it has none. */
+  eventSpan(scope: CubeScope): Promise<{ first: number; last: number } | null>;
   listItems(
     scope: CubeScope,
     filter: StoreItemFilter,

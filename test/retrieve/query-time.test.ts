@@ -43,6 +43,23 @@ describe('parseQueryTime', () => {
     });
   });
 
+  it('goes back whole months to the same day, or to the last day of a shorter month', () => {
+    const endOfMarch = new Date(Date.UTC(2023, 2, 31, 12, 0));
+    expect(parseQueryTime('what did I spend in the past month', endOfMarch)).toMatchObject({
+      from: utc(2023, 2, 28),
+      to: utc(2023, 4, 1),
+    });
+    expect(parseQueryTime('my runs over the last twelve months', endOfMarch)).toMatchObject({
+      from: utc(2022, 3, 31),
+      to: utc(2023, 4, 1),
+    });
+    const leapDay = new Date(Date.UTC(2024, 1, 29, 12, 0));
+    expect(parseQueryTime('books I read in the past year', leapDay)).toMatchObject({
+      from: utc(2023, 2, 28),
+      to: utc(2024, 3, 1),
+    });
+  });
+
   it('turns "a few weeks ago" into a stretch around three weeks back, and "3 weeks ago" into that day', () => {
     expect(parseQueryTime('I started a course a few weeks ago; which one?', ASKED)).toMatchObject({
       from: utc(2023, 5, 18),

@@ -496,6 +496,34 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       });
     });
 
+    describe('eventSpan', () => {
+      it("is the earliest and latest event time of the cube's items, any status, record time standing in for none", async () => {
+        const scope = await cube();
+        expect(await store.eventSpan(scope)).toBeNull();
+        const other = await cube('other');
+        await insert(other, [rec('elsewhere', { validFrom: Date.UTC(2020, 0, 1) })]);
+        const [early, late, undated] = [
+          rec('early', { validFrom: Date.UTC(2023, 4, 1) }),
+          rec('late', { validFrom: Date.UTC(2023, 5, 30) }),
+          rec('undated', { validFrom: null }),
+        ];
+        if (!early || !late || !undated) throw new Error('unreachable');
+        await insert(scope, [early, late]);
+        expect(await store.eventSpan(scope)).toEqual({
+          first: Date.UTC(2023, 4, 1),
+          last: Date.UTC(2023, 5, 30),
+        });
+        await store.setStatus(scope, early.id, 'deleted', 'delete', ctx());
+        await insert(scope, [undated]);
+        // The undated item stands at its record time, the test clock's later than June 2023.
+        const recorded = (await store.getItems(scope, [undated.id]))[0]?.createdAt as string;
+        expect(await store.eventSpan(scope)).toEqual({
+          first: Date.UTC(2023, 4, 1),
+          last: Date.parse(recorded),
+        });
+      });
+    });
+
     describe('listItems', () => {
       /** Five items with distinct attributes; `d` has no event time and falls back to record time. */
       async function dataset(scope: CubeScope) {

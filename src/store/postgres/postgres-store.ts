@@ -343,6 +343,19 @@ export class PostgresStore implements Store {
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
+  async eventSpan(scope: CubeScope): Promise<{ first: number; last: number } | null> {
+    const cube = await this.resolve(this.pool, scope);
+    // Two subqueries: each of min and max alone is one step along items_by_event_time.
+    const [row] = await query<{ first: string | number | null; last: string | number | null }>(
+      this.pool,
+      `SELECT (SELECT min(coalesce(valid_from, created_at)) FROM ${this.s}.items WHERE cube_key = $1) AS first,
+              (SELECT max(coalesce(valid_from, created_at)) FROM ${this.s}.items WHERE cube_key = $1) AS last`,
+      [cube.key],
+    );
+    if (!row || row.first === null || row.last === null) return null;
+    return { first: Number(row.first), last: Number(row.last) };
+  }
+
   async sessionsOf(scope: CubeScope, ids: string[]): Promise<Map<string, string | null>> {
     const cube = await this.resolve(this.pool, scope);
     if (ids.length === 0) return new Map();

@@ -269,6 +269,8 @@ export class SqliteStore implements Store {
 
   /** The rescoring thread once it is up, starting it on first call; undefined: rescore here. */
   private backgroundRescorer(): VectorRescorer | undefined {
+    // Closing: the thread may already be told to stop, and its connection first.
+    if (this.closing) return undefined;
     if (this.rescorer) return this.rescorer.usable ? this.rescorer : undefined;
     if (!this.rescoringFile || !this.db.open) return undefined;
     try {
@@ -535,6 +537,16 @@ export class SqliteStore implements Store {
     ).all(JSON.stringify(ids), cube.key) as ItemRow[];
     const byId = new Map(rows.map((row) => [row.id, rowToItem(row, cube.name)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  async eventSpan(scope: CubeScope): Promise<{ first: number; last: number } | null> {
+    const cube = this.resolve(scope);
+    // Two subqueries: each of min and max alone is one step along items_by_event_time.
+    const row = this.stmt(
+      `SELECT (SELECT min(coalesce(valid_from, created_at)) FROM items WHERE cube_key = ?) AS first,
+              (SELECT max(coalesce(valid_from, created_at)) FROM items WHERE cube_key = ?) AS last`,
+    ).get(cube.key, cube.key) as { first: number | null; last: number | null };
+    return row.first === null || row.last === null ? null : { first: row.first, last: row.last };
   }
 
   async sessionsOf(scope: CubeScope, ids: string[]): Promise<Map<string, string | null>> {
@@ -812,7 +824,10 @@ export class SqliteStore implements Store {
         const inline = () => toHits(this.stmt(RESCORE_SQL).all(blob, keys, cube.key, limit) as RescoredKey[]);
         const rescorer = this.backgroundRescorer();
         // The thread reads what is committed, as this connection does; `live` changes with the status in one transaction.
-        return rescorer ? () => rescorer.rescore(blob, keys, cube.key, limit).then(toHits, inline) : inline();
+        // A copy of the 2 KB vector: `blob` may view a larger buffer, which would be cloned whole.
+        return rescorer
+          ? () => rescorer.rescore(Buffer.from(blob), keys, cube.key, limit).then(toHits, inline)
+          : inline();
       }
       if (!isNarrowing(filter)) {
         // Distances over the cube's live vectors alone; only the best rows are joined to items.

@@ -21,6 +21,7 @@ export interface RescoredKey {
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+parentPort.on('messageerror', () => process.exit(1));
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
 require(workerData.vec).load(db);
@@ -41,6 +42,9 @@ parentPort.on('message', (message) => {
 parentPort.postMessage({ ready: true });
 `;
 
+/** Error replies in a row after which the thread is given up and rescoring stays on the main thread. */
+const MAX_ERRORS_IN_ROW = 3;
+
 interface Pending {
   resolve: (rows: RescoredKey[]) => void;
   reject: (err: Error) => void;
@@ -59,6 +63,7 @@ export class VectorRescorer {
   private nextId = 0;
   private ready = false;
   private failed = false;
+  private errorsInRow = 0;
   private readonly exited: Promise<void>;
 
   private constructor(private readonly worker: Worker) {
@@ -70,8 +75,16 @@ export class VectorRescorer {
       }
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
-      if ('error' in reply) waiting?.reject(new Error(reply.error));
-      else waiting?.resolve(reply.rows);
+      // Idle again: the thread no longer holds the process open.
+      if (this.pending.size === 0) this.worker.unref();
+      if ('error' in reply) {
+        // An error that stays (a damaged file, say) would cost every search a round trip for nothing.
+        if (++this.errorsInRow >= MAX_ERRORS_IN_ROW) this.failed = true;
+        waiting?.reject(new Error(reply.error));
+      } else {
+        this.errorsInRow = 0;
+        waiting?.resolve(reply.rows);
+      }
     });
     const fail = (err: Error) => {
       this.failed = true;
@@ -79,6 +92,7 @@ export class VectorRescorer {
       this.pending.clear();
     };
     worker.on('error', fail);
+    worker.on('messageerror', fail);
     worker.on('exit', () => fail(new Error('the rescoring thread has ended')));
     // Idle between searches, it must not keep a process alive that is otherwise done.
     worker.unref();
@@ -108,15 +122,10 @@ export class VectorRescorer {
     if (this.failed) return Promise.reject(new Error('the rescoring thread has ended'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(id, {
-        resolve: (rows) => {
-          if (this.pending.size === 0) this.worker.unref();
-          resolve(rows);
-        },
-        reject,
-      });
       this.worker.postMessage({ id, vector, keys, cube, limit });
+      // Held open while a request is out, so a caller awaiting it sees its answer.
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
     });
   }
 
