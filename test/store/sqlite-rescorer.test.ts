@@ -65,6 +65,16 @@ describe('vector rescoring on a worker thread', () => {
       expect(await store.searchVector(scope, queries[0] as Float32Array, {}, 5)).toEqual(first);
       expect(first[0]?.id).toBe(records[4]?.id);
       expect(first[0]?.score).toBeCloseTo(1, 5);
+
+      // Another process's store warming the cube starts its thread before any search.
+      const warmed = SqliteStore.open(file, options);
+      try {
+        expect(await warmed.warm(scope)).toBe(true);
+        for (let waited = 0; !warmed.rescoresInBackground() && waited < 10_000; waited += 20) await sleep(20);
+        expect(warmed.rescoresInBackground()).toBe(true);
+      } finally {
+        await warmed.close();
+      }
     } finally {
       await Promise.all([store.close(), inline.close()]);
     }

@@ -90,8 +90,8 @@ export interface SqliteStoreOptions {
   /**
    * `background` (default for a file): a big cube's vector search hands its candidates to a
    * worker thread with its own read-only connection for exact rescoring, while the words are
-   * scored on this one (started by the first such search; until it is up, and if it fails, the
-   * rescoring runs here); `inline`: always here.
+   * scored on this one (started by `warm` or the first such search; until it is up, and if it
+   * fails, the rescoring runs here); `inline`: always here.
    */
   vectorRescoring?: 'background' | 'inline';
 }
@@ -525,7 +525,12 @@ export class SqliteStore implements Store {
 
   async warm(scope: CubeScope): Promise<boolean> {
     const cube = this.resolve(scope);
-    return this.indexes.warm(cube.key, cube.dimensions, this.indexMinItems);
+    const warmed = await this.indexes.warm(cube.key, cube.dimensions, this.indexMinItems);
+    // A cube searched through its vector index rescores on the thread: started here, not in a search.
+    if (cube.dimensions > 0 && this.indexes.vector(cube.key, cube.dimensions, this.indexMinItems)) {
+      this.backgroundRescorer();
+    }
+    return warmed;
   }
 
   async getItems(scope: CubeScope, ids: string[]): Promise<MemoryItem[]> {
