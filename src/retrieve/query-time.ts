@@ -52,7 +52,6 @@ const COUNTS: Record<string, number> = {
   few: 3,
   several: 4,
 };
-const VAGUE = new Set(['couple', 'few', 'several']);
 const COUNT = String.raw`(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:a\s+)?(?:couple|few|several))(?:\s+of)?`;
 /** "past two weeks", "last 3 days", "past few months", "past month": the span up to when asked. */
 const SPAN_TO_NOW = new RegExp(
@@ -60,7 +59,7 @@ const SPAN_TO_NOW = new RegExp(
   'i',
 );
 /** "a few weeks ago": a vague count names a stretch of time, not one day. */
-const VAGUE_AGO = new RegExp(String.raw`^${COUNT}\s+(day|week|month|year)s?\s+ago$`, 'i');
+const VAGUE_AGO = /^(?:a\s+)?(couple|few|several)(?:\s+of)?\s+(day|week|month|year)s?\s+ago$/i;
 
 function countOf(word: string): number {
   const key = word.toLowerCase().replace(/^a\s+/, '');
@@ -104,12 +103,13 @@ function stretchOf(text: string, asOf: Date): Omit<TimeWindow, 'text'> | null {
     return { from: unitsBefore(asOf, count, unit), to: startOf(asOf, 'day') + DAY };
   }
   const ago = VAGUE_AGO.exec(words);
-  if (ago && VAGUE.has((ago[1] as string).toLowerCase().replace(/^a\s+/, ''))) {
+  if (ago) {
     const count = countOf(ago[1] as string);
     const unit = ago[2] as Unit;
     return { from: unitsBefore(asOf, count + 1, unit), to: unitsBefore(asOf, count - 1, unit) + DAY };
   }
-  // "last month" and "last year" are the calendar units before this one, as chrono reads them.
+  // Of the calendar units before this one only the week needs help: chrono reads "last month" and
+  // "last year" as their whole month and year, "last week" as one day a week back.
   if (/^(?:the )?(?:last|previous) week$/i.test(words)) {
     const thisWeek = startOfWeek(asOf);
     return { from: thisWeek - 7 * DAY, to: thisWeek };

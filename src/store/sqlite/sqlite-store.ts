@@ -161,7 +161,7 @@ export class SqliteStore implements Store {
   private readonly indexes: CubeIndexes;
   /** Started by a bulk insert or the second insert (a store only read, like a search-only CLI call, needs none). */
   private checkpointer: WalCheckpointer | undefined;
-  /** Started by the first search of a cube big enough for the in-process indexes. */
+  /** Started by `warm` or the first search of a cube big enough for the in-process indexes. */
   private rescorer: VectorRescorer | undefined;
   private inserts = 0;
   private closing: Promise<void> | undefined;
