@@ -38,6 +38,13 @@ const WARM_ATTEMPTS = 3;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * Items held in all by the full-text indexes of small cubes (~1.7 KB an item: ~170 MB) before the
+ * least recently searched are dropped; a dropped one is rebuilt by its cube's next search (~70 µs
+ * an item).
+ */
+export const DEFAULT_SMALL_LEXICAL_ITEMS = 100_000;
+
 /** Past this many changed items since the last search, rereading the whole cube is cheaper. */
 const REBUILD_AFTER_CHANGES = 20_000;
 
@@ -105,6 +112,9 @@ function toDoc(row: DocRow): IndexedDoc {
  */
 export class CubeIndexes {
   private readonly byCube = new Map<number, CubeState>();
+  /** Small cubes holding a full-text index, least recently searched first, with the rows each holds. */
+  private readonly smallLexical = new Map<number, number>();
+  private smallLexicalRows = 0;
 
   constructor(
     private readonly db: Database.Database,
@@ -112,6 +122,7 @@ export class CubeIndexes {
     private readonly sliceMs = BUILD_SLICE_MS,
     /** A turn of the build lasts this share of the time the event loop spent elsewhere since the last. */
     private readonly share = 1,
+    private readonly smallLexicalBudget = DEFAULT_SMALL_LEXICAL_ITEMS,
   ) {}
 
   /** Prepared once per connection: the freshness check runs before every search. */
@@ -135,21 +146,52 @@ export class CubeIndexes {
     })();
   }
 
-  /** The cube's full-text index, as `vector` does for vectors. */
-  lexical(cubeKey: number, minItems: number): LexicalIndex | null {
-    return this.db.transaction(() => {
+  /**
+   * The cube's full-text index, brought up to date with every committed write, for a cube of any
+   * size: FTS5 ranks a query's matches across every cube in the file before keeping this cube's,
+   * so a small cube's search slows down and its scores move as other cubes grow. Null while a big
+   * cube's index is built in the background. Indexes of cubes with fewer than `smallBelow` active
+   * items are kept within the small-index budget, the least recently searched dropped first.
+   */
+  lexical(cubeKey: number, smallBelow: number): LexicalIndex | null {
+    const index = this.db.transaction(() => {
       const state = this.fresh(cubeKey);
       if (state.lexical && !state.lexical.wantsRebuild) return state.lexical;
       // An index due for a rebuild is still exact (kept fresh above): it serves until the new one is in.
       if (state.building.lexical) return state.lexical ?? null;
-      if (!this.bigEnough(state, cubeKey, minItems)) return null;
-      const index = new LexicalIndex();
+      const built = new LexicalIndex();
       return (
-        this.build(state, cubeKey, 'lexical', index, this.lexicalSlice(cubeKey, index)) ??
+        this.build(state, cubeKey, 'lexical', built, this.lexicalSlice(cubeKey, built)) ??
         state.lexical ??
         null
       );
     })();
+    if (index) this.noteLexicalUse(cubeKey, index, smallBelow);
+    return index;
+  }
+
+  /** Moves a small cube's index to the most recently searched end, then drops the oldest past the budget. */
+  private noteLexicalUse(cubeKey: number, index: LexicalIndex, smallBelow: number): void {
+    this.forgetSmallLexical(cubeKey);
+    if (index.size >= smallBelow) return;
+    this.smallLexical.set(cubeKey, index.rows);
+    this.smallLexicalRows += index.rows;
+    for (const [oldest] of this.smallLexical) {
+      if (this.smallLexicalRows <= this.smallLexicalBudget || oldest === cubeKey) break;
+      this.forgetSmallLexical(oldest);
+      const state = this.byCube.get(oldest);
+      if (state) state.lexical = undefined;
+    }
+  }
+
+  private forgetSmallLexical(cubeKey: number): void {
+    this.smallLexicalRows -= this.smallLexical.get(cubeKey) ?? 0;
+    this.smallLexical.delete(cubeKey);
+  }
+
+  /** For tests and diagnostics: rows held by small cubes' full-text indexes, in all. */
+  get smallLexicalHeld(): number {
+    return this.smallLexicalRows;
   }
 
   /**
@@ -272,9 +314,13 @@ export class CubeIndexes {
     })();
   }
 
-  /** A cube with an index was big; otherwise its active items are counted (again after writes to it). */
+  /**
+   * Whether the cube gets a vector index: one that has it was big. Otherwise its full-text index,
+   * fresh, knows its active items; without one they are counted (again after writes to it).
+   */
   private bigEnough(state: CubeState, cubeKey: number, minItems: number): boolean {
-    if (state.vector || state.lexical || minItems <= 0) return true;
+    if (state.vector || minItems <= 0) return true;
+    if (state.lexical) return state.lexical.size >= minItems;
     state.activeItems ??= this.countActive(cubeKey);
     return state.activeItems >= minItems;
   }
@@ -313,6 +359,7 @@ export class CubeIndexes {
 
   drop(cubeKey: number): void {
     this.byCube.delete(cubeKey);
+    this.forgetSmallLexical(cubeKey);
   }
 
   /**

@@ -101,6 +101,11 @@ export class LexicalIndex {
     return this.activeDocs;
   }
 
+  /** Rows held, replaced ones included: what the index's memory grows with. */
+  get rows(): number {
+    return this.slots;
+  }
+
   /** True when replaced slots are a large share: a rebuild would be smaller and faster. */
   get wantsRebuild(): boolean {
     return this.staleSlots > 1_000 && this.staleSlots > this.slots * MAX_STALE_SHARE;

@@ -39,7 +39,12 @@ import type {
   WriteContext,
 } from '../store.js';
 import { type AuditEntry, selectAudit, writeAudit } from './audit.js';
-import { CubeIndexes, DEFAULT_BACKGROUND_BUILD_MIN_ITEMS, logIndexChange } from './cube-indexes.js';
+import {
+  CubeIndexes,
+  DEFAULT_BACKGROUND_BUILD_MIN_ITEMS,
+  DEFAULT_SMALL_LEXICAL_ITEMS,
+  logIndexChange,
+} from './cube-indexes.js';
 import { filterToSql, isNarrowing, timeWindowOnly } from './filter-sql.js';
 import { migrate } from './migrations.js';
 import { prepared } from './prepared.js';
@@ -68,13 +73,20 @@ export interface SqliteStoreOptions {
   /** `full` fsyncs each commit (survives power loss); `normal` survives process crashes only. */
   durability?: 'full' | 'normal';
   /**
-   * Cubes with at least this many active items are searched through in-process indexes: vectors
-   * by a binary index (a Hamming scan shortlists candidates, rescored exactly from the stored
-   * floats), words by in-memory postings scored as FTS5's BM25. Smaller cubes are scored exactly
-   * in SQL (sqlite-vec's cosine over the cube's rows) and by FTS5. Default
-   * `MEMCUBE_INDEX_MIN_ITEMS` from the environment, else 5,000.
+   * Cubes with at least this many active items search their vectors through an in-process binary
+   * index (a Hamming scan shortlists candidates, rescored exactly from the stored floats); smaller
+   * cubes are scored exactly in SQL (sqlite-vec's cosine over the cube's rows). Words are scored
+   * in memory for every cube (postings scored as FTS5's BM25 over the cube's own rows); those of
+   * smaller cubes are kept within `smallLexicalItems`. Default `MEMCUBE_INDEX_MIN_ITEMS` from the
+   * environment, else 5,000.
    */
   indexMinItems?: number;
+  /**
+   * Rows the in-process word indexes of cubes under `indexMinItems` hold in all (~1.7 KB a row)
+   * before the least recently searched are dropped, to be rebuilt by their cube's next search
+   * (~70 µs a row). Default 100,000.
+   */
+  smallLexicalItems?: number;
   /**
    * Cubes with at least this many active items build those indexes in the background, answering
    * from SQLite meanwhile, instead of on the first search (default 10,000); `warm` waits for them.
@@ -170,12 +182,13 @@ export class SqliteStore implements Store {
     db: Database.Database,
     private readonly indexMinItems: number,
     backgroundBuildMinItems: number,
+    smallLexicalItems: number,
     private backgroundCheckpoints: { file: string; synchronous: 'FULL' | 'NORMAL' } | null,
     /** The file a background rescorer reads; null: rescoring runs on this connection. */
     private rescoringFile: string | null,
   ) {
     this.db = db;
-    this.indexes = new CubeIndexes(db, backgroundBuildMinItems);
+    this.indexes = new CubeIndexes(db, backgroundBuildMinItems, undefined, undefined, smallLexicalItems);
   }
 
   static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
@@ -203,6 +216,7 @@ export class SqliteStore implements Store {
       db,
       indexMinItems,
       options.backgroundBuildMinItems ?? DEFAULT_BACKGROUND_BUILD_MIN_ITEMS,
+      options.smallLexicalItems ?? DEFAULT_SMALL_LEXICAL_ITEMS,
       background ? { file: path.resolve(file), synchronous } : null,
       file !== ':memory:' && (options.vectorRescoring ?? 'background') === 'background'
         ? path.resolve(file)
@@ -218,6 +232,11 @@ export class SqliteStore implements Store {
   /** For tests and diagnostics: whether a big cube's vector candidates are now rescored on the worker thread. */
   rescoresInBackground(): boolean {
     return this.rescorer?.usable ?? false;
+  }
+
+  /** For tests and diagnostics: rows held by the in-process word indexes of cubes under `indexMinItems`. */
+  smallLexicalRowsHeld(): number {
+    return this.indexes.smallLexicalHeld;
   }
 
   /** For tests and diagnostics: the result of `PRAGMA integrity_check`. */
@@ -712,8 +731,9 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Big cubes, unfiltered or within a time window: the in-process postings, scored as FTS5 would
-   * score them. Null when the cube is small, the filter narrows otherwise, or a term is not one token.
+   * Unfiltered or within a time window: the cube's in-process postings, scored as FTS5 would score
+   * them over the cube's own rows. Null while a big cube's index is being built, when the filter
+   * narrows otherwise, or when a term is not one token.
    */
   private searchLexicalIndex(
     cube: ResolvedCube,
@@ -726,7 +746,7 @@ export class SqliteStore implements Store {
     if (!window) return null;
     // The refresh runs in its own read transaction; the search itself touches only memory.
     const index = this.indexes.lexical(cube.key, this.indexMinItems);
-    if (!index || index.size < this.indexMinItems) return null;
+    if (!index) return null;
     return index.search(terms, weights, limit, window);
   }
 
