@@ -96,7 +96,7 @@ await memory.close();
 
 // Full-text index against FTS5 on the same rows.
 const indexed = SqliteStore.open(file, inline);
-const fts = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY });
+const fts = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY, smallLexicalBytes: 0 });
 let sameTop = 0;
 let largestScoreGap = 0;
 for (const q of queries) {

@@ -7,7 +7,7 @@ import { contentHash } from '../../src/core/ids.js';
 import { logIndexChange } from '../../src/store/sqlite/cube-indexes.js';
 import { ftsTerms } from '../../src/store/sqlite/fts-tokens.js';
 import { LexicalIndex } from '../../src/store/sqlite/lexical-index.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
 import type { StoreItemFilter } from '../../src/store/store.js';
 import { rec } from './conformance.js';
 
@@ -52,8 +52,13 @@ function corpus(n: number): Array<{ text: string; context: string; keys: string 
   });
 }
 
-async function filled(file: string, indexMinItems: number, n = 400): Promise<SqliteStore> {
-  const store = SqliteStore.open(file, { indexMinItems });
+async function filled(
+  file: string,
+  indexMinItems: number,
+  n = 400,
+  options: SqliteStoreOptions = {},
+): Promise<SqliteStore> {
+  const store = SqliteStore.open(file, { indexMinItems, ...options });
   await store.createCube(scope.tenant, scope.cube, noVectors, ctx());
   await store.insertItems(
     scope,
@@ -169,7 +174,7 @@ describe('SqliteStore lexical search through the in-process index', () => {
   it('ranks and scores exactly as FTS5 does, with and without a time window', async () => {
     const file = freshFile();
     const indexed = await filled(file, 0);
-    const fts = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY });
+    const fts = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY, smallLexicalBytes: 0 });
     try {
       const filters: StoreItemFilter[] = [{}, { from: START + 10 * DAY, to: START + 20 * DAY }];
       let compared = 0;
@@ -269,7 +274,8 @@ describe('SqliteStore lexical search through the in-process index', () => {
 
   it("scores with the cube's own statistics: another cube in the file changes nothing", async () => {
     const shared = await filled(freshFile(), 0, 200);
-    const alone = await filled(freshFile(), Number.POSITIVE_INFINITY, 200);
+    // FTS5 alone, over a file holding only this cube.
+    const alone = await filled(freshFile(), Number.POSITIVE_INFINITY, 200, { smallLexicalBytes: 0 });
     try {
       const other = { tenant: 'other', cube: 'main' };
       await shared.createCube(other.tenant, other.cube, noVectors, ctx());

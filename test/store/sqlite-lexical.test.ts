@@ -1,15 +1,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { rec, W } from './conformance.js';
+import { fts5Ranking } from './fts5-reference.js';
 
 const ctx = () => ({ actor: 'test', now: Date.now() });
 const none = { id: 'none', dimensions: 0 };
 const big = { tenant: 'default', cube: 'big' };
 const small = { tenant: 'default', cube: 'small' };
-/** A narrowing filter that keeps every item: it takes FTS5's joined query, the reference. */
+/** A narrowing filter that keeps every item: for words only FTS5 knows, it takes the joined query. */
 const KEEP_ALL = { kinds: ['episode' as const] };
 
 async function withCubes(store: SqliteStore): Promise<void> {
@@ -51,68 +52,110 @@ describe('SqliteStore lexical search', () => {
   });
 
   it("scores a small cube's words over its own rows: another cube's rows do not move them", async () => {
-    const store = SqliteStore.open(':memory:');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-lexical-'));
+    const file = path.join(dir, 'memcube.db');
+    const store = SqliteStore.open(file);
     try {
       await withCubes(store);
       await store.insertItems(
         small,
         Array.from({ length: 8 }, (_, i) =>
-          rec(`one apple among ${i % 2 ? 'many' : 'few'} other words ${i}`),
+          rec(`one apple among ${i % 2 ? 'many' : 'few'} other words ${i}`, { tags: i < 4 ? ['fruit'] : [] }),
         ),
         ctx(),
       );
-      const alone = await store.searchLexical(small, ['apple', 'many'], {}, 5, W);
+      const terms = ['apple', 'many'];
+      const alone = await store.searchLexical(small, terms, {}, 5, W);
+      const filteredAlone = await store.searchLexical(small, terms, { tags: ['fruit'] }, 5, W);
       // With one cube in the file, FTS5's statistics are the cube's: the same scores.
-      expect(scores(alone)).toEqual(
-        scores(await store.searchLexical(small, ['apple', 'many'], KEEP_ALL, 5, W)),
-      );
+      expect(scores(alone)).toEqual(scores(fts5Ranking(file, 'small', terms, W, 5)));
+      expect(filteredAlone).toHaveLength(4);
 
       await store.insertItems(
         big,
         Array.from({ length: 60 }, (_, i) => rec(`apple apple many ${i}`)),
         ctx(),
       );
-      const beside = await store.searchLexical(small, ['apple', 'many'], {}, 5, W);
-      expect(beside).toEqual(alone);
+      expect(await store.searchLexical(small, terms, {}, 5, W)).toEqual(alone);
+      expect(await store.searchLexical(small, terms, { tags: ['fruit'] }, 5, W)).toEqual(filteredAlone);
       // FTS5 counts the other cube's rows: its scores for the same rows moved.
-      const joined = await store.searchLexical(small, ['apple', 'many'], KEEP_ALL, 5, W);
-      expect(scores(joined)).not.toEqual(scores(alone));
+      expect(scores(fts5Ranking(file, 'small', terms, W, 5))).not.toEqual(scores(alone));
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps the rows a filter selects, whatever their status, scored over all the cube's rows", async () => {
+    const store = SqliteStore.open(':memory:');
+    try {
+      await withCubes(store);
+      const outcomes = await store.insertItems(
+        small,
+        Array.from({ length: 6 }, (_, i) => rec(`garden note ${i}`, { sessionId: i < 3 ? 's1' : 's2' })),
+        ctx(),
+      );
+      const ids = outcomes.map((o) => o.id);
+      await store.setStatus(small, ids[0] as string, 'archived', 'update', ctx());
+      const s1 = await store.searchLexical(small, ['garden'], { sessionIds: ['s1'] }, 10, W);
+      expect(s1.map((h) => h.id).sort()).toEqual([ids[1], ids[2]].sort());
+      const archived = await store.searchLexical(small, ['garden'], { statuses: ['archived'] }, 10, W);
+      expect(archived.map((h) => h.id)).toEqual([ids[0]]);
+      // The unfiltered ranking scores the same rows the same.
+      const all = await store.searchLexical(small, ['garden'], {}, 10, W);
+      const byId = new Map(all.map((h) => [h.id, h.score]));
+      for (const hit of s1) expect(hit.score).toBe(byId.get(hit.id));
     } finally {
       await store.close();
     }
   });
 
-  it("drops the least recently searched small cube's index past the budget, and rebuilds it with later writes", async () => {
+  it('keeps small cubes within the budget: one that finds no room is searched by FTS5 until another idles', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-lexical-'));
     const file = path.join(dir, 'memcube.db');
-    const store = SqliteStore.open(file, { smallLexicalItems: 10 });
-    // Same file, default budget: its index of the small cube is never dropped.
-    const keeper = SqliteStore.open(file);
+    // One byte: the first small cube searched spends it all.
+    const store = SqliteStore.open(file, { smallLexicalBytes: 1 });
+    const fts5Only = SqliteStore.open(file, { smallLexicalBytes: 0 });
+    const now = performance.now();
+    const clock = vi.spyOn(performance, 'now');
     try {
       await withCubes(store);
-      for (const scope of [big, small]) {
-        await store.insertItems(
-          scope,
-          Array.from({ length: 8 }, (_, i) => rec(`${scope.cube} note ${i} about the garden`)),
-          ctx(),
-        );
-      }
-      const first = await store.searchLexical(small, ['garden'], {}, 10, W);
-      expect(first).toEqual(await keeper.searchLexical(small, ['garden'], {}, 10, W));
-      expect(store.smallLexicalRowsHeld()).toBe(8);
-      // 16 rows would pass the budget of 10: the small cube's index, searched longer ago, goes.
-      await store.searchLexical(big, ['garden'], {}, 10, W);
-      expect(store.smallLexicalRowsHeld()).toBe(8);
+      await store.createCube('default', 'empty', none, ctx());
+      await store.insertItems(big, [rec('garden gate'), rec('garden wall, garden bed')], ctx());
+      await store.insertItems(
+        small,
+        Array.from({ length: 8 }, (_, i) => rec(`small note ${i} about the garden`)),
+        ctx(),
+      );
+      const terms = ['garden', 'note'];
+      const fts5 = (cube: string) => fts5Ranking(file, cube, terms, W, 10);
 
-      await store.insertItems(small, [rec('a ninth note: the garden gate')], ctx());
-      const again = await store.searchLexical(small, ['garden'], {}, 10, W);
-      expect(again).toHaveLength(9);
-      expect(again.map((h) => h.id)).toEqual(expect.arrayContaining(first.map((h) => h.id)));
-      expect(again).toEqual(await keeper.searchLexical(small, ['garden'], {}, 10, W));
-      expect(store.smallLexicalRowsHeld()).toBe(9);
+      // The file's statistics span both cubes, so FTS5's scores differ from the cube's own.
+      clock.mockReturnValue(now);
+      const own = await store.searchLexical(small, terms, {}, 10, W);
+      expect(scores(own)).not.toEqual(scores(fts5('small')));
+      const held = store.smallLexicalBytesHeld();
+      expect(held).toBeGreaterThan(0);
+
+      // No room: FTS5 answers, and the small cube's index stays.
+      expect(await store.searchLexical(big, terms, {}, 10, W)).toEqual(fts5('big'));
+      expect(store.smallLexicalBytesHeld()).toBe(held);
+      expect(await store.searchLexical({ tenant: 'default', cube: 'empty' }, terms, {}, 10, W)).toEqual([]);
+
+      // Five minutes on, the idle index makes room.
+      clock.mockReturnValue(now + 5 * 60_000 + 1);
+      const bigOwn = await store.searchLexical(big, terms, {}, 10, W);
+      expect(scores(bigOwn)).not.toEqual(scores(fts5('big')));
+      expect(store.smallLexicalBytesHeld()).not.toBe(held);
+      expect(await store.searchLexical(small, terms, {}, 10, W)).toEqual(fts5('small'));
+
+      // A budget of 0: FTS5 for every small cube.
+      expect(await fts5Only.searchLexical(small, terms, {}, 10, W)).toEqual(fts5('small'));
+      expect(fts5Only.smallLexicalBytesHeld()).toBe(0);
     } finally {
+      clock.mockRestore();
       await store.close();
-      await keeper.close();
+      await fts5Only.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -108,7 +108,7 @@ describe('SqliteStore vector search through the in-process index', () => {
       Array.from({ length: 3000 }, (_, i) => vector(i)),
       0,
     );
-    const exact = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY });
+    const exact = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY, smallLexicalBytes: 0 });
     try {
       let found = 0;
       for (let q = 0; q < 50; q++) {
@@ -143,7 +143,7 @@ describe('SqliteStore vector search through the in-process index', () => {
       Array.from({ length: 1500 }, (_, i) => copies(i)),
       0,
     );
-    const exact = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY });
+    const exact = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY, smallLexicalBytes: 0 });
     try {
       for (let q = 0; q < 20; q++) {
         const query = copies(1500 + q * 7);
@@ -170,7 +170,7 @@ describe('SqliteStore vector search through the in-process index', () => {
       ),
       ctx(),
     );
-    const exact = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY });
+    const exact = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY, smallLexicalBytes: 0 });
     const window = { from: start + 10 * day, to: start + 20 * day };
     try {
       let found = 0;

@@ -13,6 +13,8 @@ interface CubeState {
   lexical?: LexicalIndex;
   /** Active items, counted while the cube has no index; unknown again after a write to it. */
   activeItems?: number;
+  /** All its rows, what a full-text build reads; counted when needed, unknown again after a write. */
+  rows?: number;
   /** Builds running off the search path; each settles once its index is installed or given up. */
   building: Partial<Record<IndexKind, Promise<void>>>;
 }
@@ -38,12 +40,13 @@ const WARM_ATTEMPTS = 3;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Bytes the full-text indexes of small cubes may hold in all (estimated by each index). */
+export const DEFAULT_SMALL_LEXICAL_BYTES = 200 * 2 ** 20;
 /**
- * Items held in all by the full-text indexes of small cubes (~1.7 KB an item: ~170 MB) before the
- * least recently searched are dropped; a dropped one is rebuilt by its cube's next search (~70 µs
- * an item).
+ * When the budget is spent, a small cube's index unused for this long makes room for another
+ * cube's; one in use is never dropped, so cubes searched in turn never rebuild each other's.
  */
-export const DEFAULT_SMALL_LEXICAL_ITEMS = 100_000;
+const SMALL_LEXICAL_IDLE_MS = 5 * 60_000;
 
 /** Past this many changed items since the last search, rereading the whole cube is cheaper. */
 const REBUILD_AFTER_CHANGES = 20_000;
@@ -112,9 +115,9 @@ function toDoc(row: DocRow): IndexedDoc {
  */
 export class CubeIndexes {
   private readonly byCube = new Map<number, CubeState>();
-  /** Small cubes holding a full-text index, least recently searched first, with the rows each holds. */
-  private readonly smallLexical = new Map<number, number>();
-  private smallLexicalRows = 0;
+  /** Small cubes holding a full-text index: its estimated bytes and when it was last searched. */
+  private readonly smallLexical = new Map<number, { bytes: number; used: number }>();
+  private smallLexicalBytes = 0;
 
   constructor(
     private readonly db: Database.Database,
@@ -122,7 +125,7 @@ export class CubeIndexes {
     private readonly sliceMs = BUILD_SLICE_MS,
     /** A turn of the build lasts this share of the time the event loop spent elsewhere since the last. */
     private readonly share = 1,
-    private readonly smallLexicalBudget = DEFAULT_SMALL_LEXICAL_ITEMS,
+    private readonly smallLexicalBudget = DEFAULT_SMALL_LEXICAL_BYTES,
   ) {}
 
   /** Prepared once per connection: the freshness check runs before every search. */
@@ -142,7 +145,9 @@ export class CubeIndexes {
       // Checked first: counting a big cube's items after every write would cost more than the search.
       if (state.building.vector || !this.bigEnough(state, cubeKey, minItems)) return null;
       const index = new BinaryVectorIndex(dimensions);
-      return this.build(state, cubeKey, 'vector', index, this.vectorSlice(cubeKey, index));
+      // The build reads the cube's live vectors: its active items.
+      state.activeItems ??= this.countActive(cubeKey);
+      return this.build(state, cubeKey, 'vector', index, this.vectorSlice(cubeKey, index), state.activeItems);
     })();
   }
 
@@ -150,8 +155,8 @@ export class CubeIndexes {
    * The cube's full-text index, brought up to date with every committed write, for a cube of any
    * size: FTS5 ranks a query's matches across every cube in the file before keeping this cube's,
    * so a small cube's search slows down and its scores move as other cubes grow. Null while a big
-   * cube's index is built in the background. Indexes of cubes with fewer than `smallBelow` active
-   * items are kept within the small-index budget, the least recently searched dropped first.
+   * cube's index is built in the background, and for a cube of fewer than `smallBelow` rows when
+   * the small cubes' budget is spent (FTS5 answers, as it does with a budget of 0).
    */
   lexical(cubeKey: number, smallBelow: number): LexicalIndex | null {
     const index = this.db.transaction(() => {
@@ -159,9 +164,11 @@ export class CubeIndexes {
       if (state.lexical && !state.lexical.wantsRebuild) return state.lexical;
       // An index due for a rebuild is still exact (kept fresh above): it serves until the new one is in.
       if (state.building.lexical) return state.lexical ?? null;
+      state.rows ??= this.countRows(cubeKey);
+      if (!state.lexical && state.rows < smallBelow && !this.roomForSmall(cubeKey)) return null;
       const built = new LexicalIndex();
       return (
-        this.build(state, cubeKey, 'lexical', built, this.lexicalSlice(cubeKey, built)) ??
+        this.build(state, cubeKey, 'lexical', built, this.lexicalSlice(cubeKey, built), state.rows) ??
         state.lexical ??
         null
       );
@@ -170,28 +177,41 @@ export class CubeIndexes {
     return index;
   }
 
-  /** Moves a small cube's index to the most recently searched end, then drops the oldest past the budget. */
-  private noteLexicalUse(cubeKey: number, index: LexicalIndex, smallBelow: number): void {
-    this.forgetSmallLexical(cubeKey);
-    if (index.size >= smallBelow) return;
-    this.smallLexical.set(cubeKey, index.rows);
-    this.smallLexicalRows += index.rows;
-    for (const [oldest] of this.smallLexical) {
-      if (this.smallLexicalRows <= this.smallLexicalBudget || oldest === cubeKey) break;
-      this.forgetSmallLexical(oldest);
-      const state = this.byCube.get(oldest);
+  /** Whether the small cubes' budget has room, once indexes unused for a while are dropped. */
+  private roomForSmall(cubeKey: number): boolean {
+    const idleSince = performance.now() - SMALL_LEXICAL_IDLE_MS;
+    for (const [key, held] of this.smallLexical) {
+      if (this.smallLexicalBytes < this.smallLexicalBudget) break;
+      if (key === cubeKey || held.used > idleSince) continue;
+      this.forgetSmallLexical(key);
+      const state = this.byCube.get(key);
       if (state) state.lexical = undefined;
     }
+    return this.smallLexicalBytes < this.smallLexicalBudget;
+  }
+
+  /** Records a small cube's index as searched now; an empty cube's is not kept. */
+  private noteLexicalUse(cubeKey: number, index: LexicalIndex, smallBelow: number): void {
+    this.forgetSmallLexical(cubeKey);
+    if (index.rows >= smallBelow) return;
+    const state = this.byCube.get(cubeKey);
+    if (index.rows === 0) {
+      if (state?.lexical === index) state.lexical = undefined;
+      return;
+    }
+    const bytes = index.estimatedBytes;
+    this.smallLexical.set(cubeKey, { bytes, used: performance.now() });
+    this.smallLexicalBytes += bytes;
   }
 
   private forgetSmallLexical(cubeKey: number): void {
-    this.smallLexicalRows -= this.smallLexical.get(cubeKey) ?? 0;
+    this.smallLexicalBytes -= this.smallLexical.get(cubeKey)?.bytes ?? 0;
     this.smallLexical.delete(cubeKey);
   }
 
-  /** For tests and diagnostics: rows held by small cubes' full-text indexes, in all. */
+  /** For tests and diagnostics: the estimated bytes small cubes' full-text indexes hold, in all. */
   get smallLexicalHeld(): number {
-    return this.smallLexicalRows;
+    return this.smallLexicalBytes;
   }
 
   /**
@@ -211,8 +231,8 @@ export class CubeIndexes {
   }
 
   /**
-   * A small cube's index is built here and now; a big cube's in the background, returning null
-   * until it is installed (a build already running is left to finish).
+   * An index of fewer than `backgroundMinItems` rows is built here and now; a bigger one in the
+   * background, returning null until it is installed (a build already running is left to finish).
    */
   private build<T extends BinaryVectorIndex | LexicalIndex>(
     state: CubeState,
@@ -220,9 +240,9 @@ export class CubeIndexes {
     kind: IndexKind,
     index: T,
     slice: BuildSlice,
+    rows: number,
   ): T | null {
-    state.activeItems ??= this.countActive(cubeKey);
-    if (state.activeItems < this.backgroundMinItems) {
+    if (rows < this.backgroundMinItems) {
       slice(0, Number.POSITIVE_INFINITY);
       this.put(state, index);
       return index;
@@ -325,6 +345,10 @@ export class CubeIndexes {
     return state.activeItems >= minItems;
   }
 
+  private countRows(cubeKey: number): number {
+    return (this.stmt('SELECT count(*) AS n FROM items WHERE cube_key = ?').get(cubeKey) as { n: number }).n;
+  }
+
   private countActive(cubeKey: number): number {
     return (
       this.stmt("SELECT count(*) AS n FROM items WHERE cube_key = ? AND status = 'active'").get(cubeKey) as {
@@ -379,10 +403,14 @@ export class CubeIndexes {
     const missedPruned = state.seq < this.oldest() - 1;
     const keys = this.changedSince(state.seq, cubeKey);
     state.seq = head;
-    if (keys?.length !== 0 || missedPruned) state.activeItems = undefined;
+    if (keys?.length !== 0 || missedPruned) {
+      state.activeItems = undefined;
+      state.rows = undefined;
+    }
     if (missedPruned || keys === null || keys.length > REBUILD_AFTER_CHANGES) {
       state.vector = undefined;
       state.lexical = undefined;
+      this.forgetSmallLexical(cubeKey);
       return state;
     }
     try {
@@ -390,6 +418,7 @@ export class CubeIndexes {
     } catch (err) {
       // Half-applied changes would leave the indexes wrong for good: drop them; the next search rebuilds.
       this.byCube.delete(cubeKey);
+      this.forgetSmallLexical(cubeKey);
       throw err;
     }
     return state;

@@ -33,6 +33,18 @@ const B = 0.75;
 const OVERFLOW = 0xffff;
 /** Past this share of replaced slots, the caller should rebuild rather than carry them. */
 const MAX_STALE_SHARE = 0.25;
+/** Room for this many rows at first: most cubes are small, and the arrays double as they grow. */
+const INITIAL_SLOTS = 64;
+/**
+ * What `estimatedBytes` counts besides the typed arrays' own bytes: a term's two map entries and
+ * postings object, an overflowed count, the index itself. Measured on LoCoMo cubes of 5 to 2,760
+ * turns, the estimate was 1.2 to 5 times the heap the indexes really held: it errs high.
+ */
+const BYTES_PER_TERM = 40;
+const BYTES_PER_OVERFLOW = 150;
+const BYTES_PER_INDEX = 1024;
+/** Per slot: the id (16) and `keys`, `lengths`, `times`, `present`, `active`, `scores`, `touched`. */
+const BYTES_PER_SLOT = 16 + 8 + 4 + 8 + 1 + 1 + 8 + 4;
 
 interface QueryTerm {
   termId: number;
@@ -46,6 +58,8 @@ interface Scan {
   avgdl: number;
   from: number;
   to: number;
+  /** By slot, 1 for the rows a filter keeps, in place of the active rows; null: the active rows. */
+  kept: Uint8Array | null;
   touched: number;
 }
 
@@ -75,25 +89,27 @@ export class LexicalIndex {
   private readonly postings: Postings[] = [];
   /** Exact counts of pairs whose packed form overflowed, by `termId:slot`. */
   private readonly overflow = new Map<string, [number, number, number]>();
-  private keys = new Float64Array(1024);
+  private keys = new Float64Array(INITIAL_SLOTS);
   /** The item id of each slot. */
-  private readonly ids = new SlotIds();
-  private lengths = new Uint32Array(1024);
-  private times = new Float64Array(1024);
+  private readonly ids = new SlotIds(INITIAL_SLOTS);
+  private lengths = new Uint32Array(INITIAL_SLOTS);
+  private times = new Float64Array(INITIAL_SLOTS);
   /** Per slot: 1 while the slot holds the item's current row, 0 once replaced. */
-  private present = new Uint8Array(1024);
-  private active = new Uint8Array(1024);
+  private present = new Uint8Array(INITIAL_SLOTS);
+  private active = new Uint8Array(INITIAL_SLOTS);
   private readonly slotOf = new Map<number, number>();
   private slots = 0;
   private presentDocs = 0;
   private activeDocs = 0;
   private totalTokens = 0;
   private staleSlots = 0;
-  private scores = new Float64Array(1024);
+  private scores = new Float64Array(INITIAL_SLOTS);
   /** The rows a search has scored so far, in `scores` order of first touch. */
-  private touched = new Uint32Array(1024);
+  private touched = new Uint32Array(INITIAL_SLOTS);
   /** Scratch for `append`: three counts per term id, and the ids the current row uses. */
-  private rowCounts = new Uint32Array(3 * 1024);
+  private rowCounts = new Uint32Array(3 * INITIAL_SLOTS);
+  /** Room held by all postings lists, in entries (4 bytes of slot and 2 of counts each). */
+  private postingRoom = 0;
   private readonly rowTerms: number[] = [];
 
   /** Active items held. */
@@ -101,9 +117,36 @@ export class LexicalIndex {
     return this.activeDocs;
   }
 
-  /** Rows held, replaced ones included: what the index's memory grows with. */
+  /** Rows held, replaced ones included. */
   get rows(): number {
     return this.slots;
+  }
+
+  /** Roughly what the index holds in memory, in bytes. */
+  get estimatedBytes(): number {
+    return (
+      BYTES_PER_INDEX +
+      this.keys.length * BYTES_PER_SLOT +
+      this.postingRoom * 6 +
+      (this.termIds.size + this.tokenTermIds.size) * BYTES_PER_TERM +
+      this.rowCounts.byteLength +
+      this.overflow.size * BYTES_PER_OVERFLOW
+    );
+  }
+
+  /**
+   * The single token each query word is, or null when one is not a single token (FTS5 would read
+   * it as a phrase) or not ASCII once folded (FTS5's Porter stemmer works on UTF-8 bytes there,
+   * so only FTS5 itself knows its term).
+   */
+  static queryTokens(terms: string[]): string[] | null {
+    const tokens: string[] = [];
+    for (const word of terms) {
+      const [token, ...more] = ftsTerms(word);
+      if (token === undefined || more.length > 0 || NON_ASCII.test(token)) return null;
+      tokens.push(token);
+    }
+    return tokens;
   }
 
   /** True when replaced slots are a large share: a rebuild would be smaller and faster. */
@@ -115,6 +158,7 @@ export class LexicalIndex {
   trim(): void {
     for (const list of this.postings) {
       if (list.slots.length > list.length) {
+        this.postingRoom -= list.slots.length - list.length;
         list.slots = list.slots.slice(0, list.length);
         list.counts = list.counts.slice(0, list.length);
       }
@@ -138,15 +182,21 @@ export class LexicalIndex {
 
   /**
    * The best `limit` active items for an OR of the terms, by BM25 with column weights; null when
-   * a term is not a single token (FTS5 would read it as a phrase) or not ASCII once folded (FTS5's
-   * Porter stemmer works on UTF-8 bytes there, so only FTS5 itself knows its term).
+   * `queryTokens` is. With `keptKeys`, the items with those keys instead, whatever their status
+   * (a filter's rows, read from SQLite).
    */
-  search(terms: string[], weights: ColumnWeights, limit: number, window: TimeWindow = {}): ScoredId[] | null {
+  search(
+    terms: string[],
+    weights: ColumnWeights,
+    limit: number,
+    window: TimeWindow = {},
+    keptKeys?: Iterable<number>,
+  ): ScoredId[] | null {
+    const tokens = LexicalIndex.queryTokens(terms);
+    if (!tokens) return null;
     const termIds: number[] = [];
-    for (const word of terms) {
-      const tokens = ftsTerms(word);
-      if (tokens.length !== 1 || NON_ASCII.test(tokens[0] as string)) return null;
-      const termId = this.termIds.get(tokens[0] as string);
+    for (const token of tokens) {
+      const termId = this.termIds.get(token);
       if (termId !== undefined) termIds.push(termId);
     }
     if (this.presentDocs === 0 || limit <= 0) return [];
@@ -169,6 +219,7 @@ export class LexicalIndex {
       avgdl: this.totalTokens / this.presentDocs,
       from: window.from ?? Number.NEGATIVE_INFINITY,
       to: window.to ?? Number.POSITIVE_INFINITY,
+      kept: keptKeys ? this.slotMask(keptKeys) : null,
       touched: 0,
     };
     let foundAll = false;
@@ -212,7 +263,7 @@ export class LexicalIndex {
     const scores = this.scores;
     for (let i = 0; i < list.length; i++) {
       const slot = list.slots[i] as number;
-      if (this.active[slot] === 0) continue;
+      if ((scan.kept ?? this.active)[slot] === 0) continue;
       const time = this.times[slot] as number;
       if (time < scan.from || time >= scan.to) continue;
       if (scores[slot] === 0) this.touched[scan.touched++] = slot;
@@ -254,6 +305,16 @@ export class LexicalIndex {
         scan,
       );
     }
+  }
+
+  /** By slot, 1 for the current rows of the given item keys. */
+  private slotMask(itemKeys: Iterable<number>): Uint8Array {
+    const mask = new Uint8Array(this.slots);
+    for (const key of itemKeys) {
+      const slot = this.slotOf.get(key);
+      if (slot !== undefined) mask[slot] = 1;
+    }
+    return mask;
   }
 
   private addContribution(slot: number, idf: number, freq: number, scan: Scan): void {
@@ -396,6 +457,7 @@ export class LexicalIndex {
       id = this.postings.length;
       this.termIds.set(term, id);
       this.postings.push({ slots: new Uint32Array(4), counts: new Uint16Array(4), length: 0 });
+      this.postingRoom += 4;
     }
     return id;
   }
@@ -404,6 +466,7 @@ export class LexicalIndex {
     const list = this.postings[termId] as Postings;
     if (list.length === list.slots.length) {
       const capacity = Math.ceil(list.length * 1.5) + 4;
+      this.postingRoom += capacity - list.slots.length;
       list.slots = grown(list.slots, capacity);
       list.counts = grown(list.counts, capacity);
     }

@@ -9,8 +9,17 @@ const BYTES = 16;
  * (imported, or a test's) is kept as its string.
  */
 export class SlotIds {
-  private bytes = Buffer.alloc(BYTES * 1024);
+  private bytes: Buffer;
   private readonly others = new Map<number, string>();
+
+  constructor(initialSlots = 1024) {
+    this.bytes = Buffer.alloc(BYTES * initialSlots);
+  }
+
+  /** Bytes held for the slots' ids. */
+  get byteLength(): number {
+    return this.bytes.length;
+  }
 
   set(slot: number, id: string): void {
     if (!CANONICAL_UUID.test(id)) {

@@ -42,10 +42,11 @@ import { type AuditEntry, selectAudit, writeAudit } from './audit.js';
 import {
   CubeIndexes,
   DEFAULT_BACKGROUND_BUILD_MIN_ITEMS,
-  DEFAULT_SMALL_LEXICAL_ITEMS,
+  DEFAULT_SMALL_LEXICAL_BYTES,
   logIndexChange,
 } from './cube-indexes.js';
 import { filterToSql, isNarrowing, timeWindowOnly } from './filter-sql.js';
+import { LexicalIndex } from './lexical-index.js';
 import { migrate } from './migrations.js';
 import { prepared } from './prepared.js';
 import {
@@ -82,11 +83,11 @@ export interface SqliteStoreOptions {
    */
   indexMinItems?: number;
   /**
-   * Rows the in-process word indexes of cubes under `indexMinItems` hold in all (~1.7 KB a row)
-   * before the least recently searched are dropped, to be rebuilt by their cube's next search
-   * (~70 µs a row). Default 100,000.
+   * Bytes (estimated) the in-process word indexes of cubes under `indexMinItems` rows may hold in
+   * all: past it, one unused for 5 minutes makes room for another cube's, and a cube that finds
+   * no room is searched by FTS5. 0: small cubes always are. Default 200 MiB.
    */
-  smallLexicalItems?: number;
+  smallLexicalBytes?: number;
   /**
    * Cubes with at least this many active items build those indexes in the background, answering
    * from SQLite meanwhile, instead of on the first search (default 10,000); `warm` waits for them.
@@ -182,13 +183,13 @@ export class SqliteStore implements Store {
     db: Database.Database,
     private readonly indexMinItems: number,
     backgroundBuildMinItems: number,
-    smallLexicalItems: number,
+    smallLexicalBytes: number,
     private backgroundCheckpoints: { file: string; synchronous: 'FULL' | 'NORMAL' } | null,
     /** The file a background rescorer reads; null: rescoring runs on this connection. */
     private rescoringFile: string | null,
   ) {
     this.db = db;
-    this.indexes = new CubeIndexes(db, backgroundBuildMinItems, undefined, undefined, smallLexicalItems);
+    this.indexes = new CubeIndexes(db, backgroundBuildMinItems, undefined, undefined, smallLexicalBytes);
   }
 
   static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
@@ -216,7 +217,7 @@ export class SqliteStore implements Store {
       db,
       indexMinItems,
       options.backgroundBuildMinItems ?? DEFAULT_BACKGROUND_BUILD_MIN_ITEMS,
-      options.smallLexicalItems ?? DEFAULT_SMALL_LEXICAL_ITEMS,
+      options.smallLexicalBytes ?? DEFAULT_SMALL_LEXICAL_BYTES,
       background ? { file: path.resolve(file), synchronous } : null,
       file !== ':memory:' && (options.vectorRescoring ?? 'background') === 'background'
         ? path.resolve(file)
@@ -234,8 +235,8 @@ export class SqliteStore implements Store {
     return this.rescorer?.usable ?? false;
   }
 
-  /** For tests and diagnostics: rows held by the in-process word indexes of cubes under `indexMinItems`. */
-  smallLexicalRowsHeld(): number {
+  /** For tests and diagnostics: estimated bytes held by the in-process word indexes of cubes under `indexMinItems` rows. */
+  smallLexicalBytesHeld(): number {
     return this.indexes.smallLexicalHeld;
   }
 
@@ -731,9 +732,10 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Unfiltered or within a time window: the cube's in-process postings, scored as FTS5 would score
-   * them over the cube's own rows. Null while a big cube's index is being built, when the filter
-   * narrows otherwise, or when a term is not one token.
+   * The cube's in-process postings, scored as FTS5 would score them over the cube's own rows; a
+   * filter other than a time window keeps the rows SQLite finds for it. Null (FTS5 answers) when
+   * a word is one only FTS5 knows, while a big cube's index is being built, and for a small cube
+   * that found no room in the budget.
    */
   private searchLexicalIndex(
     cube: ResolvedCube,
@@ -742,12 +744,19 @@ export class SqliteStore implements Store {
     limit: number,
     weights: LexicalWeights,
   ): ScoredId[] | null {
+    if (!LexicalIndex.queryTokens(terms)) return null;
     const window = timeWindowOnly(filter);
-    if (!window) return null;
-    // The refresh runs in its own read transaction; the search itself touches only memory.
-    const index = this.indexes.lexical(cube.key, this.indexMinItems);
-    if (!index) return null;
-    return index.search(terms, weights, limit, window);
+    // One read transaction: the filter's rows come from the snapshot the index was refreshed to.
+    return this.db.transaction(() => {
+      const index = this.indexes.lexical(cube.key, this.indexMinItems);
+      if (!index) return null;
+      if (window) return index.search(terms, weights, limit, window);
+      const where = filterToSql(filter);
+      const kept = this.stmt(`SELECT i.item_key FROM items i WHERE i.cube_key = ? AND ${where.sql}`)
+        .pluck()
+        .all(cube.key, ...where.params) as number[];
+      return index.search(terms, weights, limit, {}, kept);
+    })();
   }
 
   /**
