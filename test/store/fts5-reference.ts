@@ -11,6 +11,7 @@ export function fts5Ranking(
   terms: string[],
   weights: { text: number; context: number; keys: number },
   limit: number,
+  sessionIds?: string[],
 ): ScoredId[] {
   const db = new Database(file, { readonly: true });
   try {
@@ -19,6 +20,7 @@ export function fts5Ranking(
         `SELECT i.id AS id, -bm25(items_fts, ?, ?, ?) AS score
          FROM items_fts JOIN items i ON i.item_key = items_fts.rowid JOIN cubes c ON c.cube_key = i.cube_key
          WHERE items_fts MATCH ? AND c.name = ? AND i.status = 'active'
+           AND (? IS NULL OR i.session_id IN (SELECT value FROM json_each(?)))
          ORDER BY score DESC LIMIT ?`,
       )
       .all(
@@ -27,6 +29,8 @@ export function fts5Ranking(
         weights.keys,
         terms.map((t) => `"${t}"`).join(' OR '),
         cube,
+        sessionIds ? 1 : null,
+        JSON.stringify(sessionIds ?? []),
         limit,
       ) as ScoredId[];
   } finally {

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { contentHash } from '../../src/core/ids.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { rec, W } from './conformance.js';
+import { ix, rec, W } from './conformance.js';
 import { fts5Ranking } from './fts5-reference.js';
 
 const ctx = () => ({ actor: 'test', now: Date.now() });
@@ -60,16 +61,20 @@ describe('SqliteStore lexical search', () => {
       await store.insertItems(
         small,
         Array.from({ length: 8 }, (_, i) =>
-          rec(`one apple among ${i % 2 ? 'many' : 'few'} other words ${i}`, { tags: i < 4 ? ['fruit'] : [] }),
+          rec(`one apple among ${i % 2 ? 'many' : 'few'} other ${i % 3 ? '' : 'longer '}words ${i}`, {
+            sessionId: i < 4 ? 's1' : 's2',
+          }),
         ),
         ctx(),
       );
       const terms = ['apple', 'many'];
       const alone = await store.searchLexical(small, terms, {}, 5, W);
-      const filteredAlone = await store.searchLexical(small, terms, { tags: ['fruit'] }, 5, W);
+      const inS1 = { sessionIds: ['s1'] };
+      const filteredAlone = await store.searchLexical(small, terms, inS1, 5, W);
       // With one cube in the file, FTS5's statistics are the cube's: the same scores.
       expect(scores(alone)).toEqual(scores(fts5Ranking(file, 'small', terms, W, 5)));
       expect(filteredAlone).toHaveLength(4);
+      expect(scores(filteredAlone)).toEqual(scores(fts5Ranking(file, 'small', terms, W, 5, ['s1'])));
 
       await store.insertItems(
         big,
@@ -77,7 +82,7 @@ describe('SqliteStore lexical search', () => {
         ctx(),
       );
       expect(await store.searchLexical(small, terms, {}, 5, W)).toEqual(alone);
-      expect(await store.searchLexical(small, terms, { tags: ['fruit'] }, 5, W)).toEqual(filteredAlone);
+      expect(await store.searchLexical(small, terms, inS1, 5, W)).toEqual(filteredAlone);
       // FTS5 counts the other cube's rows: its scores for the same rows moved.
       expect(scores(fts5Ranking(file, 'small', terms, W, 5))).not.toEqual(scores(alone));
     } finally {
@@ -86,7 +91,7 @@ describe('SqliteStore lexical search', () => {
     }
   });
 
-  it("keeps the rows a filter selects, whatever their status, scored over all the cube's rows", async () => {
+  it('keeps the rows a filter selects, whatever their status', async () => {
     const store = SqliteStore.open(':memory:');
     try {
       await withCubes(store);
@@ -101,7 +106,7 @@ describe('SqliteStore lexical search', () => {
       expect(s1.map((h) => h.id).sort()).toEqual([ids[1], ids[2]].sort());
       const archived = await store.searchLexical(small, ['garden'], { statuses: ['archived'] }, 10, W);
       expect(archived.map((h) => h.id)).toEqual([ids[0]]);
-      // The unfiltered ranking scores the same rows the same.
+      // Sessions are read from the cube's postings: the unfiltered ranking scores those rows the same.
       const all = await store.searchLexical(small, ['garden'], {}, 10, W);
       const byId = new Map(all.map((h) => [h.id, h.score]));
       for (const hit of s1) expect(hit.score).toBe(byId.get(hit.id));
@@ -157,6 +162,41 @@ describe('SqliteStore lexical search', () => {
       await store.close();
       await fts5Only.close();
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("counts a small cube by its rows, not its index's replaced slots: edits keep it in the budget", async () => {
+    const store = SqliteStore.open(':memory:', { indexMinItems: 10 });
+    try {
+      await withCubes(store);
+      const outcomes = await store.insertItems(
+        small,
+        Array.from({ length: 8 }, (_, i) => rec(`garden note ${i}`)),
+        ctx(),
+      );
+      await store.searchLexical(small, ['garden'], {}, 10, W);
+      expect(store.smallLexicalBytesHeld()).toBeGreaterThan(0);
+      // Five edits: 13 slots in the index (above the 10 of a small cube), still 8 rows.
+      for (const { id } of outcomes.slice(0, 5)) {
+        const content = `garden note rewritten ${id}`;
+        await store.updateItem(
+          small,
+          id,
+          {
+            content: {
+              content,
+              index: ix(content),
+              derived: { dates: [], entities: [], context: null },
+              contentHash: contentHash(content),
+              embedding: null,
+            },
+          },
+          ctx(),
+        );
+      }
+      expect(await store.searchLexical(small, ['rewritten'], {}, 10, W)).toHaveLength(5);
+      expect(store.smallLexicalBytesHeld()).toBeGreaterThan(0);
+    } finally {
+      await store.close();
     }
   });
 });

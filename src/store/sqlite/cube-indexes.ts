@@ -165,6 +165,8 @@ export class CubeIndexes {
       // An index due for a rebuild is still exact (kept fresh above): it serves until the new one is in.
       if (state.building.lexical) return state.lexical ?? null;
       state.rows ??= this.countRows(cubeKey);
+      // Nothing to hold: an empty index answers, and no other cube's makes room for it.
+      if (state.rows === 0) return new LexicalIndex();
       if (!state.lexical && state.rows < smallBelow && !this.roomForSmall(cubeKey)) return null;
       const built = new LexicalIndex();
       return (
@@ -190,15 +192,10 @@ export class CubeIndexes {
     return this.smallLexicalBytes < this.smallLexicalBudget;
   }
 
-  /** Records a small cube's index as searched now; an empty cube's is not kept. */
+  /** Records a small cube's index as searched now, with its size now. */
   private noteLexicalUse(cubeKey: number, index: LexicalIndex, smallBelow: number): void {
     this.forgetSmallLexical(cubeKey);
-    if (index.rows >= smallBelow) return;
-    const state = this.byCube.get(cubeKey);
-    if (index.rows === 0) {
-      if (state?.lexical === index) state.lexical = undefined;
-      return;
-    }
+    if (index.rows >= smallBelow || index.rows === 0) return;
     const bytes = index.estimatedBytes;
     this.smallLexical.set(cubeKey, { bytes, used: performance.now() });
     this.smallLexicalBytes += bytes;

@@ -36,11 +36,11 @@ const MAX_STALE_SHARE = 0.25;
 /** Room for this many rows at first: most cubes are small, and the arrays double as they grow. */
 const INITIAL_SLOTS = 64;
 /**
- * What `estimatedBytes` counts besides the typed arrays' own bytes: a term's two map entries and
- * postings object, an overflowed count, the index itself. Measured on LoCoMo cubes of 5 to 2,760
- * turns, the estimate was 1.2 to 5 times the heap the indexes really held: it errs high.
+ * What `estimatedBytes` counts besides the typed arrays' contents: a term's postings (two small
+ * typed arrays, each with V8's per-array overhead), its map entries and string (~620 bytes a
+ * term, measured by a reviewer on cubes of 5 to 2,760 rows), an overflowed count, the index itself.
  */
-const BYTES_PER_TERM = 40;
+const BYTES_PER_TERM = 620;
 const BYTES_PER_OVERFLOW = 150;
 const BYTES_PER_INDEX = 1024;
 /** Per slot: the id (16) and `keys`, `lengths`, `times`, `present`, `active`, `scores`, `touched`. */
@@ -117,9 +117,9 @@ export class LexicalIndex {
     return this.activeDocs;
   }
 
-  /** Rows held, replaced ones included. */
+  /** Current rows, any status: the cube's rows once the index is fresh. */
   get rows(): number {
-    return this.slots;
+    return this.presentDocs;
   }
 
   /** Roughly what the index holds in memory, in bytes. */
@@ -128,7 +128,7 @@ export class LexicalIndex {
       BYTES_PER_INDEX +
       this.keys.length * BYTES_PER_SLOT +
       this.postingRoom * 6 +
-      (this.termIds.size + this.tokenTermIds.size) * BYTES_PER_TERM +
+      this.termIds.size * BYTES_PER_TERM +
       this.rowCounts.byteLength +
       this.overflow.size * BYTES_PER_OVERFLOW
     );
