@@ -37,13 +37,23 @@ function foldCase(token: string): string {
 }
 
 /** The index term FTS5 stores for one token. */
+/**
+ * A copy of the string that shares no memory with the text it was cut from: V8 keeps a long
+ * substring as a view of its whole parent, so a token kept as a map key would keep its row's
+ * text alive.
+ */
+export function detached(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
 export function ftsTerm(token: string): string {
   let term = termCache.get(token);
   if (term === undefined) {
     const folded = foldCase(token);
     term = folded.length >= PORTER_MIN && folded.length <= PORTER_MAX ? stemmer(folded) : folded;
     if (termCache.size >= TERM_CACHE_MAX) termCache.clear();
-    termCache.set(token, term);
+    term = detached(term);
+    termCache.set(detached(token), term);
   }
   return term;
 }

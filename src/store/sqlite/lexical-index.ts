@@ -1,5 +1,5 @@
 import type { ScoredId } from '../store.js';
-import { ftsTerm, ftsTerms, ftsTokens } from './fts-tokens.js';
+import { detached, ftsTerm, ftsTerms, ftsTokens } from './fts-tokens.js';
 import { SlotIds } from './slot-ids.js';
 import { grown } from './typed-arrays.js';
 import type { TimeWindow } from './vector-index.js';
@@ -446,7 +446,7 @@ export class LexicalIndex {
     let id = this.tokenTermIds.get(token);
     if (id === undefined) {
       id = this.termId(ftsTerm(token));
-      this.tokenTermIds.set(token, id);
+      this.tokenTermIds.set(detached(token), id);
     }
     return id;
   }
