@@ -89,8 +89,9 @@ export interface SqliteStoreOptions {
    */
   smallLexicalBytes?: number;
   /**
-   * Cubes with at least this many active items build those indexes in the background, answering
-   * from SQLite meanwhile, instead of on the first search (default 10,000); `warm` waits for them.
+   * Indexes of at least this many rows (a cube's active items for vectors, all its rows for words)
+   * are built in the background, SQLite answering meanwhile, instead of on the first search
+   * (default 10,000); `warm` waits for them.
    */
   backgroundBuildMinItems?: number;
   /**
