@@ -36,7 +36,6 @@ function foldCase(token: string): string {
     .replaceAll('ς', 'σ');
 }
 
-/** The index term FTS5 stores for one token. */
 /**
  * A copy of the string that shares no memory with the text it was cut from: V8 keeps a long
  * substring as a view of its whole parent, so a token kept as a map key would keep its row's
@@ -46,6 +45,7 @@ export function detached(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
 }
 
+/** The index term FTS5 stores for one token. */
 export function ftsTerm(token: string): string {
   let term = termCache.get(token);
   if (term === undefined) {

@@ -16,11 +16,6 @@ export class SlotIds {
     this.bytes = Buffer.alloc(BYTES * initialSlots);
   }
 
-  /** Bytes held for the slots' ids. */
-  get byteLength(): number {
-    return this.bytes.length;
-  }
-
   set(slot: number, id: string): void {
     if (!CANONICAL_UUID.test(id)) {
       this.others.set(slot, id);
