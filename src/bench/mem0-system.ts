@@ -51,6 +51,8 @@ export async function openMem0(dir: string, embedder: Embedder): Promise<BenchSy
   };
   return {
     // mem0 embeds inside add; the lookup of a precomputed vector is all that costs here.
+    // mem0's add returns once its store holds the items.
+    settle: async () => 0,
     bulk: async (items) => {
       const started = performance.now();
       // mem0 keeps the session in each call's metadata, so one call per session.

@@ -57,6 +57,11 @@ export async function openMemcube(
       await store.insertItems(scope, records, { actor: 'bench', now: Date.now() });
       return performance.now() - started;
     },
+    settle: async () => {
+      const started = performance.now();
+      await store?.catchUpWordIndex();
+      return performance.now() - started;
+    },
     add: async (items) => {
       await cube.add(
         items.map((t) => ({ content: t.content, role: t.role, at: t.at })),

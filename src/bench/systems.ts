@@ -13,6 +13,11 @@ export interface BenchSystem {
    * timed part (the store work, without embedding and, for memcube, without key derivation).
    */
   bulk(items: BenchItem[]): Promise<number>;
+  /**
+   * After the last bulk load: waits until every path of search sees all of it (memcube: its word
+   * index caught up on the background thread), and returns the milliseconds, counted as ingest.
+   */
+  settle(): Promise<number>;
   /** The public add call for one session chunk, everything but embedding included. */
   add(items: BenchItem[]): Promise<void>;
   /** Builds what the system builds before it answers at full speed (memcube: a big cube's indexes). */

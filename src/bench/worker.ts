@@ -74,6 +74,7 @@ async function ingest(
       reported = done;
     }
   }
+  bulkMs += await system.settle();
   const pathStarted = performance.now();
   for (const chunk of chunks(item, pathStart, singlesStart, true)) await system.add(chunk);
   const pathSeconds = (performance.now() - pathStarted) / 1000;

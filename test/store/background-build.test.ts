@@ -58,7 +58,7 @@ describe('background index builds', () => {
     try {
       const terms = ['garden', 'ramen'];
       const query = vector(1000);
-      const wantedWords = fts5Ranking(file, scope.cube, terms, weights, 10);
+      const wantedWords = await fts5Ranking(exact, file, scope.cube, terms, weights, 10);
       const wantedNearest = await exact.searchVector(scope, query, {}, 10);
       expect(wantedWords).toHaveLength(10);
 

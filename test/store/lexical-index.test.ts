@@ -259,7 +259,7 @@ describe('SqliteStore lexical search through the in-process index', () => {
       const [added] = await writer.insertItems(scope, [rec('We rode a zeppelin')], ctx());
       // Other writes push the log on until it is pruned, taking the add's own change with it.
       raw.transaction(() => {
-        for (let i = 0; i < 1_000; i++) logIndexChange(raw, 999, null, 1);
+        for (let i = 0; i < 1_000; i++) logIndexChange(raw, 999, null, { keep: 1 });
       })();
       const { n } = raw.prepare('SELECT count(*) AS n FROM index_changes').get() as { n: number };
       expect(n).toBeLessThan(1_000);

@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
-import { WalCheckpointer } from '../../src/store/sqlite/wal-checkpointer.js';
+import { UpkeepThread } from '../../src/store/sqlite/upkeep-thread.js';
+import { wordSql } from '../../src/store/sqlite/word-index.js';
 import { rec } from './conformance.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-checkpoints-'));
@@ -72,9 +73,13 @@ describe('SQLite write-ahead log checkpoints', () => {
   });
 
   it('a worker that cannot open its file reports it, and stopping it after it has ended returns', async () => {
-    let checkpointer: WalCheckpointer | undefined;
+    let checkpointer: UpkeepThread | undefined;
     const failure = new Promise<Error>((resolve) => {
-      checkpointer = WalCheckpointer.start(path.join(tmp, 'missing', 'none.db'), 'FULL', resolve);
+      const storeFile = path.join(tmp, 'missing', 'none.db');
+      checkpointer = UpkeepThread.start(
+        { storeFile, wordFile: `${storeFile}-words`, synchronous: 'FULL', sql: wordSql('store', 'main') },
+        resolve,
+      );
     });
     expect((await failure).message).toMatch(/unable to open|directory does not exist|no such file/i);
     // By now the thread has ended; a stop that waited for an exit still to come would never return.

@@ -72,9 +72,11 @@ describe('SqliteStore lexical search', () => {
       const inS1 = { sessionIds: ['s1'] };
       const filteredAlone = await store.searchLexical(small, terms, inS1, 5, W);
       // With one cube in the file, FTS5's statistics are the cube's: the same scores.
-      expect(scores(alone)).toEqual(scores(fts5Ranking(file, 'small', terms, W, 5)));
+      expect(scores(alone)).toEqual(scores(await fts5Ranking(store, file, 'small', terms, W, 5)));
       expect(filteredAlone).toHaveLength(4);
-      expect(scores(filteredAlone)).toEqual(scores(fts5Ranking(file, 'small', terms, W, 5, ['s1'])));
+      expect(scores(filteredAlone)).toEqual(
+        scores(await fts5Ranking(store, file, 'small', terms, W, 5, ['s1'])),
+      );
 
       await store.insertItems(
         big,
@@ -84,7 +86,7 @@ describe('SqliteStore lexical search', () => {
       expect(await store.searchLexical(small, terms, {}, 5, W)).toEqual(alone);
       expect(await store.searchLexical(small, terms, inS1, 5, W)).toEqual(filteredAlone);
       // FTS5 counts the other cube's rows: its scores for the same rows moved.
-      expect(scores(fts5Ranking(file, 'small', terms, W, 5))).not.toEqual(scores(alone));
+      expect(scores(await fts5Ranking(store, file, 'small', terms, W, 5))).not.toEqual(scores(alone));
     } finally {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -133,29 +135,29 @@ describe('SqliteStore lexical search', () => {
         ctx(),
       );
       const terms = ['garden', 'note'];
-      const fts5 = (cube: string) => fts5Ranking(file, cube, terms, W, 10);
+      const fts5 = (cube: string) => fts5Ranking(store, file, cube, terms, W, 10);
 
       // The file's statistics span both cubes, so FTS5's scores differ from the cube's own.
       clock.mockReturnValue(now);
       const own = await store.searchLexical(small, terms, {}, 10, W);
-      expect(scores(own)).not.toEqual(scores(fts5('small')));
+      expect(scores(own)).not.toEqual(scores(await fts5('small')));
       const held = store.smallLexicalBytesHeld();
       expect(held).toBeGreaterThan(0);
 
       // No room: FTS5 answers, and the small cube's index stays.
-      expect(await store.searchLexical(big, terms, {}, 10, W)).toEqual(fts5('big'));
+      expect(await store.searchLexical(big, terms, {}, 10, W)).toEqual(await fts5('big'));
       expect(store.smallLexicalBytesHeld()).toBe(held);
       expect(await store.searchLexical({ tenant: 'default', cube: 'empty' }, terms, {}, 10, W)).toEqual([]);
 
       // Five minutes on, the idle index makes room.
       clock.mockReturnValue(now + 5 * 60_000 + 1);
       const bigOwn = await store.searchLexical(big, terms, {}, 10, W);
-      expect(scores(bigOwn)).not.toEqual(scores(fts5('big')));
+      expect(scores(bigOwn)).not.toEqual(scores(await fts5('big')));
       expect(store.smallLexicalBytesHeld()).not.toBe(held);
-      expect(await store.searchLexical(small, terms, {}, 10, W)).toEqual(fts5('small'));
+      expect(await store.searchLexical(small, terms, {}, 10, W)).toEqual(await fts5('small'));
 
       // A budget of 0: FTS5 for every small cube.
-      expect(await fts5Only.searchLexical(small, terms, {}, 10, W)).toEqual(fts5('small'));
+      expect(await fts5Only.searchLexical(small, terms, {}, 10, W)).toEqual(await fts5('small'));
       expect(fts5Only.smallLexicalBytesHeld()).toBe(0);
     } finally {
       clock.mockRestore();

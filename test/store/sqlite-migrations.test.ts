@@ -7,7 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
 import { NO_DERIVED_KEYS } from '../../src/core/types.js';
 import { ITEM_VERSION_COLUMNS, SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
+import { INDEX_TEXT_SQL } from '../../src/store/sqlite/rows.js';
 import { SESSIONS_OF_SQL, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { wordFileOf } from '../../src/store/sqlite/word-index.js';
 import { ix, rec } from './conformance.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-migrate-'));
@@ -25,8 +27,28 @@ const unit = (...xs: number[]) => {
   return Float32Array.from(xs.map((x) => x / norm));
 };
 
+/**
+ * Puts a current database back in the schema-11 layout: the full-text index in the store's own
+ * file (the DDL schemas 2 to 11 ran, filled from the items), no change kinds, no identity.
+ */
+function backToSchema11(file: string): void {
+  const db = new Database(file);
+  db.exec(`
+    CREATE VIRTUAL TABLE items_fts USING fts5 (
+      text, context, keys, content = '', contentless_delete = 1, tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 8);
+    INSERT INTO items_fts (rowid, text, context, keys) SELECT item_key, ${INDEX_TEXT_SQL}, index_context, index_keys FROM items;
+    ALTER TABLE index_changes DROP COLUMN words;
+    DROP TABLE store_identity;
+    DELETE FROM schema_migrations WHERE version >= 12;
+  `);
+  db.close();
+}
+
 /** Puts a current database back in the schema-6 layout: WITHOUT ROWID versions, duplicate check by hash. */
 function backToSchema6(file: string): void {
+  backToSchema11(file);
   const db = new Database(file);
   db.exec(`
     CREATE TABLE item_versions_v6 (${ITEM_VERSION_COLUMNS}) WITHOUT ROWID;
@@ -253,10 +275,11 @@ describe('SQLite migration 9: full-text segments merged 8 at a time', () => {
     const weights = { text: 1, context: 0.5, keys: 0.5 };
     const before = await store.searchLexical(words, ['hiking', 'trails'], {}, 10, weights);
     await store.close();
-    expect(automerge(file)).toBe(8);
+    expect(automerge(wordFileOf(file))).toBe(8);
     expect(before).toHaveLength(10);
 
     // Back to schema 8, with FTS5's default written out (the config table takes no DELETE).
+    backToSchema11(file);
     const db = new Database(file);
     db.exec(
       "INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 4); DROP INDEX items_session_of; DELETE FROM schema_migrations WHERE version >= 9;",
@@ -270,7 +293,8 @@ describe('SQLite migration 9: full-text segments merged 8 at a time', () => {
     } finally {
       await migrated.close();
     }
-    expect(automerge(file)).toBe(8);
+    // Schema 12 moved the index to the word index's file, created with the same setting.
+    expect(automerge(wordFileOf(file))).toBe(8);
   });
 });
 
@@ -281,6 +305,7 @@ describe('SQLite migration 11: sessions of hits by id from a covering index', ()
     await store.createCube('default', 'words', { id: 'none', dimensions: 0 }, ctx());
     const [a, b] = await store.insertItems(words, [rec('first', { sessionId: 'x' }), rec('second')], ctx());
     await store.close();
+    backToSchema11(file);
     const db = new Database(file);
     db.exec('DROP INDEX items_session_of; DELETE FROM schema_migrations WHERE version >= 11;');
     db.close();
@@ -298,5 +323,39 @@ describe('SQLite migration 11: sessions of hits by id from a covering index', ()
     }>;
     check.close();
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/COVERING INDEX items_session_of/);
+  });
+});
+
+describe('SQLite migration 12: the full-text index in a file of its own', () => {
+  it('drops the index from the store, builds it in its own file, and search finds the same hits', async () => {
+    const file = path.join(tmp, 'v11.db');
+    const store = SqliteStore.open(file, { smallLexicalBytes: 0 });
+    await store.createCube('default', 'words', { id: 'none', dimensions: 0 }, ctx());
+    await store.insertItems(
+      words,
+      Array.from({ length: 30 }, (_, i) =>
+        rec(`turn ${i} about ${i % 3 === 0 ? 'hiking trails' : 'cooking pasta'}`),
+      ),
+      ctx(),
+    );
+    const weights = { text: 1, context: 0.5, keys: 0.5 };
+    const before = await store.searchLexical(words, ['hiking', 'trails'], {}, 10, weights);
+    await store.close();
+    backToSchema11(file);
+    fs.rmSync(wordFileOf(file));
+
+    const migrated = SqliteStore.open(file, { smallLexicalBytes: 0 });
+    try {
+      expect(await migrated.searchLexical(words, ['hiking', 'trails'], {}, 10, weights)).toEqual(before);
+    } finally {
+      await migrated.close();
+    }
+    const db = new Database(file, { readonly: true });
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'items_fts%'").all();
+    const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('index_changes');
+    db.close();
+    expect(tables).toEqual([]);
+    expect(columns).toContain('words');
+    expect(fs.existsSync(wordFileOf(file))).toBe(true);
   });
 });

@@ -353,6 +353,10 @@ describe('SqliteStore specifics', () => {
       db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
       db.exec('BEGIN IMMEDIATE');
       db.exec('CREATE TABLE cubes (cube_key INTEGER PRIMARY KEY)');
+      // What opening reads once the schema is current: the word index builds from the items.
+      db.exec('CREATE TABLE index_changes (seq INTEGER PRIMARY KEY, cube_key INTEGER, item_key INTEGER, words INTEGER)');
+      db.exec('CREATE TABLE items (item_key INTEGER PRIMARY KEY, content, index_text, index_context, index_keys)');
+      db.exec("CREATE TABLE store_identity (id TEXT NOT NULL); INSERT INTO store_identity VALUES ('other')");
       db.exec('INSERT INTO schema_migrations (version, applied_at) VALUES (${SCHEMA_VERSION}, 0)');
       process.stdout.write('locked\\n');
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);

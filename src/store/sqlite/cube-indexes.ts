@@ -38,7 +38,7 @@ const CATCH_UP_BATCH = 2_000;
 /** Builds given up (the change log ran past them) before `warm` stops waiting and says so. */
 const WARM_ATTEMPTS = 3;
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Bytes the full-text indexes of small cubes may hold in all (estimated by each index). */
 export const DEFAULT_SMALL_LEXICAL_BYTES = 200 * 2 ** 20;
@@ -56,19 +56,31 @@ const KEEP_CHANGES = 100_000;
 /** The log is trimmed once every this many changes. */
 const PRUNE_EVERY = 1_000;
 
+export interface LogOptions {
+  /** Whether the item's searchable text changed (false: only its status or event time did). Default true. */
+  words?: boolean;
+  /** How far the word index has read the log: entries after it are kept whatever their age. */
+  wordIndexSeq?: () => number;
+  /** Entries kept behind the newest. */
+  keep?: number;
+}
+
 /**
  * Records that an item's searchable row changed (null: the whole cube's), in the writing
- * transaction, and now and then drops the changes more than `keep` behind.
+ * transaction, and now and then drops the entries more than `keep` behind that the word index
+ * has read.
  */
 export function logIndexChange(
   db: Database.Database,
   cubeKey: number,
   itemKey: number | null,
-  keep = KEEP_CHANGES,
+  { words = true, wordIndexSeq, keep = KEEP_CHANGES }: LogOptions = {},
 ): void {
-  const insert = prepared(db, 'INSERT INTO index_changes (cube_key, item_key) VALUES (?, ?)');
-  const seq = Number(insert.run(cubeKey, itemKey).lastInsertRowid);
-  if (seq % PRUNE_EVERY === 0) db.prepare('DELETE FROM index_changes WHERE seq <= ?').run(seq - keep);
+  const insert = prepared(db, 'INSERT INTO index_changes (cube_key, item_key, words) VALUES (?, ?, ?)');
+  const seq = Number(insert.run(cubeKey, itemKey, words ? 1 : 0).lastInsertRowid);
+  if (seq % PRUNE_EVERY !== 0) return;
+  const upTo = Math.min(seq - keep, wordIndexSeq?.() ?? Number.POSITIVE_INFINITY);
+  db.prepare('DELETE FROM index_changes WHERE seq <= ?').run(upTo);
 }
 
 interface DocRow {

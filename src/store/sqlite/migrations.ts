@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { MemcubeError } from '../../core/errors.js';
 
@@ -323,6 +324,22 @@ const MIGRATIONS: Migration[] = [
       // (sessionsOf 0.85 → 0.40 ms a search on the 100K bench cube, bench/store-calls.ts). UUIDv7
       // ids arrive in order: inserts append.
       db.exec('CREATE INDEX items_session_of ON items (id, cube_key, session_id);');
+    },
+  },
+  {
+    version: 12,
+    description:
+      'the full-text index moves to a file of its own, caught up from the change log: a bulk load writes it from another core',
+    up: (db) => {
+      // The word index (word-index.ts) is rebuilt from the items in its own file on first use.
+      // `words`: whether the entry changed the item's searchable text (a status or an event time
+      // does not). `store_identity`: the word index checks that it belongs to this store.
+      db.exec(`
+        DROP TABLE items_fts;
+        ALTER TABLE index_changes ADD COLUMN words INTEGER NOT NULL DEFAULT 1;
+        CREATE TABLE store_identity (id TEXT NOT NULL);
+      `);
+      db.prepare('INSERT INTO store_identity (id) VALUES (?)').run(randomUUID());
     },
   },
 ];

@@ -25,7 +25,6 @@ import type {
   CubeScope,
   CubeStats,
   EmbedderIdentity,
-  IndexFields,
   InsertOutcome,
   ItemBundle,
   ItemChange,
@@ -44,6 +43,7 @@ import {
   DEFAULT_BACKGROUND_BUILD_MIN_ITEMS,
   DEFAULT_SMALL_LEXICAL_BYTES,
   logIndexChange,
+  nextTurn,
 } from './cube-indexes.js';
 import { filterToSql, isNarrowing, timeWindowOnly } from './filter-sql.js';
 import { LexicalIndex } from './lexical-index.js';
@@ -67,8 +67,9 @@ import {
   vectorToBlob,
 } from './rows.js';
 import { SqliteAccessStore } from './sqlite-access.js';
+import { UpkeepThread } from './upkeep-thread.js';
 import { RESCORE_SQL, type RescoredKey, VectorRescorer } from './vector-rescorer.js';
-import { WalCheckpointer } from './wal-checkpointer.js';
+import { CATCH_UP_BATCH, catchUpWords, openWordIndex, type WordIndex } from './word-index.js';
 
 export interface SqliteStoreOptions {
   /** `full` fsyncs each commit (survives power loss); `normal` survives process crashes only. */
@@ -173,8 +174,12 @@ export const SESSIONS_OF_SQL = `SELECT i.id AS id, i.session_id AS session FROM 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly indexes: CubeIndexes;
-  /** Started by a bulk insert or the second insert (a store only read, like a search-only CLI call, needs none). */
-  private checkpointer: WalCheckpointer | undefined;
+  /**
+   * Checkpoints the log and catches the word index up. Started by a bulk insert or the second
+   * insert (a store only read, like a search-only CLI call, needs none), or at open when the
+   * word index is still to be built.
+   */
+  private upkeep: UpkeepThread | undefined;
   /** Started by `warm` or the first search of a cube big enough for the in-process indexes. */
   private rescorer: VectorRescorer | undefined;
   private inserts = 0;
@@ -182,6 +187,7 @@ export class SqliteStore implements Store {
 
   private constructor(
     db: Database.Database,
+    private readonly words: WordIndex,
     private readonly indexMinItems: number,
     backgroundBuildMinItems: number,
     smallLexicalBytes: number,
@@ -211,11 +217,19 @@ export class SqliteStore implements Store {
       db.close();
       throw err;
     }
+    let words: WordIndex;
+    try {
+      words = openWordIndex(db, file);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     const indexMinItems =
       options.indexMinItems ?? Number(process.env.MEMCUBE_INDEX_MIN_ITEMS ?? DEFAULT_INDEX_MIN_ITEMS);
     const background = file !== ':memory:' && (options.checkpoints ?? 'background') === 'background';
-    return new SqliteStore(
+    const store = new SqliteStore(
       db,
+      words,
       indexMinItems,
       options.backgroundBuildMinItems ?? DEFAULT_BACKGROUND_BUILD_MIN_ITEMS,
       options.smallLexicalBytes ?? DEFAULT_SMALL_LEXICAL_BYTES,
@@ -224,6 +238,11 @@ export class SqliteStore implements Store {
         ? path.resolve(file)
         : null,
     );
+    // A word index still to be built from the items (a new file beside an upgraded store, say):
+    // a small store's is built here; a bigger one's on the other core, not by the first search
+    // that needs it.
+    if (!store.catchUpWordsOnce()) store.startUpkeep();
+    return store;
   }
 
   /** For tests and diagnostics: the database's page size in bytes. */
@@ -252,33 +271,75 @@ export class SqliteStore implements Store {
       this.backgroundCheckpoints = null;
       this.rescoringFile = null;
       // Their connections first: the writer's close, the last, then checkpoints and removes the log.
-      await Promise.all([this.checkpointer?.stop(), this.rescorer?.stop()]);
-      this.checkpointer = undefined;
+      // The word index may be left behind the log: whoever opens the store next catches it up.
+      await Promise.all([this.upkeep?.stop(), this.rescorer?.stop()]);
+      this.upkeep = undefined;
       this.rescorer = undefined;
+      if (this.words.file !== null && this.words.db.open) this.words.db.close();
       if (this.db.open) this.db.close();
     })();
     return this.closing;
   }
 
   /**
-   * Called after each insert commits: a bulk one, or the second of any size, starts the
-   * checkpointer for the writes after it (the log of a transaction is copied only once it has
-   * committed, so a worker started sooner could not have helped this one; and the insert does
+   * Called after each insert commits: a bulk one, or the second of any size, starts the upkeep
+   * thread for the writes after it (the log of a transaction is copied only once it has
+   * committed, so a thread started sooner could not have helped this one; and the insert does
    * not share the cores with the thread's start).
    */
   private noteInsert(records: number): void {
     this.inserts++;
-    if (records >= BULK_INSERT_RECORDS || this.inserts >= 2) this.startCheckpointer();
+    if (records >= BULK_INSERT_RECORDS || this.inserts >= 2) this.startUpkeep();
+    this.wordsWritten();
   }
 
-  private startCheckpointer(): void {
-    if (this.checkpointer || !this.backgroundCheckpoints || !this.db.open) return;
+  /**
+   * After a commit that changed searchable text: without the upkeep thread the word index is
+   * caught up here and now, as the text was indexed in the writing transaction before schema 12.
+   */
+  private wordsWritten(): void {
+    if (this.upkeep && this.backgroundCheckpoints) return;
+    while (!this.catchUpWordsOnce());
+  }
+
+  private catchUpWordsOnce(): boolean {
+    const { db, sql } = this.words;
+    return catchUpWords(db, (q) => prepared(db, q), sql, CATCH_UP_BATCH);
+  }
+
+  /** How far the word index has read the log: the store keeps the entries after it. */
+  private readonly wordIndexSeq = (): number =>
+    (prepared(this.words.db, this.words.sql.readState).get() as { seq: number }).seq;
+
+  private logChange(cubeKey: number, itemKey: number | null, words = true): void {
+    logIndexChange(this.db, cubeKey, itemKey, { words, wordIndexSeq: this.wordIndexSeq });
+  }
+
+  /**
+   * The word index up to date with every write committed so far: FTS5 answers only from it.
+   * The upkeep thread may be catching it up too; each transaction takes what the other left.
+   */
+  async catchUpWordIndex(): Promise<void> {
+    for (;;) {
+      if (this.catchUpWordsOnce()) return;
+      // A build from the items runs in turns, so other calls go on meanwhile.
+      await nextTurn();
+    }
+  }
+
+  private startUpkeep(): void {
+    if (this.upkeep || !this.backgroundCheckpoints || !this.db.open || this.words.file === null) return;
     const { file, synchronous } = this.backgroundCheckpoints;
-    const checkpointInline = () => {
+    const onFailure = () => {
+      // The writer checkpoints and catches the word index up itself again.
+      this.backgroundCheckpoints = null;
       if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${INLINE_CHECKPOINT_PAGES}`);
     };
     try {
-      this.checkpointer = WalCheckpointer.start(file, synchronous, checkpointInline);
+      this.upkeep = UpkeepThread.start(
+        { storeFile: file, wordFile: this.words.file, synchronous, sql: this.words.sql },
+        onFailure,
+      );
     } catch {
       // No thread to be had (a resource limit, say): the insert goes on with inline checkpoints.
       this.backgroundCheckpoints = null;
@@ -365,19 +426,6 @@ export class SqliteStore implements Store {
     );
   }
 
-  /** `replacing` is false for a brand-new item: there is no old entry to remove. */
-  private writeIndex(cube: ResolvedCube, itemKey: number, index: IndexFields, replacing: boolean): void {
-    // The in-process indexes reread the item (text, status, event time) from this log.
-    logIndexChange(this.db, cube.key, itemKey);
-    if (replacing) this.stmt('DELETE FROM items_fts WHERE rowid = ?').run(itemKey);
-    this.stmt('INSERT INTO items_fts (rowid, text, context, keys) VALUES (?, ?, ?, ?)').run(
-      itemKey,
-      index.text,
-      index.context,
-      index.keys,
-    );
-  }
-
   private putVector(
     cube: ResolvedCube,
     itemKey: number,
@@ -449,10 +497,8 @@ export class SqliteStore implements Store {
           this.stmt('SELECT count(*) AS n FROM items WHERE cube_key = ?').get(cube.key) as { n: number }
         ).n;
         this.stmt('DELETE FROM item_vectors WHERE cube_key = ?').run(cube.key);
-        logIndexChange(this.db, cube.key, null);
-        this.stmt('DELETE FROM items_fts WHERE rowid IN (SELECT item_key FROM items WHERE cube_key = ?)').run(
-          cube.key,
-        );
+        // The word index drops the cube's rows when it reads this entry.
+        this.logChange(cube.key, null);
         this.stmt(
           'DELETE FROM item_versions WHERE item_key IN (SELECT item_key FROM items WHERE cube_key = ?)',
         ).run(cube.key);
@@ -476,6 +522,7 @@ export class SqliteStore implements Store {
       })
       .immediate();
     this.indexes.drop(cubeKey);
+    this.wordsWritten();
   }
 
   /** Tenants, keys and grants in the same database, sharing this connection. */
@@ -532,7 +579,8 @@ export class SqliteStore implements Store {
             'add',
             ctx,
           );
-          this.writeIndex(cube, itemKey, r.index, false);
+          // The in-process indexes and the word index read the new row from the log.
+          this.logChange(cube.key, itemKey);
           this.putVector(cube, itemKey, r.embedding, true, false);
           this.audit(cube, { itemId: r.id, operation: 'add', versionBefore: null, versionAfter: 1 }, ctx);
           outcomes.push({ id: r.id, created: true });
@@ -607,7 +655,7 @@ export class SqliteStore implements Store {
   }
 
   async updateItem(scope: CubeScope, id: string, change: ItemChange, ctx: WriteContext): Promise<MemoryItem> {
-    return this.db
+    const updated = this.db
       .transaction(() => {
         const cube = this.resolve(scope);
         const before = this.itemRow(cube, id);
@@ -635,11 +683,11 @@ export class SqliteStore implements Store {
         const after = this.stmt('SELECT * FROM items WHERE item_key = ?').get(before.item_key) as ItemRow;
         this.writeVersion(after, 'update', ctx);
         if (content) {
-          this.writeIndex(cube, after.item_key, content.index, true);
+          this.logChange(cube.key, after.item_key);
           this.putVector(cube, after.item_key, content.embedding, after.status === 'active', true);
         } else if (change.validFrom !== undefined) {
           // The event time is what a time window filters on.
-          logIndexChange(this.db, cube.key, after.item_key);
+          this.logChange(cube.key, after.item_key, false);
         }
         this.audit(
           cube,
@@ -655,6 +703,8 @@ export class SqliteStore implements Store {
         return rowToItem(after, cube.name);
       })
       .immediate();
+    if (change.content) this.wordsWritten();
+    return updated;
   }
 
   async setStatus(
@@ -680,7 +730,7 @@ export class SqliteStore implements Store {
           status === 'active' ? 1 : 0,
           before.item_key,
         );
-        logIndexChange(this.db, cube.key, before.item_key);
+        this.logChange(cube.key, before.item_key, false);
         this.audit(
           cube,
           {
@@ -717,15 +767,18 @@ export class SqliteStore implements Store {
     const cube = this.resolve(scope);
     const indexed = this.searchLexicalIndex(cube, terms, filter, limit, weights);
     if (indexed) return indexed;
+    await this.catchUpWordIndex();
     const where = filterToSql(filter);
+    const { db, ftsTable, itemsTable } = this.words;
     // Terms are plain words; quoting keeps FTS5 from reading any of them as an operator.
     const match = terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ');
     if (!isNarrowing(filter)) {
       const ranked = this.rankLexical(cube, match, limit, weights);
       if (ranked) return ranked;
     }
-    const rows = this.stmt(
-      `SELECT i.id AS id, -bm25(items_fts, ?, ?, ?) AS score FROM items_fts JOIN items i ON i.item_key = items_fts.rowid
+    const rows = prepared(
+      db,
+      `SELECT i.id AS id, -bm25(items_fts, ?, ?, ?) AS score FROM ${ftsTable} JOIN ${itemsTable} i ON i.item_key = items_fts.rowid
        WHERE items_fts MATCH ? AND i.cube_key = ? AND ${where.sql}
        ORDER BY score DESC LIMIT ?`,
     ).all(weights.text, weights.context, weights.keys, match, cube.key, ...where.params, limit) as ScoredId[];
@@ -777,8 +830,9 @@ export class SqliteStore implements Store {
   ): ScoredId[] | null {
     const fetched = limit * LEXICAL_OVERFETCH;
     const bm25 = [weights.text, weights.context, weights.keys];
-    const ranked = this.stmt(
-      `SELECT rowid AS key, -bm25(items_fts, ?, ?, ?) AS score FROM items_fts WHERE items_fts MATCH ?
+    const ranked = prepared(
+      this.words.db,
+      `SELECT rowid AS key, -bm25(items_fts, ?, ?, ?) AS score FROM ${this.words.ftsTable} WHERE items_fts MATCH ?
        ORDER BY bm25(items_fts, ?, ?, ?) LIMIT ?`,
     ).all(...bm25, match, ...bm25, fetched) as Array<{ key: number; score: number }>;
     const ids = this.activeIds(
@@ -990,7 +1044,7 @@ export class SqliteStore implements Store {
               v.changedBy,
             );
           }
-          this.writeIndex(cube, itemKey, index, false);
+          this.logChange(cube.key, itemKey);
           this.putVector(cube, itemKey, embedding, item.status === 'active', false);
         }
         const insertAudit = this.stmt(
@@ -1044,7 +1098,7 @@ export class SqliteStore implements Store {
           before.key,
         );
         const cube = this.resolve(scope);
-        logIndexChange(this.db, cube.key, null);
+        this.logChange(cube.key, null, false);
         const rows = this.stmt('SELECT item_key, id, status FROM items WHERE cube_key = ?').all(
           cube.key,
         ) as Array<{
