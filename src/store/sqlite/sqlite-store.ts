@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
@@ -160,6 +161,8 @@ const ITEMS_PER_CANDIDATE = 1_000;
  */
 const RESCORED_SHARE = 0.5;
 const DEFAULT_INDEX_MIN_ITEMS = 5_000;
+/** How often a caller waiting for the upkeep thread to catch the word index up looks again. */
+const WORDS_POLL_MS = 2;
 /** Full-text hits ranked per wanted hit, before the cube and status check (the index spans all cubes). */
 const LEXICAL_OVERFETCH = 4;
 
@@ -290,16 +293,40 @@ export class SqliteStore implements Store {
   private noteInsert(records: number): void {
     this.inserts++;
     if (records >= BULK_INSERT_RECORDS || this.inserts >= 2) this.startUpkeep();
-    this.wordsWritten();
+    this.afterLoggedWrite();
   }
 
   /**
-   * After a commit that changed searchable text: without the upkeep thread the word index is
-   * caught up here and now, as the text was indexed in the writing transaction before schema 12.
+   * After a commit that logged changes: without the upkeep thread the word index is caught up
+   * here and now (as the text was indexed in the writing transaction before schema 12), so the
+   * log it keeps stays short even when no search needs the words.
    */
-  private wordsWritten(): void {
-    if (this.upkeep && this.backgroundCheckpoints) return;
-    while (!this.catchUpWordsOnce());
+  private afterLoggedWrite(): void {
+    if (this.upkeepRunning()) return;
+    try {
+      const head = this.logHead();
+      while (!this.wordsReached(head)) this.catchUpWordsOnce();
+    } catch {
+      // The write is committed and must be reported so (a retried insert would find it there).
+      // The next write, or search that reads FTS5, catches the index up.
+    }
+  }
+
+  private upkeepRunning(): boolean {
+    return this.upkeep?.alive === true && this.backgroundCheckpoints !== null;
+  }
+
+  private logHead(): number {
+    return (prepared(this.words.db, this.words.sql.head).get() as { seq: number }).seq;
+  }
+
+  /** Whether the word index is built and has read the log up to `head`. */
+  private wordsReached(head: number): boolean {
+    const { seq, builtTo } = prepared(this.words.db, this.words.sql.readState).get() as {
+      seq: number;
+      builtTo: number | null;
+    };
+    return builtTo === null && seq >= head;
   }
 
   private catchUpWordsOnce(): boolean {
@@ -316,14 +343,22 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The word index up to date with every write committed so far: FTS5 answers only from it.
-   * The upkeep thread may be catching it up too; each transaction takes what the other left.
+   * Waits until the word index holds every write committed before the call: FTS5 answers only
+   * from it. Writes committed meanwhile are not waited for.
    */
   async catchUpWordIndex(): Promise<void> {
-    for (;;) {
-      if (this.catchUpWordsOnce()) return;
-      // A build from the items runs in turns, so other calls go on meanwhile.
-      await nextTurn();
+    const head = this.logHead();
+    while (!this.wordsReached(head)) {
+      if (this.upkeep && this.upkeepRunning()) {
+        // The thread's transactions follow each other closely: racing it for the file's lock
+        // would stall this event loop in SQLite's busy wait, so this call waits its turn here.
+        this.upkeep.wake();
+        await sleep(WORDS_POLL_MS);
+      } else {
+        this.catchUpWordsOnce();
+        // A build from the items runs in turns, so other calls go on meanwhile.
+        await nextTurn();
+      }
     }
   }
 
@@ -522,7 +557,7 @@ export class SqliteStore implements Store {
       })
       .immediate();
     this.indexes.drop(cubeKey);
-    this.wordsWritten();
+    this.afterLoggedWrite();
   }
 
   /** Tenants, keys and grants in the same database, sharing this connection. */
@@ -538,7 +573,7 @@ export class SqliteStore implements Store {
           `SELECT id FROM items WHERE cube_key = ? AND content_hash = ? AND status = 'active' AND kind = ?
              AND session_id IS ? AND role IS ? AND speaker IS ? LIMIT 1`,
         );
-        const nextTurn = this.stmt(
+        const nextTurnIndex = this.stmt(
           'SELECT coalesce(max(turn_index) + 1, 0) AS next FROM items WHERE cube_key = ? AND session_id = ?',
         );
         const insert = this.stmt(
@@ -560,7 +595,7 @@ export class SqliteStore implements Store {
             continue;
           }
           const turnIndex =
-            r.sessionId === null ? null : (nextTurn.get(cube.key, r.sessionId) as { next: number }).next;
+            r.sessionId === null ? null : (nextTurnIndex.get(cube.key, r.sessionId) as { next: number }).next;
           const { lastInsertRowid } = insert.run(
             ...newItemValues(cube.key, r, turnIndex, ctx.now, COMPACT_FORM),
           );
@@ -703,7 +738,7 @@ export class SqliteStore implements Store {
         return rowToItem(after, cube.name);
       })
       .immediate();
-    if (change.content) this.wordsWritten();
+    this.afterLoggedWrite();
     return updated;
   }
 
@@ -714,7 +749,7 @@ export class SqliteStore implements Store {
     operation: AuditOperation,
     ctx: WriteContext,
   ): Promise<MemoryItem> {
-    return this.db
+    const changed = this.db
       .transaction(() => {
         const cube = this.resolve(scope);
         const before = this.itemRow(cube, id);
@@ -745,6 +780,8 @@ export class SqliteStore implements Store {
         return rowToItem(after, cube.name);
       })
       .immediate();
+    this.afterLoggedWrite();
+    return changed;
   }
 
   async history(scope: CubeScope, id: string): Promise<MemoryVersion[]> {
@@ -1123,6 +1160,7 @@ export class SqliteStore implements Store {
         );
       })
       .immediate();
+    this.afterLoggedWrite();
   }
 
   async getCachedEmbeddings(embedderId: string, hashes: string[]): Promise<Map<string, Float32Array>> {

@@ -65,8 +65,13 @@ const round = () => {
 };
 timer = setTimeout(round, 0);
 parentPort.on('message', (message) => {
-  if (message !== 'stop') return;
   clearTimeout(timer);
+  // A caller waits for the word index: the next round now, not after the wait.
+  if (message === 'wake') {
+    timer = setTimeout(round, 0);
+    return;
+  }
+  // 'stop': a round under way has finished (messages wait for it).
   db.close();
   parentPort.close();
 });
@@ -90,6 +95,7 @@ export interface UpkeepFiles {
  */
 export class UpkeepThread {
   private failed = false;
+  private stopping = false;
   /** Settles when the thread has ended, however it ended (a failed one may be gone before `stop`). */
   private readonly exited: Promise<void>;
 
@@ -129,8 +135,19 @@ export class UpkeepThread {
     return new UpkeepThread(worker, onFailure);
   }
 
+  /** Whether the thread is at work: started, not failed, not told to stop. */
+  get alive(): boolean {
+    return !this.failed && !this.stopping;
+  }
+
+  /** Asks for a round now (a caller waits for the word index to catch up). */
+  wake(): void {
+    if (this.alive) this.worker.postMessage('wake');
+  }
+
   /** Closes the worker's connection (before the writer's, so the writer's close can remove the log). */
   async stop(): Promise<void> {
+    this.stopping = true;
     // Unreferenced, the thread would not keep the process alive until its exit: a caller awaiting
     // close() with nothing else pending would see the process end first.
     this.worker.ref();

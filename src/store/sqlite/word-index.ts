@@ -55,7 +55,7 @@ export function wordSql(store: string, words: string): WordSql {
     deleteOrphans: `DELETE FROM ${words}.items_fts WHERE rowid IN (SELECT rowid FROM ${words}.items_fts WHERE rowid <= ? EXCEPT SELECT item_key FROM ${store}.items)`,
     chunkEnd: `SELECT max(item_key) AS last FROM (SELECT item_key FROM ${store}.items WHERE item_key > ? ORDER BY item_key LIMIT ?)`,
     insertRange: `INSERT INTO ${words}.items_fts (rowid, text, context, keys) SELECT ${fields} FROM ${store}.items WHERE item_key > ? AND item_key <= ?`,
-    saveState: `UPDATE ${words}.word_state SET seq = ?, built_to = ?`,
+    saveState: `UPDATE ${words}.word_state SET seq = ?, built_to = ?, seen_head = max(seen_head, ?)`,
   };
 }
 
@@ -103,7 +103,7 @@ export function catchUpWords(db: Database.Database, prepare: Prepare, sql: WordS
         builtTo = last;
       }
     }
-    prepare(sql.saveState).run(upTo, builtTo);
+    prepare(sql.saveState).run(upTo, builtTo, head);
     return upTo === head && builtTo === null;
   })();
 }
@@ -122,13 +122,16 @@ export interface WordIndex {
 /** The word index's file beside a store's file. */
 export const wordFileOf = (storeFile: string): string => `${path.resolve(storeFile)}-words`;
 
-function createWordSchema(db: Database.Database, words: string): void {
+/** The word index's tables in schema `words`, if they are not there yet. */
+export function createWordSchema(db: Database.Database, words: string): void {
   db.exec(`
     CREATE TABLE IF NOT EXISTS ${words}.word_state (
       only     INTEGER PRIMARY KEY CHECK (only = 1),
       store_id TEXT NOT NULL,
       seq      INTEGER NOT NULL,
-      built_to INTEGER
+      built_to INTEGER,
+      -- The newest log entry any catch-up saw: rows may hold text written up to it, past seq.
+      seen_head INTEGER NOT NULL DEFAULT 0
     );
   `);
   const exists = db.prepare(`SELECT 1 FROM ${words}.sqlite_master WHERE name = 'items_fts'`).get();
@@ -145,8 +148,8 @@ function createWordSchema(db: Database.Database, words: string): void {
 
 /**
  * Starts the index over (empty, to be built from the items) unless it belongs to this store and
- * has not read past its log: a file left from another store, or one newer than a store restored
- * from a backup, would answer with other rows.
+ * has seen nothing past its log: a file left from another store, or one that took in text a store
+ * restored from a backup (or rolled back by a power cut) never had, would answer with other rows.
  */
 function adoptWordIndex(db: Database.Database, store: string, words: string): void {
   db.transaction(() => {
@@ -154,13 +157,13 @@ function adoptWordIndex(db: Database.Database, store: string, words: string): vo
     db.prepare(`UPDATE ${words}.word_state SET seq = seq`).run();
     const storeId = (db.prepare(`SELECT id FROM ${store}.store_identity`).get() as { id: string }).id;
     const head = (db.prepare(wordSql(store, words).head).get() as { seq: number }).seq;
-    const state = db.prepare(`SELECT store_id AS storeId, seq FROM ${words}.word_state`).get() as
-      | { storeId: string; seq: number }
-      | undefined;
-    if (state && state.storeId === storeId && state.seq <= head) return;
+    const state = db
+      .prepare(`SELECT store_id AS storeId, seen_head AS seen FROM ${words}.word_state`)
+      .get() as { storeId: string; seen: number } | undefined;
+    if (state && state.storeId === storeId && state.seen <= head) return;
     db.prepare(wordSql(store, words).deleteAll).run();
     db.prepare(
-      `INSERT OR REPLACE INTO ${words}.word_state (only, store_id, seq, built_to) VALUES (1, ?, 0, 0)`,
+      `INSERT OR REPLACE INTO ${words}.word_state (only, store_id, seq, built_to, seen_head) VALUES (1, ?, 0, 0, 0)`,
     ).run(storeId);
   })();
 }
@@ -189,7 +192,7 @@ export function openWordIndex(storeDb: Database.Database, storeFile: string): Wo
   try {
     db.pragma('page_size = 8192');
     db.pragma('journal_mode = WAL');
-    // Derived data: a commit lost to a power cut is caught up again from the store's log.
+    // Derived data: a commit lost to a power cut is caught up again (or rebuilt) from the store.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
     // Before the store is attached, so IMMEDIATE locks this file only.
