@@ -245,6 +245,26 @@ describe('the word index in a file of its own', () => {
     }
   });
 
+  it('is made anew when its file is in another layout', async () => {
+    const file = freshFile();
+    const store = SqliteStore.open(file, FTS5_ONLY);
+    await store.createCube('default', 'notes', none, ctx());
+    const [cat] = await store.insertItems(notes, [rec('кошка спит'), rec('собака лает')], ctx());
+    await store.close();
+    // The first layout, as a build of the same day left it: no layout number, no seen_head.
+    const words = new Database(wordFileOf(file));
+    words.exec('ALTER TABLE word_state DROP COLUMN seen_head; PRAGMA user_version = 0');
+    words.close();
+
+    const reopened = SqliteStore.open(file, FTS5_ONLY);
+    try {
+      expect(ids(await reopened.searchLexical(notes, ['кошка'], {}, 10, W))).toEqual([cat?.id]);
+      expect(wordFile(file).rows).toEqual(itemKeys(file));
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('starts over from the items when the log it has not read was pruned', async () => {
     const file = freshFile();
     const store = SqliteStore.open(file, FTS5_ONLY);

@@ -244,7 +244,13 @@ export class SqliteStore implements Store {
     // A word index still to be built from the items (a new file beside an upgraded store, say):
     // a small store's is built here; a bigger one's on the other core, not by the first search
     // that needs it.
-    if (!store.catchUpWordsOnce()) store.startUpkeep();
+    try {
+      if (!store.catchUpWordsOnce()) store.startUpkeep();
+    } catch {
+      // Its file held by another process past the busy wait, say: the thread, or the first
+      // search that needs the words, catches it up.
+      store.startUpkeep();
+    }
     return store;
   }
 
@@ -320,12 +326,14 @@ export class SqliteStore implements Store {
     return (prepared(this.words.db, this.words.sql.head).get() as { seq: number }).seq;
   }
 
+  /** How far the word index has read the log, and how far it is built from the items (null: built). */
+  private wordState(): { seq: number; builtTo: number | null } {
+    return prepared(this.words.db, this.words.sql.readState).get() as { seq: number; builtTo: number | null };
+  }
+
   /** Whether the word index is built and has read the log up to `head`. */
   private wordsReached(head: number): boolean {
-    const { seq, builtTo } = prepared(this.words.db, this.words.sql.readState).get() as {
-      seq: number;
-      builtTo: number | null;
-    };
+    const { seq, builtTo } = this.wordState();
     return builtTo === null && seq >= head;
   }
 
@@ -335,8 +343,7 @@ export class SqliteStore implements Store {
   }
 
   /** How far the word index has read the log: the store keeps the entries after it. */
-  private readonly wordIndexSeq = (): number =>
-    (prepared(this.words.db, this.words.sql.readState).get() as { seq: number }).seq;
+  private readonly wordIndexSeq = (): number => this.wordState().seq;
 
   private logChange(cubeKey: number, itemKey: number | null, words = true): void {
     logIndexChange(this.db, cubeKey, itemKey, { words, wordIndexSeq: this.wordIndexSeq });

@@ -122,27 +122,33 @@ export interface WordIndex {
 /** The word index's file beside a store's file. */
 export const wordFileOf = (storeFile: string): string => `${path.resolve(storeFile)}-words`;
 
-/** The word index's tables in schema `words`, if they are not there yet. */
+/**
+ * The layout of the word index's file (its `user_version`). Derived data needs no migration: a
+ * file in another layout is emptied and built again from the items.
+ */
+const WORD_FILE_LAYOUT = 1;
+
+/** The word index's tables in schema `words`, made anew unless they are there in this layout. */
 export function createWordSchema(db: Database.Database, words: string): void {
+  if (db.pragma(`${words}.user_version`, { simple: true }) === WORD_FILE_LAYOUT) return;
   db.exec(`
-    CREATE TABLE IF NOT EXISTS ${words}.word_state (
-      only     INTEGER PRIMARY KEY CHECK (only = 1),
-      store_id TEXT NOT NULL,
-      seq      INTEGER NOT NULL,
-      built_to INTEGER,
+    DROP TABLE IF EXISTS ${words}.word_state;
+    DROP TABLE IF EXISTS ${words}.items_fts;
+    CREATE TABLE ${words}.word_state (
+      only      INTEGER PRIMARY KEY CHECK (only = 1),
+      store_id  TEXT NOT NULL,
+      seq       INTEGER NOT NULL,
+      built_to  INTEGER,
       -- The newest log entry any catch-up saw: rows may hold text written up to it, past seq.
       seen_head INTEGER NOT NULL DEFAULT 0
     );
-  `);
-  const exists = db.prepare(`SELECT 1 FROM ${words}.sqlite_master WHERE name = 'items_fts'`).get();
-  if (exists) return;
-  // Contentless: the text lives in the store's items. Segments merge 8 at a time (schema 9's
-  // reasoning): big cubes are searched through their in-process postings anyway.
-  db.exec(`
+    -- Contentless: the text lives in the store's items. Segments merge 8 at a time (schema 9's
+    -- reasoning): big cubes are searched through their in-process postings anyway.
     CREATE VIRTUAL TABLE ${words}.items_fts USING fts5 (
       text, context, keys, content = '', contentless_delete = 1, tokenize = '${TOKENIZER}'
     );
     INSERT INTO ${words}.items_fts (items_fts, rank) VALUES ('automerge', 8);
+    PRAGMA ${words}.user_version = ${WORD_FILE_LAYOUT};
   `);
 }
 
