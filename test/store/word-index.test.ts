@@ -245,6 +245,34 @@ describe('the word index in a file of its own', () => {
     }
   });
 
+  it("opens, and takes writes, while another process holds the word file's lock", async () => {
+    const file = freshFile();
+    const store = SqliteStore.open(file, { checkpoints: 'inline' });
+    await store.createCube('default', 'notes', none, ctx());
+    await store.insertItems(notes, [rec('кошка спит')], ctx());
+    await store.close();
+    // Another process in the middle of a long catch-up: it holds the lock well past the busy wait.
+    const holder = new Database(wordFileOf(file));
+    holder.exec('BEGIN IMMEDIATE');
+    holder.exec('UPDATE word_state SET seq = seq');
+    let reopened: SqliteStore | undefined;
+    try {
+      reopened = SqliteStore.open(file, { checkpoints: 'inline' });
+      const [added] = await reopened.insertItems(notes, [rec('собака лает')], ctx());
+      expect(added?.created).toBe(true);
+      expect(reopened.wordIndexError()?.message).toMatch(/locked|busy/i);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    try {
+      // Once the lock is free, a search that needs the words catches the index up.
+      expect(await reopened.searchLexical(notes, ['собака'], {}, 10, W)).toHaveLength(1);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('is made anew when its file is in another layout', async () => {
     const file = freshFile();
     const store = SqliteStore.open(file, FTS5_ONLY);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
-import { ConflictError, NotFoundError } from '../../core/errors.js';
+import { ConflictError, MemcubeError, NotFoundError } from '../../core/errors.js';
 import type {
   AuditOperation,
   AuditRecord,
@@ -163,6 +163,8 @@ const RESCORED_SHARE = 0.5;
 const DEFAULT_INDEX_MIN_ITEMS = 5_000;
 /** How often a caller waiting for the upkeep thread to catch the word index up looks again. */
 const WORDS_POLL_MS = 2;
+/** After a failed catch-up of the word index, writes leave it alone this long (each try may wait 5 s for a lock). */
+const WORDS_RETRY_MS = 1_000;
 /** Full-text hits ranked per wanted hit, before the cube and status check (the index spans all cubes). */
 const LEXICAL_OVERFETCH = 4;
 
@@ -186,6 +188,9 @@ export class SqliteStore implements Store {
   /** Started by `warm` or the first search of a cube big enough for the in-process indexes. */
   private rescorer: VectorRescorer | undefined;
   private inserts = 0;
+  /** The last error catching the word index up after a write, and when a writer tries again. */
+  private wordIndexFailure: Error | null = null;
+  private wordsRetryAt = 0;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -308,14 +313,29 @@ export class SqliteStore implements Store {
    * log it keeps stays short even when no search needs the words.
    */
   private afterLoggedWrite(): void {
-    if (this.upkeepRunning()) return;
+    if (this.upkeepRunning() || Date.now() < this.wordsRetryAt) return;
     try {
+      // A build from the items (after an upgrade, say) goes a batch per write, the rest to the
+      // searches that need it: no write waits for all of it.
+      if (this.wordState().builtTo !== null) {
+        this.catchUpWordsOnce();
+        return;
+      }
       const head = this.logHead();
       while (!this.wordsReached(head)) this.catchUpWordsOnce();
-    } catch {
+      this.wordIndexFailure = null;
+    } catch (err) {
       // The write is committed and must be reported so (a retried insert would find it there).
-      // The next write, or search that reads FTS5, catches the index up.
+      // The next write after a pause, or a search that reads FTS5 (which reports the error),
+      // catches the index up.
+      this.wordIndexFailure = err instanceof Error ? err : new Error(String(err));
+      this.wordsRetryAt = Date.now() + WORDS_RETRY_MS;
     }
+  }
+
+  /** For diagnostics: the last error a writer met catching the word index up, until one succeeds. */
+  wordIndexError(): Error | null {
+    return this.wordIndexFailure;
   }
 
   private upkeepRunning(): boolean {
@@ -355,11 +375,15 @@ export class SqliteStore implements Store {
    */
   async catchUpWordIndex(): Promise<void> {
     const head = this.logHead();
+    let woken = false;
     while (!this.wordsReached(head)) {
+      if (this.closing)
+        throw new MemcubeError('storage', 'the store was closed while a search waited for it');
       if (this.upkeep && this.upkeepRunning()) {
         // The thread's transactions follow each other closely: racing it for the file's lock
         // would stall this event loop in SQLite's busy wait, so this call waits its turn here.
-        this.upkeep.wake();
+        if (!woken) this.upkeep.wake();
+        woken = true;
         await sleep(WORDS_POLL_MS);
       } else {
         this.catchUpWordsOnce();

@@ -49,7 +49,8 @@ const round = () => {
     // data_version moves exactly when another connection has committed since this one last looked.
     const version = db.pragma('store.data_version', { simple: true });
     if (!caughtUp) wait = 0;
-    else wait = version === lastVersion ? Math.min(workerData.idleMs, wait * 2) : workerData.busyMs;
+    else if (version !== lastVersion) wait = workerData.busyMs;
+    else wait = Math.min(workerData.idleMs, Math.max(workerData.busyMs, wait * 2));
     lastVersion = version;
     failures = 0;
   } catch (err) {
@@ -68,7 +69,8 @@ parentPort.on('message', (message) => {
   clearTimeout(timer);
   // A caller waits for the word index: the next round now, not after the wait.
   if (message === 'wake') {
-    timer = setTimeout(round, 0);
+    // Not while rounds fail: the wait after a failure is what lets a passing lock pass.
+    timer = setTimeout(round, failures > 0 ? wait : 0);
     return;
   }
   // 'stop': a round under way has finished (messages wait for it).
@@ -103,7 +105,12 @@ export class UpkeepThread {
     private readonly worker: Worker,
     onFailure: (err: Error) => void,
   ) {
-    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    this.exited = new Promise((resolve) =>
+      worker.once('exit', () => {
+        this.stopping = true;
+        resolve();
+      }),
+    );
     worker.on('error', (err) => {
       this.failed = true;
       onFailure(err);

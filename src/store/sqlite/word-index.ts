@@ -128,9 +128,12 @@ export const wordFileOf = (storeFile: string): string => `${path.resolve(storeFi
  */
 const WORD_FILE_LAYOUT = 1;
 
+const inLayout = (db: Database.Database, words: string): boolean =>
+  db.pragma(`${words}.user_version`, { simple: true }) === WORD_FILE_LAYOUT;
+
 /** The word index's tables in schema `words`, made anew unless they are there in this layout. */
 export function createWordSchema(db: Database.Database, words: string): void {
-  if (db.pragma(`${words}.user_version`, { simple: true }) === WORD_FILE_LAYOUT) return;
+  if (inLayout(db, words)) return;
   db.exec(`
     DROP TABLE IF EXISTS ${words}.word_state;
     DROP TABLE IF EXISTS ${words}.items_fts;
@@ -158,15 +161,20 @@ export function createWordSchema(db: Database.Database, words: string): void {
  * restored from a backup (or rolled back by a power cut) never had, would answer with other rows.
  */
 function adoptWordIndex(db: Database.Database, store: string, words: string): void {
-  db.transaction(() => {
-    // A write first, so the transaction holds this file's lock before it reads anything.
-    db.prepare(`UPDATE ${words}.word_state SET seq = seq`).run();
-    const storeId = (db.prepare(`SELECT id FROM ${store}.store_identity`).get() as { id: string }).id;
+  const storeId = (db.prepare(`SELECT id FROM ${store}.store_identity`).get() as { id: string }).id;
+  const belongs = (): boolean => {
     const head = (db.prepare(wordSql(store, words).head).get() as { seq: number }).seq;
     const state = db
       .prepare(`SELECT store_id AS storeId, seen_head AS seen FROM ${words}.word_state`)
       .get() as { storeId: string; seen: number } | undefined;
-    if (state && state.storeId === storeId && state.seen <= head) return;
+    return state !== undefined && state.storeId === storeId && state.seen <= head;
+  };
+  // Read without the lock first: an open need not wait for another process's upkeep.
+  if (belongs()) return;
+  db.transaction(() => {
+    // A write first, so the transaction holds this file's lock before it reads anything.
+    db.prepare(`UPDATE ${words}.word_state SET seq = seq`).run();
+    if (belongs()) return;
     db.prepare(wordSql(store, words).deleteAll).run();
     db.prepare(
       `INSERT OR REPLACE INTO ${words}.word_state (only, store_id, seq, built_to, seen_head) VALUES (1, ?, 0, 0, 0)`,
@@ -201,8 +209,9 @@ export function openWordIndex(storeDb: Database.Database, storeFile: string): Wo
     // Derived data: a commit lost to a power cut is caught up again (or rebuilt) from the store.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
-    // Before the store is attached, so IMMEDIATE locks this file only.
-    db.transaction(() => createWordSchema(db, 'main')).immediate();
+    // Before the store is attached, so IMMEDIATE locks this file only; and only when there is
+    // something to make, so an open need not wait for another process's upkeep.
+    if (!inLayout(db, 'main')) db.transaction(() => createWordSchema(db, 'main')).immediate();
     db.prepare('ATTACH ? AS store').run(path.resolve(storeFile));
     adoptWordIndex(db, 'store', 'main');
   } catch (err) {
