@@ -7,9 +7,10 @@ import { contentHash } from '../../src/core/ids.js';
 import { NO_DERIVED_KEYS } from '../../src/core/types.js';
 import { logIndexChange } from '../../src/store/sqlite/cube-indexes.js';
 import { prepared } from '../../src/store/sqlite/prepared.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
 import { UpkeepThread } from '../../src/store/sqlite/upkeep-thread.js';
 import { catchUpWords, createWordSchema, wordFileOf, wordSql } from '../../src/store/sqlite/word-index.js';
+import type { InsertOutcome } from '../../src/store/store.js';
 import { ix, rec, W } from './conformance.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-words-'));
@@ -57,6 +58,31 @@ function itemKeys(file: string): number[] {
 
 const ids = (hits: Array<{ id: string }>) => hits.map((h) => h.id).sort();
 
+/** `n` records, each the word and a number. */
+const numbered = (n: number, word: string) => Array.from({ length: n }, (_, i) => rec(`${word} ${i}`));
+
+/** A store file with a cube 'notes' holding these texts, closed again, and what its insert returned. */
+async function notesFile(
+  texts: string[],
+  options: SqliteStoreOptions = FTS5_ONLY,
+): Promise<{ file: string; added: InsertOutcome[] }> {
+  const file = freshFile();
+  const store = SqliteStore.open(file, options);
+  try {
+    await store.createCube('default', 'notes', none, ctx());
+    return {
+      file,
+      added: await store.insertItems(
+        notes,
+        texts.map((t) => rec(t)),
+        ctx(),
+      ),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
 const newContent = (content: string) => ({
   content: {
     content,
@@ -80,20 +106,7 @@ describe('the word index in a file of its own', () => {
         ctx(),
       );
       await store.insertItems(other, [rec('кошка другого куба')], ctx());
-      await store.updateItem(
-        notes,
-        edited?.id as string,
-        {
-          content: {
-            content: 'кошка ловит мышь',
-            contentHash: 'h',
-            index: ix('кошка ловит мышь'),
-            derived: { dates: [], entities: [], context: null },
-            embedding: null,
-          },
-        },
-        ctx(),
-      );
+      await store.updateItem(notes, edited?.id as string, newContent('кошка ловит мышь'), ctx());
       await store.setStatus(notes, archived?.id as string, 'archived', 'update', ctx());
 
       expect(ids(await store.searchLexical(notes, ['кошка'], {}, 10, W))).toEqual(
@@ -113,7 +126,6 @@ describe('the word index in a file of its own', () => {
   });
 
   it('logs whether an entry changed the words: a status change or an event time does not', async () => {
-    const store = SqliteStore.open(':memory:');
     const file = freshFile();
     const onFile = SqliteStore.open(file);
     try {
@@ -127,7 +139,6 @@ describe('the word index in a file of its own', () => {
       expect(kinds).toEqual([1, 0, 0]);
     } finally {
       await onFile.close();
-      await store.close();
     }
   });
 
@@ -137,16 +148,8 @@ describe('the word index in a file of its own', () => {
     try {
       await store.createCube('default', 'notes', none, ctx());
       // 150 records start the upkeep thread; the next insert is left to it.
-      await store.insertItems(
-        notes,
-        Array.from({ length: 150 }, (_, i) => rec(`заметка ${i}`)),
-        ctx(),
-      );
-      await store.insertItems(
-        notes,
-        Array.from({ length: 40 }, (_, i) => rec(`позже ${i}`)),
-        ctx(),
-      );
+      await store.insertItems(notes, numbered(150, 'заметка'), ctx());
+      await store.insertItems(notes, numbered(40, 'позже'), ctx());
       const deadline = Date.now() + 20_000;
       let seen = wordFile(file);
       while ((seen.seq < seen.head || seen.rows.length < 190) && Date.now() < deadline) {
@@ -177,11 +180,7 @@ describe('the word index in a file of its own', () => {
     const store = SqliteStore.open(file);
     try {
       await store.createCube('default', 'notes', none, ctx());
-      await store.insertItems(
-        notes,
-        Array.from({ length: 150 }, (_, i) => rec(`заметка ${i}`)),
-        ctx(),
-      );
+      await store.insertItems(notes, numbered(150, 'заметка'), ctx());
       expect(spy).toHaveBeenCalledTimes(1);
       await threadFailed;
       await store.insertItems(notes, [rec('после сбоя')], ctx());
@@ -200,11 +199,7 @@ describe('the word index in a file of its own', () => {
     const store = SqliteStore.open(file, FTS5_ONLY);
     try {
       await store.createCube('default', 'notes', none, ctx());
-      await store.insertItems(
-        notes,
-        Array.from({ length: 150 }, (_, i) => rec(`заметка ${i}`)),
-        ctx(),
-      );
+      await store.insertItems(notes, numbered(150, 'заметка'), ctx());
       for (let i = 0; i < 5; i++) {
         const [added] = await store.insertItems(notes, [rec(`новое слово${i}`)], ctx());
         expect(ids(await store.searchLexical(notes, [`слово${i}`], {}, 10, W))).toEqual([added?.id]);
@@ -215,21 +210,11 @@ describe('the word index in a file of its own', () => {
   });
 
   it('is rebuilt from the items when its file is lost, or belongs to another store', async () => {
-    const file = freshFile();
-    const store = SqliteStore.open(file, FTS5_ONLY);
-    await store.createCube('default', 'notes', none, ctx());
-    const [cat] = await store.insertItems(notes, [rec('кошка спит'), rec('собака лает')], ctx());
-    await store.close();
-
-    const stranger = freshFile();
-    const strangerStore = SqliteStore.open(stranger, FTS5_ONLY);
-    await strangerStore.createCube('default', 'notes', none, ctx());
-    await strangerStore.insertItems(
-      notes,
-      [rec('чужая кошка'), rec('чужая собака'), rec('чужая мышь')],
-      ctx(),
-    );
-    await strangerStore.close();
+    const {
+      file,
+      added: [cat],
+    } = await notesFile(['кошка спит', 'собака лает']);
+    const { file: stranger } = await notesFile(['чужая кошка', 'чужая собака', 'чужая мышь']);
 
     for (const swap of ['lost', 'foreign'] as const) {
       fs.rmSync(wordFileOf(file), { force: true });
@@ -246,11 +231,7 @@ describe('the word index in a file of its own', () => {
   });
 
   it("opens, and takes writes, while another process holds the word file's lock", async () => {
-    const file = freshFile();
-    const store = SqliteStore.open(file, { checkpoints: 'inline' });
-    await store.createCube('default', 'notes', none, ctx());
-    await store.insertItems(notes, [rec('кошка спит')], ctx());
-    await store.close();
+    const { file } = await notesFile(['кошка спит'], { checkpoints: 'inline' });
     // Another process in the middle of a long catch-up: it holds the lock well past the busy wait.
     const holder = new Database(wordFileOf(file));
     holder.exec('BEGIN IMMEDIATE');
@@ -274,11 +255,10 @@ describe('the word index in a file of its own', () => {
   });
 
   it('is made anew when its file is in another layout', async () => {
-    const file = freshFile();
-    const store = SqliteStore.open(file, FTS5_ONLY);
-    await store.createCube('default', 'notes', none, ctx());
-    const [cat] = await store.insertItems(notes, [rec('кошка спит'), rec('собака лает')], ctx());
-    await store.close();
+    const {
+      file,
+      added: [cat],
+    } = await notesFile(['кошка спит', 'собака лает']);
     // The first layout, as a build of the same day left it: no layout number, no seen_head.
     const words = new Database(wordFileOf(file));
     words.exec('ALTER TABLE word_state DROP COLUMN seen_head; PRAGMA user_version = 0');
@@ -294,15 +274,7 @@ describe('the word index in a file of its own', () => {
   });
 
   it('starts over from the items when the log it has not read was pruned', async () => {
-    const file = freshFile();
-    const store = SqliteStore.open(file, FTS5_ONLY);
-    await store.createCube('default', 'notes', none, ctx());
-    await store.insertItems(
-      notes,
-      Array.from({ length: 6 }, (_, i) => rec(`заметка ${i}`)),
-      ctx(),
-    );
-    await store.close();
+    const { file } = await notesFile(Array.from({ length: 6 }, (_, i) => `заметка ${i}`));
     // As if it had stopped reading after the first entry, and a stray row were left in it.
     const words = new Database(wordFileOf(file));
     words.exec(
@@ -324,11 +296,10 @@ describe('the word index in a file of its own', () => {
   });
 
   it('is rebuilt when it took in text that a store restored from a backup never had', async () => {
-    const file = freshFile();
-    const store = SqliteStore.open(file, FTS5_ONLY);
-    await store.createCube('default', 'notes', none, ctx());
-    const [note] = await store.insertItems(notes, [rec('старый текст')], ctx());
-    await store.close();
+    const {
+      file,
+      added: [note],
+    } = await notesFile(['старый текст']);
     const backup = `${file}.backup`;
     fs.copyFileSync(file, backup);
     const backupHead = wordFile(file).head;

@@ -160,10 +160,10 @@ export function createWordSchema(db: Database.Database, words: string): void {
  * has seen nothing past its log: a file left from another store, or one that took in text a store
  * restored from a backup (or rolled back by a power cut) never had, would answer with other rows.
  */
-function adoptWordIndex(db: Database.Database, store: string, words: string): void {
+function adoptWordIndex(db: Database.Database, store: string, words: string, sql: WordSql): void {
   const storeId = (db.prepare(`SELECT id FROM ${store}.store_identity`).get() as { id: string }).id;
   const belongs = (): boolean => {
-    const head = (db.prepare(wordSql(store, words).head).get() as { seq: number }).seq;
+    const head = (db.prepare(sql.head).get() as { seq: number }).seq;
     const state = db
       .prepare(`SELECT store_id AS storeId, seen_head AS seen FROM ${words}.word_state`)
       .get() as { storeId: string; seen: number } | undefined;
@@ -175,7 +175,7 @@ function adoptWordIndex(db: Database.Database, store: string, words: string): vo
     // A write first, so the transaction holds this file's lock before it reads anything.
     db.prepare(`UPDATE ${words}.word_state SET seq = seq`).run();
     if (belongs()) return;
-    db.prepare(wordSql(store, words).deleteAll).run();
+    db.prepare(sql.deleteAll).run();
     db.prepare(
       `INSERT OR REPLACE INTO ${words}.word_state (only, store_id, seq, built_to, seen_head) VALUES (1, ?, 0, 0, 0)`,
     ).run(storeId);
@@ -190,18 +190,20 @@ function adoptWordIndex(db: Database.Database, store: string, words: string): vo
  */
 export function openWordIndex(storeDb: Database.Database, storeFile: string): WordIndex {
   if (storeFile === ':memory:') {
+    const sql = wordSql('main', 'words');
     storeDb.exec("ATTACH ':memory:' AS words");
     createWordSchema(storeDb, 'words');
-    adoptWordIndex(storeDb, 'main', 'words');
+    adoptWordIndex(storeDb, 'main', 'words', sql);
     return {
       db: storeDb,
-      sql: wordSql('main', 'words'),
+      sql,
       ftsTable: 'words.items_fts',
       itemsTable: 'main.items',
       file: null,
     };
   }
   const file = wordFileOf(storeFile);
+  const sql = wordSql('store', 'main');
   const db = new Database(file);
   try {
     db.pragma('page_size = 8192');
@@ -213,10 +215,10 @@ export function openWordIndex(storeDb: Database.Database, storeFile: string): Wo
     // something to make, so an open need not wait for another process's upkeep.
     if (!inLayout(db, 'main')) db.transaction(() => createWordSchema(db, 'main')).immediate();
     db.prepare('ATTACH ? AS store').run(path.resolve(storeFile));
-    adoptWordIndex(db, 'store', 'main');
+    adoptWordIndex(db, 'store', 'main', sql);
   } catch (err) {
     db.close();
     throw err;
   }
-  return { db, sql: wordSql('store', 'main'), ftsTable: 'main.items_fts', itemsTable: 'store.items', file };
+  return { db, sql, ftsTable: 'main.items_fts', itemsTable: 'store.items', file };
 }
