@@ -116,6 +116,13 @@ export const retrievalConfigSchema = z.strictObject({
    */
   sessionBoost: z.number().min(0).max(10).default(0.2),
   /**
+   * When the query names exactly one speaker of the best hits ("What did Melanie paint?"), the
+   * turns other speakers said score × this factor: a question about a person is answered by what
+   * that person said (LoCoMo dev: 96% of the evidence of such questions; the other speaker, who
+   * names them while talking to them, had 43% of the top 5 hits). 1 = off.
+   */
+  speakerFocus: z.number().min(0).max(1).default(0.7),
+  /**
    * `context()` packs a line longer than `packTypicalTokens` at its score × (typical / tokens) to
    * this power: one long turn (LongMemEval has 2,000-token turns) would spend the budget that several
    * distinct evidence turns need. 0 = pack by score alone.

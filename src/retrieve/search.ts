@@ -9,6 +9,7 @@ import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
 import { parseQueryTime } from './query-time.js';
 import { boostSessions, SESSION_POOL } from './sessions.js';
+import { focusNamedSpeaker, namedSpeakers } from './speakers.js';
 
 export interface SearchContext {
   store: Store;
@@ -94,16 +95,6 @@ function expansionTerms(seeds: MemoryItem[], queryTerms: string[]): string[] {
   return [...extra];
 }
 
-/** Speakers of the best hits whose name the query uses: "What do Melanie's kids like?" → Melanie. */
-function namedSpeakers(seeds: MemoryItem[], queryTerms: string[]): string[] {
-  const terms = new Set(queryTerms);
-  const named = new Set<string>();
-  for (const item of seeds) {
-    if (item.speaker && lexicalTerms(item.speaker).some((t) => terms.has(t))) named.add(item.speaker);
-  }
-  return [...named];
-}
-
 /** The vector channel's weight multiplier: its ranking's decisiveness against the reference, at most 1. */
 function confidence(hits: ScoredId[], reference: number): number {
   return reference > 0 ? Math.min(1, decisiveness(hits) / reference) : 1;
@@ -176,7 +167,10 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
       const hits = await lexical(request.filter, [...terms, ...extra]);
       results.push({ channel: 'expansion', weight: weights.expansion, hits });
     }
-    const speakers = namedSpeakers(seeds, terms);
+    const speakers = namedSpeakers(
+      seeds.map((s) => s.speaker),
+      terms,
+    );
     if (secondRound.includes('speaker') && speakers.length > 0) {
       // Within the named speaker's own turns the name itself tells nothing; rank by the rest.
       const filter = { ...request.filter, speakers: request.filter.speakers ?? speakers };
@@ -202,17 +196,17 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     });
   }
 
-  // Only the seeds and the returned items are loaded (this runs on every agent turn); the session
-  // boost reads just the sessions of its pool.
-  const boost = ctx.retrieval.sessionBoost;
+  // Only the seeds and the returned items are loaded (this runs on every agent turn); the speaker
+  // focus and the session boost read just the sessions and speakers of their pool.
+  const { sessionBoost, speakerFocus } = ctx.retrieval;
   let ranked = fused;
-  if (boost > 0) {
+  if (sessionBoost > 0 || speakerFocus < 1) {
     const pool = fused.slice(0, Math.max(request.limit, SESSION_POOL));
-    const sessions = await ctx.store.sessionsOf(
+    const origins = await ctx.store.originsOf(
       ctx.scope,
       pool.map((h) => h.id),
     );
-    ranked = boostSessions(pool, sessions, boost);
+    ranked = boostSessions(focusNamedSpeaker(pool, origins, terms, speakerFocus), origins, sessionBoost);
   }
   const top = ranked.slice(0, request.limit);
   const loaded = new Map((await items.load(top.map((h) => h.id))).map((i) => [i.id, i]));

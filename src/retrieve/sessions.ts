@@ -1,3 +1,5 @@
+import type { ItemOrigin } from '../store/store.js';
+
 /** How many of the best fused hits the session strengths are taken from. */
 export const SESSION_POOL = 100;
 /** A session's strength sums its best few hits: several relevant turns beat one lucky match. */
@@ -10,11 +12,11 @@ interface Ranked {
 }
 
 /** Sum of each session's best `TURNS_PER_SESSION` scores; hits arrive best first. */
-function sessionStrengths(hits: Ranked[], sessionOf: Map<string, string | null>): Map<string, number> {
+function sessionStrengths(hits: Ranked[], origins: Map<string, ItemOrigin>): Map<string, number> {
   const counted = new Map<string, number>();
   const strength = new Map<string, number>();
   for (const { id, score } of hits) {
-    const session = sessionOf.get(id);
+    const session = origins.get(id)?.session;
     if (session === null || session === undefined) continue;
     const n = counted.get(session) ?? 0;
     if (n >= TURNS_PER_SESSION) continue;
@@ -27,21 +29,21 @@ function sessionStrengths(hits: Ranked[], sessionOf: Map<string, string | null>)
 /**
  * Session-level evidence: a session with several relevant turns is likelier to hold the answer
  * than a stray match elsewhere, so each hit's score is multiplied by 1 + boost × (its session's
- * strength / the strongest session's). Hits must be ordered best first; `sessionOf` maps their ids
+ * strength / the strongest session's). Hits must be ordered best first; `origins` maps their ids
  * to sessions (ids it lacks have none). The result is re-sorted, stably: hits the boost leaves
  * tied keep the order they came in (ids made in one millisecond do not sort by insertion).
  */
 export function boostSessions<T extends Ranked>(
   hits: T[],
-  sessionOf: Map<string, string | null>,
+  origins: Map<string, ItemOrigin>,
   boost: number,
 ): T[] {
-  const strength = sessionStrengths(hits, sessionOf);
+  const strength = sessionStrengths(hits, origins);
   const strongest = Math.max(0, ...strength.values());
   if (strongest === 0) return hits;
   return hits
     .map((hit) => {
-      const session = sessionOf.get(hit.id);
+      const session = origins.get(hit.id)?.session;
       const share = session === null || session === undefined ? 0 : (strength.get(session) ?? 0) / strongest;
       return { ...hit, score: hit.score * (1 + boost * share) };
     })

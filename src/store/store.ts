@@ -17,6 +17,12 @@ import type { AccessStore } from './access.js';
  * Every item operation names its tenant and cube; the store resolves that pair itself,
  * so no caller can reach another tenant's data by passing a foreign id.
  */
+/** Where an item came from, as ranking reads it: its session and who said it (null: none). */
+export interface ItemOrigin {
+  session: string | null;
+  speaker: string | null;
+}
+
 export interface CubeScope {
   tenant: string;
   cube: string;
@@ -173,10 +179,11 @@ export interface Store {
    */
   warm?(scope: CubeScope): Promise<boolean>;
   /**
-   * The session of each item of the cube with these ids (null: none), without loading the items:
-   * ranking by session looks at a hundred candidates per search. Unknown ids are left out.
+   * The session and speaker of each item of the cube with these ids, without loading the items:
+   * ranking by session and by speaker looks at a hundred candidates per search. Unknown ids are
+   * left out.
    */
-  sessionsOf(scope: CubeScope, ids: string[]): Promise<Map<string, string | null>>;
+  originsOf(scope: CubeScope, ids: string[]): Promise<Map<string, ItemOrigin>>;
   /** The earliest and latest event time (epoch ms) of the cube's items, whatever their status; null when it has none. */
   eventSpan(scope: CubeScope): Promise<{ first: number; last: number } | null>;
   listItems(

@@ -2,7 +2,7 @@ import type { MemoryOSConfig } from '../../src/core/config.js';
 
 /**
  * memcube's channels without derived keys, the entity-seeded second round, turn proximity, neighbour packing,
- * the adaptive vector weight, the session boost, the packing length penalty, context lines
+ * the adaptive vector weight, the session boost, the speaker focus, the packing length penalty, context lines
  * without repeated times or the temporal channel's vector ranking: plain BM25 (and vectors) over
  * single turns. Tests of the API's semantics (filters, lifecycle,
  * formats) and of the eval harness use it, so that tuning retrieval does not move what they check.
@@ -15,6 +15,7 @@ export const PLAIN_RETRIEVAL: Pick<MemoryOSConfig, 'ingest' | 'retrieval'> = {
     expansionSeeds: 0,
     vectorConfidenceGap: 0,
     sessionBoost: 0,
+    speakerFocus: 1,
     packLengthExponent: 0,
     contextTimesWhenChanged: false,
     temporalVector: false,

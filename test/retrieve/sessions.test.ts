@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { boostSessions } from '../../src/retrieve/sessions.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { ItemOrigin } from '../../src/store/store.js';
 import { rec } from '../store/conformance.js';
 
 interface Hit {
@@ -13,7 +14,7 @@ interface Hit {
  * Stored turns, scored by hand (session a has three relevant turns, b one strong one), with their
  * sessions as the store reports them for ranking.
  */
-async function hitsOfTwoSessions(): Promise<{ hits: Hit[]; sessions: Map<string, string | null> }> {
+async function hitsOfTwoSessions(): Promise<{ hits: Hit[]; sessions: Map<string, ItemOrigin> }> {
   const store = SqliteStore.open(':memory:');
   const scope = { tenant: 'default', cube: 'c' };
   const ctx = { actor: 'test', now: Date.UTC(2024, 0, 1) };
@@ -33,7 +34,7 @@ async function hitsOfTwoSessions(): Promise<{ hits: Hit[]; sessions: Map<string,
   const hits = specs
     .map((s, i) => ({ id: outcomes[i]?.id as string, content: s.content, score: s.score }))
     .sort((x, y) => y.score - x.score);
-  const sessions = await store.sessionsOf(
+  const sessions = await store.originsOf(
     scope,
     hits.map((h) => h.id),
   );
@@ -62,10 +63,10 @@ describe('boostSessions', () => {
   });
 
   it('keeps the incoming order of hits the boost leaves tied, whatever their ids', () => {
-    const sessions = new Map<string, string | null>([
-      ['z-first', 's'],
-      ['a-second', 's'],
-      ['m-third', 't'],
+    const sessions = new Map<string, ItemOrigin>([
+      ['z-first', { session: 's', speaker: null }],
+      ['a-second', { session: 's', speaker: null }],
+      ['m-third', { session: 't', speaker: null }],
     ]);
     const hits = [
       { id: 'z-first', score: 1 },

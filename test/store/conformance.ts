@@ -465,34 +465,34 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       });
     });
 
-    describe('sessionsOf', () => {
-      it("maps the cube's items to their sessions, any status, leaving out other cubes' ids", async () => {
+    describe('originsOf', () => {
+      it("maps the cube's items to their sessions and speakers, any status, leaving out other cubes' ids", async () => {
         const scope = await cube();
         const other = await cube('other');
         const [a, b, loose] = [
-          rec('a', { sessionId: 's1' }),
+          rec('a', { sessionId: 's1', speaker: 'Ann' }),
           rec('b', { sessionId: 's2' }),
-          rec('c', { sessionId: null }),
+          rec('c', { sessionId: null, speaker: 'Bo' }),
         ];
         if (!a || !b || !loose) throw new Error('unreachable');
         await insert(scope, [a, b, loose]);
         await store.setStatus(scope, b.id, 'deleted', 'delete', ctx());
-        const [elsewhere] = await insert(other, [rec('d', { sessionId: 's9' })]);
-        const sessions = await store.sessionsOf(scope, [
+        const [elsewhere] = await insert(other, [rec('d', { sessionId: 's9', speaker: 'Ann' })]);
+        const origins = await store.originsOf(scope, [
           a.id,
           b.id,
           loose.id,
           elsewhere as string,
           newItemId(),
         ]);
-        expect(sessions).toEqual(
+        expect(origins).toEqual(
           new Map([
-            [a.id, 's1'],
-            [b.id, 's2'],
-            [loose.id, null],
+            [a.id, { session: 's1', speaker: 'Ann' }],
+            [b.id, { session: 's2', speaker: null }],
+            [loose.id, { session: null, speaker: 'Bo' }],
           ]),
         );
-        expect(await store.sessionsOf(scope, [])).toEqual(new Map());
+        expect(await store.originsOf(scope, [])).toEqual(new Map());
       });
     });
 

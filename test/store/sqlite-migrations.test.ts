@@ -8,7 +8,7 @@ import { contentHash } from '../../src/core/ids.js';
 import { NO_DERIVED_KEYS } from '../../src/core/types.js';
 import { ITEM_VERSION_COLUMNS, SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
 import { INDEX_TEXT_SQL } from '../../src/store/sqlite/rows.js';
-import { SESSIONS_OF_SQL, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { ORIGINS_OF_SQL, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { wordFileOf } from '../../src/store/sqlite/word-index.js';
 import { ix, rec } from './conformance.js';
 
@@ -31,7 +31,19 @@ const unit = (...xs: number[]) => {
  * Puts a current database back in the schema-11 layout: the full-text index in the store's own
  * file (the DDL schemas 2 to 11 ran, filled from the items), no change kinds, no identity.
  */
+/** Puts a current database back in the schema-12 layout: sessions of hits from an index without speakers. */
+function backToSchema12(file: string): void {
+  const db = new Database(file);
+  db.exec(`
+    DROP INDEX items_origin_of;
+    CREATE INDEX items_session_of ON items (id, cube_key, session_id);
+    DELETE FROM schema_migrations WHERE version >= 13;
+  `);
+  db.close();
+}
+
 function backToSchema11(file: string): void {
+  backToSchema12(file);
   const db = new Database(file);
   db.exec(`
     CREATE VIRTUAL TABLE items_fts USING fts5 (
@@ -298,6 +310,16 @@ describe('SQLite migration 9: full-text segments merged 8 at a time', () => {
   });
 });
 
+/** The query plan of the origins lookup, as `file`'s schema answers it. */
+function originsPlan(file: string): string {
+  const check = new Database(file);
+  const plan = check.prepare(`EXPLAIN QUERY PLAN ${ORIGINS_OF_SQL}`).all('[]', 1) as Array<{
+    detail: string;
+  }>;
+  check.close();
+  return plan.map((p) => p.detail).join(' ');
+}
+
 describe('SQLite migration 11: sessions of hits by id from a covering index', () => {
   it('adds the index to an upgraded database, and the session lookup reads only the index', async () => {
     const file = path.join(tmp, 'v10.db');
@@ -312,17 +334,50 @@ describe('SQLite migration 11: sessions of hits by id from a covering index', ()
 
     const migrated = SqliteStore.open(file);
     try {
-      const sessions = await migrated.sessionsOf(words, [a?.id as string, b?.id as string]);
-      expect(Object.fromEntries(sessions)).toEqual({ [a?.id as string]: 'x', [b?.id as string]: 's1' });
+      const origins = await migrated.originsOf(words, [a?.id as string, b?.id as string]);
+      expect(Object.fromEntries(origins)).toEqual({
+        [a?.id as string]: { session: 'x', speaker: null },
+        [b?.id as string]: { session: 's1', speaker: null },
+      });
     } finally {
       await migrated.close();
     }
-    const check = new Database(file);
-    const plan = check.prepare(`EXPLAIN QUERY PLAN ${SESSIONS_OF_SQL}`).all('[]', 1) as Array<{
-      detail: string;
-    }>;
+    // Migration 13 replaced the index with one that also holds the speaker.
+    expect(originsPlan(file)).toMatch(/COVERING INDEX items_origin_of/);
+  });
+});
+
+describe('SQLite migration 13: speakers of hits by id from the same covering index', () => {
+  it('replaces the sessions-only index, and the lookup reads speakers from the index alone', async () => {
+    const file = path.join(tmp, 'v12.db');
+    const store = SqliteStore.open(file);
+    await store.createCube('default', 'words', { id: 'none', dimensions: 0 }, ctx());
+    const [a, b] = await store.insertItems(
+      words,
+      [rec('first', { sessionId: 'x', speaker: 'Ann' }), rec('second', { speaker: null })],
+      ctx(),
+    );
+    await store.close();
+    backToSchema12(file);
+    expect(originsPlan(file)).not.toMatch(/COVERING INDEX/);
+
+    const migrated = SqliteStore.open(file);
+    try {
+      const origins = await migrated.originsOf(words, [a?.id as string, b?.id as string]);
+      expect(Object.fromEntries(origins)).toEqual({
+        [a?.id as string]: { session: 'x', speaker: 'Ann' },
+        [b?.id as string]: { session: 's1', speaker: null },
+      });
+    } finally {
+      await migrated.close();
+    }
+    expect(originsPlan(file)).toMatch(/COVERING INDEX items_origin_of/);
+    const check = new Database(file, { readonly: true });
+    const indexes = check
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'items_%_of'")
+      .all();
     check.close();
-    expect(plan.map((p) => p.detail).join(' ')).toMatch(/COVERING INDEX items_session_of/);
+    expect(indexes).toEqual([{ name: 'items_origin_of' }]);
   });
 });
 

@@ -33,6 +33,7 @@ import type {
   InsertOutcome,
   ItemBundle,
   ItemChange,
+  ItemOrigin,
   LexicalWeights,
   NewItemRecord,
   Page,
@@ -356,15 +357,15 @@ export class PostgresStore implements Store {
     return { first: Number(row.first), last: Number(row.last) };
   }
 
-  async sessionsOf(scope: CubeScope, ids: string[]): Promise<Map<string, string | null>> {
+  async originsOf(scope: CubeScope, ids: string[]): Promise<Map<string, ItemOrigin>> {
     const cube = await this.resolve(this.pool, scope);
     if (ids.length === 0) return new Map();
-    const rows = await query<{ id: string; session_id: string | null }>(
+    const rows = await query<{ id: string; session_id: string | null; speaker: string | null }>(
       this.pool,
-      `SELECT i.id, i.session_id FROM ${this.s}.items i WHERE i.cube_key = $1 AND i.id = ANY($2::text[])`,
+      `SELECT i.id, i.session_id, i.speaker FROM ${this.s}.items i WHERE i.cube_key = $1 AND i.id = ANY($2::text[])`,
       [cube.key, ids],
     );
-    return new Map(rows.map((r) => [r.id, r.session_id]));
+    return new Map(rows.map((r) => [r.id, { session: r.session_id, speaker: r.speaker }]));
   }
 
   async listItems(

@@ -342,6 +342,18 @@ const MIGRATIONS: Migration[] = [
       db.prepare('INSERT INTO store_identity (id) VALUES (?)').run(randomUUID());
     },
   },
+  {
+    version: 13,
+    description: "ranking reads each candidate's speaker with its session, from the index alone",
+    up: (db) => {
+      // The speaker focus (retrieve/speakers.ts) reads the speakers of the same hundred candidates
+      // whose sessions the session boost reads; one covering index answers both.
+      db.exec(`
+        DROP INDEX items_session_of;
+        CREATE INDEX items_origin_of ON items (id, cube_key, session_id, speaker);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
