@@ -116,10 +116,12 @@ export const retrievalConfigSchema = z.strictObject({
    */
   sessionBoost: z.number().min(0).max(10).default(0.2),
   /**
-   * When the query names exactly one speaker of the best hits ("What did Melanie paint?"), the
-   * turns other speakers said score × this factor: a question about a person is answered by what
-   * that person said (LoCoMo dev: 96% of the evidence of such questions; the other speaker, who
-   * names them while talking to them, had 43% of the top 5 hits). 1 = off.
+   * Subject focus: a question about a person is answered by what that person said. When the query
+   * names exactly one speaker of the best hits ("What did Melanie paint?"), the turns other speakers
+   * said score × this factor (LoCoMo dev: 96% of the evidence of such questions is the named
+   * speaker's; the other speaker, who names them while talking to them, had 43% of the top 5
+   * hits). When it names none and asks in the first person, addressed to no one ("What did I
+   * buy?"), the turns of roles other than the user's score × this factor. 1 = off.
    */
   speakerFocus: z.number().min(0).max(1).default(0.7),
   /**

@@ -9,7 +9,7 @@ import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
 import { parseQueryTime } from './query-time.js';
 import { boostSessions, SESSION_POOL } from './sessions.js';
-import { focusNamedSpeaker, namedSpeakers } from './speakers.js';
+import { focusOnSubject, namedSpeakers } from './speakers.js';
 
 export interface SearchContext {
   store: Store;
@@ -196,7 +196,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     });
   }
 
-  // Only the seeds and the returned items are loaded (this runs on every agent turn); the speaker
+  // Only the seeds and the returned items are loaded (this runs on every agent turn); the subject
   // focus and the session boost read just the sessions and speakers of their pool.
   const { sessionBoost, speakerFocus } = ctx.retrieval;
   let ranked = fused;
@@ -206,7 +206,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
       ctx.scope,
       pool.map((h) => h.id),
     );
-    ranked = boostSessions(focusNamedSpeaker(pool, origins, terms, speakerFocus), origins, sessionBoost);
+    ranked = boostSessions(focusOnSubject(pool, origins, query, terms, speakerFocus), origins, sessionBoost);
   }
   const top = ranked.slice(0, request.limit);
   const loaded = new Map((await items.load(top.map((h) => h.id))).map((i) => [i.id, i]));

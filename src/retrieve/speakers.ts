@@ -11,6 +11,33 @@ export function namedSpeakers(speakers: Iterable<string | null>, queryTerms: str
   return [...named];
 }
 
+const WORD = /[\p{L}\p{N}]+/gu;
+const FIRST_PERSON = new Set(['i', 'me', 'my', 'mine', 'myself']);
+const SECOND_PERSON = new Set(['you', 'your', 'yours', 'yourself']);
+
+/**
+ * Whether the query asks about its asker: first person ("What did I buy?"), and not addressed to
+ * anyone ("What did you recommend to me?" is about the assistant's turns as much as the user's).
+ */
+export function asksAboutAsker(query: string): boolean {
+  const words = new Set([...query.toLowerCase().matchAll(WORD)].map((m) => m[0]));
+  return [...FIRST_PERSON].some((w) => words.has(w)) && ![...SECOND_PERSON].some((w) => words.has(w));
+}
+
+/** Who a question is about, among the hits' origins: a named speaker, or the user (role) asking about themselves. */
+type Subject = { speaker: string } | { role: 'user' };
+
+function subjectOf(query: string, queryTerms: string[], origins: ItemOrigin[]): Subject | null {
+  const speakers = new Set(origins.flatMap((o) => (o.speaker ? [o.speaker] : [])));
+  const named = namedSpeakers(speakers, queryTerms);
+  const [speaker] = named;
+  if (speaker !== undefined && named.length === 1) return speakers.size > 1 ? { speaker } : null;
+  if (named.length > 0 || !asksAboutAsker(query)) return null;
+  const userSpeaks = origins.some((o) => o.role === 'user');
+  const othersSpeak = origins.some((o) => o.role !== null && o.role !== 'user');
+  return userSpeaks && othersSpeak ? { role: 'user' } : null;
+}
+
 /** A ranked hit: its item id and score. */
 interface Ranked {
   id: string;
@@ -18,31 +45,33 @@ interface Ranked {
 }
 
 /**
- * Questions about a person are answered by what that person said: when the query names exactly
- * one of the hits' speakers, and another speaker is among them, the other speakers' turns score
- * × `factor`. In a conversation the other side names that person too ("Congrats, Nate!") without
- * saying anything about them. Hits without a speaker keep their score. Hits must be ordered best
- * first; the result is re-sorted, stably.
+ * A question about a person is answered by what that person said. When the query names exactly
+ * one of the hits' speakers, the other speakers' turns score × `factor`: in a conversation the
+ * other side names that person too ("Congrats, Nate!") without saying anything about them. When
+ * it names none and asks in the first person ("What did I buy?"), the turns of roles other than
+ * the user's (the assistant's long answers) score × `factor`. Nothing changes unless both the
+ * subject and someone else are among the hits; hits without a speaker or role keep their score.
+ * Hits must be ordered best first; the result is re-sorted, stably.
  */
-export function focusNamedSpeaker<T extends Ranked>(
+export function focusOnSubject<T extends Ranked>(
   hits: T[],
   origins: Map<string, ItemOrigin>,
+  query: string,
   queryTerms: string[],
   factor: number,
 ): T[] {
   if (factor >= 1) return hits;
-  const speakers = new Set<string>();
-  for (const hit of hits) {
-    const speaker = origins.get(hit.id)?.speaker;
-    if (speaker) speakers.add(speaker);
-  }
-  const named = namedSpeakers(speakers, queryTerms);
-  const [focus] = named;
-  if (named.length !== 1 || speakers.size < 2) return hits;
+  const subject = subjectOf(
+    query,
+    queryTerms,
+    hits.flatMap((h) => origins.get(h.id) ?? []),
+  );
+  if (!subject) return hits;
+  const other = (o: ItemOrigin | undefined): boolean =>
+    'speaker' in subject
+      ? o?.speaker != null && o.speaker !== subject.speaker
+      : o?.role != null && o.role !== subject.role;
   return hits
-    .map((hit) => {
-      const speaker = origins.get(hit.id)?.speaker;
-      return speaker && speaker !== focus ? { ...hit, score: hit.score * factor } : hit;
-    })
+    .map((hit) => (other(origins.get(hit.id)) ? { ...hit, score: hit.score * factor } : hit))
     .sort((a, b) => b.score - a.score);
 }

@@ -17,10 +17,11 @@ import type { AccessStore } from './access.js';
  * Every item operation names its tenant and cube; the store resolves that pair itself,
  * so no caller can reach another tenant's data by passing a foreign id.
  */
-/** Where an item came from, as ranking reads it: its session and who said it (null: none). */
+/** Where an item came from, as ranking reads it: its session, who said it and in what role (null: none). */
 export interface ItemOrigin {
   session: string | null;
   speaker: string | null;
+  role: Role | null;
 }
 
 export interface CubeScope {
@@ -179,8 +180,8 @@ export interface Store {
    */
   warm?(scope: CubeScope): Promise<boolean>;
   /**
-   * The session and speaker of each item of the cube with these ids, without loading the items:
-   * ranking by session and by speaker looks at a hundred candidates per search. Unknown ids are
+   * The session, speaker and role of each item of the cube with these ids, without loading the items:
+   * ranking by session and by who said what looks at a hundred candidates per search. Unknown ids are
    * left out.
    */
   originsOf(scope: CubeScope, ids: string[]): Promise<Map<string, ItemOrigin>>;

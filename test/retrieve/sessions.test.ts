@@ -64,9 +64,9 @@ describe('boostSessions', () => {
 
   it('keeps the incoming order of hits the boost leaves tied, whatever their ids', () => {
     const sessions = new Map<string, ItemOrigin>([
-      ['z-first', { session: 's', speaker: null }],
-      ['a-second', { session: 's', speaker: null }],
-      ['m-third', { session: 't', speaker: null }],
+      ['z-first', { session: 's', speaker: null, role: null }],
+      ['a-second', { session: 's', speaker: null, role: null }],
+      ['m-third', { session: 't', speaker: null, role: null }],
     ]);
     const hits = [
       { id: 'z-first', score: 1 },

@@ -1,9 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Role } from '../../src/core/types.js';
 import { MemoryOS } from '../../src/os/memory-os.js';
-import { focusNamedSpeaker, namedSpeakers } from '../../src/retrieve/speakers.js';
+import { asksAboutAsker, focusOnSubject, namedSpeakers } from '../../src/retrieve/speakers.js';
 import type { ItemOrigin } from '../../src/store/store.js';
 
-const origin = (speaker: string | null): ItemOrigin => ({ session: 's', speaker });
+const origin = (speaker: string | null, role: Role | null = 'user'): ItemOrigin => ({
+  session: 's',
+  speaker,
+  role,
+});
 
 describe('namedSpeakers', () => {
   it('keeps the speakers whose name is among the query terms, once each', () => {
@@ -13,21 +18,31 @@ describe('namedSpeakers', () => {
   });
 });
 
-describe('focusNamedSpeaker', () => {
+describe('asksAboutAsker', () => {
+  it('is true for a first-person question addressed to no one', () => {
+    expect(asksAboutAsker('What kitchen appliance did I buy 10 days ago?')).toBe(true);
+    expect(asksAboutAsker('Where is my passport?')).toBe(true);
+    expect(asksAboutAsker('What did you recommend to me?')).toBe(false);
+    expect(asksAboutAsker('What did Nate win?')).toBe(false);
+    expect(asksAboutAsker('Is it mine or yours?')).toBe(false);
+  });
+});
+
+describe('focusOnSubject', () => {
   const origins = new Map([
     ['by-joanna', origin('Joanna')],
     ['by-nate', origin('Nate')],
-    ['document', origin(null)],
+    ['document', origin(null, null)],
   ]);
   const hits = [
     { id: 'by-joanna', score: 1 },
     { id: 'document', score: 0.9 },
     { id: 'by-nate', score: 0.8 },
   ];
+  const question = 'When did Nate win the tournament?';
 
   it("scales the other speakers' turns when the query names one speaker, and re-sorts", () => {
-    const focused = focusNamedSpeaker(hits, origins, ['nate', 'tournament'], 0.7);
-    expect(focused).toEqual([
+    expect(focusOnSubject(hits, origins, question, ['nate', 'win', 'tournament'], 0.7)).toEqual([
       { id: 'document', score: 0.9 },
       { id: 'by-nate', score: 0.8 },
       { id: 'by-joanna', score: 0.7 },
@@ -35,9 +50,11 @@ describe('focusNamedSpeaker', () => {
   });
 
   it('changes nothing when the query names no speaker, or both, or the factor is 1', () => {
-    expect(focusNamedSpeaker(hits, origins, ['tournament'], 0.7)).toEqual(hits);
-    expect(focusNamedSpeaker(hits, origins, ['nate', 'joanna'], 0.7)).toEqual(hits);
-    expect(focusNamedSpeaker(hits, origins, ['nate'], 1)).toEqual(hits);
+    expect(focusOnSubject(hits, origins, 'Who won?', ['won'], 0.7)).toEqual(hits);
+    expect(focusOnSubject(hits, origins, 'Did Nate or Joanna win?', ['nate', 'joanna', 'win'], 0.7)).toEqual(
+      hits,
+    );
+    expect(focusOnSubject(hits, origins, question, ['nate'], 1)).toEqual(hits);
   });
 
   it('changes nothing when the named speaker is the only one among the hits', () => {
@@ -45,21 +62,54 @@ describe('focusNamedSpeaker', () => {
       ['by-joanna', origin('Nate')],
       ['by-nate', origin('Nate')],
     ]);
-    expect(focusNamedSpeaker(hits, alone, ['nate'], 0.5)).toEqual(hits);
+    expect(focusOnSubject(hits, alone, question, ['nate'], 0.5)).toEqual(hits);
+  });
+
+  const chat = new Map([
+    ['assistant-answer', origin(null, 'assistant')],
+    ['user-turn', origin(null, 'user')],
+    ['note', origin(null, null)],
+  ]);
+  const chatHits = [
+    { id: 'assistant-answer', score: 1 },
+    { id: 'user-turn', score: 0.8 },
+    { id: 'note', score: 0.75 },
+  ];
+
+  it("scales the other roles' turns when the question asks about the asker", () => {
+    expect(focusOnSubject(chatHits, chat, 'What smoker did I buy?', ['smoker', 'buy'], 0.5)).toEqual([
+      { id: 'user-turn', score: 0.8 },
+      { id: 'note', score: 0.75 },
+      { id: 'assistant-answer', score: 0.5 },
+    ]);
+  });
+
+  it('leaves roles alone for a question to the assistant, or when only one role is among the hits', () => {
+    expect(
+      focusOnSubject(chatHits, chat, 'What smoker did you suggest to me?', ['smoker', 'suggest'], 0.5),
+    ).toEqual(chatHits);
+    const usersOnly = new Map([...chat].map(([id, o]) => [id, { ...o, role: 'user' as const }]));
+    expect(focusOnSubject(chatHits, usersOnly, 'What smoker did I buy?', ['smoker', 'buy'], 0.5)).toEqual(
+      chatHits,
+    );
   });
 });
 
-describe('speaker focus in search', () => {
+describe('subject focus in search', () => {
   let os: MemoryOS | undefined;
   afterEach(async () => {
     await os?.close();
     os = undefined;
   });
 
-  /** Joanna names Nate while congratulating him; Nate says what happened, in other words. */
-  async function conversation(speakerFocus: number) {
+  async function openCube(speakerFocus: number) {
     os = await MemoryOS.open({ path: ':memory:', embedder: 'none', retrieval: { speakerFocus } });
-    const cube = await os.createCube('chat');
+    return os.createCube('chat');
+  }
+
+  /** Joanna names Nate while congratulating him; Nate says what happened, in other words. */
+  async function tournament(speakerFocus: number) {
+    const cube = await openCube(speakerFocus);
     // Sessions of their own: neither turn is indexed under the other as its context.
     await cube.add({ content: 'I won my third tournament today!', speaker: 'Nate' }, { sessionId: 'day-1' });
     await cube.add(
@@ -71,10 +121,30 @@ describe('speaker focus in search', () => {
   }
 
   it("ranks the named speaker's own turn above the other speaker's turn that names them", async () => {
-    expect((await conversation(0.7))[0]).toBe('I won my third tournament today!');
+    expect((await tournament(0.7))[0]).toBe('I won my third tournament today!');
   });
 
   it("ranks the turn that shares more of the query's words first when the focus is off", async () => {
-    expect((await conversation(1))[0]).toBe('Congrats on winning the tournament, Nate!');
+    expect((await tournament(1))[0]).toBe('Congrats on winning the tournament, Nate!');
+  });
+
+  /** The assistant's answer repeats the question's words; the user's turn says what they bought. */
+  async function smoker(speakerFocus: number) {
+    const cube = await openCube(speakerFocus);
+    await cube.add({ content: 'I just got a smoker for the kitchen.', role: 'user' }, { sessionId: 'day-1' });
+    await cube.add(
+      {
+        content: 'A smoker is a great kitchen appliance to buy: here is how to pick one.',
+        role: 'assistant',
+      },
+      { sessionId: 'day-2' },
+    );
+    const hits = await cube.search('What kitchen appliance did I buy?', { limit: 2 });
+    return hits.map((h) => h.item.role);
+  }
+
+  it("ranks the user's own turn first when the question asks about the asker", async () => {
+    expect(await smoker(0.7)).toEqual(['user', 'assistant']);
+    expect(await smoker(1)).toEqual(['assistant', 'user']);
   });
 });

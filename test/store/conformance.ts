@@ -466,12 +466,12 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
     });
 
     describe('originsOf', () => {
-      it("maps the cube's items to their sessions and speakers, any status, leaving out other cubes' ids", async () => {
+      it("maps the cube's items to their sessions, speakers and roles, any status, leaving out other cubes' ids", async () => {
         const scope = await cube();
         const other = await cube('other');
         const [a, b, loose] = [
           rec('a', { sessionId: 's1', speaker: 'Ann' }),
-          rec('b', { sessionId: 's2' }),
+          rec('b', { sessionId: 's2', role: 'assistant' }),
           rec('c', { sessionId: null, speaker: 'Bo' }),
         ];
         if (!a || !b || !loose) throw new Error('unreachable');
@@ -487,9 +487,9 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         ]);
         expect(origins).toEqual(
           new Map([
-            [a.id, { session: 's1', speaker: 'Ann' }],
-            [b.id, { session: 's2', speaker: null }],
-            [loose.id, { session: null, speaker: 'Bo' }],
+            [a.id, { session: 's1', speaker: 'Ann', role: 'user' }],
+            [b.id, { session: 's2', speaker: null, role: 'assistant' }],
+            [loose.id, { session: null, speaker: 'Bo', role: 'user' }],
           ]),
         );
         expect(await store.originsOf(scope, [])).toEqual(new Map());

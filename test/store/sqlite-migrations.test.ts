@@ -336,8 +336,8 @@ describe('SQLite migration 11: sessions of hits by id from a covering index', ()
     try {
       const origins = await migrated.originsOf(words, [a?.id as string, b?.id as string]);
       expect(Object.fromEntries(origins)).toEqual({
-        [a?.id as string]: { session: 'x', speaker: null },
-        [b?.id as string]: { session: 's1', speaker: null },
+        [a?.id as string]: { session: 'x', speaker: null, role: 'user' },
+        [b?.id as string]: { session: 's1', speaker: null, role: 'user' },
       });
     } finally {
       await migrated.close();
@@ -347,14 +347,14 @@ describe('SQLite migration 11: sessions of hits by id from a covering index', ()
   });
 });
 
-describe('SQLite migration 13: speakers of hits by id from the same covering index', () => {
-  it('replaces the sessions-only index, and the lookup reads speakers from the index alone', async () => {
+describe('SQLite migration 13: speakers and roles of hits by id from the same covering index', () => {
+  it('replaces the sessions-only index, and the lookup reads speakers and roles from the index alone', async () => {
     const file = path.join(tmp, 'v12.db');
     const store = SqliteStore.open(file);
     await store.createCube('default', 'words', { id: 'none', dimensions: 0 }, ctx());
     const [a, b] = await store.insertItems(
       words,
-      [rec('first', { sessionId: 'x', speaker: 'Ann' }), rec('second', { speaker: null })],
+      [rec('first', { sessionId: 'x', speaker: 'Ann' }), rec('second', { role: 'assistant' })],
       ctx(),
     );
     await store.close();
@@ -365,8 +365,8 @@ describe('SQLite migration 13: speakers of hits by id from the same covering ind
     try {
       const origins = await migrated.originsOf(words, [a?.id as string, b?.id as string]);
       expect(Object.fromEntries(origins)).toEqual({
-        [a?.id as string]: { session: 'x', speaker: 'Ann' },
-        [b?.id as string]: { session: 's1', speaker: null },
+        [a?.id as string]: { session: 'x', speaker: 'Ann', role: 'user' },
+        [b?.id as string]: { session: 's1', speaker: null, role: 'assistant' },
       });
     } finally {
       await migrated.close();

@@ -7,6 +7,7 @@ import type {
   MemoryItem,
   MemoryStatus,
   MemoryVersion,
+  Role,
 } from '../../core/types.js';
 import { importedAuditValues } from '../audit-values.js';
 import { assertMutable, assertVectorLength, decodeCursor, encodeCursor } from '../item-rules.js';
@@ -360,12 +361,17 @@ export class PostgresStore implements Store {
   async originsOf(scope: CubeScope, ids: string[]): Promise<Map<string, ItemOrigin>> {
     const cube = await this.resolve(this.pool, scope);
     if (ids.length === 0) return new Map();
-    const rows = await query<{ id: string; session_id: string | null; speaker: string | null }>(
+    const rows = await query<{
+      id: string;
+      session_id: string | null;
+      speaker: string | null;
+      role: Role | null;
+    }>(
       this.pool,
-      `SELECT i.id, i.session_id, i.speaker FROM ${this.s}.items i WHERE i.cube_key = $1 AND i.id = ANY($2::text[])`,
+      `SELECT i.id, i.session_id, i.speaker, i.role FROM ${this.s}.items i WHERE i.cube_key = $1 AND i.id = ANY($2::text[])`,
       [cube.key, ids],
     );
-    return new Map(rows.map((r) => [r.id, { session: r.session_id, speaker: r.speaker }]));
+    return new Map(rows.map((r) => [r.id, { session: r.session_id, speaker: r.speaker, role: r.role }]));
   }
 
   async listItems(

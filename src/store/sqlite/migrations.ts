@@ -344,13 +344,13 @@ const MIGRATIONS: Migration[] = [
   },
   {
     version: 13,
-    description: "ranking reads each candidate's speaker with its session, from the index alone",
+    description: "ranking reads each candidate's speaker and role with its session, from the index alone",
     up: (db) => {
-      // The speaker focus (retrieve/speakers.ts) reads the speakers of the same hundred candidates
-      // whose sessions the session boost reads; one covering index answers both.
+      // The subject focus (retrieve/speakers.ts) reads the speakers and roles of the same hundred
+      // candidates whose sessions the session boost reads; one covering index answers both.
       db.exec(`
         DROP INDEX items_session_of;
-        CREATE INDEX items_origin_of ON items (id, cube_key, session_id, speaker);
+        CREATE INDEX items_origin_of ON items (id, cube_key, session_id, speaker, role);
       `);
     },
   },

@@ -173,7 +173,7 @@ const LEXICAL_OVERFETCH = 4;
  * The sessions of items by id (parameters: a JSON array of ids, the cube key). CROSS JOIN: one
  * lookup per id, not a walk of the cube's rows; schema 11's covering index answers it alone.
  */
-export const ORIGINS_OF_SQL = `SELECT i.id AS id, i.session_id AS session, i.speaker AS speaker FROM json_each(?) k
+export const ORIGINS_OF_SQL = `SELECT i.id AS id, i.session_id AS session, i.speaker AS speaker, i.role AS role FROM json_each(?) k
   CROSS JOIN items i ON i.id = k.value WHERE i.cube_key = ?`;
 
 /** The embedded store: better-sqlite3 in WAL mode, FTS5 for BM25, sqlite-vec's distance functions for vectors. */
@@ -695,7 +695,7 @@ export class SqliteStore implements Store {
     const rows = this.stmt(ORIGINS_OF_SQL).all(JSON.stringify(ids), cube.key) as Array<
       { id: string } & ItemOrigin
     >;
-    return new Map(rows.map((r) => [r.id, { session: r.session, speaker: r.speaker }]));
+    return new Map(rows.map((r) => [r.id, { session: r.session, speaker: r.speaker, role: r.role }]));
   }
 
   async listItems(
