@@ -24,18 +24,25 @@ export function asksAboutAsker(query: string): boolean {
   return [...FIRST_PERSON].some((w) => words.has(w)) && ![...SECOND_PERSON].some((w) => words.has(w));
 }
 
+/** The subject is read from this many of the best hits, whatever the search's limit. */
+const SUBJECT_POOL = 100;
+
 /** Who a question is about, among the hits' origins: a named speaker, or the user (role) asking about themselves. */
 type Subject = { speaker: string } | { role: 'user' };
 
+/**
+ * A named speaker, or the asker: never both, as "What did I tell Nate?" is about the asker and Nate
+ * alike. "Part I" reads as first person; a first name two speakers share names neither.
+ */
 function subjectOf(query: string, queryTerms: string[], origins: ItemOrigin[]): Subject | null {
   const speakers = new Set(origins.flatMap((o) => (o.speaker ? [o.speaker] : [])));
   const named = namedSpeakers(speakers, queryTerms);
+  const asker = asksAboutAsker(query);
   const [speaker] = named;
-  if (speaker !== undefined && named.length === 1) return speakers.size > 1 ? { speaker } : null;
-  if (named.length > 0 || !asksAboutAsker(query)) return null;
-  const userSpeaks = origins.some((o) => o.role === 'user');
-  const othersSpeak = origins.some((o) => o.role !== null && o.role !== 'user');
-  return userSpeaks && othersSpeak ? { role: 'user' } : null;
+  if (speaker !== undefined && named.length === 1 && !asker) return { speaker };
+  if (named.length > 0 || !asker) return null;
+  // Only when the user's turns are among the hits: otherwise the focus would just lower the rest.
+  return origins.some((o) => o.role === 'user') ? { role: 'user' } : null;
 }
 
 /** A ranked hit: its item id and score. */
@@ -49,8 +56,8 @@ interface Ranked {
  * one of the hits' speakers, the other speakers' turns score × `factor`: in a conversation the
  * other side names that person too ("Congrats, Nate!") without saying anything about them. When
  * it names none and asks in the first person ("What did I buy?"), the turns of roles other than
- * the user's (the assistant's long answers) score × `factor`. Nothing changes unless both the
- * subject and someone else are among the hits; hits without a speaker or role keep their score.
+ * the user's (the assistant's long answers) score × `factor`. The subject must be among the 100
+ * best hits; hits without a speaker or role keep their score.
  * Hits must be ordered best first; the result is re-sorted, stably.
  */
 export function focusOnSubject<T extends Ranked>(
@@ -64,7 +71,7 @@ export function focusOnSubject<T extends Ranked>(
   const subject = subjectOf(
     query,
     queryTerms,
-    hits.flatMap((h) => origins.get(h.id) ?? []),
+    hits.slice(0, SUBJECT_POOL).flatMap((h) => origins.get(h.id) ?? []),
   );
   if (!subject) return hits;
   const other = (o: ItemOrigin | undefined): boolean =>

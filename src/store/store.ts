@@ -13,10 +13,6 @@ import type {
 } from '../core/types.js';
 import type { AccessStore } from './access.js';
 
-/**
- * Every item operation names its tenant and cube; the store resolves that pair itself,
- * so no caller can reach another tenant's data by passing a foreign id.
- */
 /** Where an item came from, as ranking reads it: its session, who said it and in what role (null: none). */
 export interface ItemOrigin {
   session: string | null;
@@ -24,6 +20,10 @@ export interface ItemOrigin {
   role: Role | null;
 }
 
+/**
+ * Every item operation names its tenant and cube; the store resolves that pair itself,
+ * so no caller can reach another tenant's data by passing a foreign id.
+ */
 export interface CubeScope {
   tenant: string;
   cube: string;

@@ -57,6 +57,10 @@ describe('focusOnSubject', () => {
     expect(focusOnSubject(hits, origins, question, ['nate'], 1)).toEqual(hits);
   });
 
+  it('changes nothing for a first-person question that names a speaker: it is about both', () => {
+    expect(focusOnSubject(hits, origins, 'What did I tell Nate?', ['tell', 'nate'], 0.7)).toEqual(hits);
+  });
+
   it('changes nothing when the named speaker is the only one among the hits', () => {
     const alone = new Map([
       ['by-joanna', origin('Nate')],
@@ -92,6 +96,12 @@ describe('focusOnSubject', () => {
     expect(focusOnSubject(chatHits, usersOnly, 'What smoker did I buy?', ['smoker', 'buy'], 0.5)).toEqual(
       chatHits,
     );
+    // No user turn among the hits: lowering the assistant's would only reorder it below the notes.
+    const noUser = new Map([...chat].filter(([id]) => id !== 'user-turn'));
+    const withoutUser = chatHits.filter((h) => h.id !== 'user-turn');
+    expect(focusOnSubject(withoutUser, noUser, 'What smoker did I buy?', ['smoker', 'buy'], 0.5)).toEqual(
+      withoutUser,
+    );
   });
 });
 
@@ -102,14 +112,18 @@ describe('subject focus in search', () => {
     os = undefined;
   });
 
-  async function openCube(speakerFocus: number) {
-    os = await MemoryOS.open({ path: ':memory:', embedder: 'none', retrieval: { speakerFocus } });
+  async function openCube(speakerFocus: number, sessionBoost?: number) {
+    os = await MemoryOS.open({
+      path: ':memory:',
+      embedder: 'none',
+      retrieval: { speakerFocus, ...(sessionBoost === undefined ? {} : { sessionBoost }) },
+    });
     return os.createCube('chat');
   }
 
   /** Joanna names Nate while congratulating him; Nate says what happened, in other words. */
-  async function tournament(speakerFocus: number) {
-    const cube = await openCube(speakerFocus);
+  async function tournament(speakerFocus: number, sessionBoost?: number) {
+    const cube = await openCube(speakerFocus, sessionBoost);
     // Sessions of their own: neither turn is indexed under the other as its context.
     await cube.add({ content: 'I won my third tournament today!', speaker: 'Nate' }, { sessionId: 'day-1' });
     await cube.add(
@@ -122,6 +136,7 @@ describe('subject focus in search', () => {
 
   it("ranks the named speaker's own turn above the other speaker's turn that names them", async () => {
     expect((await tournament(0.7))[0]).toBe('I won my third tournament today!');
+    expect((await tournament(0.7, 0))[0]).toBe('I won my third tournament today!');
   });
 
   it("ranks the turn that shares more of the query's words first when the focus is off", async () => {

@@ -27,10 +27,6 @@ const unit = (...xs: number[]) => {
   return Float32Array.from(xs.map((x) => x / norm));
 };
 
-/**
- * Puts a current database back in the schema-11 layout: the full-text index in the store's own
- * file (the DDL schemas 2 to 11 ran, filled from the items), no change kinds, no identity.
- */
 /** Puts a current database back in the schema-12 layout: sessions of hits from an index without speakers. */
 function backToSchema12(file: string): void {
   const db = new Database(file);
@@ -42,6 +38,10 @@ function backToSchema12(file: string): void {
   db.close();
 }
 
+/**
+ * Puts a current database back in the schema-11 layout: the full-text index in the store's own
+ * file (the DDL schemas 2 to 11 ran, filled from the items), no change kinds, no identity.
+ */
 function backToSchema11(file: string): void {
   backToSchema12(file);
   const db = new Database(file);

@@ -170,8 +170,9 @@ const WORDS_RETRY_MS = 1_000;
 const LEXICAL_OVERFETCH = 4;
 
 /**
- * The sessions of items by id (parameters: a JSON array of ids, the cube key). CROSS JOIN: one
- * lookup per id, not a walk of the cube's rows; schema 11's covering index answers it alone.
+ * The sessions, speakers and roles of items by id (parameters: a JSON array of ids, the cube key).
+ * CROSS JOIN: one lookup per id, not a walk of the cube's rows; schema 13's covering index answers
+ * it alone.
  */
 export const ORIGINS_OF_SQL = `SELECT i.id AS id, i.session_id AS session, i.speaker AS speaker, i.role AS role FROM json_each(?) k
   CROSS JOIN items i ON i.id = k.value WHERE i.cube_key = ?`;
