@@ -37,7 +37,8 @@ export function formatHits(hits: SearchHit[]): string {
       const channels = Object.entries(hit.channels)
         .map(([name, c]) => `${name} #${c.rank} (${c.score.toFixed(3)})`)
         .join(', ');
-      return `${String(i + 1).padStart(2)}. score ${hit.score.toFixed(4)}  via ${channels}\n${formatItem(
+      const focus = hit.focus ? `, ×${hit.focus.factor} (not ${hit.focus.name}'s)` : '';
+      return `${String(i + 1).padStart(2)}. score ${hit.score.toFixed(4)}  via ${channels}${focus}\n${formatItem(
         hit.item,
       )
         .split('\n')

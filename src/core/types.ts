@@ -167,9 +167,21 @@ export interface ChannelScore {
   score: number;
 }
 
+/**
+ * The subject focus lowered a hit: the query is about this speaker (or, for `role`, about the
+ * user asking), and the hit is someone else's turn, so its score was multiplied by `factor`.
+ */
+export interface SubjectFocus {
+  subject: 'speaker' | 'role';
+  name: string;
+  factor: number;
+}
+
 export interface SearchHit {
   item: MemoryItem;
   /** Fused score (reciprocal-rank fusion), raised for turns of the strongest sessions. */
   score: number;
   channels: Partial<Record<ChannelName, ChannelScore>>;
+  /** Present when the subject focus lowered this hit. */
+  focus?: SubjectFocus;
 }

@@ -1,9 +1,16 @@
 import type { RetrievalConfig } from '../core/config.js';
 import { InvalidInputError } from '../core/errors.js';
-import type { ChannelName, ItemFilter, MemoryItem, SearchHit } from '../core/types.js';
+import type { ChannelName, ItemFilter, MemoryItem, SearchHit, SubjectFocus } from '../core/types.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { CubeScope, ScoredId, Store, StoreItemFilter } from '../store/store.js';
-import { type ChannelResult, decisiveness, fuseAdaptive, fuseReciprocalRank, fuseScores } from './fusion.js';
+import {
+  type ChannelResult,
+  decisiveness,
+  type FusedHit,
+  fuseAdaptive,
+  fuseReciprocalRank,
+  fuseScores,
+} from './fusion.js';
 import { ItemLoader } from './item-loader.js';
 import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
@@ -199,7 +206,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   // Only the seeds and the returned items are loaded (this runs on every agent turn); the subject
   // focus and the session boost read just the sessions and speakers of their pool.
   const { sessionBoost, speakerFocus } = ctx.retrieval;
-  let ranked = fused;
+  let ranked: Array<FusedHit & { focus?: SubjectFocus }> = fused;
   if (sessionBoost > 0 || speakerFocus < 1) {
     const pool = fused.slice(0, Math.max(request.limit, SESSION_POOL));
     const origins = await ctx.store.originsOf(
@@ -212,6 +219,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const loaded = new Map((await items.load(top.map((h) => h.id))).map((i) => [i.id, i]));
   return top.flatMap((hit) => {
     const item = loaded.get(hit.id);
-    return item ? [{ item, score: hit.score, channels: hit.channels }] : [];
+    if (!item) return [];
+    return [{ item, score: hit.score, channels: hit.channels, ...(hit.focus ? { focus: hit.focus } : {}) }];
   });
 }

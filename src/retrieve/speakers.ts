@@ -1,3 +1,4 @@
+import type { SubjectFocus } from '../core/types.js';
 import type { ItemOrigin } from '../store/store.js';
 import { lexicalTerms } from './query-terms.js';
 
@@ -57,8 +58,8 @@ interface Ranked {
  * other side names that person too ("Congrats, Nate!") without saying anything about them. When
  * it names none and asks in the first person ("What did I buy?"), the turns of roles other than
  * the user's (the assistant's long answers) score × `factor`. The subject must be among the 100
- * best hits; hits without a speaker or role keep their score.
- * Hits must be ordered best first; the result is re-sorted, stably.
+ * best hits; hits without a speaker or role keep their score. A lowered hit carries `focus`,
+ * saying why. Hits must be ordered best first; the result is re-sorted, stably.
  */
 export function focusOnSubject<T extends Ranked>(
   hits: T[],
@@ -66,7 +67,7 @@ export function focusOnSubject<T extends Ranked>(
   query: string,
   queryTerms: string[],
   factor: number,
-): T[] {
+): Array<T & { focus?: SubjectFocus }> {
   if (factor >= 1) return hits;
   const subject = subjectOf(
     query,
@@ -74,11 +75,15 @@ export function focusOnSubject<T extends Ranked>(
     hits.slice(0, SUBJECT_POOL).flatMap((h) => origins.get(h.id) ?? []),
   );
   if (!subject) return hits;
+  const focus: SubjectFocus =
+    'speaker' in subject
+      ? { subject: 'speaker', name: subject.speaker, factor }
+      : { subject: 'role', name: subject.role, factor };
   const other = (o: ItemOrigin | undefined): boolean =>
     'speaker' in subject
       ? o?.speaker != null && o.speaker !== subject.speaker
       : o?.role != null && o.role !== subject.role;
   return hits
-    .map((hit) => (other(origins.get(hit.id)) ? { ...hit, score: hit.score * factor } : hit))
+    .map((hit) => (other(origins.get(hit.id)) ? { ...hit, score: hit.score * factor, focus } : hit))
     .sort((a, b) => b.score - a.score);
 }

@@ -87,6 +87,13 @@ export const searchHitSchema = z
       speaker: channelScore.optional(),
       proximity: channelScore.optional(),
     }),
+    focus: z
+      .object({ subject: z.enum(['speaker', 'role']), name: z.string(), factor: z.number() })
+      .optional()
+      .openapi({
+        description:
+          "present when the subject focus lowered this hit: the query is about this speaker (or role), the hit is someone else's turn, its score × factor",
+      }),
   })
   .openapi('SearchHit');
 

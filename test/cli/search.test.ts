@@ -77,6 +77,19 @@ describe('memcube search and context (lexical only)', () => {
     expect(top2).toEqual(hits.slice(0, 2));
   });
 
+  it("says which hits the subject focus lowered: a question about Alice, Bob's turns (default config)", async () => {
+    const [hits] = await sb.jsonAll<[SearchHit[]]>([
+      [['search', 'What does Alice say about the beagle?'], { config: 'default' }],
+    ]);
+    const focusOf = (content: string) => hits.find((h) => h.item.content === content)?.focus;
+    expect(focusOf(CHEWED)).toEqual({ subject: 'speaker', name: 'Alice', factor: 0.7 });
+    expect(focusOf(CATS)).toEqual({ subject: 'speaker', name: 'Alice', factor: 0.7 });
+    expect(focusOf(ADOPTED)).toBeUndefined();
+    expect(focusOf(RAIN)).toBeUndefined();
+    const text = sb.ok(['search', 'What does Alice say about the beagle?'], { config: 'default' }).stdout;
+    expect(text).toMatch(/via [^\n]*, ×0\.7 \(not Alice's\)\n.*Bob \(user\)/);
+  });
+
   it('narrows by --session, --speaker and --from/--to', async () => {
     const [s2, s1s3, bob, window, fromInclusive, toExclusive] = await sb.jsonAll<SearchHit[][]>([
       [['search', 'beagle', '--session', 's2']],

@@ -45,7 +45,7 @@ describe('focusOnSubject', () => {
     expect(focusOnSubject(hits, origins, question, ['nate', 'win', 'tournament'], 0.7)).toEqual([
       { id: 'document', score: 0.9 },
       { id: 'by-nate', score: 0.8 },
-      { id: 'by-joanna', score: 0.7 },
+      { id: 'by-joanna', score: 0.7, focus: { subject: 'speaker', name: 'Nate', factor: 0.7 } },
     ]);
   });
 
@@ -84,7 +84,7 @@ describe('focusOnSubject', () => {
     expect(focusOnSubject(chatHits, chat, 'What smoker did I buy?', ['smoker', 'buy'], 0.5)).toEqual([
       { id: 'user-turn', score: 0.8 },
       { id: 'note', score: 0.75 },
-      { id: 'assistant-answer', score: 0.5 },
+      { id: 'assistant-answer', score: 0.5, focus: { subject: 'role', name: 'user', factor: 0.5 } },
     ]);
   });
 
@@ -131,16 +131,23 @@ describe('subject focus in search', () => {
       { sessionId: 'day-2' },
     );
     const hits = await cube.search('When did Nate win the tournament?', { limit: 2 });
-    return hits.map((h) => h.item.content);
+    return hits.map((h) => ({ content: h.item.content, focus: h.focus }));
   }
 
-  it("ranks the named speaker's own turn above the other speaker's turn that names them", async () => {
-    expect((await tournament(0.7))[0]).toBe('I won my third tournament today!');
-    expect((await tournament(0.7, 0))[0]).toBe('I won my third tournament today!');
+  it("ranks the named speaker's own turn above the other speaker's turn that names them, and says so", async () => {
+    const lowered = { subject: 'speaker', name: 'Nate', factor: 0.7 };
+    expect(await tournament(0.7)).toEqual([
+      { content: 'I won my third tournament today!', focus: undefined },
+      { content: 'Congrats on winning the tournament, Nate!', focus: lowered },
+    ]);
+    expect((await tournament(0.7, 0))[0]?.content).toBe('I won my third tournament today!');
   });
 
   it("ranks the turn that shares more of the query's words first when the focus is off", async () => {
-    expect((await tournament(1))[0]).toBe('Congrats on winning the tournament, Nate!');
+    expect(await tournament(1)).toEqual([
+      { content: 'Congrats on winning the tournament, Nate!', focus: undefined },
+      { content: 'I won my third tournament today!', focus: undefined },
+    ]);
   });
 
   /** The assistant's answer repeats the question's words; the user's turn says what they bought. */
