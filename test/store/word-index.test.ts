@@ -58,6 +58,26 @@ function itemKeys(file: string): number[] {
 
 const ids = (hits: Array<{ id: string }>) => hits.map((h) => h.id).sort();
 
+/** Runs SQL on a database file from outside the store, as another process or a tampering hand would. */
+function runSql(file: string, sql: string): void {
+  const db = new Database(file);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
+
+/** Opens the store at `file` again (FTS5 for every search), runs `check`, and closes it. */
+async function withReopened(file: string, check: (store: SqliteStore) => Promise<void>): Promise<void> {
+  const store = SqliteStore.open(file, FTS5_ONLY);
+  try {
+    await check(store);
+  } finally {
+    await store.close();
+  }
+}
+
 /** `n` records, each the word and a number. */
 const numbered = (n: number, word: string) => Array.from({ length: n }, (_, i) => rec(`${word} ${i}`));
 
@@ -260,39 +280,28 @@ describe('the word index in a file of its own', () => {
       added: [cat],
     } = await notesFile(['кошка спит', 'собака лает']);
     // The first layout, as a build of the same day left it: no layout number, no seen_head.
-    const words = new Database(wordFileOf(file));
-    words.exec('ALTER TABLE word_state DROP COLUMN seen_head; PRAGMA user_version = 0');
-    words.close();
+    runSql(wordFileOf(file), 'ALTER TABLE word_state DROP COLUMN seen_head; PRAGMA user_version = 0');
 
-    const reopened = SqliteStore.open(file, FTS5_ONLY);
-    try {
-      expect(ids(await reopened.searchLexical(notes, ['кошка'], {}, 10, W))).toEqual([cat?.id]);
+    await withReopened(file, async (store) => {
+      expect(ids(await store.searchLexical(notes, ['кошка'], {}, 10, W))).toEqual([cat?.id]);
       expect(wordFile(file).rows).toEqual(itemKeys(file));
-    } finally {
-      await reopened.close();
-    }
+    });
   });
 
   it('starts over from the items when the log it has not read was pruned', async () => {
     const { file } = await notesFile(Array.from({ length: 6 }, (_, i) => `заметка ${i}`));
     // As if it had stopped reading after the first entry, and a stray row were left in it.
-    const words = new Database(wordFileOf(file));
-    words.exec(
+    runSql(
+      wordFileOf(file),
       "UPDATE word_state SET seq = 1; INSERT INTO items_fts (rowid, text) VALUES (999, 'заметка лишняя')",
     );
-    words.close();
-    const raw = new Database(file);
-    raw.exec('DELETE FROM index_changes WHERE seq <= 3');
-    raw.close();
+    runSql(file, 'DELETE FROM index_changes WHERE seq <= 3');
 
-    const reopened = SqliteStore.open(file, FTS5_ONLY);
-    try {
-      await reopened.catchUpWordIndex();
+    await withReopened(file, async (store) => {
+      await store.catchUpWordIndex();
       expect(wordFile(file).rows).toEqual(itemKeys(file));
-      expect(await reopened.searchLexical(notes, ['заметка'], {}, 10, W)).toHaveLength(6);
-    } finally {
-      await reopened.close();
-    }
+      expect(await store.searchLexical(notes, ['заметка'], {}, 10, W)).toHaveLength(6);
+    });
   });
 
   it('is rebuilt when it took in text that a store restored from a backup never had', async () => {
@@ -308,18 +317,13 @@ describe('the word index in a file of its own', () => {
     await later.updateItem(notes, note?.id as string, newContent('новый текст'), ctx());
     await later.close();
     // As a catch-up cut short by its batch leaves it: the edit's text taken in, its entry not yet read.
-    const words = new Database(wordFileOf(file));
-    words.prepare('UPDATE word_state SET seq = ?').run(backupHead);
-    words.close();
+    runSql(wordFileOf(file), `UPDATE word_state SET seq = ${backupHead}`);
     fs.copyFileSync(backup, file);
 
-    const restored = SqliteStore.open(file, FTS5_ONLY);
-    try {
+    await withReopened(file, async (restored) => {
       expect(await restored.searchLexical(notes, ['новый'], {}, 10, W)).toEqual([]);
       expect(ids(await restored.searchLexical(notes, ['старый'], {}, 10, W))).toEqual([note?.id]);
-    } finally {
-      await restored.close();
-    }
+    });
   });
 
   it('holds exactly the current text of every item after any mix of writes and catch-ups (randomised)', async () => {
