@@ -38,6 +38,7 @@ export function boostSessions<T extends Ranked>(
   origins: Map<string, ItemOrigin>,
   boost: number,
 ): T[] {
+  if (boost === 0) return hits;
   const strength = sessionStrengths(hits, origins);
   const strongest = Math.max(0, ...strength.values());
   if (strongest === 0) return hits;
