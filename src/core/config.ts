@@ -125,6 +125,15 @@ export const retrievalConfigSchema = z.strictObject({
    */
   speakerFocus: z.number().min(0).max(1).default(0.7),
   /**
+   * The word channels search without the names of the best hits' speakers. Every turn is indexed
+   * with its speaker's name and the turns before it, so a name matches most of a conversation, and
+   * most of all the turns said to that person ("Thanks, Melanie!"); who said what is the subject
+   * focus's to read, from the turns' speakers. When the query names a speaker, the lexical and
+   * temporal channels run again with the query's other words, and the expansion round adds no
+   * speaker's name. `false` = names are search words like any other.
+   */
+  dropSpeakerNames: z.boolean().default(true),
+  /**
    * `context()` packs a line longer than `packTypicalTokens` at its score × (typical / tokens) to
    * this power: one long turn (LongMemEval has 2,000-token turns) would spend the budget that several
    * distinct evidence turns need. 0 = pack by score alone.

@@ -12,11 +12,12 @@ import {
   fuseScores,
 } from './fusion.js';
 import { ItemLoader } from './item-loader.js';
+import { OriginReader } from './origin-reader.js';
 import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
 import { parseQueryTime } from './query-time.js';
 import { boostSessions, SESSION_POOL } from './sessions.js';
-import { focusOnSubject, namedSpeakers } from './speakers.js';
+import { focusOnSubject, namedSpeakers, SUBJECT_POOL, speakerNameTerms } from './speakers.js';
 
 export interface SearchContext {
   store: Store;
@@ -45,6 +46,8 @@ export function toStoreFilter(
 const CHANNELS: ChannelName[] = ['lexical', 'vector', 'temporal', 'expansion', 'speaker', 'proximity'];
 /** Seeded by the first round's best hits: no seeds, no second round. */
 const SECOND_ROUND: ChannelName[] = ['expansion', 'speaker'];
+/** Channels that rank by the query's words (the temporal one inside its time window). */
+const WORD_CHANNELS: ChannelName[] = ['lexical', 'temporal'];
 /** Applied to the fused ranking rather than fused into it. */
 const AFTER_FUSION: ChannelName[] = ['proximity'];
 
@@ -108,9 +111,10 @@ function confidence(hits: ScoredId[], reference: number): number {
 }
 
 /**
- * Runs the chosen channels (a second, entity-seeded round for multi-hop questions), fuses them
- * by normalised score or reciprocal rank, lifts the turns near the best short hits, boosts the
- * turns of the strongest sessions, and loads the top items.
+ * Runs the chosen channels (the word channels again without the speakers' names the query uses,
+ * and a second, entity-seeded round for multi-hop questions), fuses them by normalised score or
+ * reciprocal rank, lifts the turns near the best short hits, focuses on the question's subject,
+ * boosts the turns of the strongest sessions, and loads the top items.
  */
 export async function rankItems(ctx: SearchContext, request: RankRequest): Promise<SearchHit[]> {
   const query = request.query.trim();
@@ -129,6 +133,35 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     return queryVector;
   };
 
+  // The question's time window and the window's ranking by meaning, found once a search: the word
+  // channels run again without the speakers' names, and neither depends on the words.
+  let timeWindow: Promise<StoreItemFilter | null> | undefined;
+  const questionWindow = () => {
+    timeWindow ??= (async () => {
+      const window = parseQueryTime(query, new Date(request.asOf ?? Date.now()));
+      if (!window) return null;
+      // A window spanning every memory of the cube is no constraint: the channel would only count
+      // the words' and the vectors' rankings twice.
+      const span = await ctx.store.eventSpan(ctx.scope);
+      if (span && window.from <= span.first && window.to > span.last) return null;
+      return within(request.filter, window.from, window.to);
+    })();
+    return timeWindow;
+  };
+  let windowByMeaning: Promise<ScoredId[]> | undefined;
+  const temporal = async (words: string[]): Promise<ScoredId[]> => {
+    const filter = await questionWindow();
+    if (!filter) return [];
+    const hits = await lexical(filter, words);
+    if (!ctx.retrieval.temporalVector || !ctx.embedder) return hits;
+    windowByMeaning ??= embedQuery().then((v) =>
+      v ? ctx.store.searchVector(ctx.scope, v, filter, depth) : [],
+    );
+    return appendBelow(hits, await windowByMeaning, depth);
+  };
+  const wordHits = (channel: ChannelName, words: string[]) =>
+    channel === 'temporal' ? temporal(words) : lexical(request.filter, words);
+
   const first = channels.filter((c) => !SECOND_ROUND.includes(c) && !AFTER_FUSION.includes(c));
   // The word channels wait one turn of the event loop when vectors are searched too: a query vector
   // at hand (cached) is then searched first, and the store can rescore its candidates on another
@@ -137,21 +170,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const firstRound = first.map(async (channel): Promise<ChannelResult> => {
     const weight = weights[channel];
     if (channel !== 'vector' && !wordsFirst) await new Promise((resolve) => setImmediate(resolve));
-    if (channel === 'lexical') return { channel, weight, hits: await lexical(request.filter, terms) };
-    if (channel === 'temporal') {
-      const window = parseQueryTime(query, new Date(request.asOf ?? Date.now()));
-      if (!window) return { channel, weight, hits: [] };
-      // A window spanning every memory of the cube is no constraint: the channel would only count
-      // the words' and the vectors' rankings twice.
-      const span = await ctx.store.eventSpan(ctx.scope);
-      if (span && window.from <= span.first && window.to > span.last) return { channel, weight, hits: [] };
-      const filter = within(request.filter, window.from, window.to);
-      const hits = await lexical(filter, terms);
-      if (!ctx.retrieval.temporalVector || !ctx.embedder) return { channel, weight, hits };
-      const vector = await embedQuery();
-      const byMeaning = vector ? await ctx.store.searchVector(ctx.scope, vector, filter, depth) : [];
-      return { channel, weight, hits: appendBelow(hits, byMeaning, depth) };
-    }
+    if (WORD_CHANNELS.includes(channel)) return { channel, weight, hits: await wordHits(channel, terms) };
     const vector = await embedQuery();
     const hits = vector ? await ctx.store.searchVector(ctx.scope, vector, request.filter, depth) : [];
     return { channel, weight: weight * confidence(hits, ctx.retrieval.vectorConfidenceGap), hits };
@@ -166,12 +185,32 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
         : fuseReciprocalRank(all, rrfK);
   let fused = fuse(results);
 
+  const origins = new OriginReader(ctx.store, ctx.scope);
+  // The words the word channels search: the query's, less the names of the best hits' speakers.
+  let words = terms;
+  let names = new Set<string>();
+  if (ctx.retrieval.dropSpeakerNames) {
+    names = speakerNameTerms((await origins.of(fused.slice(0, SUBJECT_POOL).map((h) => h.id))).values());
+    const kept = terms.filter((t) => !names.has(t));
+    if (kept.length > 0 && kept.length < terms.length) {
+      words = kept;
+      await Promise.all(
+        results.map(async (result, i) => {
+          if (WORD_CHANNELS.includes(result.channel)) {
+            results[i] = { ...result, hits: await wordHits(result.channel, words) };
+          }
+        }),
+      );
+      fused = fuse(results);
+    }
+  }
+
   const secondRound = channels.filter((c) => SECOND_ROUND.includes(c));
   if (secondRound.length > 0 && ctx.retrieval.expansionSeeds > 0) {
     const seeds = await items.load(fused.slice(0, ctx.retrieval.expansionSeeds).map((h) => h.id));
-    const extra = expansionTerms(seeds, terms);
+    const extra = expansionTerms(seeds, terms).filter((t) => !names.has(t));
     if (secondRound.includes('expansion') && extra.length > 0) {
-      const hits = await lexical(request.filter, [...terms, ...extra]);
+      const hits = await lexical(request.filter, [...words, ...extra]);
       results.push({ channel: 'expansion', weight: weights.expansion, hits });
     }
     const speakers = namedSpeakers(
@@ -209,11 +248,12 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   let ranked: Array<FusedHit & { focus?: SubjectFocus }> = fused;
   if (sessionBoost > 0 || speakerFocus < 1) {
     const pool = fused.slice(0, Math.max(request.limit, SESSION_POOL));
-    const origins = await ctx.store.originsOf(
-      ctx.scope,
-      pool.map((h) => h.id),
+    const poolOrigins = await origins.of(pool.map((h) => h.id));
+    ranked = boostSessions(
+      focusOnSubject(pool, poolOrigins, query, terms, speakerFocus),
+      poolOrigins,
+      sessionBoost,
     );
-    ranked = boostSessions(focusOnSubject(pool, origins, query, terms, speakerFocus), origins, sessionBoost);
   }
   const top = ranked.slice(0, request.limit);
   const loaded = new Map((await items.load(top.map((h) => h.id))).map((i) => [i.id, i]));

@@ -12,6 +12,18 @@ export function namedSpeakers(speakers: Iterable<string | null>, queryTerms: str
   return [...named];
 }
 
+/**
+ * The search words of the speakers' names among these origins. In a conversation a speaker's name
+ * is said mostly by the others, to them ("Thanks, Melanie!"), so as a search word it finds the
+ * turns said to a person rather than by them; who said a turn is its speaker, which the subject
+ * focus reads.
+ */
+export function speakerNameTerms(origins: Iterable<ItemOrigin>): Set<string> {
+  const names = new Set<string>();
+  for (const { speaker } of origins) if (speaker) names.add(speaker);
+  return new Set([...names].flatMap((name) => lexicalTerms(name)));
+}
+
 const WORD = /[\p{L}\p{N}]+/gu;
 const FIRST_PERSON = new Set(['i', 'me', 'my', 'mine', 'myself']);
 const SECOND_PERSON = new Set(['you', 'your', 'yours', 'yourself']);
@@ -25,8 +37,8 @@ export function asksAboutAsker(query: string): boolean {
   return [...FIRST_PERSON].some((w) => words.has(w)) && ![...SECOND_PERSON].some((w) => words.has(w));
 }
 
-/** The subject is read from this many of the best hits, whatever the search's limit. */
-const SUBJECT_POOL = 100;
+/** The subject and the speakers' names are read from this many of the best hits, whatever the search's limit. */
+export const SUBJECT_POOL = 100;
 
 /** Who a question is about, among the hits' origins: a named speaker, or the user (role) asking about themselves. */
 type Subject = { speaker: string } | { role: 'user' };

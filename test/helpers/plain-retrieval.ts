@@ -1,11 +1,12 @@
 import type { MemoryOSConfig } from '../../src/core/config.js';
 
 /**
- * memcube's channels without derived keys, the entity-seeded second round, turn proximity, neighbour packing,
- * the adaptive vector weight, the session boost, the speaker focus, the packing length penalty, context lines
- * without repeated times or the temporal channel's vector ranking: plain BM25 (and vectors) over
- * single turns. Tests of the API's semantics (filters, lifecycle,
- * formats) and of the eval harness use it, so that tuning retrieval does not move what they check.
+ * memcube's channels without derived keys, the entity-seeded second round, turn proximity, neighbour
+ * packing, the adaptive vector weight, the session boost, the speaker focus, speakers' names left out
+ * of the words, the packing length penalty, context lines without repeated times or the temporal
+ * channel's vector ranking: plain BM25 (and vectors) over single turns. Tests of the API's semantics
+ * (filters, lifecycle, formats) and of the eval harness use it, so that tuning retrieval does not
+ * move what they check.
  */
 export const PLAIN_RETRIEVAL: Pick<MemoryOSConfig, 'ingest' | 'retrieval'> = {
   ingest: { contextKey: false, dateKeys: false, entityKeys: false, compoundKeys: false },
@@ -16,6 +17,7 @@ export const PLAIN_RETRIEVAL: Pick<MemoryOSConfig, 'ingest' | 'retrieval'> = {
     vectorConfidenceGap: 0,
     sessionBoost: 0,
     speakerFocus: 1,
+    dropSpeakerNames: false,
     packLengthExponent: 0,
     contextTimesWhenChanged: false,
     temporalVector: false,

@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/core/types.js';
 import { MemoryOS } from '../../src/os/memory-os.js';
-import { asksAboutAsker, focusOnSubject, namedSpeakers } from '../../src/retrieve/speakers.js';
+import {
+  asksAboutAsker,
+  focusOnSubject,
+  namedSpeakers,
+  speakerNameTerms,
+} from '../../src/retrieve/speakers.js';
 import type { ItemOrigin } from '../../src/store/store.js';
 
 const origin = (speaker: string | null, role: Role | null = 'user'): ItemOrigin => ({
@@ -15,6 +20,15 @@ describe('namedSpeakers', () => {
     expect(namedSpeakers(['Melanie', 'Caroline', 'Melanie', null], ['melanie', 'kids'])).toEqual(['Melanie']);
     expect(namedSpeakers(['Jon Smith', 'Gina'], ['smith', 'gina'])).toEqual(['Jon Smith', 'Gina']);
     expect(namedSpeakers(['Melanie'], ['kids'])).toEqual([]);
+  });
+});
+
+describe('speakerNameTerms', () => {
+  it("gives the search words of every speaker's name among the origins, and none for turns without one", () => {
+    expect(
+      speakerNameTerms([origin('Melanie'), origin('Jon Smith'), origin('Melanie'), origin(null)]),
+    ).toEqual(new Set(['melanie', 'jon', 'smith']));
+    expect(speakerNameTerms([origin(null, 'assistant')])).toEqual(new Set());
   });
 });
 
@@ -168,5 +182,63 @@ describe('subject focus in search', () => {
   it("ranks the user's own turn first when the question asks about the asker", async () => {
     expect(await smoker(0.7)).toEqual(['user', 'assistant']);
     expect(await smoker(1)).toEqual(['assistant', 'user']);
+  });
+});
+
+describe("speakers' names as search words", () => {
+  let os: MemoryOS | undefined;
+  afterEach(async () => {
+    await os?.close();
+    os = undefined;
+  });
+
+  /** The lexical channel's score of each turn, by content, for `query`. */
+  async function lexicalScores(dropSpeakerNames: boolean, query: string) {
+    os = await MemoryOS.open({ path: ':memory:', embedder: 'none', retrieval: { dropSpeakerNames } });
+    const cube = await os.createCube('chat');
+    await cube.add(
+      { content: 'I signed up for a pottery class.', speaker: 'Melanie' },
+      { sessionId: 'day-1' },
+    );
+    await cube.add(
+      { content: 'Melanie, how was the class, Melanie?', speaker: 'Sam' },
+      { sessionId: 'day-2' },
+    );
+    for (const [i, content] of [
+      'The lake was lovely.',
+      'My dog chased a ball.',
+      'We baked bread.',
+    ].entries()) {
+      await cube.add({ content, speaker: 'Sam' }, { sessionId: `day-${3 + i}` });
+    }
+    const hits = await cube.search(query, { limit: 5 });
+    const scores = new Map(hits.map((h) => [h.item.content, h.channels.lexical?.score]));
+    await os.close();
+    os = undefined;
+    return scores;
+  }
+
+  it('searches the words of a query that names a speaker without the name, as if it were not there', async () => {
+    const named = await lexicalScores(true, 'Which class is Melanie taking?');
+    const unnamed = await lexicalScores(true, 'Which class is taking?');
+    expect(named.get('I signed up for a pottery class.')).toBeGreaterThan(0);
+    expect(named.get('I signed up for a pottery class.')).toBe(
+      unnamed.get('I signed up for a pottery class.'),
+    );
+    expect(named.get('Melanie, how was the class, Melanie?')).toBe(
+      unnamed.get('Melanie, how was the class, Melanie?'),
+    );
+    // Sam's three turns that share no word but the name are not found by it.
+    expect(named.has('We baked bread.')).toBe(false);
+  });
+
+  it('counts the name as a word when switched off, and when the query is nothing but a name', async () => {
+    const asWord = await lexicalScores(false, 'Which class is Melanie taking?');
+    const without = await lexicalScores(false, 'Which class is taking?');
+    expect(asWord.get('Melanie, how was the class, Melanie?')).toBeGreaterThan(
+      without.get('Melanie, how was the class, Melanie?') ?? 0,
+    );
+    const onlyName = await lexicalScores(true, 'Melanie');
+    expect(onlyName.get('Melanie, how was the class, Melanie?')).toBeGreaterThan(0);
   });
 });
