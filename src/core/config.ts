@@ -125,12 +125,13 @@ export const retrievalConfigSchema = z.strictObject({
    */
   speakerFocus: z.number().min(0).max(1).default(0.7),
   /**
-   * The word channels search without the names of the best hits' speakers. Every turn is indexed
+   * The word channels search without the speakers' names the query gives. Every turn is indexed
    * with its speaker's name and the turns before it, so a name matches most of a conversation, and
    * most of all the turns said to that person ("Thanks, Melanie!"); who said what is the subject
-   * focus's to read, from the turns' speakers. When the query names a speaker, the lexical and
-   * temporal channels run again with the query's other words, and the expansion round adds no
-   * speaker's name. `false` = names are search words like any other.
+   * focus's to read, from the turns' speakers. When the query writes (capitalised) the name of a
+   * speaker of the best hits, the lexical and temporal channels, asked for or by default, run again
+   * with its other words, and the expansion round starts from those. A query of names alone keeps
+   * them. `false` = names are search words like any other.
    */
   dropSpeakerNames: z.boolean().default(true),
   /**

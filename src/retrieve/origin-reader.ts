@@ -13,7 +13,7 @@ export class OriginReader {
     private readonly scope: CubeScope,
   ) {}
 
-  /** The origins of these ids that exist; only the ones not read yet hit the store. */
+  /** The origins of these ids that exist; only ids not read yet (or not found before) go to the store. */
   async of(ids: string[]): Promise<Map<string, ItemOrigin>> {
     const missing = ids.filter((id) => !this.read.has(id));
     if (missing.length > 0) {

@@ -17,7 +17,7 @@ import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
 import { parseQueryTime } from './query-time.js';
 import { boostSessions, SESSION_POOL } from './sessions.js';
-import { focusOnSubject, namedSpeakers, SUBJECT_POOL, speakerNameTerms } from './speakers.js';
+import { focusOnSubject, namedSpeakers, SUBJECT_POOL, speakerNamesIn } from './speakers.js';
 
 export interface SearchContext {
   store: Store;
@@ -111,7 +111,7 @@ function confidence(hits: ScoredId[], reference: number): number {
 }
 
 /**
- * Runs the chosen channels (the word channels again without the speakers' names the query uses,
+ * Runs the chosen channels (the word channels again without the speakers' names the query gives,
  * and a second, entity-seeded round for multi-hop questions), fuses them by normalised score or
  * reciprocal rank, lifts the turns near the best short hits, focuses on the question's subject,
  * boosts the turns of the strongest sessions, and loads the top items.
@@ -186,11 +186,11 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   let fused = fuse(results);
 
   const origins = new OriginReader(ctx.store, ctx.scope);
-  // The words the word channels search: the query's, less the names of the best hits' speakers.
+  // The words the word channels search: the query's, less the names it gives the best hits' speakers.
   let words = terms;
-  let names = new Set<string>();
-  if (ctx.retrieval.dropSpeakerNames) {
-    names = speakerNameTerms((await origins.of(fused.slice(0, SUBJECT_POOL).map((h) => h.id))).values());
+  if (ctx.retrieval.dropSpeakerNames && terms.length > 1 && first.some((c) => WORD_CHANNELS.includes(c))) {
+    const pool = await origins.of(fused.slice(0, SUBJECT_POOL).map((h) => h.id));
+    const names = speakerNamesIn(query, pool.values());
     const kept = terms.filter((t) => !names.has(t));
     if (kept.length > 0 && kept.length < terms.length) {
       words = kept;
@@ -208,7 +208,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const secondRound = channels.filter((c) => SECOND_ROUND.includes(c));
   if (secondRound.length > 0 && ctx.retrieval.expansionSeeds > 0) {
     const seeds = await items.load(fused.slice(0, ctx.retrieval.expansionSeeds).map((h) => h.id));
-    const extra = expansionTerms(seeds, terms).filter((t) => !names.has(t));
+    const extra = expansionTerms(seeds, terms);
     if (secondRound.includes('expansion') && extra.length > 0) {
       const hits = await lexical(request.filter, [...words, ...extra]);
       results.push({ channel: 'expansion', weight: weights.expansion, hits });
@@ -242,8 +242,8 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     });
   }
 
-  // Only the seeds and the returned items are loaded (this runs on every agent turn); the subject
-  // focus and the session boost read just the sessions and speakers of their pool.
+  // Only the seeds and the returned items are loaded (this runs on every agent turn); the speakers'
+  // names, the subject focus and the session boost read just the sessions and speakers of their pools.
   const { sessionBoost, speakerFocus } = ctx.retrieval;
   let ranked: Array<FusedHit & { focus?: SubjectFocus }> = fused;
   if (sessionBoost > 0 || speakerFocus < 1) {

@@ -12,16 +12,19 @@ export function namedSpeakers(speakers: Iterable<string | null>, queryTerms: str
   return [...named];
 }
 
+/** Words written with a capital letter: how a question writes a name. */
+const CAPITALISED = /\p{Lu}[\p{L}\p{N}]*/gu;
+
 /**
- * The search words of the speakers' names among these origins. In a conversation a speaker's name
- * is said mostly by the others, to them ("Thanks, Melanie!"), so as a search word it finds the
- * turns said to a person rather than by them; who said a turn is its speaker, which the subject
- * focus reads.
+ * The search words of the query that name a speaker of these origins. Only words the query writes
+ * capitalised count ("Melanie", "Melanie's"), so a speaker called Bill leaves "the restaurant bill"
+ * alone.
  */
-export function speakerNameTerms(origins: Iterable<ItemOrigin>): Set<string> {
-  const names = new Set<string>();
-  for (const { speaker } of origins) if (speaker) names.add(speaker);
-  return new Set([...names].flatMap((name) => lexicalTerms(name)));
+export function speakerNamesIn(query: string, origins: Iterable<ItemOrigin>): Set<string> {
+  const written = new Set(lexicalTerms([...query.matchAll(CAPITALISED)].map((m) => m[0]).join(' ')));
+  const speakers = new Set<string>();
+  for (const { speaker } of origins) if (speaker) speakers.add(speaker);
+  return new Set([...speakers].flatMap((name) => lexicalTerms(name)).filter((t) => written.has(t)));
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;

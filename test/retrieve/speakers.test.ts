@@ -5,7 +5,7 @@ import {
   asksAboutAsker,
   focusOnSubject,
   namedSpeakers,
-  speakerNameTerms,
+  speakerNamesIn,
 } from '../../src/retrieve/speakers.js';
 import type { ItemOrigin } from '../../src/store/store.js';
 
@@ -23,12 +23,20 @@ describe('namedSpeakers', () => {
   });
 });
 
-describe('speakerNameTerms', () => {
-  it("gives the search words of every speaker's name among the origins, and none for turns without one", () => {
-    expect(
-      speakerNameTerms([origin('Melanie'), origin('Jon Smith'), origin('Melanie'), origin(null)]),
-    ).toEqual(new Set(['melanie', 'jon', 'smith']));
-    expect(speakerNameTerms([origin(null, 'assistant')])).toEqual(new Set());
+describe('speakerNamesIn', () => {
+  const chat = [origin('Melanie'), origin('Jon Smith'), origin('Bill'), origin(null)];
+
+  it("gives the search words of the speakers' names the query writes capitalised", () => {
+    expect(speakerNamesIn("What do Melanie's kids like?", chat)).toEqual(new Set(['melanie']));
+    expect(speakerNamesIn('What did Jon Smith and Bill build?', chat)).toEqual(
+      new Set(['jon', 'smith', 'bill']),
+    );
+    expect(speakerNamesIn('What did Caroline paint?', chat)).toEqual(new Set());
+  });
+
+  it("leaves a speaker's name written as an ordinary word alone, and finds nothing without speakers", () => {
+    expect(speakerNamesIn('Who paid the restaurant bill?', chat)).toEqual(new Set());
+    expect(speakerNamesIn('What did Melanie paint?', [origin(null, 'assistant')])).toEqual(new Set());
   });
 });
 
@@ -192,16 +200,22 @@ describe("speakers' names as search words", () => {
     os = undefined;
   });
 
-  /** The lexical channel's score of each turn, by content, for `query`. */
-  async function lexicalScores(dropSpeakerNames: boolean, query: string) {
-    os = await MemoryOS.open({ path: ':memory:', embedder: 'none', retrieval: { dropSpeakerNames } });
+  const day = (date: string) => Date.parse(`${date}T10:00:00.000Z`);
+
+  /** Each turn's channel scores, by content, for `query` (asked on 2023-06-01). */
+  async function channelScores(dropSpeakerNames: boolean | undefined, query: string) {
+    os = await MemoryOS.open({
+      path: ':memory:',
+      embedder: 'none',
+      ...(dropSpeakerNames === undefined ? {} : { retrieval: { dropSpeakerNames } }),
+    });
     const cube = await os.createCube('chat');
     await cube.add(
-      { content: 'I signed up for a pottery class.', speaker: 'Melanie' },
+      { content: 'I signed up for a pottery class.', speaker: 'Melanie', at: day('2023-05-10') },
       { sessionId: 'day-1' },
     );
     await cube.add(
-      { content: 'Melanie, how was the class, Melanie?', speaker: 'Sam' },
+      { content: 'Melanie, how was the class, Melanie?', speaker: 'Sam', at: day('2023-05-12') },
       { sessionId: 'day-2' },
     );
     for (const [i, content] of [
@@ -209,36 +223,54 @@ describe("speakers' names as search words", () => {
       'My dog chased a ball.',
       'We baked bread.',
     ].entries()) {
-      await cube.add({ content, speaker: 'Sam' }, { sessionId: `day-${3 + i}` });
+      await cube.add(
+        { content, speaker: 'Sam', at: day(`2023-04-0${i + 1}`) },
+        { sessionId: `day-${3 + i}` },
+      );
     }
-    const hits = await cube.search(query, { limit: 5 });
-    const scores = new Map(hits.map((h) => [h.item.content, h.channels.lexical?.score]));
+    const hits = await cube.search(query, { limit: 10, asOf: day('2023-06-01') });
+    const scores = new Map(
+      hits.map((h) => [
+        h.item.content,
+        { lexical: h.channels.lexical?.score, temporal: h.channels.temporal?.score },
+      ]),
+    );
     await os.close();
     os = undefined;
     return scores;
   }
+  const pottery = 'I signed up for a pottery class.';
+  const asked = 'Melanie, how was the class, Melanie?';
 
-  it('searches the words of a query that names a speaker without the name, as if it were not there', async () => {
-    const named = await lexicalScores(true, 'Which class is Melanie taking?');
-    const unnamed = await lexicalScores(true, 'Which class is taking?');
-    expect(named.get('I signed up for a pottery class.')).toBeGreaterThan(0);
-    expect(named.get('I signed up for a pottery class.')).toBe(
-      unnamed.get('I signed up for a pottery class.'),
-    );
-    expect(named.get('Melanie, how was the class, Melanie?')).toBe(
-      unnamed.get('Melanie, how was the class, Melanie?'),
-    );
-    // Sam's three turns that share no word but the name are not found by it.
-    expect(named.has('We baked bread.')).toBe(false);
+  it('searches the words of a query that names a speaker as if the name were not there, by default', async () => {
+    const named = await channelScores(undefined, 'Which class is Melanie taking?');
+    const unnamed = await channelScores(true, 'Which class is taking?');
+    expect(named.get(pottery)?.lexical).toBeGreaterThan(0);
+    expect(named.get(pottery)?.lexical).toBe(unnamed.get(pottery)?.lexical);
+    expect(named.get(asked)?.lexical).toBe(unnamed.get(asked)?.lexical);
+  });
+
+  it('drops the name inside the time window too', async () => {
+    const named = await channelScores(true, 'Which class did Melanie take in May 2023?');
+    const unnamed = await channelScores(true, 'Which class did take in May 2023?');
+    expect(named.get(pottery)?.temporal).toBeGreaterThan(0);
+    expect(named.get(pottery)?.temporal).toBe(unnamed.get(pottery)?.temporal);
+    expect(named.get(asked)?.temporal).toBe(unnamed.get(asked)?.temporal);
+    // April's turns are outside the window.
+    expect(named.get('We baked bread.')?.temporal).toBeUndefined();
+  });
+
+  it("no longer finds a speaker's turns by the name alone; switched off, it does", async () => {
+    // Sam's bread turn shares no word with the question but the name its speaker line carries.
+    const question = 'Which class did Sam ask about?';
+    expect((await channelScores(true, question)).has('We baked bread.')).toBe(false);
+    expect((await channelScores(false, question)).get('We baked bread.')?.lexical).toBeGreaterThan(0);
   });
 
   it('counts the name as a word when switched off, and when the query is nothing but a name', async () => {
-    const asWord = await lexicalScores(false, 'Which class is Melanie taking?');
-    const without = await lexicalScores(false, 'Which class is taking?');
-    expect(asWord.get('Melanie, how was the class, Melanie?')).toBeGreaterThan(
-      without.get('Melanie, how was the class, Melanie?') ?? 0,
-    );
-    const onlyName = await lexicalScores(true, 'Melanie');
-    expect(onlyName.get('Melanie, how was the class, Melanie?')).toBeGreaterThan(0);
+    const asWord = await channelScores(false, 'Which class is Melanie taking?');
+    const without = await channelScores(false, 'Which class is taking?');
+    expect(asWord.get(asked)?.lexical).toBeGreaterThan(without.get(asked)?.lexical ?? 0);
+    expect((await channelScores(true, 'Melanie')).get(asked)?.lexical).toBeGreaterThan(0);
   });
 });

@@ -11,7 +11,10 @@ export interface TurnText {
   content: string;
 }
 
-/** `Alice: I moved to Berlin`: the speaker's name makes a first-person turn findable by name. */
+/**
+ * `Alice: I moved to Berlin`: the speaker's name makes a first-person turn findable by name (a
+ * question naming a speaker searches its other words and ranks her turns first by its subject).
+ */
 export function speakerLine(turn: TurnText): string {
   return turn.speaker ? `${turn.speaker}: ${turn.content}` : turn.content;
 }
