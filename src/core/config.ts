@@ -130,7 +130,8 @@ export const retrievalConfigSchema = z.strictObject({
    * most of all the turns said to that person ("Thanks, Melanie!"); who said what is the subject
    * focus's to read, from the turns' speakers. When the query writes (capitalised) the name of a
    * speaker of the best hits, the lexical and temporal channels, asked for or by default, run again
-   * with its other words, and the expansion round starts from those. A query of names alone keeps
+   * with its other words, and the expansion round then starts from those (a search without either
+   * channel keeps every word). A query of names alone keeps
    * them. `false` = names are search words like any other.
    */
   dropSpeakerNames: z.boolean().default(true),

@@ -12,8 +12,8 @@ export function namedSpeakers(speakers: Iterable<string | null>, queryTerms: str
   return [...named];
 }
 
-/** Words written with a capital letter: how a question writes a name. */
-const CAPITALISED = /\p{Lu}[\p{L}\p{N}]*/gu;
+/** Words written with a capital letter, hyphenated ones whole ("Mary-Jane"): how a question writes a name. */
+const CAPITALISED = /\p{Lu}[\p{L}\p{N}]*(?:-[\p{L}\p{N}]+)*/gu;
 
 /**
  * The search words of the query that name a speaker of these origins. Only words the query writes

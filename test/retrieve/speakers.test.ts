@@ -32,6 +32,9 @@ describe('speakerNamesIn', () => {
       new Set(['jon', 'smith', 'bill']),
     );
     expect(speakerNamesIn('What did Caroline paint?', chat)).toEqual(new Set());
+    expect(speakerNamesIn('Where did Mary-Jane go?', [origin('Mary-Jane')])).toEqual(
+      new Set(['mary', 'jane', 'maryjane']),
+    );
   });
 
   it("leaves a speaker's name written as an ordinary word alone, and finds nothing without speakers", () => {
