@@ -17,7 +17,7 @@ import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
 import { parseQueryTime } from './query-time.js';
 import { boostSessions, SESSION_POOL } from './sessions.js';
-import { focusOnSubject, namedSpeakers, SUBJECT_POOL, speakerNamesIn } from './speakers.js';
+import { capitalisedTerms, focusOnSubject, namedSpeakers, SUBJECT_POOL, speakerNamesIn } from './speakers.js';
 
 export interface SearchContext {
   store: Store;
@@ -188,9 +188,10 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const origins = new OriginReader(ctx.store, ctx.scope);
   // The words the word channels search: the query's, less the names it gives the best hits' speakers.
   let words = terms;
-  if (ctx.retrieval.dropSpeakerNames && terms.length > 1 && first.some((c) => WORD_CHANNELS.includes(c))) {
+  const written = ctx.retrieval.dropSpeakerNames ? capitalisedTerms(query) : [];
+  if (written.length > 0 && terms.length > 1 && first.some((c) => WORD_CHANNELS.includes(c))) {
     const pool = await origins.of(fused.slice(0, SUBJECT_POOL).map((h) => h.id));
-    const names = speakerNamesIn(query, pool.values());
+    const names = speakerNamesIn(written, pool.values());
     const kept = terms.filter((t) => !names.has(t));
     if (kept.length > 0 && kept.length < terms.length) {
       words = kept;

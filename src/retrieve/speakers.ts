@@ -15,16 +15,21 @@ export function namedSpeakers(speakers: Iterable<string | null>, queryTerms: str
 /** Words written with a capital letter, hyphenated ones whole ("Mary-Jane"): how a question writes a name. */
 const CAPITALISED = /\p{Lu}[\p{L}\p{N}]*(?:-[\p{L}\p{N}]+)*/gu;
 
+/** The search words of the words a query writes capitalised: where a question names someone. */
+export function capitalisedTerms(query: string): string[] {
+  return lexicalTerms([...query.matchAll(CAPITALISED)].map((m) => m[0]).join(' '));
+}
+
 /**
- * The search words of the query that name a speaker of these origins. Only words the query writes
- * capitalised count ("Melanie", "Melanie's"), so a speaker called Bill leaves "the restaurant bill"
- * alone.
+ * The search words that name a speaker of these origins, among `written` (the query's
+ * `capitalisedTerms`): capitalised only, so a speaker called Bill leaves "the restaurant bill" alone.
  */
-export function speakerNamesIn(query: string, origins: Iterable<ItemOrigin>): Set<string> {
-  const written = new Set(lexicalTerms([...query.matchAll(CAPITALISED)].map((m) => m[0]).join(' ')));
-  const speakers = new Set<string>();
-  for (const { speaker } of origins) if (speaker) speakers.add(speaker);
-  return new Set([...speakers].flatMap((name) => lexicalTerms(name)).filter((t) => written.has(t)));
+export function speakerNamesIn(written: string[], origins: Iterable<ItemOrigin>): Set<string> {
+  const named = namedSpeakers(
+    [...origins].map((o) => o.speaker),
+    written,
+  );
+  return new Set(named.flatMap((name) => lexicalTerms(name)).filter((t) => written.includes(t)));
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
