@@ -17,7 +17,15 @@ import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
 import { parseQueryTime } from './query-time.js';
 import { boostSessions, SESSION_POOL } from './sessions.js';
-import { capitalisedTerms, focusOnSubject, namedSpeakers, SUBJECT_POOL, speakerNamesIn } from './speakers.js';
+import {
+  capitalisedTerms,
+  focusOnSubject,
+  isNameTerm,
+  namedSpeakers,
+  nameTerms,
+  SUBJECT_POOL,
+  speakerNamesIn,
+} from './speakers.js';
 
 export interface SearchContext {
   store: Store;
@@ -222,12 +230,12 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
       // Within the named speaker's own turns the name itself tells nothing; rank by the rest.
       const filter = { ...request.filter, speakers: request.filter.speakers ?? speakers };
       const vector = ctx.embedder ? await embedQuery() : undefined;
-      const named = new Set(speakers.flatMap((s) => lexicalTerms(s)));
+      const named = nameTerms(speakers);
       const hits = vector
         ? await ctx.store.searchVector(ctx.scope, vector, filter, depth)
         : await lexical(
             filter,
-            terms.filter((t) => !named.has(t)),
+            terms.filter((t) => !isNameTerm(named, t)),
           );
       results.push({ channel: 'speaker', weight: weights.speaker, hits });
     }

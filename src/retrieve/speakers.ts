@@ -1,13 +1,25 @@
+import { foldLatinAccents } from '../core/accents.js';
 import type { SubjectFocus } from '../core/types.js';
 import type { ItemOrigin } from '../store/store.js';
 import { lexicalTerms } from './query-terms.js';
 
+/** The search words of speakers' names, accents folded: "José" is named by "Jose" too. */
+export function nameTerms(speakers: Iterable<string>): Set<string> {
+  return new Set([...speakers].flatMap((s) => lexicalTerms(foldLatinAccents(s))));
+}
+
+/** Whether a query's search word is one of these `nameTerms`. */
+export function isNameTerm(names: Set<string>, term: string): boolean {
+  return names.has(foldLatinAccents(term));
+}
+
 /** Speakers among these whose name the query uses: "What do Melanie's kids like?" → Melanie. */
 export function namedSpeakers(speakers: Iterable<string | null>, queryTerms: string[]): string[] {
-  const terms = new Set(queryTerms);
   const named = new Set<string>();
   for (const speaker of speakers) {
-    if (speaker && !named.has(speaker) && lexicalTerms(speaker).some((t) => terms.has(t))) named.add(speaker);
+    if (!speaker || named.has(speaker)) continue;
+    const names = nameTerms([speaker]);
+    if (queryTerms.some((t) => isNameTerm(names, t))) named.add(speaker);
   }
   return [...named];
 }
@@ -25,11 +37,13 @@ export function capitalisedTerms(query: string): string[] {
  * `capitalisedTerms`): capitalised only, so a speaker called Bill leaves "the restaurant bill" alone.
  */
 export function speakerNamesIn(written: string[], origins: Iterable<ItemOrigin>): Set<string> {
-  const named = namedSpeakers(
-    [...origins].map((o) => o.speaker),
-    written,
+  const names = nameTerms(
+    namedSpeakers(
+      [...origins].map((o) => o.speaker),
+      written,
+    ),
   );
-  return new Set(named.flatMap((name) => lexicalTerms(name)).filter((t) => written.includes(t)));
+  return new Set(written.filter((t) => isNameTerm(names, t)));
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;

@@ -1,4 +1,5 @@
 import { stemmer } from 'stemmer';
+import { foldLatinAccents } from '../../core/accents.js';
 
 /**
  * The full-text table's tokenizer (`porter unicode61 remove_diacritics 2`) in JavaScript, so the
@@ -18,8 +19,6 @@ import { stemmer } from 'stemmer';
 const DIACRITICS = '\u0300-\u0304\u0306-\u030C\u030F\u0311\u031B\u0323-\u0328\u032D\u032E\u0330\u0331';
 const TOKEN = new RegExp(`[\\p{L}\\p{N}\\p{Co}][\\p{L}\\p{N}\\p{Co}${DIACRITICS}]*`, 'gu');
 const DIACRITIC = new RegExp(`[${DIACRITICS}]`, 'gu');
-const LATIN_WITH_MARKS = /[\u00C0-\u024F\u1E00-\u1EFF]/g;
-const MARKS = /\p{M}/gu;
 const PORTER_MIN = 3;
 const PORTER_MAX = 64;
 
@@ -29,11 +28,7 @@ const TERM_CACHE_MAX = 200_000;
 
 function foldCase(token: string): string {
   // unicode61 folds final sigma to sigma; toLowerCase keeps them apart.
-  return token
-    .replace(DIACRITIC, '')
-    .replace(LATIN_WITH_MARKS, (c) => c.normalize('NFD').replace(MARKS, ''))
-    .toLowerCase()
-    .replaceAll('ς', 'σ');
+  return foldLatinAccents(token.replace(DIACRITIC, '')).toLowerCase().replaceAll('ς', 'σ');
 }
 
 /**

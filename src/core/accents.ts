@@ -1,0 +1,11 @@
+/** Precomposed Latin letters, the ones that may carry an accent ("é", "ñ", "ş"). */
+const LATIN_WITH_MARKS = /[\u00C0-\u024F\u1E00-\u1EFF]/g;
+const MARKS = /\p{M}/gu;
+
+/**
+ * Latin letters without their accents ("José" → "Jose"), other scripts untouched, as the SQLite
+ * full-text tokenizer folds them: a query may write a name without the accent its speaker has.
+ */
+export function foldLatinAccents(text: string): string {
+  return text.replace(LATIN_WITH_MARKS, (c) => c.normalize('NFD').replace(MARKS, ''));
+}
