@@ -184,4 +184,6 @@ export interface SearchHit {
   channels: Partial<Record<ChannelName, ChannelScore>>;
   /** Present when the subject focus lowered this hit. */
   focus?: SubjectFocus;
+  /** Present when the hit, a turn that ends by asking, was lowered: its score × this factor. */
+  asking?: number;
 }

@@ -3,6 +3,7 @@ import { InvalidInputError } from '../core/errors.js';
 import type { ChannelName, ItemFilter, MemoryItem, SearchHit, SubjectFocus } from '../core/types.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { CubeScope, ScoredId, Store, StoreItemFilter } from '../store/store.js';
+import { lowerAskingTurns } from './asking.js';
 import {
   type ChannelResult,
   decisiveness,
@@ -253,22 +254,32 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
 
   // Only the seeds and the returned items are loaded (this runs on every agent turn); the speakers'
   // names, the subject focus and the session boost read just the sessions and speakers of their pools.
-  const { sessionBoost, speakerFocus } = ctx.retrieval;
-  let ranked: Array<FusedHit & { focus?: SubjectFocus }> = fused;
-  if (sessionBoost > 0 || speakerFocus < 1) {
+  const { sessionBoost, speakerFocus, askingTurnFactor } = ctx.retrieval;
+  let ranked: Array<FusedHit & { focus?: SubjectFocus; asking?: number }> = fused;
+  if (sessionBoost > 0 || speakerFocus < 1 || askingTurnFactor < 1) {
     const pool = fused.slice(0, Math.max(request.limit, SESSION_POOL));
-    const poolOrigins = await origins.of(pool.map((h) => h.id));
-    ranked = boostSessions(
-      focusOnSubject(pool, poolOrigins, query, terms, speakerFocus),
-      poolOrigins,
-      sessionBoost,
-    );
+    const ids = pool.map((h) => h.id);
+    const poolOrigins = await origins.of(ids);
+    const focused = focusOnSubject(pool, poolOrigins, query, terms, speakerFocus);
+    const asking =
+      askingTurnFactor < 1
+        ? lowerAskingTurns(focused, new Map((await items.load(ids)).map((i) => [i.id, i])), askingTurnFactor)
+        : focused;
+    ranked = boostSessions(asking, poolOrigins, sessionBoost);
   }
   const top = ranked.slice(0, request.limit);
   const loaded = new Map((await items.load(top.map((h) => h.id))).map((i) => [i.id, i]));
   return top.flatMap((hit) => {
     const item = loaded.get(hit.id);
     if (!item) return [];
-    return [{ item, score: hit.score, channels: hit.channels, ...(hit.focus ? { focus: hit.focus } : {}) }];
+    return [
+      {
+        item,
+        score: hit.score,
+        channels: hit.channels,
+        ...(hit.focus ? { focus: hit.focus } : {}),
+        ...(hit.asking ? { asking: hit.asking } : {}),
+      },
+    ];
   });
 }
