@@ -3,7 +3,7 @@ import type { MemoryItem } from '../core/types.js';
 /** A bracketed note closing a turn ("[image: a dog on a couch]") is not part of what was said. */
 const TRAILING_NOTE = /\s*\[[^\]]*\]\s*$/u;
 /** A question mark, then only closing quotes, brackets, spaces or emoji. */
-const ENDS_WITH_QUESTION = /\?[\s"'”’»)\p{Extended_Pictographic}\u200d\ufe0f]*$/u;
+const ENDS_WITH_QUESTION = /\?(?:[\s"'”’»)\p{Extended_Pictographic}]|\u200d|\ufe0f)*$/u;
 
 /** Whether a turn ends by asking: "Wow, a pottery class! How'd the kids like it?" */
 export function endsAsking(content: string): boolean {

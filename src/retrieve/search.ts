@@ -252,8 +252,8 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     });
   }
 
-  // Only the seeds and the returned items are loaded (this runs on every agent turn); the speakers'
-  // names, the subject focus and the session boost read just the sessions and speakers of their pools.
+  // The speakers' names, the subject focus and the session boost read just the sessions and
+  // speakers of their pools (this runs on every agent turn); the asking turns need the pool's text.
   const { sessionBoost, speakerFocus, askingTurnFactor } = ctx.retrieval;
   let ranked: Array<FusedHit & { focus?: SubjectFocus; asking?: number }> = fused;
   if (sessionBoost > 0 || speakerFocus < 1 || askingTurnFactor < 1) {

@@ -15,13 +15,11 @@ export function isNameTerm(names: Set<string>, term: string): boolean {
 
 /** Speakers among these whose name the query uses: "What do Melanie's kids like?" → Melanie. */
 export function namedSpeakers(speakers: Iterable<string | null>, queryTerms: string[]): string[] {
-  const named = new Set<string>();
-  for (const speaker of speakers) {
-    if (!speaker || named.has(speaker)) continue;
-    const names = nameTerms([speaker]);
-    if (queryTerms.some((t) => isNameTerm(names, t))) named.add(speaker);
+  const named: string[] = [];
+  for (const speaker of new Set(speakers)) {
+    if (speaker && queryTerms.some((t) => isNameTerm(nameTerms([speaker]), t))) named.push(speaker);
   }
-  return [...named];
+  return named;
 }
 
 /** Words written with a capital letter, hyphenated ones whole ("Mary-Jane"): how a question writes a name. */

@@ -7,6 +7,7 @@ describe('endsAsking', () => {
   it('is true for a turn whose last sentence is a question', () => {
     expect(endsAsking("Wow, a pottery class! How'd the kids like it?")).toBe(true);
     expect(endsAsking('Did you go? 😊')).toBe(true);
+    expect(endsAsking('Have you met them? 👨‍👩‍👧')).toBe(true);
     expect(endsAsking('She asked, "are you coming?"')).toBe(true);
     expect(endsAsking('What a view! Where was it? [image: a lake at dusk]')).toBe(true);
   });
