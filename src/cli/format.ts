@@ -38,7 +38,7 @@ export function formatHits(hits: SearchHit[]): string {
         .map(([name, c]) => `${name} #${c.rank} (${c.score.toFixed(3)})`)
         .join(', ');
       const focus = hit.focus ? `, ×${hit.focus.factor} (not ${hit.focus.name}'s)` : '';
-      const asking = hit.asking ? `, ×${hit.asking} (asks)` : '';
+      const asking = hit.asking === undefined ? '' : `, ×${hit.asking} (asks)`;
       return `${String(i + 1).padStart(2)}. score ${hit.score.toFixed(4)}  via ${channels}${focus}${asking}\n${formatItem(
         hit.item,
       )

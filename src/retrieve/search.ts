@@ -123,7 +123,8 @@ function confidence(hits: ScoredId[], reference: number): number {
  * Runs the chosen channels (the word channels again without the speakers' names the query gives,
  * and a second, entity-seeded round for multi-hop questions), fuses them by normalised score or
  * reciprocal rank, lifts the turns near the best short hits, focuses on the question's subject,
- * boosts the turns of the strongest sessions, and loads the top items.
+ * lowers the turns that end by asking, boosts the turns of the strongest sessions, and loads the
+ * top items.
  */
 export async function rankItems(ctx: SearchContext, request: RankRequest): Promise<SearchHit[]> {
   const query = request.query.trim();
@@ -253,7 +254,8 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   }
 
   // The speakers' names, the subject focus and the session boost read just the sessions and
-  // speakers of their pools (this runs on every agent turn); the asking turns need the pool's text.
+  // speakers of their pools (this runs on every agent turn); the asking turns need the text of the
+  // pool's turns that have a speaker.
   const { sessionBoost, speakerFocus, askingTurnFactor } = ctx.retrieval;
   let ranked: Array<FusedHit & { focus?: SubjectFocus; asking?: number }> = fused;
   if (sessionBoost > 0 || speakerFocus < 1 || askingTurnFactor < 1) {
@@ -261,11 +263,17 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     const ids = pool.map((h) => h.id);
     const poolOrigins = await origins.of(ids);
     const focused = focusOnSubject(pool, poolOrigins, query, terms, speakerFocus);
-    const asking =
-      askingTurnFactor < 1
-        ? lowerAskingTurns(focused, new Map((await items.load(ids)).map((i) => [i.id, i])), askingTurnFactor)
+    // Only turns with a speaker can be lowered: a cube of roles alone reads no text here.
+    const spoken = askingTurnFactor < 1 ? ids.filter((id) => poolOrigins.get(id)?.speaker) : [];
+    const lowered =
+      spoken.length > 0
+        ? lowerAskingTurns(
+            focused,
+            new Map((await items.load(spoken)).map((i) => [i.id, i])),
+            askingTurnFactor,
+          )
         : focused;
-    ranked = boostSessions(asking, poolOrigins, sessionBoost);
+    ranked = boostSessions(lowered, poolOrigins, sessionBoost);
   }
   const top = ranked.slice(0, request.limit);
   const loaded = new Map((await items.load(top.map((h) => h.id))).map((i) => [i.id, i]));
@@ -278,7 +286,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
         score: hit.score,
         channels: hit.channels,
         ...(hit.focus ? { focus: hit.focus } : {}),
-        ...(hit.asking ? { asking: hit.asking } : {}),
+        ...(hit.asking === undefined ? {} : { asking: hit.asking }),
       },
     ];
   });

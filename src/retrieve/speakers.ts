@@ -5,7 +5,7 @@ import { lexicalTerms } from './query-terms.js';
 
 /** The search words of speakers' names, accents folded: "José" is named by "Jose" too. */
 export function nameTerms(speakers: Iterable<string>): Set<string> {
-  return new Set([...speakers].flatMap((s) => lexicalTerms(foldLatinAccents(s))));
+  return new Set([...speakers].flatMap((s) => lexicalTerms(s).map(foldLatinAccents)));
 }
 
 /** Whether a query's search word is one of these `nameTerms`. */
@@ -17,7 +17,9 @@ export function isNameTerm(names: Set<string>, term: string): boolean {
 export function namedSpeakers(speakers: Iterable<string | null>, queryTerms: string[]): string[] {
   const named: string[] = [];
   for (const speaker of new Set(speakers)) {
-    if (speaker && queryTerms.some((t) => isNameTerm(nameTerms([speaker]), t))) named.push(speaker);
+    if (!speaker) continue;
+    const names = nameTerms([speaker]);
+    if (queryTerms.some((t) => isNameTerm(names, t))) named.push(speaker);
   }
   return named;
 }

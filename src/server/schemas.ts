@@ -94,7 +94,7 @@ export const searchHitSchema = z
         description:
           "present when the subject focus lowered this hit: the query is about this speaker (or role), the hit is someone else's turn, its score × factor",
       }),
-    asking: z.number().optional().openapi({
+    asking: z.number().min(0).max(1).optional().openapi({
       description:
         'present when this hit, a turn of a chat between people that ends by asking a question, was lowered: its score × this factor (retrieval.askingTurnFactor)',
     }),

@@ -151,3 +151,30 @@ describe('memcube search and context (lexical only)', () => {
     );
   });
 });
+
+describe('memcube search: asking turns (default config)', () => {
+  const ASKS = 'Which beagle toy did you buy, and does the beagle like the toy?';
+  const TELLS = 'The squeaky duck. My beagle loves the duck toy.';
+  let sb: CliSandbox;
+  beforeAll(() => {
+    sb = new CliSandbox();
+    const messages = [
+      { content: ASKS, speaker: 'Sam', at: '2024-01-10T10:00:00Z' },
+      { content: TELLS, speaker: 'Alice', at: '2024-01-10T10:01:00Z' },
+    ];
+    sb.ok(['add', '--file', '-'], { input: jsonl(messages), config: 'default' });
+  });
+  afterAll(() => sb.cleanup());
+
+  it('says which hit was lowered for ending with a question, in --json and in text', async () => {
+    const query = 'Which beagle toy does she like?';
+    const [hits] = await sb.jsonAll<[SearchHit[]]>([[['search', query], { config: 'default' }]]);
+    expect(hits.map((h) => [h.item.content, h.asking])).toEqual([
+      [TELLS, undefined],
+      [ASKS, 0.8],
+    ]);
+    expect(sb.ok(['search', query], { config: 'default' }).stdout).toMatch(
+      /via [^\n]*, ×0\.8 \(asks\)\n.*Sam \(user\)/,
+    );
+  });
+});

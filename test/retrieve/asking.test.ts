@@ -8,7 +8,10 @@ describe('endsAsking', () => {
     expect(endsAsking("Wow, a pottery class! How'd the kids like it?")).toBe(true);
     expect(endsAsking('Did you go? 😊')).toBe(true);
     expect(endsAsking('Have you met them? 👨‍👩‍👧')).toBe(true);
-    expect(endsAsking('She asked, "are you coming?"')).toBe(true);
+    expect(endsAsking('Really?! 👍🏽')).toBe(true);
+    expect(endsAsking('How was it? :)')).toBe(true);
+    expect(endsAsking('Going to the game? 🇺🇸')).toBe(true);
+    expect(endsAsking('本当？')).toBe(true);
     expect(endsAsking('What a view! Where was it? [image: a lake at dusk]')).toBe(true);
   });
 
@@ -16,6 +19,14 @@ describe('endsAsking', () => {
     expect(endsAsking('Guess what? I signed up for a pottery class.')).toBe(false);
     expect(endsAsking('I finally went camping! [image: a tent? by a river]')).toBe(false);
     expect(endsAsking('')).toBe(false);
+  });
+
+  it('reads long turns of spaces or brackets (a quadratic pattern would not finish)', () => {
+    expect(endsAsking(' '.repeat(200_000))).toBe(false);
+    expect(endsAsking(`${'['.repeat(200_000)}?`)).toBe(true);
+    expect(endsAsking(`Why?${' ]'.repeat(100_000)}`)).toBe(false);
+    expect(endsAsking(`${'?'.repeat(200_000)}x`)).toBe(false);
+    expect(endsAsking(`${'a'.repeat(200_000)}?`)).toBe(true);
   });
 });
 
@@ -43,8 +54,16 @@ describe('lowerAskingTurns', () => {
     ]);
   });
 
-  it('changes nothing at factor 1', () => {
+  it('changes nothing at factor 1, and marks a hit lowered to 0', () => {
     expect(lowerAskingTurns(hits, items, 1)).toEqual(hits);
+    expect(lowerAskingTurns(hits, items, 0).at(-1)).toEqual({ id: 'asks', score: 0, asking: 0 });
+  });
+
+  it('keeps the score of a hit whose item it was not given', () => {
+    expect(lowerAskingTurns([{ id: 'gone', score: 1 }, ...hits], items, 0.8)[0]).toEqual({
+      id: 'gone',
+      score: 1,
+    });
   });
 });
 

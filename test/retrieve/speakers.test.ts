@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/core/types.js';
 import { MemoryOS } from '../../src/os/memory-os.js';
+import { lexicalTerms } from '../../src/retrieve/query-terms.js';
 import {
   asksAboutAsker,
   capitalisedTerms,
@@ -27,6 +28,7 @@ describe('namedSpeakers', () => {
     expect(namedSpeakers(['José', 'Zoë'], ['jose', 'zoe'])).toEqual(['José', 'Zoë']);
     expect(namedSpeakers(['Jose'], ['josé'])).toEqual(['Jose']);
     expect(namedSpeakers(['Josée'], ['jose'])).toEqual([]);
+    expect(namedSpeakers(['İlker'], lexicalTerms('What did İlker cook?'))).toEqual(['İlker']);
   });
 });
 
