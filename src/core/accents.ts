@@ -9,3 +9,11 @@ const MARKS = /\p{M}/gu;
 export function foldLatinAccents(text: string): string {
   return text.replace(LATIN_WITH_MARKS, (c) => c.normalize('NFD').replace(MARKS, ''));
 }
+
+/**
+ * Lower case as the full-text index folds it: "İstanbul" becomes "istanbul", where `toLowerCase`
+ * gives "i" and a combining dot, at which a search's word pattern would split the word.
+ */
+export function lowerCase(text: string): string {
+  return text.toLowerCase().replace(/i\u0307/g, 'i');
+}

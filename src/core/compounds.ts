@@ -1,3 +1,5 @@
+import { lowerCase } from './accents.js';
+
 /** Two or more runs of letters joined by hyphens: "de-stress", "self-care", "non-stop". */
 const HYPHENATED = /\p{L}+(?:-\p{L}+)+/gu;
 
@@ -8,6 +10,6 @@ const HYPHENATED = /\p{L}+(?:-\p{L}+)+/gu;
  */
 export function joinedCompounds(text: string): string[] {
   const out = new Set<string>();
-  for (const match of text.toLowerCase().matchAll(HYPHENATED)) out.add(match[0].replace(/-/g, ''));
+  for (const match of lowerCase(text).matchAll(HYPHENATED)) out.add(match[0].replace(/-/g, ''));
   return [...out];
 }

@@ -1,4 +1,5 @@
 import { eng } from 'stopword';
+import { lowerCase } from '../core/accents.js';
 import { joinedCompounds } from '../core/compounds.js';
 
 /** Question scaffolding the stock English list lacks; it carries no topic in a memory query. */
@@ -31,7 +32,7 @@ const WORD = /[\p{L}\p{N}]+/gu;
 export function lexicalTerms(query: string): string[] {
   const terms: string[] = [];
   const seen = new Set<string>();
-  const words = [...query.toLowerCase().matchAll(WORD)].map((m) => m[0]);
+  const words = [...lowerCase(query).matchAll(WORD)].map((m) => m[0]);
   for (const word of [...words, ...joinedCompounds(query)]) {
     if (word.length < 2 && !/\p{N}/u.test(word)) continue;
     if (STOPWORDS.has(word) || seen.has(word)) continue;

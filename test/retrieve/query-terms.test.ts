@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryOS } from '../../src/os/memory-os.js';
 import { lexicalTerms } from '../../src/retrieve/query-terms.js';
 
 describe('lexicalTerms', () => {
@@ -42,6 +43,11 @@ describe('lexicalTerms', () => {
     expect(lexicalTerms('Berlin BERLIN berlin Paris berlin PARIS')).toEqual(['berlin', 'paris']);
   });
 
+  it('lowercases a dotted capital I whole, as the full-text index does ("İstanbul" is "istanbul")', () => {
+    expect(lexicalTerms('Where is İstanbul, and who is İlker?')).toEqual(['istanbul', 'ilker']);
+    expect(lexicalTerms('İstanbul-based friends')).toEqual(['istanbul', 'based', 'friends', 'istanbulbased']);
+  });
+
   it('keeps numbers, including single digits and years', () => {
     expect(lexicalTerms('What happened in May 2023?')).toEqual(['happened', 'may', '2023']);
     expect(lexicalTerms('room 7 on floor 12')).toEqual(['room', '7', 'floor', '12']);
@@ -59,5 +65,20 @@ describe('lexicalTerms', () => {
     expect(lexicalTerms('Why did Jürgen move to Zürich? ZÜRICH!')).toEqual(['jürgen', 'move', 'zürich']);
     expect(lexicalTerms('Straße CAFÉ café')).toEqual(['straße', 'café']);
     expect(lexicalTerms('東京 に 行った')).toEqual(['東京', '行った']);
+  });
+});
+
+describe('a dotted capital I through search', () => {
+  it('finds a memory that says "İstanbul" by the word as written', async () => {
+    const os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+    try {
+      const cube = await os.createCube('trips');
+      await cube.add('We moved to İstanbul last spring.');
+      await cube.add('The weather was mild.');
+      const hits = await cube.search('İstanbul', { channels: ['lexical'] });
+      expect(hits.map((h) => h.item.content)).toEqual(['We moved to İstanbul last spring.']);
+    } finally {
+      await os.close();
+    }
   });
 });
