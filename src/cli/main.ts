@@ -218,13 +218,13 @@ export function buildProgram(): Command {
     program
       .command('search')
       .description(
-        'find memories: lexical (BM25), vector, temporal and expansion channels fused by reciprocal rank',
+        'find memories: lexical (BM25), vector, temporal, related-words and expansion channels fused by reciprocal rank',
       )
       .argument('<query...>', 'what to look for')
       .option('-n, --limit <n>', 'how many results', positiveInt, 10)
       .option(
         '--channels <list>',
-        'comma-separated channels: lexical,vector,temporal,expansion,speaker,proximity (default: those the config weights)',
+        'comma-separated channels: lexical,vector,temporal,related,expansion,speaker,proximity (default: those the config weights)',
       ),
   ).action(async (words: string[], o, cmd: Command) => {
     const g = globals(cmd);

@@ -70,18 +70,28 @@ export const retrievalConfigSchema = z.strictObject({
    * `speaker` (off by default) ranks, by vector, only the turns of a speaker the query names; it
    * lifts LoCoMo's any@10 and MRR but costs about a point of all@budget2000 (docs/benchmarks.md).
    * `proximity` is the share of a best hit's score that each turn near it in its session receives,
-   * per turn of distance (see `proximityRadius`).
+   * per turn of distance (see `proximityRadius`). `related` searches the cube's words nearest in
+   * meaning to the query's (see `relatedPerTerm`).
    */
   channelWeights: z
     .strictObject({
       lexical: z.number().min(0).default(1),
       vector: z.number().min(0).default(1),
       temporal: z.number().min(0).default(1),
+      related: z.number().min(0).default(0.25),
       expansion: z.number().min(0).default(0.5),
       speaker: z.number().min(0).default(0),
       proximity: z.number().min(0).max(1).default(0.2),
     })
-    .default({ lexical: 1, vector: 1, temporal: 1, expansion: 0.5, speaker: 0, proximity: 0.2 }),
+    .default({
+      lexical: 1,
+      vector: 1,
+      temporal: 1,
+      related: 0.25,
+      expansion: 0.5,
+      speaker: 0,
+      proximity: 0.2,
+    }),
   /** BM25 weights of the index columns: the turn itself, the turn it answers, derived keys. */
   lexicalWeights: z
     .strictObject({
@@ -175,6 +185,15 @@ export const retrievalConfigSchema = z.strictObject({
    */
   proximityRadius: z.number().int().min(0).max(10).default(3),
   proximitySeeds: z.number().int().min(0).max(100).default(10),
+  /**
+   * The related-words channel (`channelWeights.related`) searches, for each query word, the
+   * cube's words nearest to it in meaning by the embedder ("instruments" → "guitar", "violin"):
+   * up to `relatedPerTerm` words with a cosine of at least `relatedMinSimilarity`, from a
+   * vocabulary of at most `relatedMaxVocabulary` words (scanned in full on every search).
+   */
+  relatedPerTerm: z.number().int().min(1).max(50).default(5),
+  relatedMinSimilarity: z.number().min(0).max(1).default(0.65),
+  relatedMaxVocabulary: z.number().int().min(1).max(1_000_000).default(20_000),
 });
 export const DEFAULT_RETRIEVAL_CONFIG: RetrievalConfig = retrievalConfigSchema.parse({});
 

@@ -93,7 +93,7 @@ export const itemFilterSchema = z.strictObject({
 });
 
 const channelsSchema = z
-  .array(z.enum(['lexical', 'vector', 'temporal', 'expansion', 'speaker', 'proximity']))
+  .array(z.enum(['lexical', 'vector', 'temporal', 'related', 'expansion', 'speaker', 'proximity']))
   .min(1);
 
 export const searchOptionsSchema = itemFilterSchema.extend({

@@ -158,7 +158,14 @@ export interface ItemFilter {
   to?: string;
 }
 
-export type ChannelName = 'lexical' | 'vector' | 'temporal' | 'expansion' | 'speaker' | 'proximity';
+export type ChannelName =
+  | 'lexical'
+  | 'vector'
+  | 'temporal'
+  | 'related'
+  | 'expansion'
+  | 'speaker'
+  | 'proximity';
 
 export interface ChannelScore {
   /** 1-based rank of the item in that channel's list. */

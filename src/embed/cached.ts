@@ -50,6 +50,14 @@ export class CachedEmbedder implements Embedder {
     return this.inner.dimensions();
   }
 
+  /** The vectors the cache holds for these texts, in order, undefined where it has none; embeds nothing. */
+  async cachedOnly(texts: string[]): Promise<Array<Float32Array | undefined>> {
+    if (texts.length === 0) return [];
+    const keys = texts.map(embeddingCacheKey);
+    const found = await this.cache.getCachedEmbeddings(this.id, [...new Set(keys)]);
+    return keys.map((key) => found.get(key));
+  }
+
   async embed(texts: string[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     const keys = texts.map(embeddingCacheKey);

@@ -27,6 +27,7 @@ import { deriveKeys, hasContextKey } from '../ingest/derive/derive-keys.js';
 import { type AddInput, draftEpisodes, validateContent, withDerivedKeys } from '../ingest/episodes.js';
 import { type ContextPack, packContext } from '../retrieve/context.js';
 import { withNeighbours } from '../retrieve/neighbours.js';
+import { type WordVectors, wordVectorsOf } from '../retrieve/related-words.js';
 import { rankItems, toStoreFilter } from '../retrieve/search.js';
 import type {
   CubeScope,
@@ -152,11 +153,19 @@ export class Cube {
    * Builds this cube's in-process search indexes now: true once they are in, false when writes
    * kept outrunning the build (it goes on in the background). A big cube (10,000 items and up, in
    * SQLite) otherwise starts building them on its first unfiltered search, answering from SQLite
-   * until then; call this after opening to have them ready for the first question. True at once
-   * for stores without such indexes.
+   * until then; call this after opening to have them ready for the first question. It also
+   * embeds every word of the cube's vocabulary not yet embedded, for the related-words channel
+   * (searches otherwise take in up to 2,000 new words each). True at once for stores without
+   * such indexes.
    */
   async warm(): Promise<boolean> {
-    return (await this.store.warm?.(this.scope)) ?? true;
+    const built = (await this.store.warm?.(this.scope)) ?? true;
+    const words = this.config.retrieval.channelWeights.related > 0 ? this.wordVectors() : null;
+    if (words) {
+      do await words.refresh();
+      while (words.pending > 0);
+    }
+    return built;
   }
 
   /** Prompt-ready memory for `query` within a token budget, oldest first, each line citing its id. */
@@ -197,7 +206,14 @@ export class Cube {
       scope: this.scope,
       embedder: this.queryEmbedder,
       retrieval: this.config.retrieval,
+      vocabulary: this.wordVectors(),
     };
+  }
+
+  /** The cube's words with their vectors (embedded and cached like items'), when it has vectors. */
+  private wordVectors(): WordVectors | null {
+    if (!this.embedder || !this.store.vocabulary) return null;
+    return wordVectorsOf(this.store, this.scope, this.embedder, this.config.retrieval.relatedMaxVocabulary);
   }
 
   /** One item, by its id or short id, whatever its status. */

@@ -21,6 +21,11 @@ const QUESTION_WORDS = [
 ];
 const STOPWORDS = new Set([...eng, ...QUESTION_WORDS]);
 
+/** Whether a lower-cased word is a stopword or question scaffolding: no topic of its own. */
+export function isStopword(word: string): boolean {
+  return STOPWORDS.has(word);
+}
+
 /** Unicode letters and digits, keeping inner apostrophes out so "Alice's" gives "alice" and "s". */
 const WORD = /[\p{L}\p{N}]+/gu;
 

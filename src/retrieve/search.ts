@@ -17,6 +17,7 @@ import { OriginReader } from './origin-reader.js';
 import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
 import { parseQueryTime } from './query-time.js';
+import { relatedWords, type WordVectors } from './related-words.js';
 import { boostSessions, SESSION_POOL } from './sessions.js';
 import {
   capitalisedTerms,
@@ -34,6 +35,8 @@ export interface SearchContext {
   /** Null when the cube has no vectors (embedder `none`). */
   embedder: Embedder | null;
   retrieval: RetrievalConfig;
+  /** The cube's words with their vectors, for the related-words channel; null without vectors. */
+  vocabulary: WordVectors | null;
 }
 
 export interface RankRequest {
@@ -52,17 +55,29 @@ export function toStoreFilter(
   return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined)) as StoreItemFilter;
 }
 
-const CHANNELS: ChannelName[] = ['lexical', 'vector', 'temporal', 'expansion', 'speaker', 'proximity'];
+const CHANNELS: ChannelName[] = [
+  'lexical',
+  'vector',
+  'temporal',
+  'related',
+  'expansion',
+  'speaker',
+  'proximity',
+];
 /** Seeded by the first round's best hits: no seeds, no second round. */
 const SECOND_ROUND: ChannelName[] = ['expansion', 'speaker'];
 /** Channels that rank by the query's words (the temporal one inside its time window). */
 const WORD_CHANNELS: ChannelName[] = ['lexical', 'temporal'];
+/** Channels that need the embedder. */
+const MEANING_CHANNELS: ChannelName[] = ['vector', 'related'];
+/** Run once the query's words are known (less the speakers' names), with the first round. */
+const AFTER_WORDS: ChannelName[] = ['related'];
 /** Applied to the fused ranking rather than fused into it. */
 const AFTER_FUSION: ChannelName[] = ['proximity'];
 
 /** Whether a channel has the seeds and reach it needs to run at all. */
 function canRun(channel: ChannelName, retrieval: RetrievalConfig, hasVectors: boolean): boolean {
-  if (channel === 'vector') return hasVectors;
+  if (MEANING_CHANNELS.includes(channel)) return hasVectors;
   if (SECOND_ROUND.includes(channel)) return retrieval.expansionSeeds > 0;
   if (channel === 'proximity') return retrieval.proximitySeeds > 0 && retrieval.proximityRadius > 0;
   return true;
@@ -76,9 +91,9 @@ export function defaultChannels(retrieval: RetrievalConfig, hasVectors: boolean)
 function chooseChannels(ctx: SearchContext, requested: ChannelName[] | undefined): ChannelName[] {
   if (!requested) return defaultChannels(ctx.retrieval, ctx.embedder !== null);
   for (const channel of requested) {
-    if (channel === 'vector' && !ctx.embedder) {
+    if (MEANING_CHANNELS.includes(channel) && !ctx.embedder) {
       throw new InvalidInputError(
-        `channels: cube '${ctx.scope.cube}' has no vectors (embedder none), so channel 'vector' is unavailable; use ["lexical"]`,
+        `channels: cube '${ctx.scope.cube}' has no vectors (embedder none), so channel '${channel}' is unavailable; use ["lexical"]`,
         'channels',
       );
     }
@@ -172,7 +187,12 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const wordHits = (channel: ChannelName, words: string[]) =>
     channel === 'temporal' ? temporal(words) : lexical(request.filter, words);
 
-  const first = channels.filter((c) => !SECOND_ROUND.includes(c) && !AFTER_FUSION.includes(c));
+  // New words of the cube are embedded while the first round runs.
+  const vocabulary = channels.includes('related') ? ctx.vocabulary : null;
+  const vocabularyRead = vocabulary?.refresh();
+  const first = channels.filter(
+    (c) => !SECOND_ROUND.includes(c) && !AFTER_FUSION.includes(c) && !AFTER_WORDS.includes(c),
+  );
   // The word channels wait one turn of the event loop when vectors are searched too: a query vector
   // at hand (cached) is then searched first, and the store can rescore its candidates on another
   // core while the words are scored here; a slower embedder still overlaps the words as before.
@@ -212,6 +232,22 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
           }
         }),
       );
+      fused = fuse(results);
+    }
+  }
+
+  if (vocabulary && ctx.embedder) {
+    await vocabularyRead;
+    const related = await relatedWords(vocabulary, ctx.embedder, words, terms, {
+      perTerm: ctx.retrieval.relatedPerTerm,
+      minSimilarity: ctx.retrieval.relatedMinSimilarity,
+    });
+    if (related.length > 0) {
+      results.push({
+        channel: 'related',
+        weight: weights.related,
+        hits: await lexical(request.filter, related),
+      });
       fused = fuse(results);
     }
   }

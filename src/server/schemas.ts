@@ -83,6 +83,7 @@ export const searchHitSchema = z
       lexical: channelScore.optional(),
       vector: channelScore.optional(),
       temporal: channelScore.optional(),
+      related: channelScore.optional(),
       expansion: channelScore.optional(),
       speaker: channelScore.optional(),
       proximity: channelScore.optional(),

@@ -107,6 +107,19 @@ export interface StoreItemFilter extends Omit<ItemFilter, 'from' | 'to'> {
   to?: number;
 }
 
+/** How much of a cube's vocabulary a reader has: the words up to `size` of that generation. */
+export interface VocabularyMark {
+  generation: number;
+  size: number;
+}
+
+/** Words of a cube's vocabulary after a mark (all of them for another generation). */
+export interface VocabularyPage extends VocabularyMark {
+  /** Position of `words[0]` in the vocabulary: the mark's size, or 0 for a new generation. */
+  from: number;
+  words: string[];
+}
+
 export interface ScoredId {
   id: string;
   score: number;
@@ -212,6 +225,12 @@ export interface Store {
     limit: number,
     weights: LexicalWeights,
   ): Promise<ScoredId[]>;
+  /**
+   * The cube's vocabulary (its distinct words, unstemmed, case folded) from position `from` on, for
+   * stores that keep one in process; null when it cannot be read now (a big cube's index is still
+   * being built, or the store keeps none). A reader of another `generation` reads again from 0.
+   */
+  vocabulary?(scope: CubeScope, since: VocabularyMark | null): Promise<VocabularyPage | null>;
   /** Cosine similarity against stored vectors, highest first. */
   searchVector(
     scope: CubeScope,

@@ -1,17 +1,17 @@
 import type { MemoryOSConfig } from '../../src/core/config.js';
 
 /**
- * memcube's channels without derived keys, the entity-seeded second round, turn proximity, neighbour
- * packing, the adaptive vector weight, the session boost, the speaker focus, speakers' names left out
- * of the words, asking turns lowered, the packing length penalty, context lines without repeated
- * times or the temporal channel's vector ranking: plain BM25 (and vectors) over single turns. Tests
- * of the API's semantics (filters, lifecycle, formats) and of the eval harness use it, so that
- * tuning retrieval does not move what they check.
+ * memcube's channels without derived keys, the entity-seeded second round, the related-words
+ * channel, turn proximity, neighbour packing, the adaptive vector weight, the session boost, the
+ * speaker focus, speakers' names left out of the words, asking turns lowered, the packing length
+ * penalty, context lines without repeated times or the temporal channel's vector ranking: plain
+ * BM25 (and vectors) over single turns. Tests of the API's semantics (filters, lifecycle, formats)
+ * and of the eval harness use it, so that tuning retrieval does not move what they check.
  */
 export const PLAIN_RETRIEVAL: Pick<MemoryOSConfig, 'ingest' | 'retrieval'> = {
   ingest: { contextKey: false, dateKeys: false, entityKeys: false, compoundKeys: false },
   retrieval: {
-    channelWeights: { proximity: 0 },
+    channelWeights: { proximity: 0, related: 0 },
     neighbourRadius: 0,
     expansionSeeds: 0,
     vectorConfidenceGap: 0,

@@ -53,6 +53,18 @@ export function ftsTerm(token: string): string {
   return term;
 }
 
+/** Letters only, 3 to 32 of them: what a vocabulary word is (no numbers, ids, initials). */
+const VOCABULARY_WORD = /^\p{L}{3,32}$/u;
+
+/**
+ * The vocabulary word a token is, unstemmed, with case and accents folded as the index folds them
+ * ("Paintings" gives "paintings"); null for a token that is not a word of 3 to 32 letters.
+ */
+export function vocabularyWord(token: string): string | null {
+  const folded = foldCase(token);
+  return VOCABULARY_WORD.test(folded) ? detached(folded) : null;
+}
+
 /** The raw tokens of a text, before folding and stemming. */
 export function ftsTokens(text: string): string[] {
   return text.match(TOKEN) ?? [];

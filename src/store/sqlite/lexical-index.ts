@@ -1,5 +1,5 @@
 import type { ScoredId } from '../store.js';
-import { detached, ftsTerm, ftsTerms, ftsTokens } from './fts-tokens.js';
+import { detached, ftsTerm, ftsTerms, ftsTokens, vocabularyWord } from './fts-tokens.js';
 import { SlotIds } from './slot-ids.js';
 import { grown } from './typed-arrays.js';
 import type { TimeWindow } from './vector-index.js';
@@ -42,6 +42,8 @@ const INITIAL_SLOTS = 64;
  */
 const BYTES_PER_TERM = 620;
 const BYTES_PER_OVERFLOW = 150;
+/** A vocabulary word: its string, its set entry and its array slot. */
+const BYTES_PER_WORD = 120;
 const BYTES_PER_INDEX = 1024;
 /** Per slot: the id (16) and `keys`, `lengths`, `times`, `present`, `active`, `scores`, `touched`. */
 const BYTES_PER_SLOT = 16 + 8 + 4 + 8 + 1 + 1 + 8 + 4;
@@ -83,6 +85,9 @@ function pack(text: number, context: number, keys: number): number {
  * FTS5's statistics span every cube while these stay within one, so another tenant's corpus
  * cannot move this cube's ranking. A cache of the `items` rows, never the source of truth.
  */
+/** Tells indexes apart (see `generation`). */
+let nextGeneration = 1;
+
 export class LexicalIndex {
   private readonly termIds = new Map<string, number>();
   private readonly tokenTermIds = new Map<string, number>();
@@ -111,6 +116,11 @@ export class LexicalIndex {
   /** Room held by all postings lists, in entries (4 bytes of slot and 2 of counts each). */
   private postingRoom = 0;
   private readonly rowTerms: number[] = [];
+  /** The distinct words of the rows (`vocabularyWord`), in the order first indexed; never shrinks. */
+  private readonly words: string[] = [];
+  private readonly wordSet = new Set<string>();
+  /** Tells this index from another: a rebuilt index lists its vocabulary afresh, in another order. */
+  readonly generation = nextGeneration++;
 
   /** Active items held. */
   get size(): number {
@@ -129,6 +139,7 @@ export class LexicalIndex {
       this.keys.length * BYTES_PER_SLOT +
       this.postingRoom * 6 +
       this.termIds.size * BYTES_PER_TERM +
+      this.words.length * BYTES_PER_WORD +
       this.rowCounts.byteLength +
       this.overflow.size * BYTES_PER_OVERFLOW
     );
@@ -147,6 +158,19 @@ export class LexicalIndex {
       tokens.push(token);
     }
     return tokens;
+  }
+
+  /**
+   * The words of the rows from position `from` of the vocabulary on: a caller that has read the
+   * first `from` reads only what is new. Words of removed rows stay.
+   */
+  vocabulary(from = 0): string[] {
+    return this.words.slice(from);
+  }
+
+  /** How many words the vocabulary holds. */
+  get vocabularySize(): number {
+    return this.words.length;
   }
 
   /** True when replaced slots are a large share: a rebuild would be smaller and faster. */
@@ -447,6 +471,11 @@ export class LexicalIndex {
     if (id === undefined) {
       id = this.termId(ftsTerm(token));
       this.tokenTermIds.set(detached(token), id);
+      const word = vocabularyWord(token);
+      if (word !== null && !this.wordSet.has(word)) {
+        this.wordSet.add(word);
+        this.words.push(word);
+      }
     }
     return id;
   }

@@ -37,6 +37,8 @@ import type {
   Store,
   StoreItemFilter,
   TurnRef,
+  VocabularyMark,
+  VocabularyPage,
   WriteContext,
 } from '../store.js';
 import { type AuditEntry, selectAudit, writeAudit } from './audit.js';
@@ -852,6 +854,14 @@ export class SqliteStore implements Store {
        ORDER BY score DESC LIMIT ?`,
     ).all(weights.text, weights.context, weights.keys, match, cube.key, ...where.params, limit) as ScoredId[];
     return rows;
+  }
+
+  async vocabulary(scope: CubeScope, since: VocabularyMark | null): Promise<VocabularyPage | null> {
+    const cube = this.resolve(scope);
+    const index = this.indexes.lexical(cube.key, this.indexMinItems);
+    if (!index) return null;
+    const from = since?.generation === index.generation ? Math.min(since.size, index.vocabularySize) : 0;
+    return { generation: index.generation, size: index.vocabularySize, from, words: index.vocabulary(from) };
   }
 
   /**

@@ -1,0 +1,221 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../src/core/errors.js';
+import { CachedEmbedder, recentEmbeddings } from '../../src/embed/cached.js';
+import type { Embedder } from '../../src/embed/embedder.js';
+import { createEmbedder } from '../../src/embed/factory.js';
+import { MemoryOS } from '../../src/os/memory-os.js';
+import { relatedWords, WordVectors, wordVectorsOf } from '../../src/retrieve/related-words.js';
+import { LexicalIndex } from '../../src/store/sqlite/lexical-index.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { rec } from '../store/conformance.js';
+
+const ctx = () => ({ actor: 'test', now: Date.now() });
+const noVectors = { id: 'none', dimensions: 0 };
+const doc = (id: string, text: string, keys = '') => ({ id, text, context: '', keys, active: true, time: 0 });
+
+describe('LexicalIndex vocabulary', () => {
+  it('lists each word once, folded and unstemmed, in the order first indexed', () => {
+    const index = new LexicalIndex();
+    index.set(1, doc('a', 'Paintings at the Café: 42 of them, x', 'Zoë'));
+    index.set(2, doc('b', 'painting PAINTINGS cafe'));
+    expect(index.vocabulary()).toEqual(['paintings', 'the', 'cafe', 'them', 'zoe', 'painting']);
+    expect(index.vocabulary(4)).toEqual(['zoe', 'painting']);
+    expect(index.vocabularySize).toBe(6);
+  });
+
+  it('keeps the words of a removed row, and tells a rebuilt index by its generation', () => {
+    const index = new LexicalIndex();
+    index.set(1, doc('a', 'violin lessons'));
+    index.set(1, null);
+    expect(index.vocabulary()).toEqual(['violin', 'lessons']);
+    expect(new LexicalIndex().generation).not.toBe(index.generation);
+  });
+});
+
+describe('SqliteStore vocabulary', () => {
+  it('gives a cube its own words only, and from a mark only the new ones', async () => {
+    const store = SqliteStore.open(':memory:');
+    const a = { tenant: 'default', cube: 'a' };
+    const b = { tenant: 'default', cube: 'b' };
+    await store.createCube('default', 'a', noVectors, ctx());
+    await store.createCube('default', 'b', noVectors, ctx());
+    await store.insertItems(a, [rec('Guitar practice tonight')], ctx());
+    await store.insertItems(b, [rec('Secret recipe')], ctx());
+    const first = await store.vocabulary(a, null);
+    expect(first?.words).toEqual(['guitar', 'practice', 'tonight']);
+    expect(first?.from).toBe(0);
+    expect((await store.vocabulary(b, null))?.words).toEqual(['secret', 'recipe']);
+
+    await store.insertItems(a, [rec('Violin practice too')], ctx());
+    const next = await store.vocabulary(a, first ?? null);
+    expect(next).toMatchObject({ generation: first?.generation, from: 3, size: 5, words: ['violin', 'too'] });
+    // A mark of another generation (an index since rebuilt) reads the whole vocabulary again.
+    const again = await store.vocabulary(a, { generation: -1, size: 3 });
+    expect(again?.from).toBe(0);
+    expect(again?.words).toHaveLength(5);
+    await store.close();
+  });
+});
+
+describe('related words (the offline embedder)', () => {
+  let embedder: Embedder;
+  let store: SqliteStore;
+  const scope = { tenant: 'default', cube: 'music' };
+
+  beforeAll(async () => {
+    embedder = createEmbedder('local');
+    store = SqliteStore.open(':memory:');
+    await store.createCube(
+      'default',
+      'music',
+      { id: embedder.id, dimensions: await embedder.dimensions() },
+      ctx(),
+    );
+    await store.insertItems(
+      scope,
+      [
+        rec('I bought a guitar and I practise the violin every evening.'),
+        rec('We watched the instrument maker at the fair.'),
+        rec('Lunch was a bowl of ramen with Caroline.'),
+      ],
+      ctx(),
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it("finds a question word's neighbours in the cube's vocabulary, not its own stem or stopwords", async () => {
+    const vectors = new WordVectors(store, scope, embedder, 1000);
+    await vectors.refresh();
+    expect(vectors.pending).toBe(0);
+    expect(vectors.vectorOf('guitar')).toBeDefined();
+    expect(vectors.vectorOf('the')).toBeUndefined();
+    const found = await relatedWords(vectors, embedder, ['instruments'], [], {
+      perTerm: 5,
+      minSimilarity: 0.6,
+    });
+    expect(found).toContain('guitar');
+    expect(found).toContain('violin');
+    expect(found).not.toContain('instrument');
+    expect(found).not.toContain('ramen');
+  });
+
+  it('leaves out the words it is told to, and finds nothing below the similarity asked for', async () => {
+    const vectors = new WordVectors(store, scope, embedder, 1000);
+    await vectors.refresh();
+    const found = await relatedWords(vectors, embedder, ['guitar'], ['violin'], {
+      perTerm: 5,
+      minSimilarity: 0.5,
+    });
+    expect(found).not.toContain('violin');
+    expect(found).not.toContain('guitar');
+    expect(
+      await relatedWords(vectors, embedder, ['guitar'], [], { perTerm: 5, minSimilarity: 0.99 }),
+    ).toEqual([]);
+  });
+
+  it('holds no more words than its limit, and embeds a backlog over several refreshes', async () => {
+    const capped = new WordVectors(store, scope, embedder, 2);
+    await capped.refresh();
+    expect(capped.size).toBe(2);
+    expect(capped.pending).toBe(0);
+    const slow = new WordVectors(store, scope, embedder, 1000);
+    await slow.refresh(3);
+    expect(slow.size).toBe(3);
+    expect(slow.pending).toBeGreaterThan(0);
+    while (slow.pending > 0) await slow.refresh(3);
+    const all = new WordVectors(store, scope, embedder, 1000);
+    await all.refresh();
+    expect(slow.size).toBe(all.size);
+  });
+
+  it("takes in at once the words the embedder's cache holds, whatever the budget", async () => {
+    const cached = new CachedEmbedder(embedder, recentEmbeddings(1000));
+    const first = new WordVectors(store, scope, cached, 1000);
+    await first.refresh();
+    const second = new WordVectors(store, scope, cached, 1000);
+    await second.refresh(1);
+    expect(second.pending).toBe(0);
+    expect(second.size).toBe(first.size);
+  });
+
+  it('finds the same nearest words through the Hamming shortlist as by the exact scan', async () => {
+    const exact = new WordVectors(store, scope, embedder, 1000);
+    // A shortlist of 8 of the cube's words, so the Hamming scan does choose.
+    const shortlisted = new WordVectors(store, scope, embedder, 1000, { upTo: 0, shortlist: 8 });
+    await exact.refresh();
+    await shortlisted.refresh();
+    expect(shortlisted.size).toBeGreaterThan(8);
+    const options = { perTerm: 3, minSimilarity: 0.3 };
+    for (const term of ['instruments', 'noodles', 'evening']) {
+      const expected = await relatedWords(exact, embedder, [term], [], options);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(await relatedWords(shortlisted, embedder, [term], [], options)).toEqual(expected);
+    }
+  });
+
+  it('is shared by the handles of one cube and store', () => {
+    expect(wordVectorsOf(store, scope, embedder, 1000)).toBe(wordVectorsOf(store, scope, embedder, 1000));
+    expect(wordVectorsOf(store, { ...scope, cube: 'other' }, embedder, 1000)).not.toBe(
+      wordVectorsOf(store, scope, embedder, 1000),
+    );
+  });
+});
+
+describe('the related-words channel in search', () => {
+  let os: MemoryOS | undefined;
+  afterEach(async () => {
+    await os?.close();
+    os = undefined;
+  });
+
+  async function bandCube() {
+    os = await MemoryOS.open({ path: ':memory:', embedder: 'local' });
+    const cube = await os.createCube('band');
+    await cube.add({
+      content: 'I finally bought a guitar, and the violin lessons start Monday.',
+      speaker: 'Tim',
+    });
+    await cube.add({ content: 'We play board games at the café on Fridays.', speaker: 'Tim' });
+    await cube.add({ content: 'My brother and I play basketball after work.', speaker: 'Tim' });
+    return cube;
+  }
+
+  it("finds a turn by the words nearest the question's when it shares none of them", async () => {
+    const cube = await bandCube();
+    const words = await cube.search('Which instruments?', { channels: ['lexical'] });
+    expect(words.map((h) => h.item.content)).toEqual([]);
+    const related = await cube.search('Which instruments?', { channels: ['lexical', 'related'] });
+    expect(related[0]?.item.content).toMatch(/guitar/);
+    expect(related[0]?.channels.related?.rank).toBe(1);
+    expect(related[0]?.channels.lexical).toBeUndefined();
+  });
+
+  it('is a default channel, and switched off by its weight', async () => {
+    const cube = await bandCube();
+    const hits = await cube.search('What instruments does Tim play?');
+    const guitar = hits.find((h) => h.item.content.includes('guitar'));
+    expect(guitar?.channels.related?.rank).toBe(1);
+    await os?.close();
+    os = await MemoryOS.open({
+      path: ':memory:',
+      embedder: 'local',
+      retrieval: { channelWeights: { related: 0 } },
+    });
+    const plain = await os.createCube('band');
+    await plain.add({ content: 'I finally bought a guitar.', speaker: 'Tim' });
+    const plainHits = await plain.search('What instruments does Tim play?');
+    expect(plainHits).toHaveLength(1);
+    expect(plainHits[0]?.channels.related).toBeUndefined();
+  });
+
+  it('is unavailable, with the reason, in a cube without vectors', async () => {
+    os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+    const cube = await os.createCube('words');
+    await cube.add({ content: 'I bought a guitar.' });
+    await expect(cube.search('instruments', { channels: ['related'] })).rejects.toThrow(InvalidInputError);
+    await expect(cube.search('instruments', { channels: ['related'] })).rejects.toThrow(/channel 'related'/);
+    expect(await cube.search('guitar')).toHaveLength(1);
+  });
+});
