@@ -187,13 +187,14 @@ export const retrievalConfigSchema = z.strictObject({
   proximitySeeds: z.number().int().min(0).max(100).default(10),
   /**
    * The related-words channel (`channelWeights.related`) searches, for each query word, the
-   * cube's words nearest to it in meaning by the embedder ("instruments" → "guitar", "violin"):
+   * cube's words nearest to it in meaning by the embedder ("instruments" → "guitar", "piano"):
    * up to `relatedPerTerm` words with a cosine of at least `relatedMinSimilarity`, from a
-   * vocabulary of at most `relatedMaxVocabulary` words (scanned in full on every search).
+   * vocabulary of at most `relatedMaxVocabulary` words (past 1,024 words a Hamming scan shortlists
+   * the candidates, so the cost per query word stays near a millisecond).
    */
   relatedPerTerm: z.number().int().min(1).max(50).default(5),
   relatedMinSimilarity: z.number().min(0).max(1).default(0.65),
-  relatedMaxVocabulary: z.number().int().min(1).max(1_000_000).default(20_000),
+  relatedMaxVocabulary: z.number().int().min(1).max(200_000).default(20_000),
 });
 export const DEFAULT_RETRIEVAL_CONFIG: RetrievalConfig = retrievalConfigSchema.parse({});
 

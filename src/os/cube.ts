@@ -27,11 +27,12 @@ import { deriveKeys, hasContextKey } from '../ingest/derive/derive-keys.js';
 import { type AddInput, draftEpisodes, validateContent, withDerivedKeys } from '../ingest/episodes.js';
 import { type ContextPack, packContext } from '../retrieve/context.js';
 import { withNeighbours } from '../retrieve/neighbours.js';
-import { type WordVectors, wordVectorsOf } from '../retrieve/related-words.js';
+import { vocabularyOf, type WordVectors, wordVectorsOf } from '../retrieve/related-words.js';
 import { rankItems, toStoreFilter } from '../retrieve/search.js';
 import type {
   CubeScope,
   CubeStats,
+  IndexFields,
   InsertOutcome,
   ItemChange,
   Page,
@@ -128,7 +129,10 @@ export class Cube {
         ? await this.store.sessionTail(this.scope, sessionId, this.config.ingest.contextTurns)
         : [];
     const drafts = withDerivedKeys(validated, previous, this.config.ingest);
-    const vectors = await this.embedAll(drafts.map((d) => d.index.text));
+    const vectors = await this.embedWithWords(
+      drafts.map((d) => d.index.text),
+      drafts.map((d) => d.index),
+    );
     const items = await this.store.insertItems(
       this.scope,
       drafts.map((d, i) => ({ ...d, embedding: vectors[i] ?? null })),
@@ -154,17 +158,13 @@ export class Cube {
    * kept outrunning the build (it goes on in the background). A big cube (10,000 items and up, in
    * SQLite) otherwise starts building them on its first unfiltered search, answering from SQLite
    * until then; call this after opening to have them ready for the first question. It also
-   * embeds every word of the cube's vocabulary not yet embedded, for the related-words channel
-   * (searches otherwise take in up to 2,000 new words each). True at once for stores without
-   * such indexes.
+   * embeds the words of the cube's vocabulary that were stored before the related-words channel
+   * existed (words are otherwise embedded as their items are added). True at once for stores
+   * without such indexes.
    */
   async warm(): Promise<boolean> {
     const built = (await this.store.warm?.(this.scope)) ?? true;
-    const words = this.config.retrieval.channelWeights.related > 0 ? this.wordVectors() : null;
-    if (words) {
-      do await words.refresh();
-      while (words.pending > 0);
-    }
+    await this.wordVectors()?.embedMissing();
     return built;
   }
 
@@ -210,10 +210,32 @@ export class Cube {
     };
   }
 
-  /** The cube's words with their vectors (embedded and cached like items'), when it has vectors. */
+  /** Whether the related-words channel can run here: it is weighted, the cube has vectors, the store a vocabulary. */
+  private get relatedWordsOn(): boolean {
+    return (
+      this.config.retrieval.channelWeights.related > 0 && this.embedder !== null && !!this.store.vocabulary
+    );
+  }
+
+  /** The cube's words with their vectors, for the related-words channel. */
   private wordVectors(): WordVectors | null {
-    if (!this.embedder || !this.store.vocabulary) return null;
-    return wordVectorsOf(this.store, this.scope, this.embedder, this.config.retrieval.relatedMaxVocabulary);
+    if (!this.relatedWordsOn || !this.embedder) return null;
+    return wordVectorsOf(
+      this.store,
+      { scope: this.scope, createdAt: this.info.createdAt },
+      this.embedder,
+      this.config.retrieval.relatedMaxVocabulary,
+    );
+  }
+
+  /**
+   * Vectors for `texts`, and (into the embedding cache, where searches read them) for the words of
+   * `indexes` the related-words channel will use: embedded with the items, so a search never waits
+   * for the model and writes nothing.
+   */
+  private async embedWithWords(texts: string[], indexes: IndexFields[]): Promise<Array<Float32Array | null>> {
+    const words = this.relatedWordsOn ? vocabularyOf(indexes) : [];
+    return (await this.embedAll([...texts, ...words])).slice(0, texts.length);
   }
 
   /** One item, by its id or short id, whatever its status. */
@@ -251,7 +273,7 @@ export class Cube {
       );
       const derived = { ...fresh.derived, context: current.derived.context };
       const index = { ...fresh.index, context: current.derived.context ?? '' };
-      const [embedding] = await this.embedAll([index.text]);
+      const [embedding] = await this.embedWithWords([index.text], [index]);
       change.content = {
         content,
         index,

@@ -1,22 +1,17 @@
 import { LRUCache } from 'lru-cache';
 import { stemmer } from 'stemmer';
+import { foldLatinAccents } from '../core/accents.js';
 import type { Embedder } from '../embed/embedder.js';
+import { vocabularyWords } from '../store/sqlite/fts-tokens.js';
+import { HammingCodes } from '../store/sqlite/wasm/hamming.js';
+import type { CubeScope, IndexFields, Store, VocabularyMark } from '../store/store.js';
+import { isStopword } from './query-terms.js';
 
 /** An embedder that can also say what its cache holds without embedding (`CachedEmbedder`). */
-type WordEmbedder = Embedder & {
+export type WordEmbedder = Embedder & {
   cachedOnly?: (texts: string[]) => Promise<Array<Float32Array | undefined>>;
 };
 
-import { HammingCodes } from '../store/sqlite/wasm/hamming.js';
-import type { CubeScope, Store, VocabularyMark } from '../store/store.js';
-import { isStopword } from './query-terms.js';
-
-/**
- * Words embedded during one search at most (about 1.5 ms each with the offline encoder); a bigger
- * backlog, after a large import, is taken in over the following searches. Words whose vectors the
- * embedder's cache holds are taken in at once.
- */
-export const WORDS_EMBEDDED_PER_SEARCH = 2_000;
 /** Words embedded per call to the embedder. */
 const EMBED_BATCH = 256;
 /**
@@ -25,8 +20,10 @@ const EMBED_BATCH = 256;
  * of 15,000 words costs a query word about 8 ms in JavaScript.
  */
 const EXACT_SCAN = { upTo: 1_024, shortlist: 256 };
+/** What a held word costs besides its vector: its string, map entry, array slot and sign bits. */
+const BYTES_PER_WORD = 180;
 
-export interface RelatedWordOptions {
+interface RelatedWordOptions {
   /** Vocabulary words taken per query word, nearest first. */
   perTerm: number;
   /** Cosine a vocabulary word needs with the query word. */
@@ -40,12 +37,20 @@ function normalised(vector: Float32Array): Float32Array {
   return Float32Array.from(vector, (x) => x / norm);
 }
 
+/** The words of stored items that the related-words channel may use: no stopwords. */
+export function vocabularyOf(indexes: IndexFields[]): string[] {
+  return vocabularyWords(indexes.flatMap((i) => [i.text, i.context, i.keys])).filter((w) => !isStopword(w));
+}
+
 /**
  * A cube's vocabulary (its distinct words, from the store) with a unit vector per word, held in
  * process. A question's word finds the cube's words nearest to it in meaning ("instruments" →
- * "guitar", "violin"; "furniture" → "decor", "carpet"), which a list question's evidence says
- * where the question's own word never appears. Word vectors come from the cube's embedder through
- * its cache, so a word is embedded once per store.
+ * "guitar", "piano"; "furniture" → "decor", "carpet"), which a list question's evidence says
+ * where the question's own word never appears.
+ *
+ * Words are embedded when their items are added, into the embedding cache beside the items'
+ * vectors; a search only reads that cache (`update`), so it writes nothing and never waits for the
+ * model. Words the cache lacks (items stored before this existed) wait for `embedMissing`.
  */
 export class WordVectors {
   private mark: VocabularyMark | null = null;
@@ -55,8 +60,10 @@ export class WordVectors {
   private dimensions = 0;
   private codes: HammingCodes | null = null;
   private codeRoom = 0;
-  /** Words read from the store and not yet embedded, in vocabulary order. */
-  private backlog: string[] = [];
+  /** Every word read from the store, held or not: a rebuilt index lists them again. */
+  private readonly seen = new Set<string>();
+  /** Words read from the store whose vectors the cache did not hold. */
+  private missing: string[] = [];
   private running: Promise<void> = Promise.resolve();
 
   constructor(
@@ -66,6 +73,8 @@ export class WordVectors {
     private readonly maxVocabulary: number,
     /** Vocabularies up to `upTo` words are scanned exactly; bigger ones through a Hamming shortlist. */
     private readonly scan = EXACT_SCAN,
+    /** Called when words were added: what this holds has grown. */
+    private readonly grew: () => void = () => undefined,
   ) {}
 
   /** Words held with their vectors. */
@@ -73,64 +82,64 @@ export class WordVectors {
     return this.words.length;
   }
 
-  /** Words of the store's vocabulary not yet embedded. */
+  /** Words of the vocabulary whose vectors are not cached yet (see `embedMissing`). */
   get pending(): number {
-    return this.backlog.length;
+    return this.missing.length;
   }
 
+  /** Roughly what this holds in memory. */
   get bytes(): number {
-    return this.vectors.byteLength + this.words.length * 100;
+    return this.vectors.byteLength + (this.seen.size + this.words.length) * BYTES_PER_WORD;
   }
 
   /**
-   * Reads the words the store added since the last call and embeds up to `budget` of the waiting
-   * ones. Calls run one at a time, so concurrent searches never embed a word twice.
+   * Reads the words the store added since the last call and takes in those whose vectors the
+   * embedder's cache holds. Calls run one at a time, so concurrent searches read a word once.
    */
-  refresh(budget = WORDS_EMBEDDED_PER_SEARCH): Promise<void> {
-    const next = this.running.then(() => this.refreshNow(budget));
+  update(): Promise<void> {
+    return this.serially(() => this.updateNow());
+  }
+
+  /** Embeds (and caches) the vocabulary's words the cache lacked; a failure leaves them waiting. */
+  embedMissing(): Promise<void> {
+    return this.serially(async () => {
+      await this.updateNow();
+      while (this.missing.length > 0 && this.words.length < this.maxVocabulary) {
+        const batch = this.missing.slice(0, Math.min(EMBED_BATCH, this.maxVocabulary - this.words.length));
+        this.append(batch, await this.embedder.embed(batch));
+        this.missing.splice(0, batch.length);
+      }
+      if (this.words.length >= this.maxVocabulary) this.missing = [];
+    });
+  }
+
+  private serially(work: () => Promise<void>): Promise<void> {
+    const next = this.running.then(work);
     this.running = next.catch(() => undefined);
     return next;
   }
 
-  private async refreshNow(budget: number): Promise<void> {
+  private async updateNow(): Promise<void> {
     // Null while a big cube's index is being built: the words held so far serve meanwhile.
     const page = await this.store.vocabulary?.(this.scope, this.mark);
-    if (page) {
-      if (page.from === 0 && this.mark !== null) this.clear();
-      this.mark = { generation: page.generation, size: page.size };
-      for (const word of page.words) if (!isStopword(word)) this.backlog.push(word);
-    }
-    if (this.embedder.cachedOnly && this.backlog.length > 0) {
-      const room = Math.max(0, this.maxVocabulary - this.words.length);
-      const ahead = this.backlog.slice(0, room);
-      const cached = await this.embedder.cachedOnly(ahead);
-      const hit = ahead.flatMap((word, i) =>
-        cached[i] ? [{ word, vector: cached[i] as Float32Array }] : [],
-      );
-      this.append(
-        hit.map((h) => h.word),
-        hit.map((h) => h.vector),
-      );
-      const held = new Set(hit.map((h) => h.word));
-      this.backlog = this.backlog.filter((word) => !held.has(word));
-    }
+    if (!page) return;
+    this.mark = { generation: page.generation, size: page.size };
+    const fresh = page.words.filter((w) => !this.seen.has(w) && !isStopword(w));
+    for (const word of fresh) this.seen.add(word);
     const room = Math.max(0, this.maxVocabulary - this.words.length);
-    const taken = this.backlog.splice(0, Math.min(budget, room));
-    for (let i = 0; i < taken.length; i += EMBED_BATCH) {
-      const batch = taken.slice(i, i + EMBED_BATCH);
-      this.append(batch, await this.embedder.embed(batch));
+    const taken = fresh.slice(0, room);
+    if (taken.length === 0) return;
+    if (!this.embedder.cachedOnly) {
+      this.missing.push(...taken);
+      return;
     }
-    // A full vocabulary takes no more words: none is waiting.
-    if (this.words.length >= this.maxVocabulary) this.backlog = [];
-  }
-
-  private clear(): void {
-    this.words.length = 0;
-    this.positions.clear();
-    this.vectors = new Float32Array(0);
-    this.codes = null;
-    this.codeRoom = 0;
-    this.backlog = [];
+    const cached = await this.embedder.cachedOnly(taken);
+    const held = taken.flatMap((word, i) => (cached[i] ? [{ word, vector: cached[i] as Float32Array }] : []));
+    this.append(
+      held.map((h) => h.word),
+      held.map((h) => h.vector),
+    );
+    this.missing.push(...taken.filter((_, i) => !cached[i]));
   }
 
   private append(words: string[], vectors: Float32Array[]): void {
@@ -148,13 +157,13 @@ export class WordVectors {
       this.codeRoom = 1024;
       this.codes = new HammingCodes(dims, this.codeRoom);
     }
+    const codes = this.codes;
     words.forEach((word, i) => {
       const vector = vectors[i];
-      if (!vector || vector.length !== dims) return;
+      if (!vector || vector.length !== dims || this.positions.has(word)) return;
       const slot = this.words.length;
       const unit = normalised(vector);
       this.vectors.set(unit, slot * dims);
-      const codes = this.codes as HammingCodes;
       if (slot === this.codeRoom) {
         this.codeRoom *= 2;
         codes.resize(this.codeRoom);
@@ -163,6 +172,7 @@ export class WordVectors {
       this.positions.set(word, slot);
       this.words.push(word);
     });
+    this.grew();
   }
 
   /** The vector of a word the vocabulary holds (a view, not a copy); undefined for others. */
@@ -194,50 +204,61 @@ export class WordVectors {
       let dot = 0;
       const base = w * dims;
       for (let d = 0; d < dims; d++) dot += (vectors[base + d] as number) * (target[d] as number);
-      if (dot < minSimilarity) continue;
-      const word = this.words[w] as string;
-      if (!skip(word)) found.push({ word, similarity: dot });
+      if (dot >= minSimilarity) found.push({ word: this.words[w] as string, similarity: dot });
     }
-    return found
-      .sort((a, b) => b.similarity - a.similarity)
-      .slice(0, perTerm)
-      .map((f) => f.word);
+    found.sort((a, b) => b.similarity - a.similarity);
+    const kept: string[] = [];
+    for (const { word } of found) {
+      if (kept.length === perTerm) break;
+      if (!skip(word)) kept.push(word);
+    }
+    return kept;
   }
 }
 
-/** Cubes' word vectors kept per store, the least recently searched dropped past this many bytes. */
+/** Cubes' word vectors held per store; the least recently searched go past these bounds. */
 const HELD_BYTES = 256 * 2 ** 20;
+const HELD_CUBES = 256;
 const held = new WeakMap<Store, LRUCache<string, WordVectors>>();
 
-/** The word vectors of a cube for an embedder, kept across searches (and across cube handles). */
+/**
+ * The word vectors of a cube for an embedder, kept across searches and cube handles. Keyed by
+ * the cube's creation time too, so a cube deleted and made again under its name starts afresh.
+ */
 export function wordVectorsOf(
   store: Store,
-  scope: CubeScope,
-  embedder: Embedder,
+  cube: { scope: CubeScope; createdAt: string },
+  embedder: WordEmbedder,
   maxVocabulary: number,
 ): WordVectors {
   let cubes = held.get(store);
   if (!cubes) {
     cubes = new LRUCache<string, WordVectors>({
+      max: HELD_CUBES,
       maxSize: HELD_BYTES,
       sizeCalculation: (vectors) => Math.max(1, vectors.bytes),
     });
     held.set(store, cubes);
   }
-  const key = `${scope.tenant}\u0000${scope.cube}\u0000${embedder.id}\u0000${maxVocabulary}`;
+  const { tenant, cube: name } = cube.scope;
+  const key = [tenant, name, cube.createdAt, embedder.id, maxVocabulary].join('\u0000');
   let vectors = cubes.get(key);
   if (!vectors) {
-    vectors = new WordVectors(store, scope, embedder, maxVocabulary);
+    const entries = cubes;
+    // Set again as it grows, so the cache weighs it by what it holds now.
+    const grew = () => {
+      if (entries.peek(key) === vectors) entries.set(key, vectors as WordVectors);
+    };
+    vectors = new WordVectors(store, cube.scope, embedder, maxVocabulary, EXACT_SCAN, grew);
     cubes.set(key, vectors);
   }
   return vectors;
 }
 
 /**
- * The cube's words nearest in meaning to each query word, for the related-words channel: words
+ * The cube's words nearest in meaning to each query word, for the related-words channel. Words
  * that share a query word's stem are left out (the query already finds them), and so are the
- * words in `exclude` (the speakers' names the query gives). Query words the vocabulary lacks are
- * embedded with `queryEmbedder`.
+ * words in `exclude`. Query words the vocabulary lacks are embedded with `queryEmbedder`.
  */
 export async function relatedWords(
   vocabulary: WordVectors,
@@ -246,7 +267,8 @@ export async function relatedWords(
   exclude: string[],
   options: RelatedWordOptions,
 ): Promise<string[]> {
-  const wanted = terms.filter((t) => /^\p{L}{3,}$/u.test(t));
+  // As the index folds them, so that "café" is the vocabulary's "cafe".
+  const wanted = [...new Set(terms.map(foldLatinAccents))].filter((t) => /^\p{L}{3,}$/u.test(t));
   if (wanted.length === 0 || vocabulary.size === 0) return [];
   const missing = wanted.filter((t) => !vocabulary.vectorOf(t));
   const embedded = new Map<string, Float32Array>();
@@ -257,8 +279,8 @@ export async function relatedWords(
       if (v) embedded.set(t, normalised(v));
     });
   }
-  const stems = new Set(terms.map((t) => stemmer(t)));
-  const excluded = new Set([...terms, ...exclude]);
+  const stems = new Set(wanted.map((t) => stemmer(t)));
+  const excluded = new Set([...wanted, ...exclude.map(foldLatinAccents)]);
   const skip = (word: string) => excluded.has(word) || stems.has(stemmer(word));
   const found = new Set<string>();
   for (const term of wanted) {

@@ -187,9 +187,9 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const wordHits = (channel: ChannelName, words: string[]) =>
     channel === 'temporal' ? temporal(words) : lexical(request.filter, words);
 
-  // New words of the cube are embedded while the first round runs.
+  // The cube's new words are read (with their cached vectors) while the first round runs.
   const vocabulary = channels.includes('related') ? ctx.vocabulary : null;
-  const vocabularyRead = vocabulary?.refresh();
+  const vocabularyRead = vocabulary?.update();
   const first = channels.filter(
     (c) => !SECOND_ROUND.includes(c) && !AFTER_FUSION.includes(c) && !AFTER_WORDS.includes(c),
   );
@@ -238,6 +238,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
 
   if (vocabulary && ctx.embedder) {
     await vocabularyRead;
+    // The speakers' names the query gives are not words to find neighbours of, nor neighbours.
     const related = await relatedWords(vocabulary, ctx.embedder, words, terms, {
       perTerm: ctx.retrieval.relatedPerTerm,
       minSimilarity: ctx.retrieval.relatedMinSimilarity,

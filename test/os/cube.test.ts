@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os_ from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemcubeError } from '../../src/core/errors.js';
 import { isItemId } from '../../src/core/ids.js';
@@ -10,6 +9,7 @@ import type { Embedder } from '../../src/embed/embedder.js';
 import { LocalEmbedder } from '../../src/embed/local.js';
 import { MemoryOS } from '../../src/os/memory-os.js';
 import { countTokens } from '../../src/retrieve/tokens.js';
+import { cachedEmbeddingRows } from '../helpers/embedding-cache.js';
 import { PLAIN_RETRIEVAL } from '../helpers/plain-retrieval.js';
 
 /** Runs `fn` and returns the MemcubeError it throws (fails the test otherwise). */
@@ -549,14 +549,7 @@ describe('query embeddings', () => {
     try {
       const cube = await os.cube('semantic');
       const [berlin] = (await cube.add('I moved to Berlin last month.')).ids;
-      const cachedRows = () => {
-        const db = new Database(file, { readonly: true });
-        try {
-          return (db.prepare('SELECT count(*) AS n FROM embedding_cache').get() as { n: number }).n;
-        } finally {
-          db.close();
-        }
-      };
+      const cachedRows = () => cachedEmbeddingRows(file);
       const before = cachedRows();
       expect(before).toBe(1);
       asked.length = 0;

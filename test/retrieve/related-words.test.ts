@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import osTmp from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/core/errors.js';
 import { CachedEmbedder, recentEmbeddings } from '../../src/embed/cached.js';
@@ -7,6 +10,7 @@ import { MemoryOS } from '../../src/os/memory-os.js';
 import { relatedWords, WordVectors, wordVectorsOf } from '../../src/retrieve/related-words.js';
 import { LexicalIndex } from '../../src/store/sqlite/lexical-index.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { cachedEmbeddingRows } from '../helpers/embedding-cache.js';
 import { rec } from '../store/conformance.js';
 
 const ctx = () => ({ actor: 'test', now: Date.now() });
@@ -87,7 +91,7 @@ describe('related words (the offline embedder)', () => {
 
   it("finds a question word's neighbours in the cube's vocabulary, not its own stem or stopwords", async () => {
     const vectors = new WordVectors(store, scope, embedder, 1000);
-    await vectors.refresh();
+    await vectors.embedMissing();
     expect(vectors.pending).toBe(0);
     expect(vectors.vectorOf('guitar')).toBeDefined();
     expect(vectors.vectorOf('the')).toBeUndefined();
@@ -103,49 +107,63 @@ describe('related words (the offline embedder)', () => {
 
   it('leaves out the words it is told to, and finds nothing below the similarity asked for', async () => {
     const vectors = new WordVectors(store, scope, embedder, 1000);
-    await vectors.refresh();
-    const found = await relatedWords(vectors, embedder, ['guitar'], ['violin'], {
-      perTerm: 5,
-      minSimilarity: 0.5,
-    });
-    expect(found).not.toContain('violin');
-    expect(found).not.toContain('guitar');
+    await vectors.embedMissing();
+    const options = { perTerm: 5, minSimilarity: 0.5 };
+    expect(await relatedWords(vectors, embedder, ['guitar'], [], options)).toContain('violin');
+    expect(await relatedWords(vectors, embedder, ['guitar'], ['violin'], options)).not.toContain('violin');
     expect(
       await relatedWords(vectors, embedder, ['guitar'], [], { perTerm: 5, minSimilarity: 0.99 }),
     ).toEqual([]);
   });
 
-  it('holds no more words than its limit, and embeds a backlog over several refreshes', async () => {
+  it('holds no more words than its limit', async () => {
     const capped = new WordVectors(store, scope, embedder, 2);
-    await capped.refresh();
+    await capped.embedMissing();
     expect(capped.size).toBe(2);
     expect(capped.pending).toBe(0);
-    const slow = new WordVectors(store, scope, embedder, 1000);
-    await slow.refresh(3);
-    expect(slow.size).toBe(3);
-    expect(slow.pending).toBeGreaterThan(0);
-    while (slow.pending > 0) await slow.refresh(3);
-    const all = new WordVectors(store, scope, embedder, 1000);
-    await all.refresh();
-    expect(slow.size).toBe(all.size);
   });
 
-  it("takes in at once the words the embedder's cache holds, whatever the budget", async () => {
+  it("takes in at a search only what the embedder's cache holds; the rest waits to be embedded", async () => {
     const cached = new CachedEmbedder(embedder, recentEmbeddings(1000));
     const first = new WordVectors(store, scope, cached, 1000);
-    await first.refresh();
+    await first.update();
+    expect(first.size).toBe(0);
+    const waiting = first.pending;
+    expect(waiting).toBeGreaterThan(8);
+    await first.embedMissing();
+    expect(first.size).toBe(waiting);
+    expect(first.pending).toBe(0);
     const second = new WordVectors(store, scope, cached, 1000);
-    await second.refresh(1);
+    await second.update();
+    expect(second.size).toBe(waiting);
     expect(second.pending).toBe(0);
-    expect(second.size).toBe(first.size);
+  });
+
+  it('keeps the words waiting when embedding them fails, and embeds them on the next call', async () => {
+    let failures = 1;
+    const flaky: Embedder = {
+      id: embedder.id,
+      dimensions: () => embedder.dimensions(),
+      embed: async (texts) => {
+        if (failures-- > 0) throw new Error('model unavailable');
+        return embedder.embed(texts);
+      },
+    };
+    const vectors = new WordVectors(store, scope, flaky, 1000);
+    await expect(vectors.embedMissing()).rejects.toThrow('model unavailable');
+    expect(vectors.size).toBe(0);
+    const waiting = vectors.pending;
+    expect(waiting).toBeGreaterThan(0);
+    await vectors.embedMissing();
+    expect(vectors.size).toBe(waiting);
   });
 
   it('finds the same nearest words through the Hamming shortlist as by the exact scan', async () => {
     const exact = new WordVectors(store, scope, embedder, 1000);
     // A shortlist of 8 of the cube's words, so the Hamming scan does choose.
     const shortlisted = new WordVectors(store, scope, embedder, 1000, { upTo: 0, shortlist: 8 });
-    await exact.refresh();
-    await shortlisted.refresh();
+    await exact.embedMissing();
+    await shortlisted.embedMissing();
     expect(shortlisted.size).toBeGreaterThan(8);
     const options = { perTerm: 3, minSimilarity: 0.3 };
     for (const term of ['instruments', 'noodles', 'evening']) {
@@ -155,11 +173,18 @@ describe('related words (the offline embedder)', () => {
     }
   });
 
-  it('is shared by the handles of one cube and store', () => {
-    expect(wordVectorsOf(store, scope, embedder, 1000)).toBe(wordVectorsOf(store, scope, embedder, 1000));
-    expect(wordVectorsOf(store, { ...scope, cube: 'other' }, embedder, 1000)).not.toBe(
-      wordVectorsOf(store, scope, embedder, 1000),
-    );
+  it('is shared by the handles of one cube and store, and not by a cube made again under its name', () => {
+    const music = { scope, createdAt: '2026-01-01T00:00:00.000Z' };
+    expect(wordVectorsOf(store, music, embedder, 1000)).toBe(wordVectorsOf(store, music, embedder, 1000));
+    for (const other of [
+      { ...music, scope: { ...scope, cube: 'other' } },
+      { ...music, scope: { ...scope, tenant: 'acme' } },
+      { ...music, createdAt: '2026-02-01T00:00:00.000Z' },
+    ]) {
+      expect(wordVectorsOf(store, other, embedder, 1000)).not.toBe(
+        wordVectorsOf(store, music, embedder, 1000),
+      );
+    }
   });
 });
 
@@ -208,6 +233,53 @@ describe('the related-words channel in search', () => {
     const plainHits = await plain.search('What instruments does Tim play?');
     expect(plainHits).toHaveLength(1);
     expect(plainHits[0]?.channels.related).toBeUndefined();
+  });
+
+  it('embeds the words with the items, so that a search reads them and writes nothing', async () => {
+    const dir = fs.mkdtempSync(path.join(osTmp.tmpdir(), 'memcube-related-'));
+    const file = path.join(dir, 'memory.db');
+    try {
+      os = await MemoryOS.open({ path: file, embedder: 'local' });
+      const cube = await os.createCube('band');
+      await cube.add({ content: 'I finally bought a guitar.', speaker: 'Tim' });
+      const cachedRows = () => cachedEmbeddingRows(file);
+      // The turn, and its words "finally", "bought", "guitar" and "tim" (the speaker, a key).
+      const rows = cachedRows();
+      expect(rows).toBe(5);
+      const hits = await cube.search('Which instruments?', { channels: ['related'] });
+      expect(hits[0]?.item.content).toBe('I finally bought a guitar.');
+      await cube.context('Which instruments?');
+      expect(cachedRows()).toBe(rows);
+    } finally {
+      await os?.close();
+      os = undefined;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('finds by words stored before it existed only once warm() has embedded them', async () => {
+    const dir = fs.mkdtempSync(path.join(osTmp.tmpdir(), 'memcube-related-'));
+    const file = path.join(dir, 'memory.db');
+    try {
+      // Stored with the channel off, as by a version without it: no word vectors are cached.
+      os = await MemoryOS.open({
+        path: file,
+        embedder: 'local',
+        retrieval: { channelWeights: { related: 0 } },
+      });
+      await (await os.createCube('band')).add({ content: 'I finally bought a guitar.', speaker: 'Tim' });
+      await os.close();
+      os = await MemoryOS.open({ path: file, embedder: 'local' });
+      const cube = await os.cube('band', { create: false });
+      expect(await cube.search('Which instruments?', { channels: ['related'] })).toEqual([]);
+      await cube.warm();
+      const [hit] = await cube.search('Which instruments?', { channels: ['related'] });
+      expect(hit?.item.content).toBe('I finally bought a guitar.');
+    } finally {
+      await os?.close();
+      os = undefined;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is unavailable, with the reason, in a cube without vectors', async () => {

@@ -65,6 +65,18 @@ export function vocabularyWord(token: string): string | null {
   return VOCABULARY_WORD.test(folded) ? detached(folded) : null;
 }
 
+/** The distinct vocabulary words of some texts, in order of first use. */
+export function vocabularyWords(texts: string[]): string[] {
+  const words = new Set<string>();
+  for (const text of texts) {
+    for (const token of ftsTokens(text)) {
+      const word = vocabularyWord(token);
+      if (word !== null) words.add(word);
+    }
+  }
+  return [...words];
+}
+
 /** The raw tokens of a text, before folding and stemming. */
 export function ftsTokens(text: string): string[] {
   return text.match(TOKEN) ?? [];
