@@ -3,6 +3,7 @@
  * each figure, RSS above all, belongs to that system and size alone. Talks to the parent over IPC.
  */
 import fs from 'node:fs';
+import { vocabularyOf } from '../retrieve/related-words.js';
 import { type BenchItem, benchItem, benchQueries, limitCorpus, loadCorpus } from './corpus.js';
 import { copyKeys, type TurnKeys } from './derived.js';
 import { loadBenchVectors } from './embedding.js';
@@ -137,6 +138,14 @@ async function run(job: BenchJob): Promise<void> {
   );
   // Query vectors are looked up before timing starts: the figures exclude query embedding.
   await vectors.embedder.remember([...new Set(queries)]);
+  if (job.phase === 'ingest') {
+    // So are the words `add` embeds for the related-words channel.
+    const firstAdded = job.size - job.addSamples - job.pathSamples;
+    const added = Array.from({ length: job.size - firstAdded }, (_, k) => benchItem(corpus, firstAdded + k));
+    await vectors.embedder.remember(
+      vocabularyOf(added.map((t) => ({ text: t.content, context: '', keys: '' }))),
+    );
+  }
   fs.mkdirSync(job.dir, { recursive: true });
   const system = await openSystem(job, vectors);
   try {
