@@ -22,7 +22,7 @@ import type {
 } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import type { Embedder } from '../embed/embedder.js';
-import { requirePermission } from '../govern/permissions.js';
+import { allows, requirePermission } from '../govern/permissions.js';
 import { deriveKeys, hasContextKey } from '../ingest/derive/derive-keys.js';
 import { type AddInput, draftEpisodes, validateContent, withDerivedKeys } from '../ingest/episodes.js';
 import { type ContextPack, packContext } from '../retrieve/context.js';
@@ -164,7 +164,8 @@ export class Cube {
    */
   async warm(): Promise<boolean> {
     const built = (await this.store.warm?.(this.scope)) ?? true;
-    await this.wordVectors()?.embedMissing();
+    // Embedding words writes the embedding cache: a read-only handle uses the words cached so far.
+    if (allows(this.permission, 'write')) await this.wordVectors()?.embedMissing();
     return built;
   }
 
@@ -234,7 +235,8 @@ export class Cube {
    * for the model and writes nothing.
    */
   private async embedWithWords(texts: string[], indexes: IndexFields[]): Promise<Array<Float32Array | null>> {
-    const words = this.relatedWordsOn ? vocabularyOf(indexes) : [];
+    // A vocabulary held full in this process takes no more words: none need embedding for it.
+    const words = this.relatedWordsOn && !this.wordVectors()?.full ? vocabularyOf(indexes) : [];
     return (await this.embedAll([...texts, ...words])).slice(0, texts.length);
   }
 

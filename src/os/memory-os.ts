@@ -456,7 +456,10 @@ export class MemoryOS {
       vectors,
       this.writeContext(),
     );
-    return this.cube(cubeName, { create: false });
+    const cube = await this.cube(cubeName, { create: false });
+    // The words' vectors for the related-words channel, with the new embedder.
+    await cube.warm();
+    return cube;
   }
 
   /**

@@ -14,6 +14,8 @@ export type WordEmbedder = Embedder & {
 
 /** Words embedded per call to the embedder. */
 const EMBED_BATCH = 256;
+/** Waiting words looked up in the cache again each time new words arrive. */
+const RECHECK_MISSING = 1_000;
 /**
  * Up to `upTo` words a query word is compared with every one exactly; past it, a Hamming scan of
  * the words' sign bits (WebAssembly SIMD) shortlists `shortlist` to compare exactly: an exact scan
@@ -87,6 +89,11 @@ export class WordVectors {
     return this.missing.length;
   }
 
+  /** Whether the vocabulary holds all the words it may: new words need not be embedded for it. */
+  get full(): boolean {
+    return this.words.length >= this.maxVocabulary;
+  }
+
   /** Roughly what this holds in memory. */
   get bytes(): number {
     return this.vectors.byteLength + (this.seen.size + this.words.length) * BYTES_PER_WORD;
@@ -100,17 +107,21 @@ export class WordVectors {
     return this.serially(() => this.updateNow());
   }
 
-  /** Embeds (and caches) the vocabulary's words the cache lacked; a failure leaves them waiting. */
-  embedMissing(): Promise<void> {
-    return this.serially(async () => {
-      await this.updateNow();
-      while (this.missing.length > 0 && this.words.length < this.maxVocabulary) {
-        const batch = this.missing.slice(0, Math.min(EMBED_BATCH, this.maxVocabulary - this.words.length));
-        this.append(batch, await this.embedder.embed(batch));
-        this.missing.splice(0, batch.length);
-      }
-      if (this.words.length >= this.maxVocabulary) this.missing = [];
-    });
+  /**
+   * Embeds (and caches) the vocabulary's words the cache lacked; a failure leaves them waiting.
+   * The model runs outside the queue, so searches meanwhile go on with the words held.
+   */
+  async embedMissing(): Promise<void> {
+    await this.update();
+    while (this.missing.length > 0 && !this.full) {
+      const batch = this.missing.slice(0, EMBED_BATCH);
+      const vectors = await this.embedder.embed(batch);
+      await this.serially(async () => {
+        this.append(batch, vectors);
+        const done = new Set(batch);
+        this.missing = this.missing.filter((word) => !done.has(word));
+      });
+    }
   }
 
   private serially(work: () => Promise<void>): Promise<void> {
@@ -126,8 +137,12 @@ export class WordVectors {
     this.mark = { generation: page.generation, size: page.size };
     const fresh = page.words.filter((w) => !this.seen.has(w) && !isStopword(w));
     for (const word of fresh) this.seen.add(word);
-    const room = Math.max(0, this.maxVocabulary - this.words.length);
-    const taken = fresh.slice(0, room);
+    if (fresh.length === 0) return;
+    // Words waiting for their vectors count against the limit as held ones do. New items may have
+    // cached some of them since (an add embeds its words), so they are looked up again first.
+    const room = Math.max(0, this.maxVocabulary - this.words.length - this.missing.length);
+    const recheck = this.missing.splice(0, RECHECK_MISSING);
+    const taken = [...recheck, ...fresh.slice(0, room + recheck.length)];
     if (taken.length === 0) return;
     if (!this.embedder.cachedOnly) {
       this.missing.push(...taken);
@@ -149,7 +164,8 @@ export class WordVectors {
     const dims = this.dimensions;
     const needed = (this.words.length + words.length) * dims;
     if (needed > this.vectors.length) {
-      const grown = new Float32Array(Math.max(needed, this.vectors.length * 2));
+      const most = this.maxVocabulary * dims;
+      const grown = new Float32Array(Math.max(needed, Math.min(most, this.vectors.length * 2)));
       grown.set(this.vectors);
       this.vectors = grown;
     }
@@ -216,7 +232,10 @@ export class WordVectors {
   }
 }
 
-/** Cubes' word vectors held per store; the least recently searched go past these bounds. */
+/**
+ * Cubes' word vectors held per store; the least recently searched go past these bounds. A cube
+ * weighs at most the whole budget, so one bigger than it is held alone rather than dropped.
+ */
 const HELD_BYTES = 256 * 2 ** 20;
 const HELD_CUBES = 256;
 const held = new WeakMap<Store, LRUCache<string, WordVectors>>();
@@ -236,7 +255,7 @@ export function wordVectorsOf(
     cubes = new LRUCache<string, WordVectors>({
       max: HELD_CUBES,
       maxSize: HELD_BYTES,
-      sizeCalculation: (vectors) => Math.max(1, vectors.bytes),
+      sizeCalculation: (vectors) => Math.min(HELD_BYTES, Math.max(1, vectors.bytes)),
     });
     held.set(store, cubes);
   }

@@ -190,6 +190,8 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   // The cube's new words are read (with their cached vectors) while the first round runs.
   const vocabulary = channels.includes('related') ? ctx.vocabulary : null;
   const vocabularyRead = vocabulary?.update();
+  // Awaited below; until then a failure must not surface as an unhandled rejection.
+  vocabularyRead?.catch(() => undefined);
   const first = channels.filter(
     (c) => !SECOND_ROUND.includes(c) && !AFTER_FUSION.includes(c) && !AFTER_WORDS.includes(c),
   );

@@ -139,6 +139,53 @@ describe('related words (the offline embedder)', () => {
     expect(second.pending).toBe(0);
   });
 
+  it('lets a search read the words while the model embeds the missing ones', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow: Embedder = {
+      id: embedder.id,
+      dimensions: () => embedder.dimensions(),
+      embed: async (texts) => {
+        await gate;
+        return embedder.embed(texts);
+      },
+    };
+    const vectors = new WordVectors(store, scope, slow, 1000);
+    const warming = vectors.embedMissing();
+    // Queued behind the model, this would wait for a gate that only opens after it.
+    await vectors.update();
+    expect(vectors.size).toBe(0);
+    release();
+    await warming;
+    expect(vectors.size).toBeGreaterThan(8);
+  });
+
+  it('takes in a waiting word once another add has cached it, when new words arrive', async () => {
+    const other = { tenant: 'default', cube: 'songs' };
+    await store.createCube(
+      'default',
+      'songs',
+      { id: embedder.id, dimensions: await embedder.dimensions() },
+      ctx(),
+    );
+    await store.insertItems(other, [rec('Cello practice')], ctx());
+    const cached = new CachedEmbedder(embedder, recentEmbeddings(1000));
+    const reader = new WordVectors(store, other, cached, 1000);
+    await reader.update();
+    expect([reader.size, reader.pending]).toEqual([0, 2]);
+    // Another process (here another holder) embeds the words, as an add does.
+    await new WordVectors(store, other, cached, 1000).embedMissing();
+    await reader.update();
+    expect(reader.size).toBe(0);
+    await store.insertItems(other, [rec('Cello recital')], ctx());
+    await reader.update();
+    expect(reader.vectorOf('cello')).toBeDefined();
+    expect(reader.vectorOf('practice')).toBeDefined();
+    expect([reader.size, reader.pending]).toEqual([2, 1]);
+  });
+
   it('keeps the words waiting when embedding them fails, and embeds them on the next call', async () => {
     let failures = 1;
     const flaky: Embedder = {
