@@ -142,7 +142,7 @@ export class WordVectors {
     // cached some of them since (an add embeds its words), so they are looked up again first.
     const room = Math.max(0, this.maxVocabulary - this.words.length - this.missing.length);
     const recheck = this.missing.splice(0, RECHECK_MISSING);
-    const taken = [...recheck, ...fresh.slice(0, room + recheck.length)];
+    const taken = [...recheck, ...fresh.slice(0, room)];
     if (taken.length === 0) return;
     if (!this.embedder.cachedOnly) {
       this.missing.push(...taken);

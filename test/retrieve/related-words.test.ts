@@ -116,8 +116,10 @@ describe('related words (the offline embedder)', () => {
     ).toEqual([]);
   });
 
-  it('holds no more words than its limit', async () => {
+  it('holds no more words than its limit, counting the words still waiting', async () => {
     const capped = new WordVectors(store, scope, embedder, 2);
+    await capped.update();
+    expect(capped.pending).toBe(2);
     await capped.embedMissing();
     expect(capped.size).toBe(2);
     expect(capped.pending).toBe(0);
