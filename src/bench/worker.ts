@@ -3,6 +3,8 @@
  * each figure, RSS above all, belongs to that system and size alone. Talks to the parent over IPC.
  */
 import fs from 'node:fs';
+import { foldLatinAccents } from '../core/accents.js';
+import { lexicalTerms } from '../retrieve/query-terms.js';
 import { vocabularyOf } from '../retrieve/related-words.js';
 import { type BenchItem, benchItem, benchQueries, limitCorpus, loadCorpus } from './corpus.js';
 import { copyKeys, type TurnKeys } from './derived.js';
@@ -136,8 +138,11 @@ async function run(job: BenchJob): Promise<void> {
     job.cachePath,
     progress(`${job.system} ${job.size}: vectors`),
   );
-  // Query vectors are looked up before timing starts: the figures exclude query embedding.
-  await vectors.embedder.remember([...new Set(queries)]);
+  // Query vectors are looked up before timing starts: the figures exclude query embedding. So
+  // are the vectors of the queries' words, which the related-words channel embeds when the cube
+  // lacks them.
+  const queryWords = queries.flatMap((q) => lexicalTerms(q).map(foldLatinAccents));
+  await vectors.embedder.remember([...new Set([...queries, ...queryWords])]);
   if (job.phase === 'ingest') {
     // So are the words `add` embeds for the related-words channel.
     const firstAdded = job.size - job.addSamples - job.pathSamples;
