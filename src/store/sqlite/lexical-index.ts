@@ -71,6 +71,9 @@ interface Postings {
   length: number;
 }
 
+/** Tells indexes apart (see `LexicalIndex.generation`). */
+let nextGeneration = 1;
+
 function pack(text: number, context: number, keys: number): number {
   return text <= 0xff && context <= 0xf && keys <= 0xf && !(text === 0xff && context === 0xf && keys === 0xf)
     ? (text << 8) | (context << 4) | keys
@@ -85,9 +88,6 @@ function pack(text: number, context: number, keys: number): number {
  * FTS5's statistics span every cube while these stay within one, so another tenant's corpus
  * cannot move this cube's ranking. A cache of the `items` rows, never the source of truth.
  */
-/** Tells indexes apart (see `generation`). */
-let nextGeneration = 1;
-
 export class LexicalIndex {
   private readonly termIds = new Map<string, number>();
   private readonly tokenTermIds = new Map<string, number>();
