@@ -147,9 +147,7 @@ async function run(job: BenchJob): Promise<void> {
     // So are the words `add` embeds for the related-words channel.
     const firstAdded = job.size - job.addSamples - job.pathSamples;
     const added = Array.from({ length: job.size - firstAdded }, (_, k) => benchItem(corpus, firstAdded + k));
-    await vectors.embedder.remember(
-      vocabularyOf(added.map((t) => ({ text: t.content, context: '', keys: '' }))),
-    );
+    await vectors.embedder.remember(vocabularyOf(added.map((t) => ({ text: t.content, keys: '' }))));
   }
   fs.mkdirSync(job.dir, { recursive: true });
   const system = await openSystem(job, vectors);

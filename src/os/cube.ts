@@ -27,7 +27,7 @@ import { deriveKeys, hasContextKey } from '../ingest/derive/derive-keys.js';
 import { type AddInput, draftEpisodes, validateContent, withDerivedKeys } from '../ingest/episodes.js';
 import { type ContextPack, packContext } from '../retrieve/context.js';
 import { withNeighbours } from '../retrieve/neighbours.js';
-import { vocabularyOf, type WordVectors, wordVectorsOf } from '../retrieve/related-words.js';
+import { embedsWords, vocabularyOf, type WordVectors, wordVectorsOf } from '../retrieve/related-words.js';
 import { rankItems, toStoreFilter } from '../retrieve/search.js';
 import type {
   CubeScope,
@@ -211,16 +211,9 @@ export class Cube {
     };
   }
 
-  /** Whether the related-words channel can run here: it is weighted, the cube has vectors, the store a vocabulary. */
-  private get relatedWordsOn(): boolean {
-    return (
-      this.config.retrieval.channelWeights.related > 0 && this.embedder !== null && !!this.store.vocabulary
-    );
-  }
-
-  /** The cube's words with their vectors, for the related-words channel. */
+  /** The cube's words with their vectors, for the related-words channel; null where it cannot run. */
   private wordVectors(): WordVectors | null {
-    if (!this.relatedWordsOn || !this.embedder) return null;
+    if (!this.embedder || !embedsWords(this.config.retrieval, this.store)) return null;
     return wordVectorsOf(
       this.store,
       { scope: this.scope, createdAt: this.info.createdAt },
@@ -236,7 +229,8 @@ export class Cube {
    */
   private async embedWithWords(texts: string[], indexes: IndexFields[]): Promise<Array<Float32Array | null>> {
     // A vocabulary held full in this process takes no more words: none need embedding for it.
-    const words = this.relatedWordsOn && !this.wordVectors()?.full ? vocabularyOf(indexes) : [];
+    const vocabulary = this.wordVectors();
+    const words = vocabulary && !vocabulary.full ? vocabularyOf(indexes) : [];
     return (await this.embedAll([...texts, ...words])).slice(0, texts.length);
   }
 

@@ -18,7 +18,7 @@ import { CachedEmbedder, recentEmbeddings } from '../embed/cached.js';
 import type { Embedder } from '../embed/embedder.js';
 import { createEmbedder } from '../embed/factory.js';
 import { highest, lowest, requirePermission } from '../govern/permissions.js';
-import { vocabularyOf } from '../retrieve/related-words.js';
+import { embedsWords, vocabularyOf } from '../retrieve/related-words.js';
 import type { AccessStore, CubeGrant, Grantee, TenantAuditQuery } from '../store/access.js';
 import { openStore, redactUrl } from '../store/open.js';
 import type { CubeScope, Store, WriteContext } from '../store/store.js';
@@ -259,11 +259,6 @@ export class MemoryOS {
     return this.embedder.id;
   }
 
-  /** Whether imports embed their words for the related-words channel (see `Cube`). */
-  private get relatedWordsOn(): boolean {
-    return this.config.retrieval.channelWeights.related > 0 && !!this.store.vocabulary;
-  }
-
   private cubeFor(info: CubeInfo, permission: Permission = this.principal.level): Cube {
     if (info.embedderId !== this.embedder.id) {
       throw new EmbedderMismatchError(
@@ -481,7 +476,10 @@ export class MemoryOS {
       const batch = parsed.bundles.slice(i, i + EMBED_BATCH);
       const texts = batch.map((b) => b.index.text);
       // The words too, into the embedding cache, as `add` does for the related-words channel.
-      const words = dims > 0 && this.relatedWordsOn ? vocabularyOf(batch.map((b) => b.index)) : [];
+      const words =
+        dims > 0 && embedsWords(this.config.retrieval, this.store)
+          ? vocabularyOf(batch.map((b) => b.index))
+          : [];
       const vectors = dims > 0 ? await this.embedder.embed([...texts, ...words]) : [];
       batch.forEach((b, j) => {
         withVectors.push({ ...b, embedding: vectors[j] ?? null });

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { stemmer } from 'stemmer';
 import { foldLatinAccents } from '../core/accents.js';
+import type { RetrievalConfig } from '../core/config.js';
 import type { Embedder } from '../embed/embedder.js';
 import { vocabularyWords } from '../store/sqlite/fts-tokens.js';
 import { HammingCodes } from '../store/sqlite/wasm/hamming.js';
@@ -39,9 +40,20 @@ function normalised(vector: Float32Array): Float32Array {
   return Float32Array.from(vector, (x) => x / norm);
 }
 
-/** The words of stored items that the related-words channel may use: no stopwords. */
-export function vocabularyOf(indexes: IndexFields[]): string[] {
-  return vocabularyWords(indexes.flatMap((i) => [i.text, i.context, i.keys])).filter((w) => !isStopword(w));
+/**
+ * Whether writes embed their words for the related-words channel: it is weighted, and the store
+ * keeps a vocabulary (SQLite; not PostgreSQL).
+ */
+export function embedsWords(retrieval: RetrievalConfig, store: Store): boolean {
+  return retrieval.channelWeights.related > 0 && store.vocabulary !== undefined;
+}
+
+/**
+ * The words of new items that the related-words channel may use, stopwords left out. Their
+ * context column is the turns before them, stored (and their words embedded) already.
+ */
+export function vocabularyOf(indexes: Array<Pick<IndexFields, 'text' | 'keys'>>): string[] {
+  return vocabularyWords(indexes.flatMap((i) => [i.text, i.keys])).filter((w) => !isStopword(w));
 }
 
 /**
