@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { compileHammingWat } from '../../scripts/build-wasm.mjs';
-import { HammingCodes } from '../../src/store/sqlite/wasm/hamming.js';
-import { HAMMING_WASM_BASE64 } from '../../src/store/sqlite/wasm/hamming-wasm.js';
+import { HammingCodes } from '../../src/store/hamming/hamming.js';
+import { HAMMING_WASM_BASE64 } from '../../src/store/hamming/hamming-wasm.js';
 
 /** Deterministic pseudo-random vector with both signs. */
 function vector(seed: number, dimensions: number): Float32Array {

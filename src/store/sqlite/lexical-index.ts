@@ -1,5 +1,5 @@
+import { detached, ftsTerm, ftsTerms, ftsTokens, vocabularyWord } from '../fts-tokens.js';
 import type { ScoredId } from '../store.js';
-import { detached, ftsTerm, ftsTerms, ftsTokens, vocabularyWord } from './fts-tokens.js';
 import { SlotIds } from './slot-ids.js';
 import { grown } from './typed-arrays.js';
 import type { TimeWindow } from './vector-index.js';

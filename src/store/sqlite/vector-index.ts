@@ -1,6 +1,6 @@
+import { HammingCodes } from '../hamming/hamming.js';
 import { SlotIds } from './slot-ids.js';
 import { grown } from './typed-arrays.js';
-import { HammingCodes } from './wasm/hamming.js';
 
 /** Half-open window on the event time, as the store's `from`/`to` filter. */
 export interface TimeWindow {

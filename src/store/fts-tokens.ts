@@ -1,5 +1,5 @@
 import { stemmer } from 'stemmer';
-import { foldLatinAccents } from '../../core/accents.js';
+import { foldLatinAccents } from '../core/accents.js';
 
 /**
  * The full-text table's tokenizer (`porter unicode61 remove_diacritics 2`) in JavaScript, so the
@@ -10,7 +10,8 @@ import { foldLatinAccents } from '../../core/accents.js';
  * differently (the lexical index sends such query terms to FTS5); and SQLite's
  * character tables predate recent Unicode, so FTS5 counts some emoji as tokens; on LongMemEval
  * turns about 1 row in 1,000 then differs in length by a token or two, which moves BM25 scores
- * by about one part in a million. No query term is ever such a symbol.
+ * by about one part in a million. No query term is ever such a symbol. Outside `sqlite/` because
+ * the related-words channel reads which words an item adds to a cube's vocabulary the same way.
  */
 /**
  * The combining marks unicode61 counts as diacritics: inside a token they neither split it nor
