@@ -153,6 +153,14 @@ export const retrievalConfigSchema = z.strictObject({
    */
   dropSpeakerNames: z.boolean().default(true),
   /**
+   * A word channel's hits that score under this fraction of its best hit are left out before
+   * fusion. They matched only words that nearly every memory holds (a speaker's name is indexed
+   * with each turn, and the expansion round searches the names its seeds mention), so BM25 gives
+   * them almost nothing, yet reciprocal-rank fusion would rank them by position alone (LoCoMo
+   * all@budget2000 +3 questions; any fraction from 0.001 to 0.05 gives the same). 0 = keep all.
+   */
+  lexicalScoreFloor: z.number().min(0).max(1).default(0.01),
+  /**
    * `context()` packs a line longer than `packTypicalTokens` at its score × (typical / tokens) to
    * this power: one long turn (LongMemEval has 2,000-token turns) would spend the budget that several
    * distinct evidence turns need. 0 = pack by score alone.

@@ -117,6 +117,12 @@ function appendBelow(first: ScoredId[], then: ScoredId[], limit: number): Scored
   return [...first, ...extra].slice(0, limit);
 }
 
+/** The hits scoring at least `fraction` of the best one (hits arrive best first). */
+function aboveFloor(hits: ScoredId[], fraction: number): ScoredId[] {
+  const best = hits[0]?.score ?? 0;
+  return fraction > 0 && best > 0 ? hits.filter((h) => h.score >= fraction * best) : hits;
+}
+
 /** Words of the best hits' entities that the query lacks: the second hop of a multi-hop question. */
 function expansionTerms(seeds: MemoryItem[], queryTerms: string[]): string[] {
   const known = new Set(queryTerms);
@@ -149,8 +155,11 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const depth = Math.max(request.limit, channelDepth);
   const terms = lexicalTerms(query);
   const items = new ItemLoader(ctx.store, ctx.scope);
-  const lexical = (filter: StoreItemFilter, words: string[]) =>
-    ctx.store.searchLexical(ctx.scope, words, filter, depth, lexicalWeights);
+  const lexical = async (filter: StoreItemFilter, words: string[]) =>
+    aboveFloor(
+      await ctx.store.searchLexical(ctx.scope, words, filter, depth, lexicalWeights),
+      ctx.retrieval.lexicalScoreFloor,
+    );
 
   let queryVector: Promise<Float32Array | undefined> | undefined;
   const embedQuery = () => {

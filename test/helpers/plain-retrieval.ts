@@ -3,7 +3,7 @@ import type { MemoryOSConfig } from '../../src/core/config.js';
 /**
  * memcube's channels without derived keys, the entity-seeded second round, the related-words
  * channel, turn proximity, neighbour packing, the adaptive vector weight, the session boost, the
- * speaker focus, speakers' names left out of the words, asking turns lowered, the packing length
+ * speaker focus, speakers' names left out of the words, the word channels' floor, asking turns lowered, the packing length
  * penalty, context lines without repeated times or the temporal channel's vector ranking: plain
  * BM25 (and vectors) over single turns. Tests of the API's semantics (filters, lifecycle, formats)
  * and of the eval harness use it, so that tuning retrieval does not move what they check.
@@ -18,6 +18,7 @@ export const PLAIN_RETRIEVAL: Pick<MemoryOSConfig, 'ingest' | 'retrieval'> = {
     sessionBoost: 0,
     speakerFocus: 1,
     dropSpeakerNames: false,
+    lexicalScoreFloor: 0,
     askingTurnFactor: 1,
     packLengthExponent: 0,
     contextTimesWhenChanged: false,

@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryOS } from '../../src/os/memory-os.js';
+
+describe('the word channels leave out hits that matched only words nearly every memory holds', () => {
+  let os: MemoryOS | undefined;
+  afterEach(async () => {
+    await os?.close();
+    os = undefined;
+  });
+
+  /** The lexical channel's hits, by content, for `query` in a cube where every memory says "weekend". */
+  async function lexicalHits(lexicalScoreFloor: number | undefined, query: string) {
+    os = await MemoryOS.open({
+      path: ':memory:',
+      embedder: 'none',
+      ...(lexicalScoreFloor === undefined ? {} : { retrieval: { lexicalScoreFloor } }),
+    });
+    const cube = await os.createCube('notes');
+    await cube.add([
+      { content: 'This weekend I fixed the bike chain.' },
+      { content: 'A quiet weekend at home.' },
+      { content: 'The weekend was rainy.' },
+      { content: 'Weekend plans: the lake.' },
+    ]);
+    const hits = await cube.search(query, { limit: 10, channels: ['lexical'] });
+    return new Map(hits.map((h) => [h.item.content, h.channels.lexical?.score ?? 0]));
+  }
+
+  it('by default: a word in every memory scores almost nothing (BM25), so its hits are not ranked', async () => {
+    const hits = await lexicalHits(undefined, 'bike weekend');
+    expect([...hits.keys()]).toEqual(['This weekend I fixed the bike chain.']);
+  });
+
+  it('keeps them with the floor at 0, each far under the best hit', async () => {
+    const hits = await lexicalHits(0, 'bike weekend');
+    expect(hits.size).toBe(4);
+    const best = hits.get('This weekend I fixed the bike chain.') ?? 0;
+    expect(hits.get('The weekend was rainy.')).toBeLessThan(best * 0.01);
+  });
+
+  it('keeps every hit when no word tells the memories apart: the floor is relative to the best hit', async () => {
+    const hits = await lexicalHits(undefined, 'weekend');
+    expect(hits.size).toBe(4);
+  });
+});
