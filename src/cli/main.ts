@@ -8,7 +8,7 @@ import { InvalidInputError, MemcubeError } from '../core/errors.js';
 import { MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import { runStdioMcp } from '../mcp/stdio.js';
-import { MemoryOS } from '../os/memory-os.js';
+import { MemoryOS, type OpenOptions } from '../os/memory-os.js';
 import { DEFAULT_MAX_BODY_BYTES, startServer } from '../server/serve.js';
 import { isPostgresUrl } from '../store/open.js';
 import { registerBenchCommand } from './bench-command.js';
@@ -70,10 +70,15 @@ function positiveInt(value: string): number {
   return n;
 }
 
-async function openMemory(g: GlobalOptions, overrides: ConfigFile = {}): Promise<MemoryOS> {
+async function openMemory(
+  g: GlobalOptions,
+  overrides: ConfigFile = {},
+  lifetime: Pick<OpenOptions, 'warmCubes'> = {},
+): Promise<MemoryOS> {
   return MemoryOS.open({
     ...(g.config ? readConfigFile(g.config) : {}),
     ...overrides,
+    ...lifetime,
     path: g.db,
     embedder: embedderFromFlag(g.embedder),
     actor: `cli:${os.userInfo().username}`,
@@ -465,9 +470,11 @@ export function buildProgram(): Command {
       if (o.pg && cmd.parent?.getOptionValueSource('db') === 'cli') {
         throw new InvalidInputError('give either --db or --pg, not both', 'pg');
       }
+      // Cubes warm in the background as requests first reach them (`Cube.warm`).
       const memory = await openMemory(
         o.pg ? { ...g, db: o.pg } : g,
         o.pgPool ? { postgres: { poolSize: o.pgPool } } : {},
+        { warmCubes: true },
       );
       const server = await startServer({
         memory,
@@ -494,7 +501,10 @@ export function buildProgram(): Command {
     )
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd);
-      await runStdioMcp(await openMemory(g), { defaultCube: g.cube, version: VERSION });
+      await runStdioMcp(await openMemory(g, {}, { warmCubes: true }), {
+        defaultCube: g.cube,
+        version: VERSION,
+      });
     });
 
   registerEvalCommands(program);

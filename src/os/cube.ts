@@ -160,12 +160,14 @@ export class Cube {
    * until then; call this after opening to have them ready for the first question. It also
    * embeds the words of the cube's vocabulary that were stored before the related-words channel
    * existed (words are otherwise embedded as their items are added). True at once for stores
-   * without such indexes.
+   * without such indexes. An aborted `signal` stops the embedding between batches.
    */
-  async warm(): Promise<boolean> {
+  async warm(options: { signal?: AbortSignal } = {}): Promise<boolean> {
     const built = (await this.store.warm?.(this.scope)) ?? true;
     // Embedding words writes the embedding cache: a read-only handle uses the words cached so far.
-    if (allows(this.permission, 'write')) await this.wordVectors()?.embedMissing();
+    if (allows(this.permission, 'write') && !options.signal?.aborted) {
+      await this.wordVectors()?.embedMissing(options.signal);
+    }
     return built;
   }
 

@@ -17,12 +17,13 @@ import { parseWith } from '../core/validate.js';
 import { CachedEmbedder, recentEmbeddings } from '../embed/cached.js';
 import type { Embedder } from '../embed/embedder.js';
 import { createEmbedder } from '../embed/factory.js';
-import { highest, lowest, requirePermission } from '../govern/permissions.js';
+import { allows, highest, lowest, requirePermission } from '../govern/permissions.js';
 import { embedsWords, vocabularyOf } from '../retrieve/related-words.js';
 import type { AccessStore, CubeGrant, Grantee, TenantAuditQuery } from '../store/access.js';
 import { openStore, redactUrl } from '../store/open.js';
 import type { CubeScope, Store, WriteContext } from '../store/store.js';
 import { Cube } from './cube.js';
+import { CubeWarmer } from './cube-warmer.js';
 import { parseExport } from './portable.js';
 
 export type ProgressCallback = (done: number, total: number) => void;
@@ -38,6 +39,12 @@ export interface OpenOptions extends Omit<MemoryOSConfig, 'embedder'> {
   closeStore?: boolean;
   /** Tenants, keys and grants; defaults to the SQLite store's own, none for another store. */
   access?: AccessStore;
+  /**
+   * Warm each cube in the background the first time a handle that may write opens it (`Cube.warm`),
+   * one at a time; `close()` stops the warm-up. For long-running processes: the server and the
+   * MCP server set it. Failures are written to stderr.
+   */
+  warmCubes?: boolean;
 }
 
 /** Who acts through a handle: a tenant, the actor recorded on its writes, and what it may do. */
@@ -82,6 +89,12 @@ const EMBED_BATCH = 256;
 /** Query vectors kept per process (2 KB each with the offline model): an agent repeats its questions. */
 const RECENT_QUERIES = 1000;
 
+function reportWarmFailure(key: string, error: unknown): void {
+  const [tenant, cube] = key.split('\u0000');
+  const reason = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`memcube: warming cube '${cube}' of tenant '${tenant}' failed: ${reason}\n`);
+}
+
 function isEmbedder(value: unknown): value is Embedder {
   return typeof value === 'object' && value !== null && 'embed' in value && 'id' in value;
 }
@@ -101,6 +114,8 @@ export class MemoryOS {
   /** The same model, caching query vectors in this process instead of the store: a search writes nothing. */
   private readonly queryEmbedder: Embedder;
   private readonly access: AccessStore | null;
+  /** Shared by the handles `as()` makes; stopped by the one that owns the store. */
+  private readonly warmer: CubeWarmer | null;
   private readonly principal: ResolvedPrincipal;
   /** Handles made by `as()` share the store and leave closing it to the handle that opened it. */
   private readonly ownsStore: boolean;
@@ -108,7 +123,13 @@ export class MemoryOS {
   private constructor(
     config: ResolvedConfig,
     path: string,
-    parts: { store: Store; embedder: Embedder; queryEmbedder: Embedder; access: AccessStore | null },
+    parts: {
+      store: Store;
+      embedder: Embedder;
+      queryEmbedder: Embedder;
+      access: AccessStore | null;
+      warmer: CubeWarmer | null;
+    },
     principal: ResolvedPrincipal,
     ownsStore: boolean,
   ) {
@@ -118,6 +139,7 @@ export class MemoryOS {
     this.embedder = parts.embedder;
     this.queryEmbedder = parts.queryEmbedder;
     this.access = parts.access;
+    this.warmer = parts.warmer;
     this.principal = principal;
     this.ownsStore = ownsStore;
   }
@@ -128,6 +150,7 @@ export class MemoryOS {
       store: given,
       access: givenAccess,
       closeStore = false,
+      warmCubes = false,
       ...rest
     } = options;
     const custom = isEmbedder(embedderOption) ? embedderOption : undefined;
@@ -152,7 +175,13 @@ export class MemoryOS {
     return new MemoryOS(
       config,
       redactUrl(location),
-      { store, embedder: cached, queryEmbedder, access },
+      {
+        store,
+        embedder: cached,
+        queryEmbedder,
+        access,
+        warmer: warmCubes ? new CubeWarmer(reportWarmFailure) : null,
+      },
       FULL_ACCESS,
       !given || closeStore,
     );
@@ -166,7 +195,13 @@ export class MemoryOS {
     return new MemoryOS(
       { ...this.config, tenant, actor: principal.actor },
       this.path,
-      { store: this.store, embedder: this.embedder, queryEmbedder: this.queryEmbedder, access: this.access },
+      {
+        store: this.store,
+        embedder: this.embedder,
+        queryEmbedder: this.queryEmbedder,
+        access: this.access,
+        warmer: this.warmer,
+      },
       {
         level,
         cubes: principal.cubes ?? null,
@@ -266,7 +301,7 @@ export class MemoryOS {
           `open it with the same embedder, or switch the cube with \`memcube reembed --cube ${info.name} --embedder <name>\``,
       );
     }
-    return new Cube({
+    const cube = new Cube({
       store: this.store,
       info,
       embedder: info.dimensions > 0 ? this.embedder : null,
@@ -275,6 +310,12 @@ export class MemoryOS {
       permission,
       ...(this.principal.requestId ? { requestId: this.principal.requestId } : {}),
     });
+    if (this.warmer && allows(permission, 'write')) {
+      this.warmer.schedule([info.tenant, info.name, info.createdAt].join('\u0000'), (signal) =>
+        cube.warm({ signal }),
+      );
+    }
+    return cube;
   }
 
   /**
@@ -502,6 +543,8 @@ export class MemoryOS {
 
   /** Closes the store; a no-op on handles made by `as()`, which share their parent's. */
   async close(): Promise<void> {
-    if (this.ownsStore) await this.store.close();
+    if (!this.ownsStore) return;
+    await this.warmer?.close();
+    await this.store.close();
   }
 }

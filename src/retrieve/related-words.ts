@@ -130,11 +130,12 @@ export class WordVectors {
 
   /**
    * Embeds (and caches) the vocabulary's words the cache lacked; a failure leaves them waiting.
-   * The model runs outside the queue, so searches meanwhile go on with the words held.
+   * The model runs outside the queue, so searches meanwhile go on with the words held. An
+   * aborted `signal` stops it between batches.
    */
-  async embedMissing(): Promise<void> {
+  async embedMissing(signal?: AbortSignal): Promise<void> {
     await this.update();
-    while (this.missing.length > 0 && !this.full) {
+    while (this.missing.length > 0 && !this.full && !signal?.aborted) {
       const batch = this.missing.slice(0, EMBED_BATCH);
       const vectors = await this.embedder.embed(batch);
       await this.serially(async () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import osTmp from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InvalidInputError } from '../../src/core/errors.js';
 import { CachedEmbedder, recentEmbeddings } from '../../src/embed/cached.js';
 import type { Embedder } from '../../src/embed/embedder.js';
@@ -324,6 +324,42 @@ describe('the related-words channel in search', () => {
       await cube.warm();
       const [hit] = await cube.search('Which instruments?', { channels: ['related'] });
       expect(hit?.item.content).toBe('I finally bought a guitar.');
+    } finally {
+      await os?.close();
+      os = undefined;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is warmed in the background for a memory opened with warmCubes (the server), by a handle that may write', async () => {
+    const dir = fs.mkdtempSync(path.join(osTmp.tmpdir(), 'memcube-related-'));
+    const file = path.join(dir, 'memory.db');
+    const instruments = async (memory: MemoryOS) =>
+      (
+        await (
+          await memory.cube('band', { create: false })
+        ).search('Which instruments?', { channels: ['related'] })
+      ).length;
+    try {
+      os = await MemoryOS.open({
+        path: file,
+        embedder: 'local',
+        retrieval: { channelWeights: { related: 0 } },
+      });
+      await (await os.createCube('band')).add({ content: 'I finally bought a guitar.', speaker: 'Tim' });
+      await os.close();
+      os = await MemoryOS.open({ path: file, embedder: 'local', warmCubes: true });
+      // A read-only handle neither warms the cube nor may it embed words.
+      const reader = os.as({ tenant: 'default', actor: 'reader', scopes: ['read'] });
+      expect(await instruments(reader)).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await instruments(reader)).toBe(0);
+      // Opened by a handle that may write, it warms without anyone calling warm().
+      await os.cube('band', { create: false });
+      await vi.waitFor(async () => expect(await instruments(reader)).toBe(1), {
+        timeout: 10_000,
+        interval: 50,
+      });
     } finally {
       await os?.close();
       os = undefined;
