@@ -63,8 +63,12 @@ export const retrievalConfigSchema = z.strictObject({
    * below `vectorConfidenceGap`), rank fusion when it is decisive.
    */
   fusion: z.enum(['rrf', 'score', 'adaptive']).default('rrf'),
-  /** Reciprocal-rank-fusion constant: larger flattens the contribution of top ranks. */
-  rrfK: z.number().min(1).max(1000).default(60),
+  /**
+   * Reciprocal-rank-fusion constant: larger flattens the contribution of top ranks. 30, not the
+   * usual 60: a channel's first hits count for more (LoCoMo MRR +0.02, all@budget2000 +3
+   * questions; LongMemEval turn_all@budget2000 +4 questions, turn_all@10 −2; docs/benchmarks.md).
+   */
+  rrfK: z.number().min(1).max(1000).default(30),
   /**
    * Per-channel multiplier applied to each channel's RRF contribution; 0 switches a channel off.
    * `speaker` (off by default) ranks, by vector, only the turns of a speaker the query names; it

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os_ from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_RETRIEVAL_CONFIG } from '../../src/core/config.js';
 import { MemcubeError } from '../../src/core/errors.js';
 import { isItemId } from '../../src/core/ids.js';
 import type { MessageInput } from '../../src/core/schemas.js';
@@ -11,6 +12,9 @@ import { MemoryOS } from '../../src/os/memory-os.js';
 import { countTokens } from '../../src/retrieve/tokens.js';
 import { cachedEmbeddingRows } from '../helpers/embedding-cache.js';
 import { PLAIN_RETRIEVAL } from '../helpers/plain-retrieval.js';
+
+/** The reciprocal-rank-fusion constant these searches fuse with (the default). */
+const { rrfK } = DEFAULT_RETRIEVAL_CONFIG;
 
 /** Runs `fn` and returns the MemcubeError it throws (fails the test otherwise). */
 async function caught(fn: () => Promise<unknown>): Promise<MemcubeError> {
@@ -121,7 +125,7 @@ describe('Cube (embedder none)', () => {
     expect(Object.keys(top?.channels ?? {})).toEqual(['lexical']);
     expect(top?.channels.lexical?.rank).toBe(1);
     expect(top?.channels.lexical?.score).toBeGreaterThan(0);
-    expect(top?.score).toBe(1 / 61);
+    expect(top?.score).toBe(1 / (rrfK + 1));
   });
 
   it('asking for the vector channel on a lexical-only cube is invalid_input naming channels', async () => {
@@ -485,7 +489,7 @@ describe('Cube (local embedder)', () => {
     expect(lex?.score).toBeGreaterThan(0);
     expect(vec?.score).toBeGreaterThan(0);
     expect(vec?.score).toBeLessThanOrEqual(1);
-    expect(top?.score).toBeCloseTo(1 / (60 + (lex?.rank ?? 0)) + 1 / (60 + (vec?.rank ?? 0)), 12);
+    expect(top?.score).toBeCloseTo(1 / (rrfK + (lex?.rank ?? 0)) + 1 / (rrfK + (vec?.rank ?? 0)), 12);
     // Fused scores are non-increasing.
     for (let i = 1; i < hits.length; i++) expect(hits[i]?.score).toBeLessThanOrEqual(hits[i - 1]?.score ?? 0);
   });
