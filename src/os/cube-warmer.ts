@@ -12,7 +12,11 @@ export class CubeWarmer {
 
   constructor(private readonly onError: (key: string, error: unknown) => void) {}
 
-  /** Queues `warm` under `key`, unless that key was queued before or the warmer is closed. */
+  /**
+   * Queues `warm` under `key`, unless that key was queued before or the warmer is closed. A cube
+   * whose warm-up failed is not tried again in this process: an embedder that is down would
+   * otherwise fail once per request.
+   */
   schedule(key: string, warm: (signal: AbortSignal) => Promise<unknown>): void {
     const { signal } = this.stopping;
     if (signal.aborted || this.queued.has(key)) return;
@@ -23,7 +27,12 @@ export class CubeWarmer {
         await warm(signal);
       } catch (error) {
         // A store closed under a warm-up that was told to stop is no failure.
-        if (!signal.aborted) this.onError(key, error);
+        if (signal.aborted) return;
+        try {
+          this.onError(key, error);
+        } catch {
+          // A failing reporter must not stop the queue, nor `close()`.
+        }
       }
     });
   }

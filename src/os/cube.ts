@@ -160,10 +160,13 @@ export class Cube {
    * until then; call this after opening to have them ready for the first question. It also
    * embeds the words of the cube's vocabulary that were stored before the related-words channel
    * existed (words are otherwise embedded as their items are added). True at once for stores
-   * without such indexes. An aborted `signal` stops the embedding between batches.
+   * without such indexes. An aborted `signal` resolves it at once while the indexes build (to
+   * false; the build goes on, or fails once the store is closed) and stops the embedding between
+   * batches.
    */
   async warm(options: { signal?: AbortSignal } = {}): Promise<boolean> {
-    const built = (await this.store.warm?.(this.scope)) ?? true;
+    const building = this.store.warm?.(this.scope) ?? Promise.resolve(true);
+    const built = options.signal ? await untilAborted(building, options.signal, false) : await building;
     // Embedding words writes the embedding cache: a read-only handle uses the words cached so far.
     if (allows(this.permission, 'write') && !options.signal?.aborted) {
       await this.wordVectors()?.embedMissing(options.signal);
@@ -341,4 +344,27 @@ export class Cube {
       afterId = last.id;
     }
   }
+}
+
+/** `work`'s result, or `aborted` as soon as `signal` aborts; `work` then goes on unobserved. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal, aborted: T): Promise<T> {
+  const unobserved = () => {
+    work.catch(() => undefined);
+    return aborted;
+  };
+  if (signal.aborted) return Promise.resolve(unobserved());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => resolve(unobserved());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -119,6 +119,8 @@ export class MemoryOS {
   private readonly principal: ResolvedPrincipal;
   /** Handles made by `as()` share the store and leave closing it to the handle that opened it. */
   private readonly ownsStore: boolean;
+  /** The handle `open()` returned stops the warmer, whether or not it closes the store. */
+  private readonly ownsWarmer: boolean;
 
   private constructor(
     config: ResolvedConfig,
@@ -132,6 +134,7 @@ export class MemoryOS {
     },
     principal: ResolvedPrincipal,
     ownsStore: boolean,
+    ownsWarmer: boolean,
   ) {
     this.config = config;
     this.path = path;
@@ -142,6 +145,7 @@ export class MemoryOS {
     this.warmer = parts.warmer;
     this.principal = principal;
     this.ownsStore = ownsStore;
+    this.ownsWarmer = ownsWarmer;
   }
 
   static async open(options: OpenOptions = {}): Promise<MemoryOS> {
@@ -184,6 +188,7 @@ export class MemoryOS {
       },
       FULL_ACCESS,
       !given || closeStore,
+      true,
     );
   }
 
@@ -208,6 +213,7 @@ export class MemoryOS {
         keyId: principal.keyId ?? null,
         requestId: principal.requestId,
       },
+      false,
       false,
     );
   }
@@ -541,10 +547,12 @@ export class MemoryOS {
     };
   }
 
-  /** Closes the store; a no-op on handles made by `as()`, which share their parent's. */
+  /**
+   * Stops the background warm-up (`warmCubes`) and closes the store, unless it was given to
+   * `open()` without `closeStore`; a no-op on handles made by `as()`, which share their parent's.
+   */
   async close(): Promise<void> {
-    if (!this.ownsStore) return;
-    await this.warmer?.close();
-    await this.store.close();
+    if (this.ownsWarmer) await this.warmer?.close();
+    if (this.ownsStore) await this.store.close();
   }
 }

@@ -51,7 +51,7 @@ function normalised(vector: Float32Array): Float32Array {
 
 /**
  * Whether writes embed their words for the related-words channel: it is weighted, and the store
- * keeps a vocabulary (SQLite; not PostgreSQL).
+ * keeps a vocabulary (both built-in stores do).
  */
 export function embedsWords(retrieval: RetrievalConfig, store: Store): boolean {
   return retrieval.channelWeights.related > 0 && store.vocabulary !== undefined;
@@ -88,6 +88,7 @@ export class WordVectors {
   /** Words read from the store whose vectors the cache did not hold. */
   private missing: string[] = [];
   private running: Promise<void> = Promise.resolve();
+  private embedding: Promise<void> | null = null;
 
   constructor(
     private readonly store: Store,
@@ -134,6 +135,19 @@ export class WordVectors {
    * aborted `signal` stops it between batches.
    */
   async embedMissing(signal?: AbortSignal): Promise<void> {
+    // One run at a time: a second caller (reembed beside the server's warm-up) waits for the run
+    // in progress, then embeds what it left.
+    while (this.embedding) await this.embedding.catch(() => undefined);
+    const run = this.embedMissingNow(signal);
+    this.embedding = run;
+    try {
+      await run;
+    } finally {
+      if (this.embedding === run) this.embedding = null;
+    }
+  }
+
+  private async embedMissingNow(signal?: AbortSignal): Promise<void> {
     await this.update();
     while (this.missing.length > 0 && !this.full && !signal?.aborted) {
       const batch = this.missing.slice(0, EMBED_BATCH);

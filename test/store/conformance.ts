@@ -24,6 +24,7 @@ import type {
   ScoredId,
   Store,
   StoreItemFilter,
+  VocabularyMark,
   WriteContext,
 } from '../../src/store/store.js';
 
@@ -1059,6 +1060,65 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         expect(idsOf(await store.searchLexical(scope, ['keyword'], { from: T0 + 5 * DAY }, 10, W))).toEqual([
           c.id,
         ]);
+      });
+    });
+
+    describe('vocabulary', () => {
+      const wordsOf = async (scope: CubeScope, since: VocabularyMark | null = null) => {
+        const page = await store.vocabulary?.(scope, since);
+        if (!page) throw new Error('expected a vocabulary page');
+        return page;
+      };
+
+      it("lists a cube's own words once each, in the order first written, and from a mark only new ones", async () => {
+        const a = await cube('a');
+        const b = await cube('b');
+        await insert(a, [rec('Guitar practice tonight'), rec('Practice the guitar at 7')]);
+        await insert(b, [rec('Secret recipe')]);
+        const first = await wordsOf(a);
+        expect(first.words).toEqual(['guitar', 'practice', 'tonight', 'the']);
+        expect((await wordsOf(b)).words).toEqual(['secret', 'recipe']);
+
+        const [id] = await insert(a, [rec('Violin lessons')]);
+        expect((await wordsOf(a, first)).words).toEqual(['violin', 'lessons']);
+        const content = 'Cello lessons instead';
+        await store.updateItem(
+          a,
+          id as string,
+          {
+            content: {
+              content,
+              index: ix(content),
+              derived: NO_DERIVED_KEYS,
+              contentHash: contentHash(content),
+              embedding: E1,
+            },
+          },
+          ctx(),
+        );
+        // An update adds its new words; the replaced content's stay listed.
+        const all = await wordsOf(a);
+        expect(all.words).toEqual([
+          'guitar',
+          'practice',
+          'tonight',
+          'the',
+          'violin',
+          'lessons',
+          'cello',
+          'instead',
+        ]);
+        expect((await wordsOf(a, all)).words).toEqual([]);
+      });
+
+      it('starts afresh for a cube deleted and made again under its name', async () => {
+        const a = await cube('a');
+        await insert(a, [rec('Kayak trip')]);
+        await store.deleteCube(tenant, 'a', ctx());
+        const again = await cube('a');
+        expect((await wordsOf(again)).words).toEqual([]);
+        await insert(again, [rec('Pottery class')]);
+        expect((await wordsOf(again)).words).toEqual(['pottery', 'class']);
       });
     });
 

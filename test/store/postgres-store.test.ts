@@ -137,6 +137,34 @@ describe('PostgresStore specifics', () => {
     }
   });
 
+  it("lists a cube's words from its items on the first read when they were stored before the words table", async () => {
+    const schema = freshSchema('words');
+    const writer = await openPglite({ schema });
+    const reader = await openPglite({ schema });
+    try {
+      await writer.createCube('t', 'old', EMB, ctx());
+      const scope = { tenant: 't', cube: 'old' };
+      await writer.insertItems(scope, [rec('Kayak trip on Sunday'), rec('Pottery class')], ctx());
+      // As a cube written before migration 3 left it: no words recorded, not marked listed.
+      await withClient(async (c) => {
+        await c.query(`DELETE FROM ${schema}.cube_words`);
+        await c.query(`DELETE FROM ${schema}.cube_words_listed`);
+      });
+      const page = await reader.vocabulary(scope, null);
+      expect(page.words).toEqual(['kayak', 'trip', 'sunday', 'pottery', 'class']);
+      // Listed once: a later write adds its own words, the writer's store sees them too.
+      await writer.insertItems(scope, [rec('Kayak lessons')], ctx());
+      expect((await writer.vocabulary(scope, page)).words).toEqual(['lessons']);
+      const [listed] = await withClient(
+        async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${schema}.cube_words_listed`)).rows,
+      );
+      expect(listed?.n).toBe(1);
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
+  });
+
   it('refuses a schema written by a newer memcube', async () => {
     const schema = freshSchema('newer');
     await (await openPglite({ schema })).close();

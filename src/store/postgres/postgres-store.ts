@@ -42,6 +42,8 @@ import type {
   Store,
   StoreItemFilter,
   TurnRef,
+  VocabularyMark,
+  VocabularyPage,
   WriteContext,
 } from '../store.js';
 import { insertAuditSql, selectAudit, writeAudit } from './audit.js';
@@ -49,6 +51,7 @@ import { filterToSql } from './filter-sql.js';
 import { PostgresAccessStore } from './postgres-access.js';
 import { checkSchemaName, ensureVectorIndex, MAX_HNSW_DIMENSIONS, migrate } from './schema.js';
 import { asStorageError, type Db, Params, query, transaction, typeParsers, vectorLiteral } from './sql.js';
+import { listWordsOnce, markWordsListed, readWords, recordWords } from './vocabulary.js';
 
 export interface PostgresStoreOptions extends Omit<pg.PoolConfig, 'types'> {
   /** Schema holding memcube's tables (created when missing); several memcubes can share a database. */
@@ -89,6 +92,8 @@ export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
   private readonly s: string;
   private readonly efSearch: number;
+  /** Cubes known to have all their words recorded (`listWordsOnce`), so a search checks once. */
+  private readonly wordsListed = new Set<number>();
   private closed = false;
 
   private constructor(pool: pg.Pool, schema: string, efSearch: number) {
@@ -233,6 +238,7 @@ export class PostgresStore implements Store {
     if (!row) throw new ConflictError(`cube '${name}' already exists`);
     if (embedder.dimensions > 0) await ensureVectorIndex(client, this.s, embedder.dimensions);
     const cube = { key: row.cube_key, name, tenant, dimensions: row.dimensions };
+    await markWordsListed(client, this.s, cube.key);
     await this.audit(
       client,
       cube,
@@ -319,6 +325,7 @@ export class PostgresStore implements Store {
           newItemValues(cube.key, r, r.sessionId === null ? null : (probe?.next ?? 0), ctx.now),
         );
         const itemKey = inserted?.item_key as number;
+        await recordWords(client, this.s, cube.key, [r.index.text, r.index.keys]);
         await this.writeVersion(client, itemKey, 'add', ctx);
         await this.putVector(client, cube, itemKey, r.embedding, true);
         await this.audit(
@@ -428,6 +435,7 @@ export class PostgresStore implements Store {
       );
       await this.writeVersion(client, before.item_key, 'update', ctx);
       if (content) {
+        await recordWords(client, this.s, cube.key, [content.index.text, content.index.keys]);
         await query(client, `DELETE FROM ${this.s}.item_vectors WHERE item_key = $1`, [before.item_key]);
         await this.putVector(client, cube, before.item_key, content.embedding, before.status === 'active');
       }
@@ -509,6 +517,22 @@ export class PostgresStore implements Store {
    * weights in [0, 1], so they are scaled by the largest, which keeps the ranking. Rank
    * normalisation 1 divides by 1 + log(length), damping long documents as BM25 does.
    */
+  /**
+   * The cube's words recorded after `since`, from the words table writers keep. A cube written
+   * before that table has its items' words recorded on the first read. Positions are the table's
+   * (`size` is the last one read), and there is one generation: words are never renumbered.
+   */
+  async vocabulary(scope: CubeScope, since: VocabularyMark | null): Promise<VocabularyPage> {
+    const cube = await this.resolve(this.pool, scope);
+    if (!this.wordsListed.has(cube.key)) {
+      await this.tx(async (client) =>
+        listWordsOnce(client, this.s, (await this.resolve(client, scope, true)).key),
+      );
+      this.wordsListed.add(cube.key);
+    }
+    return readWords(this.pool, this.s, cube.key, since);
+  }
+
   async searchLexical(
     scope: CubeScope,
     terms: string[],
@@ -748,6 +772,7 @@ export class PostgresStore implements Store {
       importedItemValues(cube.key, item, index),
     );
     const itemKey = inserted?.item_key as number;
+    await recordWords(client, this.s, cube.key, [index.text, index.keys]);
     if (versions.length > 0) {
       await query(
         client,

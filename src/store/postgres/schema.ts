@@ -183,6 +183,23 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX audit_by_actor ON ${s}.audit (actor, audit_key);
     `,
   },
+  {
+    version: 3,
+    description: "each cube's vocabulary, for the related-words channel (SQLite lists it in memory)",
+    sql: (s) => `
+      CREATE TABLE ${s}.cube_words (
+        cube_key bigint NOT NULL REFERENCES ${s}.cubes (cube_key) ON DELETE CASCADE,
+        word     text NOT NULL,
+        pos      bigint GENERATED ALWAYS AS IDENTITY,
+        PRIMARY KEY (cube_key, word)
+      );
+      CREATE INDEX cube_words_by_pos ON ${s}.cube_words (cube_key, pos);
+      -- Cubes whose words are all recorded: new cubes, and older ones once their items are read.
+      CREATE TABLE ${s}.cube_words_listed (
+        cube_key bigint PRIMARY KEY REFERENCES ${s}.cubes (cube_key) ON DELETE CASCADE
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
