@@ -319,6 +319,23 @@ describe('opening Postgres from the library', () => {
     }
   });
 
+  it('runs the related-words channel on the words table, with the offline model', async () => {
+    const store = await openPglite();
+    try {
+      // warmCubes, as the server opens it: close() must stop the warm-up though the store stays open.
+      const os = await MemoryOS.open({ store, embedder: 'local', warmCubes: true });
+      const cube = await os.cube('band');
+      await cube.add({ content: 'I finally bought a guitar.', speaker: 'Tim' });
+      const [hit] = await cube.search('Which instruments?', { channels: ['related'] });
+      expect(hit?.item.content).toBe('I finally bought a guitar.');
+      expect(hit?.channels.related?.rank).toBe(1);
+      await os.close();
+      expect(await store.getCube('default', 'band')).toMatchObject({ name: 'band' });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('MemoryOS.open takes a postgres:// URL as its path and hides the password', async () => {
     const os = await MemoryOS.open({ path: pglite.url, embedder: 'none', tenant: 'url-tenant' });
     try {
