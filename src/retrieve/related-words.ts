@@ -25,6 +25,23 @@ const RECHECK_MISSING = 1_000;
  * comparison of a 256-word shortlist about 0.2 ms, most of what the channel cost a 100K-item cube.
  */
 const EXACT_SCAN: VocabularyScan = { upTo: 1_024, shortlist: 256, rescore: 32 };
+/** Query words whose neighbours a vocabulary remembers (a few hundred bytes each). */
+const REMEMBERED_TERMS = 1_024;
+/** What a remembered query word costs: its key, entry and a handful of neighbours. */
+const BYTES_PER_REMEMBERED = 400;
+
+interface Neighbour {
+  word: string;
+  similarity: number;
+}
+
+/** A query word's neighbours among the first `upTo` words held, at `minSimilarity` or more. */
+interface RememberedNeighbours {
+  upTo: number;
+  minSimilarity: number;
+  found: Neighbour[];
+}
+
 /** What a held word costs besides its vector: its string, map entry, array slot and sign bits. */
 const BYTES_PER_WORD = 180;
 
@@ -88,6 +105,8 @@ export class WordVectors {
   /** Words read from the store whose vectors the cache did not hold. */
   private missing: string[] = [];
   private running: Promise<void> = Promise.resolve();
+  /** Query words' neighbours, as of `upTo` words held: an agent's questions repeat their words. */
+  private readonly remembered = new LRUCache<string, RememberedNeighbours>({ max: REMEMBERED_TERMS });
   private embedding: Promise<void> | null = null;
 
   constructor(
@@ -118,7 +137,11 @@ export class WordVectors {
 
   /** Roughly what this holds in memory. */
   get bytes(): number {
-    return this.vectors.byteLength + (this.seen.size + this.words.length) * BYTES_PER_WORD;
+    return (
+      this.vectors.byteLength +
+      (this.seen.size + this.words.length) * BYTES_PER_WORD +
+      this.remembered.size * BYTES_PER_REMEMBERED
+    );
   }
 
   /**
@@ -235,42 +258,65 @@ export class WordVectors {
   }
 
   /**
-   * Up to `perTerm` vocabulary words nearest to `target` (a unit vector) at `minSimilarity` or
-   * more, nearest first, skipping those `skip` rejects.
+   * Up to `perTerm` vocabulary words nearest to `target` (the unit vector of the query word
+   * `term`) at `minSimilarity` or more, nearest first, skipping those `skip` rejects. A query
+   * word's neighbours are remembered; words added since are compared with it exactly.
    */
   nearest(
+    term: string,
     target: Float32Array,
     perTerm: number,
     minSimilarity: number,
     skip: (word: string) => boolean,
   ): string[] {
-    const dims = this.dimensions;
-    if (dims === 0 || target.length !== dims || perTerm <= 0) return [];
-    const found: Array<{ word: string; similarity: number }> = [];
-    const vectors = this.vectors;
+    if (this.dimensions === 0 || target.length !== this.dimensions || perTerm <= 0) return [];
     const count = this.words.length;
-    const candidates =
+    let known = this.remembered.get(term);
+    if (!known || known.minSimilarity !== minSimilarity || count - known.upTo > this.scan.upTo) {
+      known = { upTo: count, minSimilarity, found: this.scanFor(target, minSimilarity) };
+      this.remembered.set(term, known);
+    } else if (known.upTo < count) {
+      const from = known.upTo;
+      const added = Array.from({ length: count - from }, (_, i) => from + i);
+      const found = [...known.found, ...this.compare(target, added, minSimilarity)];
+      known = { upTo: count, minSimilarity, found: found.sort((a, b) => b.similarity - a.similarity) };
+      this.remembered.set(term, known);
+    }
+    const kept: string[] = [];
+    for (const { word } of known.found) {
+      if (kept.length === perTerm) break;
+      if (!skip(word)) kept.push(word);
+    }
+    return kept;
+  }
+
+  /** The words at `minSimilarity` or more to `target`, nearest first: all compared, or a shortlist. */
+  private scanFor(target: Float32Array, minSimilarity: number): Neighbour[] {
+    const count = this.words.length;
+    const slots =
       count <= this.scan.upTo || !this.codes
-        ? null
+        ? Array.from({ length: count }, (_, i) => i)
         : this.codes.closest(
             target,
             this.codes.nearest(target, count, this.scan.shortlist),
             this.scan.rescore,
           );
-    for (let i = 0; i < (candidates ? candidates.length : count); i++) {
-      const w = candidates ? (candidates[i] as number) : i;
+    return this.compare(target, slots, minSimilarity).sort((a, b) => b.similarity - a.similarity);
+  }
+
+  /** The words of `slots` at `minSimilarity` or more to `target`, by exact cosine. */
+  private compare(target: Float32Array, slots: ArrayLike<number>, minSimilarity: number): Neighbour[] {
+    const dims = this.dimensions;
+    const vectors = this.vectors;
+    const found: Neighbour[] = [];
+    for (let i = 0; i < slots.length; i++) {
+      const w = slots[i] as number;
       let dot = 0;
       const base = w * dims;
       for (let d = 0; d < dims; d++) dot += (vectors[base + d] as number) * (target[d] as number);
       if (dot >= minSimilarity) found.push({ word: this.words[w] as string, similarity: dot });
     }
-    found.sort((a, b) => b.similarity - a.similarity);
-    const kept: string[] = [];
-    for (const { word } of found) {
-      if (kept.length === perTerm) break;
-      if (!skip(word)) kept.push(word);
-    }
-    return kept;
+    return found;
   }
 }
 
@@ -347,7 +393,7 @@ export async function relatedWords(
   for (const term of wanted) {
     const target = vocabulary.vectorOf(term) ?? embedded.get(term);
     if (!target) continue;
-    for (const word of vocabulary.nearest(target, options.perTerm, options.minSimilarity, skip))
+    for (const word of vocabulary.nearest(term, target, options.perTerm, options.minSimilarity, skip))
       found.add(word);
   }
   return [...found];

@@ -116,6 +116,31 @@ describe('related words (the offline embedder)', () => {
     ).toEqual([]);
   });
 
+  it("remembers a query word's neighbours, and compares the words added since with it", async () => {
+    const band = { tenant: 'default', cube: 'band' };
+    await store.createCube(
+      'default',
+      'band',
+      { id: embedder.id, dimensions: await embedder.dimensions() },
+      ctx(),
+    );
+    await store.insertItems(band, [rec('I play the guitar on Sundays.')], ctx());
+    const vectors = new WordVectors(store, band, embedder, 1000);
+    await vectors.embedMissing();
+    const options = { perTerm: 5, minSimilarity: 0.6 };
+    const before = await relatedWords(vectors, embedder, ['instruments'], [], options);
+    expect(before).toContain('guitar');
+    expect(before).not.toContain('cello');
+    await store.insertItems(band, [rec('The cello sounds warm.')], ctx());
+    await vectors.embedMissing();
+    const after = await relatedWords(vectors, embedder, ['instruments'], [], options);
+    expect(after).toEqual(expect.arrayContaining(['guitar', 'cello']));
+    // As a vocabulary that never saw the question before finds them.
+    const fresh = new WordVectors(store, band, embedder, 1000);
+    await fresh.embedMissing();
+    expect(await relatedWords(fresh, embedder, ['instruments'], [], options)).toEqual(after);
+  });
+
   it('holds no more words than its limit, counting the words still waiting', async () => {
     const capped = new WordVectors(store, scope, embedder, 2);
     await capped.update();
