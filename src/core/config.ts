@@ -159,9 +159,9 @@ export const retrievalConfigSchema = z.strictObject({
   /**
    * The hits of each lexical search (the lexical, related and expansion channels, the temporal
    * channel's word hits, and the speaker channel without vectors) that score under this fraction
-   * of its best hit are left out before fusion. They matched only words that most memories hold (a
-   * speaker's name is indexed with each turn, and the expansion round searches the names its
-   * seeds mention): SQLite's BM25 clamps the weight of a word in over half the rows to 10⁻⁶, and
+   * of its best hit are left out before fusion. Such hits match little but words that most memories
+   * hold (a speaker's name is indexed with each turn, and the expansion round searches the names
+   * its seeds mention): SQLite's BM25 clamps the weight of a word in over half the rows to 10⁻⁶, and
    * PostgreSQL's IDF nears 0 for a word in nearly every row, yet reciprocal-rank fusion would rank
    * them by position alone (LoCoMo all@budget2000 +2 questions; any fraction from 0.001 to 0.05
    * gives the same). 0 = keep all.
