@@ -114,7 +114,7 @@ export class MemoryOS {
   /** The same model, caching query vectors in this process instead of the store: a search writes nothing. */
   private readonly queryEmbedder: Embedder;
   private readonly access: AccessStore | null;
-  /** Shared by the handles `as()` makes; stopped by the one that owns the store. */
+  /** Shared by the handles `as()` makes; stopped by the handle `open()` returned. */
   private readonly warmer: CubeWarmer | null;
   private readonly principal: ResolvedPrincipal;
   /** Handles made by `as()` share the store and leave closing it to the handle that opened it. */
