@@ -210,6 +210,13 @@ export const retrievalConfigSchema = z.strictObject({
   relatedPerTerm: z.number().int().min(1).max(50).default(5),
   relatedMinSimilarity: z.number().min(0).max(1).default(0.65),
   relatedMaxVocabulary: z.number().int().min(1).max(200_000).default(20_000),
+  /**
+   * The related words searched read at most this many rows' postings in all, rarest words first
+   * (SQLite's in-process index counts them): a common neighbour in a big cube matches a large
+   * share of its rows, costs the most and tells the least. A conversation of a few thousand turns
+   * never reaches it.
+   */
+  relatedMaxPostings: z.number().int().min(0).max(100_000_000).default(20_000),
 });
 export const DEFAULT_RETRIEVAL_CONFIG: RetrievalConfig = retrievalConfigSchema.parse({});
 

@@ -363,6 +363,35 @@ export function wordVectorsOf(
 }
 
 /**
+ * The related words a lexical search reads within `budget` postings, rarest first; words no row
+ * holds are left out, and all are kept when the store cannot count. In a big cube a common
+ * neighbour ("family") matches a large share of the rows: it costs the most to search and tells
+ * the least.
+ */
+export async function withinPostingBudget(
+  store: Store,
+  scope: CubeScope,
+  words: string[],
+  budget: number,
+): Promise<string[]> {
+  if (words.length === 0 || !store.postingCounts) return words;
+  const counts = await store.postingCounts(scope, words);
+  if (!counts) return words;
+  const byCost = words
+    .map((word, i) => ({ word, postings: counts[i] ?? 0 }))
+    .filter((w) => w.postings > 0)
+    .sort((a, b) => a.postings - b.postings);
+  const kept: string[] = [];
+  let total = 0;
+  for (const { word, postings } of byCost) {
+    if (total + postings > budget) break;
+    total += postings;
+    kept.push(word);
+  }
+  return kept;
+}
+
+/**
  * The cube's words nearest in meaning to each query word, for the related-words channel. Words
  * that share a query word's stem are left out (the query already finds them), and so are the
  * words in `exclude`. Query words the vocabulary lacks are embedded with `queryEmbedder`.

@@ -17,7 +17,7 @@ import { OriginReader } from './origin-reader.js';
 import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
 import { parseQueryTime } from './query-time.js';
-import { relatedWords, type WordVectors } from './related-words.js';
+import { relatedWords, type WordVectors, withinPostingBudget } from './related-words.js';
 import { boostSessions, SESSION_POOL } from './sessions.js';
 import {
   capitalisedTerms,
@@ -250,10 +250,15 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   if (vocabulary && ctx.embedder) {
     await vocabularyRead;
     // The speakers' names the query gives are not words to find neighbours of, nor neighbours.
-    const related = await relatedWords(vocabulary, ctx.embedder, words, terms, {
-      perTerm: ctx.retrieval.relatedPerTerm,
-      minSimilarity: ctx.retrieval.relatedMinSimilarity,
-    });
+    const related = await withinPostingBudget(
+      ctx.store,
+      ctx.scope,
+      await relatedWords(vocabulary, ctx.embedder, words, terms, {
+        perTerm: ctx.retrieval.relatedPerTerm,
+        minSimilarity: ctx.retrieval.relatedMinSimilarity,
+      }),
+      ctx.retrieval.relatedMaxPostings,
+    );
     if (related.length > 0) {
       results.push({
         channel: 'related',

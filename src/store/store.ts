@@ -231,6 +231,12 @@ export interface Store {
    * being built, or the store keeps none). A reader of another `generation` reads again from 0.
    */
   vocabulary?(scope: CubeScope, since: VocabularyMark | null): Promise<VocabularyPage | null>;
+  /**
+   * How many rows a lexical search over each word reads in the cube (its postings), from an
+   * in-process index; null when there is none (yet). The related-words channel keeps its search
+   * within a budget with it.
+   */
+  postingCounts?(scope: CubeScope, words: string[]): Promise<number[] | null>;
   /** Cosine similarity against stored vectors, highest first. */
   searchVector(
     scope: CubeScope,

@@ -7,9 +7,15 @@ import { CachedEmbedder, recentEmbeddings } from '../../src/embed/cached.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { createEmbedder } from '../../src/embed/factory.js';
 import { MemoryOS } from '../../src/os/memory-os.js';
-import { relatedWords, WordVectors, wordVectorsOf } from '../../src/retrieve/related-words.js';
+import {
+  relatedWords,
+  WordVectors,
+  withinPostingBudget,
+  wordVectorsOf,
+} from '../../src/retrieve/related-words.js';
 import { LexicalIndex } from '../../src/store/sqlite/lexical-index.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
 import { cachedEmbeddingRows } from '../helpers/embedding-cache.js';
 import { rec } from '../store/conformance.js';
 
@@ -57,6 +63,42 @@ describe('SqliteStore vocabulary', () => {
     const again = await store.vocabulary(a, { generation: -1, size: 3 });
     expect(again?.from).toBe(0);
     expect(again?.words).toHaveLength(5);
+    await store.close();
+  });
+});
+
+describe('withinPostingBudget', () => {
+  it('keeps the rarest related words whose postings fit the budget, and none the cube lacks', async () => {
+    const store = SqliteStore.open(':memory:');
+    const scope = { tenant: 'default', cube: 'home' };
+    await store.createCube('default', 'home', noVectors, ctx());
+    await store.insertItems(
+      scope,
+      [
+        rec('Family dinner tonight'),
+        rec('My family loves the beach'),
+        rec('Family photos from the trip'),
+        rec('I play the guitar'),
+      ],
+      ctx(),
+    );
+    expect(await store.postingCounts(scope, ['family', 'guitar', 'violin'])).toEqual([3, 1, 0]);
+    expect(await withinPostingBudget(store, scope, ['family', 'guitar', 'violin'], 100)).toEqual([
+      'guitar',
+      'family',
+    ]);
+    expect(await withinPostingBudget(store, scope, ['family', 'guitar'], 3)).toEqual(['guitar']);
+    expect(await withinPostingBudget(store, scope, ['family'], 2)).toEqual([]);
+    await store.close();
+  });
+
+  it('keeps every word when the store cannot count postings', async () => {
+    const store = SqliteStore.open(':memory:');
+    const uncounted = { ...store, postingCounts: undefined } as unknown as Store;
+    expect(await withinPostingBudget(uncounted, { tenant: 'default', cube: 'x' }, ['a', 'b'], 0)).toEqual([
+      'a',
+      'b',
+    ]);
     await store.close();
   });
 });

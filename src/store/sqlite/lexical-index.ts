@@ -168,6 +168,18 @@ export class LexicalIndex {
     return this.words.slice(from);
   }
 
+  /**
+   * The length of each word's postings list (0 for a word the index lacks or does not take as
+   * one ASCII token): what searching the word reads.
+   */
+  postingCounts(words: string[]): number[] {
+    return words.map((word) => {
+      const [token] = LexicalIndex.queryTokens([word]) ?? [];
+      const termId = token === undefined ? undefined : this.termIds.get(token);
+      return termId === undefined ? 0 : (this.postings[termId] as Postings).length;
+    });
+  }
+
   /** How many words the vocabulary holds. */
   get vocabularySize(): number {
     return this.words.length;

@@ -856,6 +856,11 @@ export class SqliteStore implements Store {
     return rows;
   }
 
+  async postingCounts(scope: CubeScope, words: string[]): Promise<number[] | null> {
+    const index = this.indexes.lexical(this.resolve(scope).key, this.indexMinItems);
+    return index ? index.postingCounts(words) : null;
+  }
+
   async vocabulary(scope: CubeScope, since: VocabularyMark | null): Promise<VocabularyPage | null> {
     const cube = this.resolve(scope);
     const index = this.indexes.lexical(cube.key, this.indexMinItems);
