@@ -358,10 +358,31 @@ describe('the related-words channel in search', () => {
     expect(plainHits[0]?.channels.related).toBeUndefined();
   });
 
-  it('embeds the words with the items, so that a search reads them and writes nothing', async () => {
+  /** Runs `test` with the path of a database file in a fresh folder; closes `os` and removes it after. */
+  async function inDatabaseFile(test: (file: string) => Promise<void>): Promise<void> {
     const dir = fs.mkdtempSync(path.join(osTmp.tmpdir(), 'memcube-related-'));
-    const file = path.join(dir, 'memory.db');
     try {
+      await test(path.join(dir, 'memory.db'));
+    } finally {
+      await os?.close();
+      os = undefined;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Stores Tim's guitar turn with the channel off, as a version without it did: no word is cached. */
+  async function storeWithoutWordVectors(file: string): Promise<void> {
+    const old = await MemoryOS.open({
+      path: file,
+      embedder: 'local',
+      retrieval: { channelWeights: { related: 0 } },
+    });
+    await (await old.createCube('band')).add({ content: 'I finally bought a guitar.', speaker: 'Tim' });
+    await old.close();
+  }
+
+  it('embeds the words with the items, so that a search reads them and writes nothing', async () => {
+    await inDatabaseFile(async (file) => {
       os = await MemoryOS.open({ path: file, embedder: 'local' });
       const cube = await os.createCube('band');
       await cube.add({ content: 'I finally bought a guitar.', speaker: 'Tim' });
@@ -373,55 +394,30 @@ describe('the related-words channel in search', () => {
       expect(hits[0]?.item.content).toBe('I finally bought a guitar.');
       await cube.context('Which instruments?');
       expect(cachedRows()).toBe(rows);
-    } finally {
-      await os?.close();
-      os = undefined;
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('finds by words stored before it existed only once warm() has embedded them', async () => {
-    const dir = fs.mkdtempSync(path.join(osTmp.tmpdir(), 'memcube-related-'));
-    const file = path.join(dir, 'memory.db');
-    try {
-      // Stored with the channel off, as by a version without it: no word vectors are cached.
-      os = await MemoryOS.open({
-        path: file,
-        embedder: 'local',
-        retrieval: { channelWeights: { related: 0 } },
-      });
-      await (await os.createCube('band')).add({ content: 'I finally bought a guitar.', speaker: 'Tim' });
-      await os.close();
+    await inDatabaseFile(async (file) => {
+      await storeWithoutWordVectors(file);
       os = await MemoryOS.open({ path: file, embedder: 'local' });
       const cube = await os.cube('band', { create: false });
       expect(await cube.search('Which instruments?', { channels: ['related'] })).toEqual([]);
       await cube.warm();
       const [hit] = await cube.search('Which instruments?', { channels: ['related'] });
       expect(hit?.item.content).toBe('I finally bought a guitar.');
-    } finally {
-      await os?.close();
-      os = undefined;
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('is warmed in the background for a memory opened with warmCubes (the server), by a handle that may write', async () => {
-    const dir = fs.mkdtempSync(path.join(osTmp.tmpdir(), 'memcube-related-'));
-    const file = path.join(dir, 'memory.db');
     const instruments = async (memory: MemoryOS) =>
       (
         await (
           await memory.cube('band', { create: false })
         ).search('Which instruments?', { channels: ['related'] })
       ).length;
-    try {
-      os = await MemoryOS.open({
-        path: file,
-        embedder: 'local',
-        retrieval: { channelWeights: { related: 0 } },
-      });
-      await (await os.createCube('band')).add({ content: 'I finally bought a guitar.', speaker: 'Tim' });
-      await os.close();
+    await inDatabaseFile(async (file) => {
+      await storeWithoutWordVectors(file);
       os = await MemoryOS.open({ path: file, embedder: 'local', warmCubes: true });
       // A read-only handle neither warms the cube nor may it embed words.
       const reader = os.as({ tenant: 'default', actor: 'reader', scopes: ['read'] });
@@ -434,11 +430,7 @@ describe('the related-words channel in search', () => {
         timeout: 10_000,
         interval: 50,
       });
-    } finally {
-      await os?.close();
-      os = undefined;
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('is unavailable, with the reason, in a cube without vectors', async () => {
