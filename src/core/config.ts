@@ -65,8 +65,8 @@ export const retrievalConfigSchema = z.strictObject({
   fusion: z.enum(['rrf', 'score', 'adaptive']).default('rrf'),
   /**
    * Reciprocal-rank-fusion constant: larger flattens the contribution of top ranks. 30, not the
-   * usual 60: a channel's first hits count for more (LoCoMo MRR +0.02, all@budget2000 +3
-   * questions; LongMemEval turn_all@budget2000 +4 questions, turn_all@10 −2; docs/benchmarks.md).
+   * usual 60: a channel's first hits count for more (LoCoMo MRR +0.02, any@5 +9 questions net,
+   * all@budget2000 +2 net; LongMemEval turn_all@budget2000 +4, turn_all@10 −2; docs/benchmarks.md).
    */
   rrfK: z.number().min(1).max(1000).default(30),
   /**
@@ -213,8 +213,8 @@ export const retrievalConfigSchema = z.strictObject({
   /**
    * The related words searched read at most this many rows' postings in all, rarest words first
    * (SQLite's in-process index counts them): a common neighbour in a big cube matches a large
-   * share of its rows, costs the most and tells the least. A conversation of a few thousand turns
-   * never reaches it.
+   * share of its rows, costs the most and tells the least. The cubes of LoCoMo and LongMemEval
+   * (a few hundred turns each) never reach it.
    */
   relatedMaxPostings: z.number().int().min(0).max(100_000_000).default(20_000),
 });

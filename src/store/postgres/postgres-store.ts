@@ -305,6 +305,7 @@ export class PostgresStore implements Store {
     return this.tx(async (client) => {
       const cube = await this.resolve(client, scope, true);
       const outcomes: InsertOutcome[] = [];
+      const added: string[] = [];
       for (const r of records) {
         const [probe] = await query<{ duplicate: string | null; next: number }>(
           client,
@@ -325,7 +326,7 @@ export class PostgresStore implements Store {
           newItemValues(cube.key, r, r.sessionId === null ? null : (probe?.next ?? 0), ctx.now),
         );
         const itemKey = inserted?.item_key as number;
-        await recordWords(client, this.s, cube.key, [r.index.text, r.index.keys]);
+        added.push(r.index.text, r.index.keys);
         await this.writeVersion(client, itemKey, 'add', ctx);
         await this.putVector(client, cube, itemKey, r.embedding, true);
         await this.audit(
@@ -336,6 +337,8 @@ export class PostgresStore implements Store {
         );
         outcomes.push({ id: r.id, created: true });
       }
+      // One statement for the new words of the whole batch, in the same transaction.
+      await recordWords(client, this.s, cube.key, added);
       return outcomes;
     });
   }
@@ -512,12 +515,6 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * BM25-like: each term's ts_rank over the weighted vector (text A, context B, keys C), times
-   * the term's inverse document frequency in the cube, summed; the terms are ORed. ts_rank takes
-   * weights in [0, 1], so they are scaled by the largest, which keeps the ranking. Rank
-   * normalisation 1 divides by 1 + log(length), damping long documents as BM25 does.
-   */
-  /**
    * The cube's words recorded after `since`, from the words table writers keep. A cube written
    * before that table has its items' words recorded on the first read. Positions are the table's
    * (`size` is the last one read), and there is one generation: words are never renumbered.
@@ -533,6 +530,12 @@ export class PostgresStore implements Store {
     return readWords(this.pool, this.s, cube.key, since);
   }
 
+  /**
+   * BM25-like: each term's ts_rank over the weighted vector (text A, context B, keys C), times
+   * the term's inverse document frequency in the cube, summed; the terms are ORed. ts_rank takes
+   * weights in [0, 1], so they are scaled by the largest, which keeps the ranking. Rank
+   * normalisation 1 divides by 1 + log(length), damping long documents as BM25 does.
+   */
   async searchLexical(
     scope: CubeScope,
     terms: string[],
