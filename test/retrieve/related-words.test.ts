@@ -147,6 +147,27 @@ describe('related words (the offline embedder)', () => {
     expect(found).not.toContain('ramen');
   });
 
+  it('holds each vector in a byte a dimension, within a rounding step of the unit vector', async () => {
+    const vectors = new WordVectors(store, scope, embedder, 1000);
+    await vectors.embedMissing();
+    const [model] = (await embedder.embed(['guitar'])) as Float32Array[];
+    const norm = Math.hypot(...(model as Float32Array));
+    const held = vectors.vectorOf('guitar') as Float32Array;
+    const largest = Math.max(...Array.from(model as Float32Array, (x) => Math.abs(x / norm)));
+    let cosine = 0;
+    held.forEach((x, d) => {
+      const exact = ((model as Float32Array)[d] as number) / norm;
+      // Rounding to 1/127 of the largest component is off by half a step at most.
+      expect(Math.abs(x - exact)).toBeLessThanOrEqual(largest / 254 + 1e-7);
+      cosine += x * exact;
+    });
+    expect(cosine).toBeGreaterThan(0.999);
+    // One byte a dimension and a float32 scale a word, where float32 vectors took four bytes.
+    const dims = held.length;
+    expect(vectors.bytes).toBeLessThan(vectors.size * (dims + 4 + 1_000));
+    expect(vectors.bytes).toBeLessThan(vectors.size * dims * 4);
+  });
+
   it('leaves out the words it is told to, and finds nothing below the similarity asked for', async () => {
     const vectors = new WordVectors(store, scope, embedder, 1000);
     await vectors.embedMissing();
