@@ -189,6 +189,19 @@ export const retrievalConfigSchema = z.strictObject({
    * `false` ranks the window by words alone.
    */
   temporalVector: z.boolean().default(true),
+  /**
+   * The words of the time the query names ("10 days ago", "last week") are not searched as words:
+   * the temporal channel searches that time, while as words they match every turn that says
+   * "days" or "week". `false` searches them too.
+   */
+  dropTimeWords: z.boolean().default(true),
+  /**
+   * The temporal channel ranks first the turns that say a date inside the query's window ("I got a
+   * smoker today", "last month I cleaned my sneakers", read from `item.derived.dates`), those said
+   * in the window before those said later; then the window's other turns. `false` ranks the turns
+   * said in the window alone.
+   */
+  statedDates: z.boolean().default(true),
   /** Second round seeded by the entities of the first round's best hits, for multi-hop; 0 = off. */
   expansionSeeds: z.number().int().min(0).max(50).default(5),
   /**

@@ -16,7 +16,7 @@ import { ItemLoader } from './item-loader.js';
 import { OriginReader } from './origin-reader.js';
 import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
-import { parseQueryTime } from './query-time.js';
+import { parseQueryTime, type TimeWindow } from './query-time.js';
 import { relatedWords, type WordVectors, withinPostingBudget } from './related-words.js';
 import { boostSessions, SESSION_POOL } from './sessions.js';
 import {
@@ -101,6 +101,20 @@ function chooseChannels(ctx: SearchContext, requested: ChannelName[] | undefined
   return [...new Set(requested)];
 }
 
+/**
+ * The filter narrowed to the question's time window; null when the window spans every memory of the
+ * cube, which is no constraint: the temporal channel would only count the other channels twice.
+ */
+async function windowFilter(
+  ctx: SearchContext,
+  filter: StoreItemFilter,
+  window: TimeWindow,
+): Promise<StoreItemFilter | null> {
+  const span = await ctx.store.eventSpan(ctx.scope);
+  if (span && window.from <= span.first && window.to > span.last) return null;
+  return within(filter, window.from, window.to);
+}
+
 /** Narrows a filter to a time window, keeping any narrower bounds the caller gave. */
 function within(filter: StoreItemFilter, from: number, to: number): StoreItemFilter {
   return { ...filter, from: Math.max(filter.from ?? from, from), to: Math.min(filter.to ?? to, to) };
@@ -115,6 +129,28 @@ function appendBelow(first: ScoredId[], then: ScoredId[], limit: number): Scored
   const floor = first.at(-1)?.score ?? 1;
   const extra = then.filter((h) => !seen.has(h.id)).map((h) => ({ id: h.id, score: h.score * floor }));
   return [...first, ...extra].slice(0, limit);
+}
+
+/**
+ * The query's words less those of its time expression ("10 days ago", "last week"): the temporal
+ * channel searches that time, while as words they match any turn that says "days" or "week".
+ * All the words are kept when nothing else is left.
+ */
+function withoutTimeWords(terms: string[], window: TimeWindow | null): string[] {
+  if (!window) return terms;
+  const timeWords = new Set(lexicalTerms(window.text));
+  const kept = terms.filter((t) => !timeWords.has(t));
+  return kept.length > 0 ? kept : terms;
+}
+
+/** The hits that say a date inside the window ("I got a smoker today"): they are about that time. */
+async function statingDateIn(items: ItemLoader, window: TimeWindow, hits: ScoredId[]): Promise<Set<string>> {
+  const loaded = await items.load(hits.map((h) => h.id));
+  const inside = (date: string) => {
+    const day = Date.parse(`${date}T00:00:00Z`);
+    return day >= window.from && day < window.to;
+  };
+  return new Set(loaded.filter((item) => item.derived.dates.some((d) => inside(d.date))).map((i) => i.id));
 }
 
 /** The hits scoring at least `fraction` of the best one (hits arrive best first). */
@@ -153,7 +189,15 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const channels = chooseChannels(ctx, request.channels);
   const { channelDepth, channelWeights: weights, lexicalWeights } = ctx.retrieval;
   const depth = Math.max(request.limit, channelDepth);
-  const terms = lexicalTerms(query);
+  const asked = parseQueryTime(query, new Date(request.asOf ?? Date.now()));
+  // The time the question names, where the temporal channel searches it.
+  const window =
+    asked && channels.includes('temporal') ? await windowFilter(ctx, request.filter, asked) : null;
+  // Its words are left out only then: the temporal channel searches that time instead.
+  const terms =
+    ctx.retrieval.dropTimeWords && window
+      ? withoutTimeWords(lexicalTerms(query), asked)
+      : lexicalTerms(query);
   const items = new ItemLoader(ctx.store, ctx.scope);
   const lexical = async (filter: StoreItemFilter, words: string[]) =>
     aboveFloor(
@@ -167,31 +211,32 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     return queryVector;
   };
 
-  // The question's time window and the window's ranking by meaning, found once a search: the word
-  // channels run again without the speakers' names, and neither depends on the words.
-  let timeWindow: Promise<StoreItemFilter | null> | undefined;
-  const questionWindow = () => {
-    timeWindow ??= (async () => {
-      const window = parseQueryTime(query, new Date(request.asOf ?? Date.now()));
-      if (!window) return null;
-      // A window spanning every memory of the cube is no constraint: the channel would only count
-      // the words' and the vectors' rankings twice.
-      const span = await ctx.store.eventSpan(ctx.scope);
-      if (span && window.from <= span.first && window.to > span.last) return null;
-      return within(request.filter, window.from, window.to);
-    })();
-    return timeWindow;
-  };
-  let windowByMeaning: Promise<ScoredId[]> | undefined;
-  const temporal = async (words: string[]): Promise<ScoredId[]> => {
-    const filter = await questionWindow();
-    if (!filter) return [];
+  // A time's hits by words, then by meaning below them; the meaning's ranking is found once a search.
+  const byMeaning = new Map<string, Promise<ScoredId[]>>();
+  const withinTime = async (filter: StoreItemFilter, words: string[]): Promise<ScoredId[]> => {
     const hits = await lexical(filter, words);
     if (!ctx.retrieval.temporalVector || !ctx.embedder) return hits;
-    windowByMeaning ??= embedQuery().then((v) =>
-      v ? ctx.store.searchVector(ctx.scope, v, filter, depth) : [],
+    const key = `${filter.from}:${filter.to}`;
+    let meaning = byMeaning.get(key);
+    if (!meaning) {
+      meaning = embedQuery().then((v) => (v ? ctx.store.searchVector(ctx.scope, v, filter, depth) : []));
+      byMeaning.set(key, meaning);
+    }
+    return appendBelow(hits, await meaning, depth);
+  };
+  const temporal = async (words: string[]): Promise<ScoredId[]> => {
+    if (!window || !asked) return [];
+    const inWindow = await withinTime(window, words);
+    if (!ctx.retrieval.statedDates) return inWindow;
+    // What was said later about that time ("last month I cleaned my sneakers") counts too.
+    const after = { ...request.filter, from: Math.max(request.filter.from ?? asked.to, asked.to) };
+    const later = await withinTime(after, words);
+    const stating = await statingDateIn(items, asked, [...inWindow, ...later]);
+    const says = (h: ScoredId) => stating.has(h.id);
+    return [...inWindow.filter(says), ...later.filter(says), ...inWindow.filter((h) => !says(h))].slice(
+      0,
+      depth,
     );
-    return appendBelow(hits, await windowByMeaning, depth);
   };
   const wordHits = (channel: ChannelName, words: string[]) =>
     channel === 'temporal' ? temporal(words) : lexical(request.filter, words);

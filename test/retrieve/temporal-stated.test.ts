@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RetrievalConfig } from '../../src/core/config.js';
+import type { Embedder } from '../../src/embed/embedder.js';
+import { MemoryOS } from '../../src/os/memory-os.js';
+import { PLAIN_RETRIEVAL } from '../helpers/plain-retrieval.js';
+
+/** Every text points the same way: the window's ranking by meaning is a tie, so only dates decide. */
+const flatEmbedder: Embedder = {
+  id: 'test:flat',
+  dimensions: async () => 2,
+  embed: async (texts) => texts.map(() => Float32Array.from([1, 0])),
+};
+
+const at = (date: string, hour = 10) => Date.parse(`${date}T${String(hour).padStart(2, '0')}:00:00.000Z`);
+
+describe('the temporal channel and the dates turns say', () => {
+  let os: MemoryOS | undefined;
+  afterEach(async () => {
+    await os?.close();
+  });
+
+  async function diary(retrieval: Partial<RetrievalConfig>) {
+    os = await MemoryOS.open({
+      ...PLAIN_RETRIEVAL,
+      retrieval: { ...PLAIN_RETRIEVAL.retrieval, temporalVector: true, ...retrieval },
+      path: ':memory:',
+      embedder: flatEmbedder,
+    });
+    const cube = await os.cube('diary');
+    await cube.add({ content: 'Planning the week ahead.', at: at('2023-03-01') }, { sessionId: 'early' });
+    // Said on the day the question asks about: small talk first, then the turn that says the day.
+    const day = await cube.add(
+      [
+        { content: 'The weather was lovely this morning.', at: at('2023-03-15', 9) },
+        { content: 'I got a smoker today and tried it on ribs.', at: at('2023-03-15', 10) },
+      ],
+      { sessionId: 'that-day' },
+    );
+    // Said later, about that day.
+    const later = await cube.add(
+      [
+        { content: 'Dinner plans for the weekend.', at: at('2023-03-20') },
+        { content: 'Five days ago I hung the new shelves.', at: at('2023-03-20', 11) },
+      ],
+      { sessionId: 'later' },
+    );
+    return {
+      cube,
+      smallTalk: day.ids[0] as string,
+      smoker: day.ids[1] as string,
+      shelves: later.ids[1] as string,
+    };
+  }
+
+  const question = 'What did I do 10 days ago?';
+  const asOf = at('2023-03-25', 18);
+
+  it("ranks the window's turns that say a date inside it first, then what was said later about it", async () => {
+    const { cube, smoker, shelves, smallTalk } = await diary({ statedDates: true });
+    const hits = await cube.search(question, { channels: ['temporal'], asOf });
+    expect(hits.map((h) => h.item.id)).toEqual([smoker, shelves, smallTalk]);
+    expect(hits[0]?.item.derived.dates).toEqual([{ text: 'today', date: '2023-03-15' }]);
+  });
+
+  it('without it, ranks the turns said in the window alone, by the order of words and meaning', async () => {
+    const { cube, smoker, smallTalk } = await diary({ statedDates: false });
+    const hits = await cube.search(question, { channels: ['temporal'], asOf });
+    expect(new Set(hits.map((h) => h.item.id))).toEqual(new Set([smoker, smallTalk]));
+  });
+});
+
+describe('the words of the time a query names', () => {
+  let os: MemoryOS | undefined;
+  afterEach(async () => {
+    await os?.close();
+  });
+
+  async function lexicalHits(dropTimeWords: boolean) {
+    os = await MemoryOS.open({
+      ...PLAIN_RETRIEVAL,
+      retrieval: { ...PLAIN_RETRIEVAL.retrieval, dropTimeWords },
+      path: ':memory:',
+      embedder: 'none',
+    });
+    const cube = await os.cube('diary');
+    const { ids } = await cube.add(
+      [
+        { content: 'Those were the days, weeks of sunshine ago.', at: at('2023-01-02') },
+        { content: 'Time to buy a blender.', at: at('2023-01-03') },
+      ],
+      { sessionId: 's' },
+    );
+    const hits = await cube.search('What did I buy two weeks ago?', {
+      channels: ['lexical', 'temporal'],
+      asOf: at('2023-03-25'),
+    });
+    const lexical = hits.filter((h) => h.channels.lexical).map((h) => h.item.id);
+    return { ids: lexical, nostalgia: ids[0], blender: ids[1] };
+  }
+
+  it('are not searched as words: "weeks ago" names a time, which the temporal channel searches', async () => {
+    const { ids, blender } = await lexicalHits(true);
+    expect(ids).toEqual([blender]);
+  });
+
+  it('are searched with dropTimeWords false', async () => {
+    const { ids, nostalgia, blender } = await lexicalHits(false);
+    expect(new Set(ids)).toEqual(new Set([nostalgia, blender]));
+  });
+
+  it('are searched when the temporal channel does not run: nothing else would search that time', async () => {
+    os = await MemoryOS.open({
+      ...PLAIN_RETRIEVAL,
+      retrieval: { ...PLAIN_RETRIEVAL.retrieval, dropTimeWords: true },
+      path: ':memory:',
+      embedder: 'none',
+    });
+    const cube = await os.cube('diary');
+    const { ids } = await cube.add({
+      content: 'Those were the days, weeks of sunshine ago.',
+      at: at('2023-01-02'),
+    });
+    const hits = await cube.search('What did I buy two weeks ago?', {
+      channels: ['lexical'],
+      asOf: at('2023-03-25'),
+    });
+    expect(hits.map((h) => h.item.id)).toEqual(ids);
+  });
+});
