@@ -186,13 +186,15 @@ export const retrievalConfigSchema = z.strictObject({
    * The temporal channel ranks the items of the window the query names by its words, then the
    * window's other items by vector: a question about "10 days ago" often shares no word with
    * what was said that day (LongMemEval turn_all@budget2000 +1 question, LoCoMo unchanged).
-   * `false` ranks the window by words alone.
+   * `false` ranks the window by words alone. `statedDates` then puts first the turns that say a
+   * date inside the window.
    */
   temporalVector: z.boolean().default(true),
   /**
-   * The words of the time the query names ("10 days ago", "last week") are not searched as words:
-   * the temporal channel searches that time, while as words they match every turn that says
-   * "days" or "week". `false` searches them too.
+   * While the temporal channel runs, the words of the time the query names ("10 days ago", "last
+   * week") are not searched as words by any channel: they say when, not what, and as words they
+   * match every turn that says "days" or "week". Only that span of the query is left out ("May"
+   * the speaker stays in "What did May say in May 2023?"). `false` searches them too.
    */
   dropTimeWords: z.boolean().default(true),
   /**

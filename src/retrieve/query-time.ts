@@ -5,6 +5,8 @@ export interface TimeWindow {
   to: number;
   /** The words of the query that set the window. */
   text: string;
+  /** Where those words start in the query. */
+  index: number;
 }
 
 const DAY = 86_400_000;
@@ -93,7 +95,7 @@ function startOfWeek(date: Date): number {
  * up to now ("past two weeks": chrono gives the one day two weeks back), a vague count ago ("a few
  * weeks ago": two to four weeks back), and the calendar weeks ("last week", "this week").
  */
-function stretchOf(text: string, asOf: Date): Omit<TimeWindow, 'text'> | null {
+function stretchOf(text: string, asOf: Date): Pick<TimeWindow, 'from' | 'to'> | null {
   const words = text.trim().replace(/\s+/g, ' ');
   const toNow = SPAN_TO_NOW.exec(words);
   if (toNow) {
@@ -129,7 +131,7 @@ export function parseQueryTime(query: string, asOf: Date): TimeWindow | null {
   const [result] = chrono.parse(query, asOf, { forwardDate: false });
   if (!result) return null;
   const stretch = stretchOf(result.text, asOf);
-  if (stretch) return { ...stretch, text: result.text };
+  if (stretch) return { ...stretch, text: result.text, index: result.index };
   const start = result.start;
   const known = ['day', 'weekday', 'month', 'year'].some((c) => start.isCertain(c as chrono.Component));
   if (!known && !/\b(day|week|weekend|month|year|ago|yesterday|today)\b/i.test(result.text)) return null;
@@ -139,5 +141,6 @@ export function parseQueryTime(query: string, asOf: Date): TimeWindow | null {
     from: startOf(start.date(), startSpan),
     to: endOf(end.date(), result.end ? spanOf(result.end) : startSpan),
     text: result.text,
+    index: result.index,
   };
 }

@@ -275,6 +275,11 @@ export class WordVectors {
     this.grew();
   }
 
+  /** Whether the vocabulary holds the word with its vector. */
+  has(word: string): boolean {
+    return this.positions.has(word);
+  }
+
   /** The unit vector of a word the vocabulary holds, as held (int8, scaled); undefined for others. */
   vectorOf(word: string): Float32Array | undefined {
     const at = this.positions.get(word);
@@ -286,8 +291,9 @@ export class WordVectors {
 
   /**
    * Up to `perTerm` vocabulary words nearest to `target` (the unit vector of the query word
-   * `term`) at `minSimilarity` or more, nearest first, skipping those `skip` rejects. A query
-   * word's neighbours are remembered; words added since are compared with it exactly.
+   * `term`, or its held int8 form, within a rounding step of it) at `minSimilarity` or more,
+   * nearest first, skipping those `skip` rejects. A query word's neighbours are remembered; words
+   * added since are compared with it as held.
    */
   nearest(
     term: string,
@@ -434,7 +440,7 @@ export async function relatedWords(
   // As the index folds them, so that "café" is the vocabulary's "cafe".
   const wanted = [...new Set(terms.map(foldLatinAccents))].filter((t) => /^\p{L}{3,}$/u.test(t));
   if (wanted.length === 0 || vocabulary.size === 0) return [];
-  const missing = wanted.filter((t) => !vocabulary.vectorOf(t));
+  const missing = wanted.filter((t) => !vocabulary.has(t));
   const embedded = new Map<string, Float32Array>();
   if (missing.length > 0) {
     const vectors = await queryEmbedder.embed(missing);

@@ -132,15 +132,30 @@ function appendBelow(first: ScoredId[], then: ScoredId[], limit: number): Scored
 }
 
 /**
- * The query's words less those of its time expression ("10 days ago", "last week"): the temporal
- * channel searches that time, while as words they match any turn that says "days" or "week".
- * All the words are kept when nothing else is left.
+ * The query's words outside its time expression ("10 days ago", "last week"): those say when, not
+ * what, and as words they match every turn that says "days" or "week". The expression's span is
+ * cut, not its words, so "May" the speaker stays in "What did May say in May 2023?". All the
+ * words are kept when nothing else is left.
  */
-function withoutTimeWords(terms: string[], window: TimeWindow | null): string[] {
-  if (!window) return terms;
-  const timeWords = new Set(lexicalTerms(window.text));
-  const kept = terms.filter((t) => !timeWords.has(t));
+function wordsOutsideTime(query: string, window: TimeWindow, terms: string[]): string[] {
+  const rest = `${query.slice(0, window.index)} ${query.slice(window.index + window.text.length)}`;
+  const kept = lexicalTerms(rest);
   return kept.length > 0 ? kept : terms;
+}
+
+/**
+ * The groups one after another, each scaled to score under the last hit before it (its best at
+ * 0.99 of that hit's score), so that fusion by score keeps the order as fusion by rank does.
+ */
+function stacked(groups: ScoredId[][]): ScoredId[] {
+  const out: ScoredId[] = [];
+  for (const group of groups) {
+    const top = group[0]?.score ?? 0;
+    const floor = out.at(-1)?.score;
+    const scale = floor === undefined || top < floor || top <= 0 ? 1 : (0.99 * floor) / top;
+    for (const hit of group) out.push({ id: hit.id, score: hit.score * scale });
+  }
+  return out;
 }
 
 /** Hits said after the question's window that the temporal channel reads the dates of. */
@@ -196,15 +211,12 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const { channelDepth, channelWeights: weights, lexicalWeights } = ctx.retrieval;
   const depth = Math.max(request.limit, channelDepth);
   const askedAt = new Date(request.asOf ?? Date.now()).getTime();
-  const asked = parseQueryTime(query, new Date(askedAt));
-  // The time the question names, where the temporal channel searches it.
-  const window =
-    asked && channels.includes('temporal') ? await windowFilter(ctx, request.filter, asked) : null;
-  // Its words are left out only then: the temporal channel searches that time instead.
-  const terms =
-    ctx.retrieval.dropTimeWords && window
-      ? withoutTimeWords(lexicalTerms(query), asked)
-      : lexicalTerms(query);
+  // The time the question names, for the temporal channel.
+  const asked = channels.includes('temporal') ? parseQueryTime(query, new Date(askedAt)) : null;
+  const window = asked ? await windowFilter(ctx, request.filter, asked) : null;
+  // Every word of the query names speakers and subjects; the words searched leave out its time.
+  const terms = lexicalTerms(query);
+  const searched = asked && ctx.retrieval.dropTimeWords ? wordsOutsideTime(query, asked, terms) : terms;
   const items = new ItemLoader(ctx.store, ctx.scope);
   const lexical = async (filter: StoreItemFilter, words: string[], limit = depth) =>
     aboveFloor(
@@ -218,31 +230,34 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     return queryVector;
   };
 
-  // A time's hits by words, then by meaning below them; the meaning's ranking is found once a search.
-  const byMeaning = new Map<string, Promise<ScoredId[]>>();
-  const withinTime = async (filter: StoreItemFilter, words: string[]): Promise<ScoredId[]> => {
-    const hits = await lexical(filter, words);
-    if (!ctx.retrieval.temporalVector || !ctx.embedder) return hits;
-    const key = `${filter.from}:${filter.to}`;
-    let meaning = byMeaning.get(key);
-    if (!meaning) {
-      meaning = embedQuery().then((v) => (v ? ctx.store.searchVector(ctx.scope, v, filter, depth) : []));
-      byMeaning.set(key, meaning);
-    }
-    return appendBelow(hits, await meaning, depth);
+  // The window's hits by words, then by meaning below them; the meaning's ranking is found once.
+  let windowByMeaning: Promise<ScoredId[]> | undefined;
+  const meaningWithin = (filter: StoreItemFilter) => {
+    windowByMeaning ??= embedQuery().then((v) =>
+      v ? ctx.store.searchVector(ctx.scope, v, filter, depth) : [],
+    );
+    return windowByMeaning;
   };
   const temporal = async (words: string[]): Promise<ScoredId[]> => {
     if (!window || !asked) return [];
-    const inWindow = await withinTime(window, words);
+    const byWords = await lexical(window, words);
+    const inWindow =
+      ctx.retrieval.temporalVector && ctx.embedder
+        ? appendBelow(byWords, await meaningWithin(window), depth)
+        : byWords;
     if (!ctx.retrieval.statedDates) return inWindow;
     // What was said later about that time ("last month I cleaned my sneakers"), up to the day the
     // question is asked, counts too: its best hits by the words. Ranking all of that time by
     // meaning as well, or reading more of its hits, found no more of the benchmarks' evidence, and
     // each hit read is an item loaded (the 1M bench's p99).
-    const later = await lexical(within(request.filter, asked.to, endOfDay(askedAt)), words, LATER_HITS);
+    const askedDayEnd = endOfDay(askedAt);
+    const later =
+      asked.to < askedDayEnd
+        ? await lexical(within(request.filter, asked.to, askedDayEnd), words, LATER_HITS)
+        : [];
     const stating = await statingDateIn(items, asked, [...inWindow, ...later]);
     const says = (h: ScoredId) => stating.has(h.id);
-    return [...inWindow.filter(says), ...later.filter(says), ...inWindow.filter((h) => !says(h))].slice(
+    return stacked([inWindow.filter(says), later.filter(says), inWindow.filter((h) => !says(h))]).slice(
       0,
       depth,
     );
@@ -265,7 +280,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const firstRound = first.map(async (channel): Promise<ChannelResult> => {
     const weight = weights[channel];
     if (channel !== 'vector' && !wordsFirst) await new Promise((resolve) => setImmediate(resolve));
-    if (WORD_CHANNELS.includes(channel)) return { channel, weight, hits: await wordHits(channel, terms) };
+    if (WORD_CHANNELS.includes(channel)) return { channel, weight, hits: await wordHits(channel, searched) };
     const vector = await embedQuery();
     const hits = vector ? await ctx.store.searchVector(ctx.scope, vector, request.filter, depth) : [];
     return { channel, weight: weight * confidence(hits, ctx.retrieval.vectorConfidenceGap), hits };
@@ -282,13 +297,13 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
 
   const origins = new OriginReader(ctx.store, ctx.scope);
   // The words the word channels search: the query's, less the names it gives the best hits' speakers.
-  let words = terms;
+  let words = searched;
   const written = ctx.retrieval.dropSpeakerNames ? capitalisedTerms(query) : [];
-  if (written.length > 0 && terms.length > 1 && first.some((c) => WORD_CHANNELS.includes(c))) {
+  if (written.length > 0 && searched.length > 1 && first.some((c) => WORD_CHANNELS.includes(c))) {
     const pool = await origins.of(fused.slice(0, SUBJECT_POOL).map((h) => h.id));
     const names = speakerNamesIn(written, pool.values());
-    const kept = terms.filter((t) => !names.has(t));
-    if (kept.length > 0 && kept.length < terms.length) {
+    const kept = searched.filter((t) => !names.has(t));
+    if (kept.length > 0 && kept.length < searched.length) {
       words = kept;
       await Promise.all(
         results.map(async (result, i) => {
@@ -344,7 +359,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
         ? await ctx.store.searchVector(ctx.scope, vector, filter, depth)
         : await lexical(
             filter,
-            terms.filter((t) => !isNameTerm(named, t)),
+            searched.filter((t) => !isNameTerm(named, t)),
           );
       results.push({ channel: 'speaker', weight: weights.speaker, hits });
     }

@@ -103,6 +103,62 @@ describe('withinPostingBudget', () => {
   });
 });
 
+describe('WordVectors held as int8', () => {
+  /** A store that lists `words` once, as a cube's vocabulary. */
+  const listing = (words: string[]) =>
+    ({
+      vocabulary: async (_scope: unknown, since: { size: number } | null) => ({
+        generation: 1,
+        size: words.length,
+        from: since?.size ?? 0,
+        words: words.slice(since?.size ?? 0),
+      }),
+    }) as unknown as Store;
+  // Letters only: a vocabulary word has no digits.
+  const wordAt = (i: number) => `w${String.fromCharCode(97 + (i % 26), 97 + ((i / 26) % 26), 97 + i / 676)}`;
+  const vectorOf = (i: number) => Float32Array.from([1 + (i % 7), -(i % 5), 0.5, i === 3 ? 0 : 2]);
+
+  it('reads the cache 1,024 words at a time, and keeps every word and its vector as it grows', async () => {
+    const words = Array.from({ length: 2_500 }, (_, i) => wordAt(i));
+    const slices: number[] = [];
+    const embedder = {
+      id: 'test:words',
+      dimensions: async () => 4,
+      embed: async (texts: string[]) => texts.map((t) => vectorOf(words.indexOf(t))),
+      cachedOnly: async (texts: string[]) => {
+        slices.push(texts.length);
+        return texts.map((t) => vectorOf(words.indexOf(t)));
+      },
+    };
+    const vectors = new WordVectors(listing(words), { tenant: 't', cube: 'c' }, embedder, 3_000);
+    await vectors.update();
+    expect(slices).toEqual([1_024, 1_024, 452]);
+    expect(vectors.size).toBe(2_500);
+    for (const i of [0, 1_023, 1_024, 2_499]) {
+      const exact = vectorOf(i);
+      const norm = Math.hypot(...exact);
+      const held = vectors.vectorOf(wordAt(i)) as Float32Array;
+      const step = Math.max(...Array.from(exact, (x) => Math.abs(x / norm))) / 127;
+      held.forEach((x, d) => {
+        expect(Math.abs(x - (exact[d] as number) / norm)).toBeLessThanOrEqual(step / 2 + 1e-7);
+      });
+    }
+  });
+
+  it('holds a zero vector as zeros, which no query word is near', async () => {
+    const embedder = {
+      id: 'test:zero',
+      dimensions: async () => 4,
+      embed: async (texts: string[]) => texts.map(() => new Float32Array(4)),
+      cachedOnly: async (texts: string[]) => texts.map(() => new Float32Array(4)),
+    };
+    const vectors = new WordVectors(listing(['hollow']), { tenant: 't', cube: 'c' }, embedder, 10);
+    await vectors.update();
+    expect(Array.from(vectors.vectorOf('hollow') as Float32Array)).toEqual([0, 0, 0, 0]);
+    expect(vectors.nearest('query', Float32Array.from([1, 0, 0, 0]), 5, 0.1, () => false)).toEqual([]);
+  });
+});
+
 describe('related words (the offline embedder)', () => {
   let embedder: Embedder;
   let store: SqliteStore;

@@ -36,11 +36,14 @@ describe('the temporal channel and the dates turns say', () => {
       ],
       { sessionId: 'that-day' },
     );
-    // Said later, about that day.
+    // Said later, about that day; about another day; and after the day the question is asked.
     const later = await cube.add(
       [
         { content: 'Dinner plans for the weekend.', at: at('2023-03-20') },
         { content: 'Five days ago I hung the new shelves.', at: at('2023-03-20', 11) },
+        { content: 'Two days ago I painted the fence.', at: at('2023-03-20', 12) },
+        { content: 'Eleven days ago I fixed the sink.', at: at('2023-03-26', 12) },
+        { content: 'Ten days ago I mended the gate.', at: at('2023-03-26', 13) },
       ],
       { sessionId: 'later' },
     );
@@ -57,9 +60,21 @@ describe('the temporal channel and the dates turns say', () => {
 
   it("ranks the window's turns that say a date inside it first, then what was said later about it", async () => {
     const { cube, smoker, shelves, smallTalk } = await diary({ statedDates: true });
+    // Not the fence (another day), nor the sink: said the day after the question was asked.
     const hits = await cube.search(question, { channels: ['temporal'], asOf });
     expect(hits.map((h) => h.item.id)).toEqual([smoker, shelves, smallTalk]);
     expect(hits[0]?.item.derived.dates).toEqual([{ text: 'today', date: '2023-03-15' }]);
+    // Later the same day as the question counts: a day's sessions may follow the question's time.
+    const morning = await cube.search(question, { channels: ['temporal'], asOf: at('2023-03-26', 6) });
+    expect(morning.map((h) => h.item.content)).toEqual(['Ten days ago I mended the gate.']);
+  });
+
+  it('keeps the order under fusion by score: each group scores below the one before', async () => {
+    const { cube, smoker, shelves, smallTalk } = await diary({ statedDates: true, fusion: 'score' });
+    const hits = await cube.search(question, { channels: ['temporal'], asOf });
+    expect(hits.map((h) => h.item.id)).toEqual([smoker, shelves, smallTalk]);
+    const scores = hits.map((h) => h.channels.temporal?.score ?? 0);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
   });
 
   it('without it, ranks the turns said in the window alone, by the order of words and meaning', async () => {
@@ -125,5 +140,21 @@ describe('the words of the time a query names', () => {
       asOf: at('2023-03-25'),
     });
     expect(hits.map((h) => h.item.id)).toEqual(ids);
+  });
+
+  it('are cut where the query says them, so the same word elsewhere in it is still searched', async () => {
+    os = await MemoryOS.open({
+      ...PLAIN_RETRIEVAL,
+      retrieval: { ...PLAIN_RETRIEVAL.retrieval, dropTimeWords: true },
+      path: ':memory:',
+      embedder: 'none',
+    });
+    const cube = await os.cube('diary');
+    const { ids } = await cube.add({ content: 'May loves the lake.', at: at('2023-02-02') });
+    const hits = await cube.search('What did May say in May 2023?', {
+      channels: ['lexical', 'temporal'],
+      asOf: at('2023-09-01'),
+    });
+    expect(hits.filter((h) => h.channels.lexical).map((h) => h.item.id)).toEqual(ids);
   });
 });
