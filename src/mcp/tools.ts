@@ -70,15 +70,23 @@ export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServe
     'recall',
     {
       title: 'Recall',
-      description: 'Search memories for a query; returns the best matches with their ids and scores.',
+      description:
+        'Search memories for a query; returns the best matches with their ids, scores and the channels that found them.',
       inputSchema: {
         query: z.string().min(1).describe('what to look for, in plain words'),
         limit: z.number().int().min(1).max(100).optional().describe('how many results (default 10)'),
+        asOf: z
+          .string()
+          .optional()
+          .describe('when the question is asked, ISO-8601: "10 days ago" counts from it (default now)'),
         cube: cubeArg,
       },
     },
-    async ({ query, limit, cube }) => {
-      const hits = await (await open(cube)).search(query, { limit: limit ?? 10 });
+    async ({ query, limit, asOf, cube }) => {
+      const hits = await (await open(cube)).search(query, {
+        limit: limit ?? 10,
+        ...(asOf === undefined ? {} : { asOf }),
+      });
       return asText(
         hits.map((h) => ({
           id: h.item.id,
@@ -86,6 +94,8 @@ export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServe
           speaker: h.item.speaker,
           at: h.item.validFrom ?? h.item.createdAt,
           score: h.score,
+          // Each channel's rank of the hit: why it was found ("temporal" for the time asked about).
+          channels: Object.fromEntries(Object.entries(h.channels).map(([name, found]) => [name, found.rank])),
         })),
       );
     },

@@ -131,13 +131,20 @@ function appendBelow(first: ScoredId[], then: ScoredId[], limit: number): Scored
   return [...first, ...extra].slice(0, limit);
 }
 
+/** A month's name or a year: a time written this way names the same days whoever says it. */
+const CALENDAR_NAME =
+  /\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|\d{4})\b/i;
+
 /**
- * The query's words outside its time expression ("10 days ago", "last week"): those say when, not
- * what, and as words they match every turn that says "days" or "week". The expression's span is
- * cut, not its words, so "May" the speaker stays in "What did May say in May 2023?". All the
- * words are kept when nothing else is left.
+ * The query's words outside its time expression when that counts from the moment the question is
+ * asked ("10 days ago", "last week"): the same words in a memory count from when it was said, so
+ * they match turns about other days ("days", "week"). A time written with a month's name or a
+ * year ("in May 2023") keeps its words, which mean the same in any turn. The expression's span is
+ * cut, not its words, so "May" the speaker would stay. All the words are kept when nothing else
+ * is left.
  */
 function wordsOutsideTime(query: string, window: TimeWindow, terms: string[]): string[] {
+  if (CALENDAR_NAME.test(window.text)) return terms;
   const rest = `${query.slice(0, window.index)} ${query.slice(window.index + window.text.length)}`;
   const kept = lexicalTerms(rest);
   return kept.length > 0 ? kept : terms;

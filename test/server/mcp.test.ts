@@ -36,6 +36,13 @@ async function exercise(client: Client): Promise<void> {
 
   const hits = JSON.parse(text(await client.callTool({ name: 'recall', arguments: { query: 'bees' } })));
   expect(hits[0].id).toBe(id);
+  expect(hits[0].channels.lexical).toBe(1);
+  const badTime = (await client.callTool({
+    name: 'recall',
+    arguments: { query: 'bees', asOf: 'last tuesday' },
+  })) as ToolText;
+  expect(badTime.isError).toBe(true);
+  expect(text(badTime)).toContain('asOf');
   expect(
     text(await client.callTool({ name: 'get_context', arguments: { query: 'Lyon bees', tokenBudget: 200 } })),
   ).toContain('Lyon');
