@@ -191,17 +191,20 @@ export const retrievalConfigSchema = z.strictObject({
    */
   temporalVector: z.boolean().default(true),
   /**
-   * While the temporal channel runs, the words of the time the query names ("10 days ago", "last
-   * week") are not searched as words by any channel: they say when, not what, and as words they
-   * match every turn that says "days" or "week". Only that span of the query is left out ("May"
-   * the speaker stays in "What did May say in May 2023?"). `false` searches them too.
+   * While the temporal channel runs, the words of a time the query counts from when it is asked
+   * ("10 days ago", "last week") are not searched as words by any channel: in a memory the same
+   * words count from when it was said, and they match every turn that says "days" or "week"
+   * (LongMemEval session_all@5 +1 / −1, turn_all@10 +2 / −0; LoCoMo any@5 −3, whose questions
+   * reuse the evidence's own phrase). A time written with a month's name or a year keeps its
+   * words. Only that span of the query is left out. `false` searches them too.
    */
   dropTimeWords: z.boolean().default(true),
   /**
    * The temporal channel ranks first the turns that say a date inside the query's window ("I got a
    * smoker today", "last month I cleaned my sneakers", read from `item.derived.dates`), those said
-   * in the window before those said later; then the window's other turns. `false` ranks the turns
-   * said in the window alone.
+   * in the window before those said later; then the window's other turns (LoCoMo any@5 +4 / −0,
+   * MRR +15 / −1; LongMemEval turn_all@10 and session_all@10 +1). `false` ranks the turns said in
+   * the window alone.
    */
   statedDates: z.boolean().default(true),
   /** Second round seeded by the entities of the first round's best hits, for multi-hop; 0 = off. */
