@@ -7,7 +7,16 @@ export interface TimeWindow {
   text: string;
   /** Where those words start in the query. */
   index: number;
+  /**
+   * Whether the words count from when the question is asked ("10 days ago", "last month"), so
+   * that in a memory they would mean other days; a month's name or a year ("May 2023") does not.
+   */
+  relative: boolean;
 }
+
+/** A month's name or a year: a time written this way names the same days whoever says it. */
+const CALENDAR_NAME =
+  /\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|\d{4})\b/i;
 
 const DAY = 86_400_000;
 
@@ -130,8 +139,9 @@ function stretchOf(text: string, asOf: Date): Pick<TimeWindow, 'from' | 'to'> | 
 export function parseQueryTime(query: string, asOf: Date): TimeWindow | null {
   const [result] = chrono.parse(query, asOf, { forwardDate: false });
   if (!result) return null;
+  const said = { text: result.text, index: result.index, relative: !CALENDAR_NAME.test(result.text) };
   const stretch = stretchOf(result.text, asOf);
-  if (stretch) return { ...stretch, text: result.text, index: result.index };
+  if (stretch) return { ...stretch, ...said };
   const start = result.start;
   const known = ['day', 'weekday', 'month', 'year'].some((c) => start.isCertain(c as chrono.Component));
   if (!known && !/\b(day|week|weekend|month|year|ago|yesterday|today)\b/i.test(result.text)) return null;
@@ -140,7 +150,11 @@ export function parseQueryTime(query: string, asOf: Date): TimeWindow | null {
   return {
     from: startOf(start.date(), startSpan),
     to: endOf(end.date(), result.end ? spanOf(result.end) : startSpan),
-    text: result.text,
-    index: result.index,
+    ...said,
   };
+}
+
+/** The end of the UTC day `time` falls in. */
+export function endOfDay(time: number): number {
+  return endOf(new Date(time), 'day');
 }

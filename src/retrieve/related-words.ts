@@ -18,11 +18,12 @@ const EMBED_BATCH = 256;
 /** Waiting words looked up in the cache again each time new words arrive. */
 const RECHECK_MISSING = 1_000;
 /**
- * Up to `upTo` words a query word is compared with every one exactly; past it, a Hamming scan of
- * the words' sign bits (WebAssembly SIMD) shortlists `shortlist`, the query's own values against
- * those bits (`HammingCodes.closest`) keep `rescore` of them, and only these are compared exactly.
- * An exact scan of 15,000 words costs a query word about 8 ms in JavaScript, and an exact
- * comparison of a 256-word shortlist about 0.2 ms, most of what the channel cost a 100K-item cube.
+ * Up to `upTo` words a query word is compared with every one in full (its held vector); past it, a
+ * Hamming scan of the words' sign bits (WebAssembly SIMD) shortlists `shortlist`, the query's own
+ * values against those bits (`HammingCodes.closest`) keep `rescore` of them, and only these are
+ * compared in full. With float32 vectors a full scan of 15,000 words cost a query word about 8 ms
+ * in JavaScript, and a full comparison of a 256-word shortlist about 0.2 ms, most of what the
+ * channel cost a 100K-item cube.
  */
 const EXACT_SCAN: VocabularyScan = { upTo: 1_024, shortlist: 256, rescore: 32 };
 /** Query words whose neighbours a vocabulary remembers (a few hundred bytes each). */
@@ -337,7 +338,7 @@ export class WordVectors {
     return this.compare(target, slots, minSimilarity).sort((a, b) => b.similarity - a.similarity);
   }
 
-  /** The words of `slots` at `minSimilarity` or more to `target`, by exact cosine. */
+  /** The words of `slots` at `minSimilarity` or more to `target`, by cosine with their held vectors. */
   private compare(target: Float32Array, slots: ArrayLike<number>, minSimilarity: number): Neighbour[] {
     const dims = this.dimensions;
     const vectors = this.vectors;

@@ -16,7 +16,7 @@ import { ItemLoader } from './item-loader.js';
 import { OriginReader } from './origin-reader.js';
 import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
-import { parseQueryTime, type TimeWindow } from './query-time.js';
+import { endOfDay, parseQueryTime, type TimeWindow } from './query-time.js';
 import { relatedWords, type WordVectors, withinPostingBudget } from './related-words.js';
 import { boostSessions, SESSION_POOL } from './sessions.js';
 import {
@@ -131,20 +131,16 @@ function appendBelow(first: ScoredId[], then: ScoredId[], limit: number): Scored
   return [...first, ...extra].slice(0, limit);
 }
 
-/** A month's name or a year: a time written this way names the same days whoever says it. */
-const CALENDAR_NAME =
-  /\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|\d{4})\b/i;
-
 /**
  * The query's words outside its time expression when that counts from the moment the question is
  * asked ("10 days ago", "last week"): the same words in a memory count from when it was said, so
  * they match turns about other days ("days", "week"). A time written with a month's name or a
  * year ("in May 2023") keeps its words, which mean the same in any turn. The expression's span is
- * cut, not its words, so "May" the speaker would stay. All the words are kept when nothing else
- * is left.
+ * cut, not its words, so a word said elsewhere in the query stays. All the words are kept when
+ * nothing else is left.
  */
 function wordsOutsideTime(query: string, window: TimeWindow, terms: string[]): string[] {
-  if (CALENDAR_NAME.test(window.text)) return terms;
+  if (!window.relative) return terms;
   const rest = `${query.slice(0, window.index)} ${query.slice(window.index + window.text.length)}`;
   const kept = lexicalTerms(rest);
   return kept.length > 0 ? kept : terms;
@@ -167,9 +163,6 @@ function stacked(groups: ScoredId[][]): ScoredId[] {
 
 /** Hits said after the question's window that the temporal channel reads the dates of. */
 const LATER_HITS = 30;
-const DAY_MS = 86_400_000;
-/** The end of the UTC day `time` falls in. */
-const endOfDay = (time: number) => Math.floor(time / DAY_MS) * DAY_MS + DAY_MS;
 
 /** The hits that say a date inside the window ("I got a smoker today"): they are about that time. */
 async function statingDateIn(items: ItemLoader, window: TimeWindow, hits: ScoredId[]): Promise<Set<string>> {
@@ -237,21 +230,18 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     return queryVector;
   };
 
-  // The window's hits by words, then by meaning below them; the meaning's ranking is found once.
+  // The window's hits by words, then by meaning below them; the meaning's ranking is found once
+  // (the word channels run again without the speakers' names).
   let windowByMeaning: Promise<ScoredId[]> | undefined;
-  const meaningWithin = (filter: StoreItemFilter) => {
-    windowByMeaning ??= embedQuery().then((v) =>
-      v ? ctx.store.searchVector(ctx.scope, v, filter, depth) : [],
-    );
-    return windowByMeaning;
-  };
   const temporal = async (words: string[]): Promise<ScoredId[]> => {
     if (!window || !asked) return [];
-    const byWords = await lexical(window, words);
-    const inWindow =
-      ctx.retrieval.temporalVector && ctx.embedder
-        ? appendBelow(byWords, await meaningWithin(window), depth)
-        : byWords;
+    let inWindow = await lexical(window, words);
+    if (ctx.retrieval.temporalVector && ctx.embedder) {
+      windowByMeaning ??= embedQuery().then((v) =>
+        v ? ctx.store.searchVector(ctx.scope, v, window, depth) : [],
+      );
+      inWindow = appendBelow(inWindow, await windowByMeaning, depth);
+    }
     if (!ctx.retrieval.statedDates) return inWindow;
     // What was said later about that time ("last month I cleaned my sneakers"), up to the day the
     // question is asked, counts too: its best hits by the words. Ranking all of that time by

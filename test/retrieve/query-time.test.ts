@@ -49,6 +49,18 @@ describe('parseQueryTime', () => {
     expect(days('what did I do last month')).toEqual(['2023-05-01', '2023-06-01']);
   });
 
+  it('says where the time is in the query, and whether it counts from when the question is asked', () => {
+    expect(parseQueryTime('What did I buy 10 days ago?', ASKED)).toMatchObject({
+      text: '10 days ago',
+      index: 15,
+      relative: true,
+    });
+    expect(parseQueryTime('What did I read last month?', ASKED)).toMatchObject({ relative: true });
+    expect(parseQueryTime('What did I read in the past two weeks?', ASKED)).toMatchObject({ relative: true });
+    expect(parseQueryTime('What did I buy in May 2023?', ASKED)).toMatchObject({ relative: false });
+    expect(parseQueryTime('What did Nate do on 25 May, 2022?', ASKED)).toMatchObject({ relative: false });
+  });
+
   it('returns null when the query names no date', () => {
     expect(days('Where did Caroline move from?')).toBeNull();
     expect(days('what time is the meeting at 5')).toBeNull();

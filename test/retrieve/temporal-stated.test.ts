@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RetrievalConfig } from '../../src/core/config.js';
+import type { ChannelName } from '../../src/core/types.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { MemoryOS } from '../../src/os/memory-os.js';
 import { PLAIN_RETRIEVAL } from '../helpers/plain-retrieval.js';
@@ -90,7 +91,7 @@ describe('the words of the time a query names', () => {
     await os?.close();
   });
 
-  async function lexicalHits(dropTimeWords: boolean) {
+  async function diaryOfWords(contents: string[], dropTimeWords = true) {
     os = await MemoryOS.open({
       ...PLAIN_RETRIEVAL,
       retrieval: { ...PLAIN_RETRIEVAL.retrieval, dropTimeWords },
@@ -98,81 +99,51 @@ describe('the words of the time a query names', () => {
       embedder: 'none',
     });
     const cube = await os.cube('diary');
-    const { ids } = await cube.add(
-      [
-        { content: 'Those were the days, weeks of sunshine ago.', at: at('2023-01-02') },
-        { content: 'Time to buy a blender.', at: at('2023-01-03') },
-      ],
-      { sessionId: 's' },
-    );
-    const hits = await cube.search('What did I buy two weeks ago?', {
-      channels: ['lexical', 'temporal'],
-      asOf: at('2023-03-25'),
-    });
-    const lexical = hits.filter((h) => h.channels.lexical).map((h) => h.item.id);
-    return { ids: lexical, nostalgia: ids[0], blender: ids[1] };
+    await cube.add(contents.map((content) => ({ content, at: at('2023-02-02') })));
+    return cube;
   }
 
+  /** What the lexical channel found, by content. */
+  async function foundByWords(
+    cube: Awaited<ReturnType<typeof diaryOfWords>>,
+    query: string,
+    channels: ChannelName[] = ['lexical', 'temporal'],
+  ): Promise<Set<string>> {
+    const hits = await cube.search(query, { channels, asOf: at('2023-09-01') });
+    return new Set(hits.filter((h) => h.channels.lexical).map((h) => h.item.content));
+  }
+
+  const nostalgia = 'Those were the days, weeks of sunshine ago.';
+  const blender = 'Time to buy a blender.';
+
   it('are not searched as words: "weeks ago" names a time, which the temporal channel searches', async () => {
-    const { ids, blender } = await lexicalHits(true);
-    expect(ids).toEqual([blender]);
+    const cube = await diaryOfWords([nostalgia, blender]);
+    expect(await foundByWords(cube, 'What did I buy two weeks ago?')).toEqual(new Set([blender]));
   });
 
   it('are searched with dropTimeWords false', async () => {
-    const { ids, nostalgia, blender } = await lexicalHits(false);
-    expect(new Set(ids)).toEqual(new Set([nostalgia, blender]));
+    const cube = await diaryOfWords([nostalgia, blender], false);
+    expect(await foundByWords(cube, 'What did I buy two weeks ago?')).toEqual(new Set([nostalgia, blender]));
   });
 
   it('are searched when the temporal channel does not run: nothing else would search that time', async () => {
-    os = await MemoryOS.open({
-      ...PLAIN_RETRIEVAL,
-      retrieval: { ...PLAIN_RETRIEVAL.retrieval, dropTimeWords: true },
-      path: ':memory:',
-      embedder: 'none',
-    });
-    const cube = await os.cube('diary');
-    const { ids } = await cube.add({
-      content: 'Those were the days, weeks of sunshine ago.',
-      at: at('2023-01-02'),
-    });
-    const hits = await cube.search('What did I buy two weeks ago?', {
-      channels: ['lexical'],
-      asOf: at('2023-03-25'),
-    });
-    expect(hits.map((h) => h.item.id)).toEqual(ids);
+    const cube = await diaryOfWords([nostalgia, blender]);
+    expect(await foundByWords(cube, 'What did I buy two weeks ago?', ['lexical'])).toEqual(
+      new Set([nostalgia, blender]),
+    );
   });
 
   it('are cut where the query says them, so the same word elsewhere in it is still searched', async () => {
     const cube = await diaryOfWords(['That week was busy.']);
-    const hits = await cube.search('Which week did I mention a week ago?', {
-      channels: ['lexical', 'temporal'],
-      asOf: at('2023-09-01'),
-    });
-    expect(hits.filter((h) => h.channels.lexical).map((h) => h.item.content)).toEqual([
-      'That week was busy.',
-    ]);
-  });
-
-  it('are kept when the time names a month or a year, which means the same in any turn', async () => {
-    const cube = await diaryOfWords(['The May fair had a pie contest.', 'Time to buy a blender.']);
-    const hits = await cube.search('What did I buy in May 2023?', {
-      channels: ['lexical', 'temporal'],
-      asOf: at('2023-09-01'),
-    });
-    expect(new Set(hits.filter((h) => h.channels.lexical).map((h) => h.item.content))).toEqual(
-      new Set(['The May fair had a pie contest.', 'Time to buy a blender.']),
+    expect(await foundByWords(cube, 'Which week did I mention a week ago?')).toEqual(
+      new Set(['That week was busy.']),
     );
   });
 
-  async function diaryOfWords(contents: string[]) {
-    os = await MemoryOS.open({
-      ...PLAIN_RETRIEVAL,
-      retrieval: { ...PLAIN_RETRIEVAL.retrieval, dropTimeWords: true },
-      path: ':memory:',
-      embedder: 'none',
-    });
-    const cube = await os.cube('diary');
-    await cube.add(contents.map((content) => ({ content, at: at('2023-02-02') })));
-    return cube;
-  }
+  it('are kept when the time names a month or a year, which means the same in any turn', async () => {
+    const cube = await diaryOfWords(['The May fair had a pie contest.', blender]);
+    expect(await foundByWords(cube, 'What did I buy in May 2023?')).toEqual(
+      new Set(['The May fair had a pie contest.', blender]),
+    );
+  });
 });
