@@ -164,24 +164,31 @@ describe('related words (the offline embedder)', () => {
   let store: SqliteStore;
   const scope = { tenant: 'default', cube: 'music' };
 
-  beforeAll(async () => {
-    embedder = createEmbedder('local');
-    store = SqliteStore.open(':memory:');
+  /** A cube of the store, with the offline model's vectors, holding these turns. */
+  async function cubeWith(cube: string, texts: string[]) {
+    const at = { tenant: 'default', cube };
     await store.createCube(
       'default',
-      'music',
+      cube,
       { id: embedder.id, dimensions: await embedder.dimensions() },
       ctx(),
     );
     await store.insertItems(
-      scope,
-      [
-        rec('I bought a guitar and I practise the violin every evening.'),
-        rec('We watched the instrument maker at the fair.'),
-        rec('Lunch was a bowl of ramen with Caroline.'),
-      ],
+      at,
+      texts.map((text) => rec(text)),
       ctx(),
     );
+    return at;
+  }
+
+  beforeAll(async () => {
+    embedder = createEmbedder('local');
+    store = SqliteStore.open(':memory:');
+    await cubeWith(scope.cube, [
+      'I bought a guitar and I practise the violin every evening.',
+      'We watched the instrument maker at the fair.',
+      'Lunch was a bowl of ramen with Caroline.',
+    ]);
   }, 60_000);
   afterAll(async () => {
     await store.close();
@@ -236,14 +243,7 @@ describe('related words (the offline embedder)', () => {
   });
 
   it("remembers a query word's neighbours, and compares the words added since with it", async () => {
-    const band = { tenant: 'default', cube: 'band' };
-    await store.createCube(
-      'default',
-      'band',
-      { id: embedder.id, dimensions: await embedder.dimensions() },
-      ctx(),
-    );
-    await store.insertItems(band, [rec('I play the guitar on Sundays.')], ctx());
+    const band = await cubeWith('band', ['I play the guitar on Sundays.']);
     const vectors = new WordVectors(store, band, embedder, 1000);
     await vectors.embedMissing();
     const options = { perTerm: 5, minSimilarity: 0.6 };
@@ -309,14 +309,7 @@ describe('related words (the offline embedder)', () => {
   });
 
   it('takes in a waiting word once another add has cached it, when new words arrive', async () => {
-    const other = { tenant: 'default', cube: 'songs' };
-    await store.createCube(
-      'default',
-      'songs',
-      { id: embedder.id, dimensions: await embedder.dimensions() },
-      ctx(),
-    );
-    await store.insertItems(other, [rec('Cello practice')], ctx());
+    const other = await cubeWith('songs', ['Cello practice']);
     const cached = new CachedEmbedder(embedder, recentEmbeddings(1000));
     const reader = new WordVectors(store, other, cached, 1000);
     await reader.update();
