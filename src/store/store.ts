@@ -53,6 +53,16 @@ export interface LexicalWeights {
   keys: number;
 }
 
+/** A lexical search narrowed to the rows some of its words find. */
+export interface LexicalNarrowing {
+  /**
+   * Of the terms, the ones that find rows: the best rows holding one of them, scored by every term.
+   * A store may ignore it and rank every row (SQLite's in-process index narrows; FTS5 and
+   * PostgreSQL do not): the caller must not rely on rows lacking them being absent.
+   */
+  foundBy?: string[];
+}
+
 /** A turn's position in its session. */
 export interface TurnRef {
   sessionId: string;
@@ -224,6 +234,7 @@ export interface Store {
     filter: StoreItemFilter,
     limit: number,
     weights: LexicalWeights,
+    narrowing?: LexicalNarrowing,
   ): Promise<ScoredId[]>;
   /**
    * The cube's vocabulary (its distinct words, unstemmed, case folded) from position `from` on, for

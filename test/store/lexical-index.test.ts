@@ -137,6 +137,29 @@ describe('LexicalIndex', () => {
     expect(pruned?.map((h) => h.id)).toEqual(['item-1200', 'item-400', 'item-800']);
   });
 
+  it('finds only the rows holding a foundBy term, each scored by every term', () => {
+    const index = new LexicalIndex();
+    for (let key = 1; key <= 60; key++) {
+      // Rows 1-4 hold the name (row 1 "garden" too), rows 5-23 "garden" twice, the rest neither.
+      const text =
+        key <= 4
+          ? `lenker${key === 1 ? ' garden' : ''} note ${key}`
+          : key <= 23
+            ? `garden garden note ${key}`
+            : `note ${key}`;
+      index.set(key, { id: `item-${key}`, text, context: '', keys: '', active: true, time: 0 });
+    }
+    const every = index.search(['garden', 'lenker'], weights, 30) ?? [];
+    const named = index.search(['garden', 'lenker'], weights, 30, { foundBy: ['lenker'] }) ?? [];
+    expect(every).toHaveLength(23);
+    // "garden" still counts for row 1, which leads the named rows; the 19 "garden" rows are not found.
+    expect(named.map((h) => h.id)).toEqual(['item-1', 'item-2', 'item-3', 'item-4']);
+    expect(named).toEqual(every.filter((h) => Number(h.id.slice(5)) <= 4));
+    // A foundBy word the index lacks finds nothing; every term named finds as without foundBy.
+    expect(index.search(['garden', 'lenker'], weights, 30, { foundBy: ['absent'] })).toEqual([]);
+    expect(index.search(['garden', 'lenker'], weights, 30, { foundBy: ['lenker', 'garden'] })).toEqual(every);
+  });
+
   it('keeps the exact top when a common word touches tens of thousands of rows (histogram floor, dropped rows)', () => {
     const index = new LexicalIndex();
     const vocabulary = Array.from({ length: 40 }, (_, i) => `word${String.fromCharCode(97 + (i % 26))}${i}`);

@@ -23,6 +23,16 @@ export interface ColumnWeights {
   keys: number;
 }
 
+/** What narrows one search besides its terms and column weights. */
+export interface SearchBounds {
+  /** Only rows whose event time falls in the window. */
+  window?: TimeWindow;
+  /** The items with these keys instead of the active ones, whatever their status (a filter's rows). */
+  keptKeys?: Iterable<number>;
+  /** Only rows holding one of these of the terms are found; the other terms add to their scores. */
+  foundBy?: string[];
+}
+
 const NON_ASCII = /[^ -~]/;
 /** Up to this many rows found, the score floor is the exact limit-th best; past it, a histogram bound. */
 const EXACT_FLOOR_ROWS = 20_000;
@@ -52,6 +62,8 @@ interface QueryTerm {
   termId: number;
   list: Postings;
   idf: number;
+  /** Whether the term finds rows, or only adds to the scores of rows found by others. */
+  finds: boolean;
 }
 
 /** One search's settings and progress: how many rows of `touched` it has filled. */
@@ -218,15 +230,14 @@ export class LexicalIndex {
 
   /**
    * The best `limit` active items for an OR of the terms, by BM25 with column weights; null when
-   * `queryTokens` is. With `keptKeys`, the items with those keys instead, whatever their status
-   * (a filter's rows, read from SQLite).
+   * `queryTokens` is. With `keptKeys`, the items with those keys instead, whatever their status.
+   * With `foundBy`, the best of the rows holding one of those terms, each scored by every term.
    */
   search(
     terms: string[],
     weights: ColumnWeights,
     limit: number,
-    window: TimeWindow = {},
-    keptKeys?: Iterable<number>,
+    { window = {}, keptKeys, foundBy }: SearchBounds = {},
   ): ScoredId[] | null {
     const tokens = LexicalIndex.queryTokens(terms);
     if (!tokens) return null;
@@ -236,15 +247,19 @@ export class LexicalIndex {
       if (termId !== undefined) termIds.push(termId);
     }
     if (this.presentDocs === 0 || limit <= 0) return [];
+    const finding = foundBy
+      ? new Set((LexicalIndex.queryTokens(foundBy) ?? []).map((t) => this.termIds.get(t)))
+      : null;
     const query: QueryTerm[] = termIds
       .map((termId) => {
         const list = this.postings[termId] as Postings;
         const hits = this.hits(list);
         const idf = Math.log((this.presentDocs - hits + 0.5) / (hits + 0.5));
-        return { termId, list, idf: idf > 0 ? idf : 1e-6 };
+        return { termId, list, idf: idf > 0 ? idf : 1e-6, finds: finding?.has(termId) ?? true };
       })
-      // Rarest first: the common terms that follow can often only re-rank rows already found.
-      .sort((a, b) => b.idf - a.idf);
+      // The terms that find rows first, rarest first: the common terms that follow can often only
+      // re-rank rows already found.
+      .sort((a, b) => Number(b.finds) - Number(a.finds) || b.idf - a.idf);
     // A term adds at most idf × (k1 + 1) to a row, however often it occurs.
     const boundFrom = new Float64Array(query.length + 1);
     for (let i = query.length - 1; i >= 0; i--) {
@@ -262,7 +277,7 @@ export class LexicalIndex {
     // A lower bound on the limit-th best score: scores only grow, so an old bound stays valid.
     let floor = 0;
     for (const [i, term] of query.entries()) {
-      if (foundAll) this.rescoreTouched(term, scan);
+      if (foundAll || !term.finds) this.rescoreTouched(term, scan);
       else this.scoreAll(term, scan);
       if (scan.touched < limit || i + 1 === query.length) continue;
       const remaining = boundFrom[i + 1] as number;
