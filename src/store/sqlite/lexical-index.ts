@@ -1,6 +1,7 @@
 import { detached, ftsTerm, ftsTerms, ftsTokens, vocabularyWord } from '../fts-tokens.js';
 import type { ScoredId } from '../store.js';
 import { SlotIds } from './slot-ids.js';
+import { SlotLookup } from './slot-lookup.js';
 import { grown } from './typed-arrays.js';
 import type { TimeWindow } from './vector-index.js';
 
@@ -55,8 +56,8 @@ const BYTES_PER_OVERFLOW = 150;
 /** A vocabulary word: its string, its set entry and its array slot. */
 const BYTES_PER_WORD = 120;
 const BYTES_PER_INDEX = 1024;
-/** Per slot: the id (16) and `keys`, `lengths`, `times`, `present`, `active`, `scores`, `touched`. */
-const BYTES_PER_SLOT = 16 + 8 + 4 + 8 + 1 + 1 + 8 + 4;
+/** Per slot: the id (16), `keys`, `lengths`, `times`, `present`, `active`, `scores`, `touched`, `slotOf`. */
+const BYTES_PER_SLOT = 16 + 8 + 4 + 8 + 1 + 1 + 8 + 4 + 4;
 
 interface QueryTerm {
   termId: number;
@@ -114,7 +115,7 @@ export class LexicalIndex {
   /** Per slot: 1 while the slot holds the item's current row, 0 once replaced. */
   private present = new Uint8Array(INITIAL_SLOTS);
   private active = new Uint8Array(INITIAL_SLOTS);
-  private readonly slotOf = new Map<number, number>();
+  private readonly slotOf = new SlotLookup((slot) => this.keys[slot] as number);
   private slots = 0;
   private presentDocs = 0;
   private activeDocs = 0;

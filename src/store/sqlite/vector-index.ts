@@ -1,5 +1,6 @@
 import { HammingCodes } from '../hamming/hamming.js';
 import { SlotIds } from './slot-ids.js';
+import { SlotLookup } from './slot-lookup.js';
 import { grown } from './typed-arrays.js';
 
 /** Half-open window on the event time, as the store's `from`/`to` filter. */
@@ -21,7 +22,7 @@ export interface VectorEntry {
  * One cube's live vectors as sign-bit codes (one bit per dimension), scanned by Hamming distance
  * for candidates that the store then rescores exactly from the stored floats (`item_vectors`).
  * A cache of what SQLite holds, never the source of truth: per 512-d item 64 bytes of code, 16
- * of id and ~60 of bookkeeping, about 140 MB at a million (int8 copies for rescoring in memory
+ * of id and ~25 of bookkeeping, about 105 MB at a million (int8 copies for rescoring in memory
  * would add 516 bytes per item for the same top 10).
  */
 export class BinaryVectorIndex {
@@ -31,7 +32,7 @@ export class BinaryVectorIndex {
   private keys: Float64Array;
   /** The item id of each slot. */
   private readonly ids = new SlotIds();
-  private readonly slotOf = new Map<number, number>();
+  private readonly slotOf = new SlotLookup((slot) => this.keys[slot] as number);
   private slots = 0;
   private liveSlots = 0;
 
