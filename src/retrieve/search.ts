@@ -2,7 +2,7 @@ import type { RetrievalConfig } from '../core/config.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { ChannelName, ItemFilter, MemoryItem, SearchHit, SubjectFocus } from '../core/types.js';
 import type { Embedder } from '../embed/embedder.js';
-import type { CubeScope, ScoredId, Store, StoreItemFilter } from '../store/store.js';
+import type { CubeScope, LexicalNarrowing, ScoredId, Store, StoreItemFilter } from '../store/store.js';
 import { lowerAskingTurns } from './asking.js';
 import {
   type ChannelResult,
@@ -174,18 +174,6 @@ async function statingDateIn(items: ItemLoader, window: TimeWindow, hits: Scored
   return new Set(loaded.filter((item) => item.derived.dates.some((d) => inside(d.date))).map((i) => i.id));
 }
 
-/**
- * The best `limit` of `found` (rows holding an added word, scored by every word) and `alone` (the
- * best rows by the other words only): a row lacking the added words scores the same by every word,
- * so the two lists hold the best rows of all. A row of `alone` that `found` has keeps its score there.
- */
-function withRowsFoundAlone(found: ScoredId[], alone: ScoredId[], limit: number): ScoredId[] {
-  const seen = new Set(found.map((h) => h.id));
-  return [...found, ...alone.filter((h) => !seen.has(h.id))]
-    .sort((a, b) => b.score - a.score)
-    .slice(0, limit);
-}
-
 /** The hits scoring at least `fraction` of the best one (hits arrive best first). */
 function aboveFloor(hits: ScoredId[], fraction: number): ScoredId[] {
   const best = hits[0]?.score ?? 0;
@@ -230,9 +218,16 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const terms = lexicalTerms(query);
   const searched = asked && ctx.retrieval.dropTimeWords ? wordsOutsideTime(query, asked, terms) : terms;
   const items = new ItemLoader(ctx.store, ctx.scope);
-  const floored = (hits: ScoredId[]) => aboveFloor(hits, ctx.retrieval.lexicalScoreFloor);
-  const lexical = async (filter: StoreItemFilter, words: string[], limit = depth) =>
-    floored(await ctx.store.searchLexical(ctx.scope, words, filter, limit, lexicalWeights));
+  const lexical = async (
+    filter: StoreItemFilter,
+    words: string[],
+    limit = depth,
+    narrowing?: LexicalNarrowing,
+  ) =>
+    aboveFloor(
+      await ctx.store.searchLexical(ctx.scope, words, filter, limit, lexicalWeights, narrowing),
+      ctx.retrieval.lexicalScoreFloor,
+    );
 
   let queryVector: Promise<Float32Array | undefined> | undefined;
   const embedQuery = () => {
@@ -350,21 +345,11 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     const seeds = await items.load(fused.slice(0, ctx.retrieval.expansionSeeds).map((h) => h.id));
     const extra = expansionTerms(seeds, terms);
     if (secondRound.includes('expansion') && extra.length > 0) {
-      // The rows the query's words find alone, the lexical channel has ranked already; searched
-      // again are the rows holding a seed's word (a store may search them all).
-      const byWords = results.find((r) => r.channel === 'lexical')?.hits;
-      const all = [...words, ...extra];
-      const hits = byWords
-        ? floored(
-            withRowsFoundAlone(
-              await ctx.store.searchLexical(ctx.scope, all, request.filter, depth, lexicalWeights, {
-                foundBy: extra,
-              }),
-              byWords,
-              depth,
-            ),
-          )
-        : await lexical(request.filter, all);
+      // The rows the query's words find alone, the lexical channel has ranked already (this floor
+      // is at least its floor); searched again are the rows holding a seed's word.
+      const alone = results.find((r) => r.channel === 'lexical')?.hits;
+      const narrowing = alone ? { foundBy: extra, alone } : undefined;
+      const hits = await lexical(request.filter, [...words, ...extra], depth, narrowing);
       results.push({ channel: 'expansion', weight: weights.expansion, hits });
     }
     const speakers = namedSpeakers(

@@ -53,14 +53,17 @@ export interface LexicalWeights {
   keys: number;
 }
 
-/** A lexical search narrowed to the rows some of its words find. */
+/** A lexical search narrowed to the rows some of its words find, for a caller that ranked the others. */
 export interface LexicalNarrowing {
+  /** Of the terms, the ones that find rows: the best rows holding one of them, scored by every term. */
+  foundBy: string[];
   /**
-   * Of the terms, the ones that find rows: the best rows holding one of them, scored by every term.
-   * A store may ignore it and rank every row (SQLite's in-process index narrows; FTS5 and
-   * PostgreSQL do not): the caller must not rely on rows lacking them being absent.
+   * The best rows by the other terms alone, best first, as this store ranked them. A row lacking
+   * `foundBy` scores the same by every term, so these merged with the narrowed hits are the
+   * search's top down to their last score. A store that cannot narrow (FTS5, PostgreSQL) searches
+   * every row and ignores both.
    */
-  foundBy?: string[];
+  alone: ScoredId[];
 }
 
 /** A turn's position in its session. */

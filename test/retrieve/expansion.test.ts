@@ -54,13 +54,6 @@ describe('the expansion channel', () => {
         'What did Phoebe Bridgers say about the new album?',
       ]) {
         const narrowed = await expansion(indexed, query);
-        console.log(
-          query,
-          narrowed.length,
-          (await (await indexed.cube('music')).search(query, { limit: 5, channels: ['lexical'] })).map(
-            (h) => [h.item.content, h.item.derived.entities],
-          ),
-        );
         const everyRow = await expansion(fts, query);
         expect(narrowed.length).toBeGreaterThan(10);
         expect(narrowed.map((h) => h.id)).toEqual(everyRow.map((h) => h.id));

@@ -8,7 +8,7 @@ import { ftsTerms } from '../../src/store/fts-tokens.js';
 import { logIndexChange } from '../../src/store/sqlite/cube-indexes.js';
 import { LexicalIndex } from '../../src/store/sqlite/lexical-index.js';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
-import type { StoreItemFilter } from '../../src/store/store.js';
+import type { ScoredId, StoreItemFilter } from '../../src/store/store.js';
 import { rec } from './conformance.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-lindex-'));
@@ -137,7 +137,7 @@ describe('LexicalIndex', () => {
     expect(pruned?.map((h) => h.id)).toEqual(['item-1200', 'item-400', 'item-800']);
   });
 
-  it('finds only the rows holding a foundBy term, each scored by every term', () => {
+  it('narrowed, finds only the rows holding a foundBy term, each scored by every term, with the rows found alone', () => {
     const index = new LexicalIndex();
     for (let key = 1; key <= 60; key++) {
       // Rows 1-4 hold the name (row 1 "garden" too), rows 5-23 "garden" twice, the rest neither.
@@ -149,15 +149,72 @@ describe('LexicalIndex', () => {
             : `note ${key}`;
       index.set(key, { id: `item-${key}`, text, context: '', keys: '', active: true, time: 0 });
     }
+    const narrowed = (foundBy: string[], alone: ScoredId[] = []) =>
+      index.search(['garden', 'lenker'], weights, 30, { narrowing: { foundBy, alone } });
     const every = index.search(['garden', 'lenker'], weights, 30) ?? [];
-    const named = index.search(['garden', 'lenker'], weights, 30, { foundBy: ['lenker'] }) ?? [];
     expect(every).toHaveLength(23);
     // "garden" still counts for row 1, which leads the named rows; the 19 "garden" rows are not found.
-    expect(named.map((h) => h.id)).toEqual(['item-1', 'item-2', 'item-3', 'item-4']);
-    expect(named).toEqual(every.filter((h) => Number(h.id.slice(5)) <= 4));
-    // A foundBy word the index lacks finds nothing; every term named finds as without foundBy.
-    expect(index.search(['garden', 'lenker'], weights, 30, { foundBy: ['absent'] })).toEqual([]);
-    expect(index.search(['garden', 'lenker'], weights, 30, { foundBy: ['lenker', 'garden'] })).toEqual(every);
+    expect(narrowed(['lenker'])?.map((h) => h.id)).toEqual(['item-1', 'item-2', 'item-3', 'item-4']);
+    expect(narrowed(['lenker'])).toEqual(every.filter((h) => Number(h.id.slice(5)) <= 4));
+    // With the rows "garden" finds alone, as the caller ranked them: the full search's top.
+    expect(narrowed(['lenker'], index.search(['garden'], weights, 30) ?? [])).toEqual(every);
+    // A word the index lacks finds nothing; one that is not a single token leaves it to FTS5 (null).
+    expect(narrowed(['absent'])).toEqual([]);
+    expect(narrowed(['two words'])).toBeNull();
+  });
+
+  it('narrowed, keeps the exact top of the rows found when the other terms are rarer (pruning)', () => {
+    const index = new LexicalIndex();
+    const holds = (key: number) => key % 10 === 0;
+    for (let key = 1; key <= 3_000; key++) {
+      const words = [
+        holds(key) ? 'lenker' : '',
+        key % 7 === 0 ? 'garden' : '',
+        key % 1_000 === 0 || key === 1_234 ? 'rare' : '',
+        'note',
+        ' pad'.repeat(key % 9),
+      ];
+      index.set(key, {
+        id: `item-${key}`,
+        text: words.join(' '),
+        context: '',
+        keys: '',
+        active: true,
+        time: 0,
+      });
+    }
+    const terms = ['rare', 'garden', 'note', 'lenker'];
+    const full = (index.search(terms, weights, 3_000) ?? []).filter((h) => holds(Number(h.id.slice(5))));
+    for (const limit of [1, 5, 20]) {
+      const narrowed = index.search(terms, weights, limit, { narrowing: { foundBy: ['lenker'], alone: [] } });
+      expect(narrowed).toEqual(full.slice(0, limit));
+    }
+    expect(full[0]?.id).toBe('item-1000');
+  });
+
+  it('edits and removes rows past its key lookup merging, wherever the key falls', () => {
+    const index = new LexicalIndex();
+    // Keys in no order, as a build by session gives them; 4,097 rows merge the lookup once.
+    const keys = Array.from({ length: 9_000 }, (_, i) => ((i * 7_919) % 9_000) + 1);
+    for (const key of keys) {
+      index.set(key, { id: `item-${key}`, text: `row ${key}`, context: '', keys: '', active: true, time: 0 });
+    }
+    const find = (word: string) => index.search([word], weights, 10)?.map((h) => h.id);
+    for (const key of [keys[0], keys[4_096], keys[4_097], keys[8_999]] as number[]) {
+      index.set(key, {
+        id: `item-${key}`,
+        text: `edited ${key}`,
+        context: '',
+        keys: '',
+        active: true,
+        time: 0,
+      });
+      expect(find(String(key))).toEqual([`item-${key}`]);
+      index.set(key, null);
+      expect(find(String(key))).toEqual([]);
+    }
+    expect(index.size).toBe(8_996);
+    expect(index.rows).toBe(8_996);
   });
 
   it('keeps the exact top when a common word touches tens of thousands of rows (histogram floor, dropped rows)', () => {

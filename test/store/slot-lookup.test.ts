@@ -3,12 +3,15 @@ import { SlotLookup } from '../../src/store/sqlite/slot-lookup.js';
 
 /** An index's slots as the lookup sees them: each slot's key, appended as an index appends. */
 function slots() {
-  const keys: number[] = [];
+  // As in the indexes, a slot's key reads 0 until it is recorded.
+  const keys = new Float64Array(60_000);
+  let used = 0;
   const lookup = new SlotLookup((slot) => keys[slot] as number);
+  // The key is recorded after the lookup is told: a merge must not read a new slot's key.
   const append = (key: number) => {
-    keys.push(key);
-    lookup.set(key, keys.length - 1);
-    return keys.length - 1;
+    lookup.set(key, used);
+    keys[used] = key;
+    return used++;
   };
   return { lookup, append };
 }

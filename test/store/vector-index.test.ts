@@ -97,6 +97,20 @@ describe('BinaryVectorIndex', () => {
     expect(index.nearest(target, 200)).not.toContain(5000);
     expect(index.nearest(target, 10_000)).toHaveLength(3000);
   });
+
+  it('finds every key past its key lookup merging, and retires each one removed', () => {
+    const index = new BinaryVectorIndex(DIMENSIONS);
+    const vector = generator(2);
+    // Keys in no order, as edits and a rebuild give them; 4,097 sets merge the lookup once.
+    const keys = Array.from({ length: 9_000 }, (_, i) => ((i * 7_919) % 9_000) + 1);
+    for (const key of keys) index.set(key, { id: `item-${key}`, vector: vector(key), time: key });
+    expect(keys.every((key) => index.idOf(key) === `item-${key}`)).toBe(true);
+    for (const key of keys.slice(4_000, 4_200)) index.set(key, null);
+    // The same key set again reuses its slot: no second live copy.
+    index.set(keys[4_096] as number, { id: 'item-again', vector: vector(1), time: 1 });
+    expect(index.size).toBe(9_000 - 200 + 1);
+    expect(index.nearest(vector(1), 10_000)).toHaveLength(8_801);
+  });
 });
 
 describe('SqliteStore vector search through the in-process index', () => {

@@ -30,8 +30,11 @@ export interface SearchBounds {
   window?: TimeWindow;
   /** The items with these keys instead of the active ones, whatever their status (a filter's rows). */
   keptKeys?: Iterable<number>;
-  /** Only rows holding one of these of the terms are found; the other terms add to their scores. */
-  foundBy?: string[];
+  /**
+   * Of the terms, only rows holding one of these are found (the others add to their scores), and
+   * merged by score with `alone`, the best rows by the other terms, which the caller has.
+   */
+  narrowing?: { foundBy: string[]; alone: ScoredId[] };
 }
 
 const NON_ASCII = /[^ -~]/;
@@ -231,14 +234,31 @@ export class LexicalIndex {
 
   /**
    * The best `limit` active items for an OR of the terms, by BM25 with column weights; null when
-   * `queryTokens` is. With `keptKeys`, the items with those keys instead, whatever their status.
-   * With `foundBy`, the best of the rows holding one of those terms, each scored by every term.
+   * `queryTokens` is for the terms or the narrowing's. With `keptKeys`, the items with those keys
+   * instead, whatever their status. With `narrowing`, the rows holding one of its terms, each
+   * scored by every term, with its `alone` rows: the top down to their last score.
    */
   search(
     terms: string[],
     weights: ColumnWeights,
     limit: number,
-    { window = {}, keptKeys, foundBy }: SearchBounds = {},
+    { window = {}, keptKeys, narrowing }: SearchBounds = {},
+  ): ScoredId[] | null {
+    if (!narrowing) return this.searchFinding(terms, weights, limit, window, keptKeys, null);
+    const finding = LexicalIndex.queryTokens(narrowing.foundBy);
+    if (!finding) return null;
+    const found = this.searchFinding(terms, weights, limit, window, keptKeys, finding);
+    return found && mergedTop(found, narrowing.alone, limit);
+  }
+
+  /** The search, finding only rows that hold one of the `finding` tokens when they are given. */
+  private searchFinding(
+    terms: string[],
+    weights: ColumnWeights,
+    limit: number,
+    window: TimeWindow,
+    keptKeys: Iterable<number> | undefined,
+    finding: string[] | null,
   ): ScoredId[] | null {
     const tokens = LexicalIndex.queryTokens(terms);
     if (!tokens) return null;
@@ -248,15 +268,13 @@ export class LexicalIndex {
       if (termId !== undefined) termIds.push(termId);
     }
     if (this.presentDocs === 0 || limit <= 0) return [];
-    const finding = foundBy
-      ? new Set((LexicalIndex.queryTokens(foundBy) ?? []).map((t) => this.termIds.get(t)))
-      : null;
+    const findingIds = finding ? new Set(finding.map((token) => this.termIds.get(token))) : null;
     const query: QueryTerm[] = termIds
       .map((termId) => {
         const list = this.postings[termId] as Postings;
         const hits = this.hits(list);
         const idf = Math.log((this.presentDocs - hits + 0.5) / (hits + 0.5));
-        return { termId, list, idf: idf > 0 ? idf : 1e-6, finds: finding?.has(termId) ?? true };
+        return { termId, list, idf: idf > 0 ? idf : 1e-6, finds: findingIds?.has(termId) ?? true };
       })
       // The terms that find rows first, rarest first: the common terms that follow can often only
       // re-rank rows already found.
@@ -453,8 +471,8 @@ export class LexicalIndex {
   private append(itemKey: number, doc: IndexedDoc): void {
     const slot = this.slots++;
     if (slot === this.keys.length) this.grow();
-    this.slotOf.set(itemKey, slot);
     this.keys[slot] = itemKey;
+    this.slotOf.set(itemKey, slot);
     this.ids.set(slot, doc.id);
     this.times[slot] = doc.time;
     this.present[slot] = 1;
@@ -542,6 +560,18 @@ export class LexicalIndex {
     this.scores = new Float64Array(capacity);
     this.touched = new Uint32Array(capacity);
   }
+}
+
+/**
+ * The best `limit` of `found` (rows holding a finding term, scored by every term) and `alone` (the
+ * best rows by the other terms): a row lacking the finding terms scores the same by every term,
+ * so a row of `alone` that `found` lacks keeps its score, and one it has takes `found`'s.
+ */
+function mergedTop(found: ScoredId[], alone: ScoredId[], limit: number): ScoredId[] {
+  const seen = new Set(found.map((h) => h.id));
+  return [...found, ...alone.filter((h) => !seen.has(h.id))]
+    .sort((a, b) => b.score - a.score)
+    .slice(0, limit);
 }
 
 /** The `limit` slots of highest score, best first (a bounded min-heap: touched can be most of the cube). */

@@ -1,11 +1,11 @@
-/** Below this many entries set since the last merge, they stay in the map alone. */
+/** Below this many entries set or removed since the last merge, they stay in the map alone. */
 const MIN_RECENT = 4096;
 
 /**
  * Item key → slot for an in-process index, in 4 bytes a slot: the slots sorted by their keys
  * (which the index keeps anyway), searched by bisection, and a map of the entries set or removed
  * since they were last merged in. A `Map` of a million numbers holds ~28 MB of heap and grows the
- * process by ~50 MB; a 1M-item cube has two such indexes.
+ * process by ~50 MB; a 1M-item cube has two such indexes. Keys are integers (SQLite rowids).
  */
 export class SlotLookup {
   /** Slots ordered by key: the entries as of the last merge. */
@@ -13,7 +13,7 @@ export class SlotLookup {
   /** Entries set since the last merge; -1 marks a key removed from `sorted`. */
   private readonly recent = new Map<number, number>();
 
-  /** `keyOf(slot)` is the key the slot was set for; a slot never changes key. */
+  /** `keyOf(slot)` is the key a merged slot was set for; a slot never changes key. */
   constructor(private readonly keyOf: (slot: number) => number) {}
 
   get(key: number): number | undefined {
@@ -23,13 +23,18 @@ export class SlotLookup {
 
   set(key: number, slot: number): void {
     this.recent.set(key, slot);
-    // Merged once the recent entries are a fair share of the sorted ones: linear work, amortised.
-    if (this.recent.size > Math.max(MIN_RECENT, this.sorted.length / 4)) this.merge();
+    this.mergeWhenDue();
   }
 
   delete(key: number): void {
     if (this.merged(key) === undefined) this.recent.delete(key);
     else this.recent.set(key, -1);
+    this.mergeWhenDue();
+  }
+
+  /** Merged once the recent entries are a fair share of the sorted ones: linear work, amortised. */
+  private mergeWhenDue(): void {
+    if (this.recent.size > Math.max(MIN_RECENT, this.sorted.length / 4)) this.merge();
   }
 
   /** The slot `sorted` holds for the key, by bisection. */
@@ -48,24 +53,27 @@ export class SlotLookup {
     return undefined;
   }
 
-  /** `sorted` and the recent entries in one sorted array, less the keys set again or removed. */
+  /**
+   * `sorted` and the recent entries in one sorted array, less the keys set again or removed. The
+   * recent entries are ordered by the keys they were set with: the caller may not have recorded a
+   * new slot's key yet.
+   */
   private merge(): void {
     const { sorted, recent } = this;
-    const keyOf = (slot: number) => this.keyOf(slot);
-    const added = Uint32Array.from([...recent.values()].filter((slot) => slot >= 0)).sort(
-      (a, b) => keyOf(a) - keyOf(b),
-    );
+    const added = [...recent].filter(([, slot]) => slot >= 0).sort(([a], [b]) => a - b);
     const out = new Uint32Array(sorted.length + added.length);
     let n = 0;
     let a = 0;
     for (const slot of sorted) {
-      const key = keyOf(slot);
+      const key = this.keyOf(slot);
       if (recent.has(key)) continue;
-      while (a < added.length && keyOf(added[a] as number) < key) out[n++] = added[a++] as number;
+      for (; a < added.length && (added[a] as [number, number])[0] < key; a++) {
+        out[n++] = (added[a] as [number, number])[1];
+      }
       out[n++] = slot;
     }
-    while (a < added.length) out[n++] = added[a++] as number;
-    this.sorted = out.slice(0, n);
+    for (; a < added.length; a++) out[n++] = (added[a] as [number, number])[1];
+    this.sorted = n === out.length ? out : out.slice(0, n);
     recent.clear();
   }
 }

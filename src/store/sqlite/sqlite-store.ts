@@ -834,11 +834,11 @@ export class SqliteStore implements Store {
     filter: StoreItemFilter,
     limit: number,
     weights: LexicalWeights,
-    { foundBy }: LexicalNarrowing = {},
+    narrowing?: LexicalNarrowing,
   ): Promise<ScoredId[]> {
     if (terms.length === 0) return [];
     const cube = this.resolve(scope);
-    const indexed = this.searchLexicalIndex(cube, terms, filter, limit, weights, foundBy);
+    const indexed = this.searchLexicalIndex(cube, terms, filter, limit, weights, narrowing);
     if (indexed) return indexed;
     await this.catchUpWordIndex();
     const where = filterToSql(filter);
@@ -883,7 +883,7 @@ export class SqliteStore implements Store {
     filter: StoreItemFilter,
     limit: number,
     weights: LexicalWeights,
-    foundBy: string[] | undefined,
+    narrowing: LexicalNarrowing | undefined,
   ): ScoredId[] | null {
     const window = timeWindowOnly(filter);
     // Other filters would have to read every row of the cube for the mask (~0.4 s at 1M items).
@@ -892,7 +892,7 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => {
       const index = this.indexes.lexical(cube.key, this.indexMinItems);
       if (!index) return null;
-      if (window) return index.search(terms, weights, limit, { window, foundBy });
+      if (window) return index.search(terms, weights, limit, { window, narrowing });
       const where = filterToSql(filter);
       // Only the named sessions' rows are read, whatever else the filter holds.
       const kept = this.stmt(
@@ -900,7 +900,7 @@ export class SqliteStore implements Store {
       )
         .pluck()
         .all(cube.key, ...where.params) as number[];
-      return index.search(terms, weights, limit, { keptKeys: kept, foundBy });
+      return index.search(terms, weights, limit, { keptKeys: kept, narrowing });
     })();
   }
 

@@ -59,8 +59,8 @@ export class BinaryVectorIndex {
     if (slot === undefined) {
       slot = this.slots++;
       if (slot === this.keys.length) this.grow();
-      this.slotOf.set(itemKey, slot);
       this.keys[slot] = itemKey;
+      this.slotOf.set(itemKey, slot);
     }
     if (!this.codes.isLive(slot)) this.liveSlots++;
     this.codes.set(slot, entry.vector, entry.time);
