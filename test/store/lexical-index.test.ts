@@ -285,6 +285,31 @@ describe('SqliteStore lexical search through the in-process index', () => {
     }
   });
 
+  it('leaves out of a narrowed search a word only FTS5 reads, rather than sending it all to FTS5', async () => {
+    const store = await filled(freshFile(), 0);
+    try {
+      const [coeur] = await store.insertItems(scope, [rec('Alice saw the Sacré-Cœur (cœur only)')], ctx());
+      const words = ['alice', 'painted'];
+      const alone = await store.searchLexical(scope, words, {}, 20, weights);
+      const narrowed = await store.searchLexical(scope, [...words, 'sunset', 'cœur'], {}, 20, weights, {
+        foundBy: ['sunset', 'cœur'],
+        alone,
+      });
+      // As if "cœur" were not asked: the in-process index answers, with the rows "sunset" finds.
+      const readable = await store.searchLexical(scope, [...words, 'sunset'], {}, 20, weights, {
+        foundBy: ['sunset'],
+        alone,
+      });
+      expect(narrowed).toEqual(readable);
+      expect(narrowed.map((h) => h.id)).not.toContain(coeur?.id);
+      // Without a narrowing the word is searched, by FTS5.
+      const everyRow = await store.searchLexical(scope, ['cœur'], {}, 20, weights);
+      expect(everyRow.map((h) => h.id)).toEqual([coeur?.id]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("sees another connection's adds, edits, deletions and event-time changes", async () => {
     const file = freshFile();
     const reader = await filled(file, 0, 200);

@@ -874,18 +874,22 @@ export class SqliteStore implements Store {
   /**
    * The cube's in-process postings, scored as FTS5 would score them over the cube's own rows,
    * unfiltered, within a time window, or within named sessions (the rows SQLite finds for the
-   * filter). Null (FTS5 answers) for other filters, when a word is one only FTS5 knows, while a
-   * big cube's index is being built, and for a small cube that found no room in the budget.
+   * filter). Null (FTS5 answers) for other filters, when a word is one only FTS5 knows (but for a
+   * narrowing's, left out), while a big cube's index is being built, and for a small cube that
+   * found no room in the budget.
    */
   private searchLexicalIndex(
     cube: ResolvedCube,
-    terms: string[],
+    allTerms: string[],
     filter: StoreItemFilter,
     limit: number,
     weights: LexicalWeights,
-    narrowing: LexicalNarrowing | undefined,
+    given: LexicalNarrowing | undefined,
   ): ScoredId[] | null {
     const window = timeWindowOnly(filter);
+    const { terms, narrowing } = given
+      ? LexicalIndex.readableNarrowing(allTerms, given)
+      : { terms: allTerms, narrowing: undefined };
     // Other filters would have to read every row of the cube for the mask (~0.4 s at 1M items).
     if ((!window && !filter.sessionIds) || !LexicalIndex.queryTokens(terms)) return null;
     // One read transaction: the filter's rows come from the snapshot the index was refreshed to.
