@@ -178,8 +178,9 @@ export class LexicalIndex {
 
   /**
    * A narrowed search less the narrowing's words that `queryTokens` cannot read (a name with "œ"):
-   * they only find more rows, and keeping them would send the whole search to FTS5, which reads
-   * every row holding the query's common words (~250 ms at a million rows).
+   * they would send the whole search to FTS5, which reads every row holding the query's common
+   * words (~250 ms at a million rows). Rows holding them lose their share of the score: the added
+   * words of an expansion are hints to find rows, and another word of the name usually finds them.
    */
   static readableNarrowing(
     terms: string[],
