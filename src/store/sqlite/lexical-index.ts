@@ -1,5 +1,5 @@
 import { detached, ftsTerm, ftsTerms, ftsTokens, vocabularyWord } from '../fts-tokens.js';
-import type { ScoredId } from '../store.js';
+import type { LexicalNarrowing, ScoredId } from '../store.js';
 import { SlotIds } from './slot-ids.js';
 import { SlotLookup } from './slot-lookup.js';
 import { grown } from './typed-arrays.js';
@@ -30,11 +30,8 @@ export interface SearchBounds {
   window?: TimeWindow;
   /** The items with these keys instead of the active ones, whatever their status (a filter's rows). */
   keptKeys?: Iterable<number>;
-  /**
-   * Of the terms, only rows holding one of these are found (the others add to their scores), and
-   * merged by score with `alone`, the best rows by the other terms, which the caller has.
-   */
-  narrowing?: { foundBy: string[]; alone: ScoredId[] };
+  /** Only rows holding one of `foundBy` are found, each scored by every term, merged with `alone`. */
+  narrowing?: LexicalNarrowing;
 }
 
 const NON_ASCII = /[^ -~]/;
@@ -184,8 +181,8 @@ export class LexicalIndex {
    */
   static readableNarrowing(
     terms: string[],
-    narrowing: NonNullable<SearchBounds['narrowing']>,
-  ): { terms: string[]; narrowing: NonNullable<SearchBounds['narrowing']> } {
+    narrowing: LexicalNarrowing,
+  ): { terms: string[]; narrowing: LexicalNarrowing } {
     const unreadable = new Set(narrowing.foundBy.filter((word) => !LexicalIndex.queryTokens([word])));
     if (unreadable.size === 0) return { terms, narrowing };
     return {
