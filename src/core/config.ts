@@ -130,6 +130,16 @@ export const retrievalConfigSchema = z.strictObject({
    */
   sessionBoost: z.number().min(0).max(10).default(0.2),
   /**
+   * Session topics: in a chat with an assistant a session keeps to one need, so the user's turn
+   * most like the question in meaning says which sessions are about it. Each hit's score is
+   * multiplied by 1 + sessionTopicBoost × its session's topic score: the best cosine of the
+   * session's user turns among the vector channel's hits, min-max normalised over the sessions
+   * found there (a session with none found scores 0). Only turns with a role and no speaker count:
+   * a conversation between named people wanders over many topics in one session (LongMemEval
+   * session_all@5 +2 questions; LoCoMo, whose turns have speakers, unchanged). 0 = off.
+   */
+  sessionTopicBoost: z.number().min(0).max(10).default(0.5),
+  /**
    * Subject focus: a question about a person is answered by what that person said. When the query
    * names exactly one speaker of the best hits ("What did Melanie paint?"), the turns other speakers
    * said score × this factor (LoCoMo dev: 96% of the evidence of such questions is the named

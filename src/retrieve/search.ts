@@ -18,7 +18,7 @@ import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
 import { endOfDay, parseQueryTime, type TimeWindow } from './query-time.js';
 import { relatedWords, type WordVectors, withinPostingBudget } from './related-words.js';
-import { boostSessions, SESSION_POOL } from './sessions.js';
+import { boostSessions, boostSessionTopics, SESSION_POOL, sessionTopics } from './sessions.js';
 import {
   capitalisedTerms,
   focusOnSubject,
@@ -201,8 +201,8 @@ function confidence(hits: ScoredId[], reference: number): number {
  * Runs the chosen channels (the word channels again without the speakers' names the query gives,
  * and a second, entity-seeded round for multi-hop questions), fuses them by normalised score or
  * reciprocal rank, lifts the turns near the best short hits, focuses on the question's subject,
- * lowers the turns that end by asking, boosts the turns of the strongest sessions, and loads the
- * top items.
+ * lowers the turns that end by asking, boosts the turns of the strongest sessions and of the
+ * sessions whose user turns mean most what the question asks, and loads the top items.
  */
 export async function rankItems(ctx: SearchContext, request: RankRequest): Promise<SearchHit[]> {
   const query = request.query.trim();
@@ -381,12 +381,13 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     });
   }
 
-  // The speakers' names, the subject focus and the session boost read just the sessions and
+  // The speakers' names, the subject focus and the session boosts read just the sessions and
   // speakers of their pools (this runs on every agent turn); the asking turns need the text of the
   // pool's turns that have a speaker.
-  const { sessionBoost, speakerFocus, askingTurnFactor } = ctx.retrieval;
+  const { sessionBoost, sessionTopicBoost, speakerFocus, askingTurnFactor } = ctx.retrieval;
+  const byMeaning = sessionTopicBoost > 0 ? results.find((r) => r.channel === 'vector')?.hits : undefined;
   let ranked: Array<FusedHit & { focus?: SubjectFocus; asking?: number }> = fused;
-  if (sessionBoost > 0 || speakerFocus < 1 || askingTurnFactor < 1) {
+  if (sessionBoost > 0 || speakerFocus < 1 || askingTurnFactor < 1 || byMeaning) {
     const pool = fused.slice(0, Math.max(request.limit, SESSION_POOL));
     const ids = pool.map((h) => h.id);
     const poolOrigins = await origins.of(ids);
@@ -402,6 +403,10 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
           )
         : focused;
     ranked = boostSessions(lowered, poolOrigins, sessionBoost);
+    if (byMeaning) {
+      const topics = sessionTopics(byMeaning, await origins.of(byMeaning.map((h) => h.id)));
+      ranked = boostSessionTopics(ranked, poolOrigins, topics, sessionTopicBoost);
+    }
   }
   const top = ranked.slice(0, request.limit);
   const loaded = new Map((await items.load(top.map((h) => h.id))).map((i) => [i.id, i]));

@@ -50,3 +50,43 @@ export function boostSessions<T extends Ranked>(
     })
     .sort((a, b) => b.score - a.score);
 }
+
+/**
+ * Each session's topic score: the best cosine of its user turns among the vector channel's hits
+ * (best first), min-max normalised over those sessions, so the best-matching session scores 1 and
+ * the least 0. Turns with a speaker are left out: between named people one session holds many
+ * topics, and a user's turn to an assistant carries no speaker. Empty when fewer than two
+ * sessions differ.
+ */
+export function sessionTopics(vectorHits: Ranked[], origins: Map<string, ItemOrigin>): Map<string, number> {
+  const best = new Map<string, number>();
+  for (const { id, score } of vectorHits) {
+    const origin = origins.get(id);
+    if (origin?.role !== 'user' || origin.speaker !== null || origin.session === null) continue;
+    if (!best.has(origin.session)) best.set(origin.session, score);
+  }
+  const top = Math.max(...best.values());
+  const low = Math.min(...best.values());
+  if (!(top > low)) return new Map();
+  return new Map([...best].map(([session, cosine]) => [session, (cosine - low) / (top - low)]));
+}
+
+/**
+ * Each hit's score × (1 + boost × its session's topic score); hits of sessions without one keep
+ * theirs. Hits must be ordered best first; the result is re-sorted, stably.
+ */
+export function boostSessionTopics<T extends Ranked>(
+  hits: T[],
+  origins: Map<string, ItemOrigin>,
+  topics: Map<string, number>,
+  boost: number,
+): T[] {
+  if (boost === 0 || topics.size === 0) return hits;
+  return hits
+    .map((hit) => {
+      const session = origins.get(hit.id)?.session;
+      const topic = session === null || session === undefined ? 0 : (topics.get(session) ?? 0);
+      return topic > 0 ? { ...hit, score: hit.score * (1 + boost * topic) } : hit;
+    })
+    .sort((a, b) => b.score - a.score);
+}

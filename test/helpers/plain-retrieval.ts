@@ -2,7 +2,7 @@ import type { MemoryOSConfig } from '../../src/core/config.js';
 
 /**
  * memcube's channels without derived keys, the entity-seeded second round, the related-words
- * channel, turn proximity, neighbour packing, the adaptive vector weight, the session boost, the
+ * channel, turn proximity, neighbour packing, the adaptive vector weight, the session boosts, the
  * speaker focus, speakers' names left out of the words, the word channels' floor, asking turns
  * lowered, the packing length penalty, context lines without repeated times, the temporal
  * channel's vector ranking and stated dates, or the query's time left out of its words: plain BM25
@@ -17,6 +17,7 @@ export const PLAIN_RETRIEVAL: Pick<MemoryOSConfig, 'ingest' | 'retrieval'> = {
     expansionSeeds: 0,
     vectorConfidenceGap: 0,
     sessionBoost: 0,
+    sessionTopicBoost: 0,
     speakerFocus: 1,
     dropSpeakerNames: false,
     lexicalScoreFloor: 0,

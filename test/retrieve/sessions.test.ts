@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boostSessions } from '../../src/retrieve/sessions.js';
+import { boostSessions, boostSessionTopics, sessionTopics } from '../../src/retrieve/sessions.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { ItemOrigin } from '../../src/store/store.js';
 import { rec } from '../store/conformance.js';
@@ -74,5 +74,101 @@ describe('boostSessions', () => {
       { id: 'm-third', score: 0.5 },
     ];
     expect(boostSessions(hits, sessions, 0.5).map((h) => h.id)).toEqual(['z-first', 'a-second', 'm-third']);
+  });
+});
+
+describe('sessionTopics', () => {
+  const user = (session: string | null, speaker: string | null = null): ItemOrigin => ({
+    session,
+    speaker,
+    role: 'user',
+  });
+
+  it("scores each session by its best user turn's cosine, min-max normalised", () => {
+    const origins = new Map<string, ItemOrigin>([
+      ['a1', user('a')],
+      ['b1', user('b')],
+      ['a2', user('a')],
+      ['c1', user('c')],
+    ]);
+    const hits = [
+      { id: 'a1', score: 0.8 },
+      { id: 'b1', score: 0.6 },
+      { id: 'a2', score: 0.55 },
+      { id: 'c1', score: 0.4 },
+    ];
+    const topics = sessionTopics(hits, origins);
+    expect(topics.get('a')).toBeCloseTo(1);
+    expect(topics.get('b')).toBeCloseTo(0.5);
+    expect(topics.get('c')).toBeCloseTo(0);
+  });
+
+  it("leaves out the assistant's turns, turns with a speaker and turns outside sessions", () => {
+    const origins = new Map<string, ItemOrigin>([
+      ['assistant', { session: 'x', speaker: null, role: 'assistant' }],
+      ['named', user('y', 'Melanie')],
+      ['loose', user(null)],
+      ['a1', user('a')],
+      ['b1', user('b')],
+    ]);
+    const hits = [
+      { id: 'assistant', score: 0.9 },
+      { id: 'named', score: 0.85 },
+      { id: 'loose', score: 0.8 },
+      { id: 'a1', score: 0.7 },
+      { id: 'b1', score: 0.5 },
+    ];
+    expect([...sessionTopics(hits, origins)]).toEqual([
+      ['a', 1],
+      ['b', 0],
+    ]);
+  });
+
+  it('is empty for a conversation between named speakers, whose sessions wander', () => {
+    const origins = new Map<string, ItemOrigin>([
+      ['m', user('s1', 'Melanie')],
+      ['c', user('s2', 'Caroline')],
+    ]);
+    expect(
+      sessionTopics(
+        [
+          { id: 'm', score: 0.9 },
+          { id: 'c', score: 0.3 },
+        ],
+        origins,
+      ).size,
+    ).toBe(0);
+  });
+});
+
+describe('boostSessionTopics', () => {
+  it("lifts a hit by its session's topic score and re-sorts", () => {
+    const origins = new Map<string, ItemOrigin>([
+      ['off-topic', { session: 'x', speaker: null, role: 'assistant' }],
+      ['on-topic', { session: 'a', speaker: null, role: 'assistant' }],
+      ['loose', { session: null, speaker: null, role: 'user' }],
+    ]);
+    const hits = [
+      { id: 'off-topic', score: 1.0 },
+      { id: 'loose', score: 0.9 },
+      { id: 'on-topic', score: 0.8 },
+    ];
+    const topics = new Map([
+      ['a', 1],
+      ['x', 0],
+    ]);
+    const boosted = boostSessionTopics(hits, origins, topics, 0.5);
+    expect(boosted.map((h) => [h.id, h.score])).toEqual([
+      ['on-topic', 0.8 * 1.5],
+      ['off-topic', 1.0],
+      ['loose', 0.9],
+    ]);
+  });
+
+  it('changes nothing at boost 0 or without topics', () => {
+    const origins = new Map<string, ItemOrigin>([['h', { session: 'a', speaker: null, role: 'user' }]]);
+    const hits = [{ id: 'h', score: 0.4 }];
+    expect(boostSessionTopics(hits, origins, new Map([['a', 1]]), 0)).toBe(hits);
+    expect(boostSessionTopics(hits, origins, new Map(), 0.5)).toBe(hits);
   });
 });
