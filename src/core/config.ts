@@ -130,13 +130,15 @@ export const retrievalConfigSchema = z.strictObject({
    */
   sessionBoost: z.number().min(0).max(10).default(0.2),
   /**
-   * Session topics: in a chat with an assistant a session keeps to one need, so the user's turn
-   * most like the question in meaning says which sessions are about it. Each hit's score is
-   * multiplied by 1 + sessionTopicBoost × its session's topic score: the best cosine of the
+   * Session topics: in a chat with an assistant a session keeps to one need, so its user turns'
+   * likeness to the question in meaning says how much the session is about it. Each hit's score
+   * is multiplied by 1 + sessionTopicBoost × its session's topic score: the best cosine of the
    * session's user turns among the vector channel's hits, min-max normalised over the sessions
-   * found there (a session with none found scores 0). Only turns with a role and no speaker count:
-   * a conversation between named people wanders over many topics in one session (LongMemEval
-   * session_all@5 +2 questions; LoCoMo, whose turns have speakers, unchanged). 0 = off.
+   * found there (1 for the best, 0 for the least and for a session with none found). Only the
+   * user's turns without a speaker count (role `user`): a conversation between named people
+   * wanders over many topics in one session. Needs the vector channel (LongMemEval
+   * session_all@5 +2 questions, turn_all@10 −3; LoCoMo, whose turns have speakers, unchanged).
+   * 0 = off.
    */
   sessionTopicBoost: z.number().min(0).max(10).default(0.5),
   /**

@@ -382,15 +382,17 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   }
 
   // The speakers' names, the subject focus and the session boosts read just the sessions and
-  // speakers of their pools (this runs on every agent turn); the asking turns need the text of the
-  // pool's turns that have a speaker.
+  // speakers of their pools (the topics', the vector channel's hits; this runs on every agent
+  // turn); the asking turns need the text of the pool's turns that have a speaker.
   const { sessionBoost, sessionTopicBoost, speakerFocus, askingTurnFactor } = ctx.retrieval;
   const byMeaning = sessionTopicBoost > 0 ? results.find((r) => r.channel === 'vector')?.hits : undefined;
+  const topicHits = byMeaning && byMeaning.length > 1 ? byMeaning : undefined;
   let ranked: Array<FusedHit & { focus?: SubjectFocus; asking?: number }> = fused;
-  if (sessionBoost > 0 || speakerFocus < 1 || askingTurnFactor < 1 || byMeaning) {
+  if (sessionBoost > 0 || speakerFocus < 1 || askingTurnFactor < 1 || topicHits) {
     const pool = fused.slice(0, Math.max(request.limit, SESSION_POOL));
     const ids = pool.map((h) => h.id);
-    const poolOrigins = await origins.of(ids);
+    // One read for both pools, which are mostly the same items.
+    const poolOrigins = await origins.of(topicHits ? [...ids, ...topicHits.map((h) => h.id)] : ids);
     const focused = focusOnSubject(pool, poolOrigins, query, terms, speakerFocus);
     // Only turns with a speaker can be lowered: a cube of roles alone reads no text here.
     const spoken = askingTurnFactor < 1 ? ids.filter((id) => poolOrigins.get(id)?.speaker) : [];
@@ -403,9 +405,13 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
           )
         : focused;
     ranked = boostSessions(lowered, poolOrigins, sessionBoost);
-    if (byMeaning) {
-      const topics = sessionTopics(byMeaning, await origins.of(byMeaning.map((h) => h.id)));
-      ranked = boostSessionTopics(ranked, poolOrigins, topics, sessionTopicBoost);
+    if (topicHits) {
+      ranked = boostSessionTopics(
+        ranked,
+        poolOrigins,
+        sessionTopics(topicHits, poolOrigins),
+        sessionTopicBoost,
+      );
     }
   }
   const top = ranked.slice(0, request.limit);

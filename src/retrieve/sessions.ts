@@ -11,13 +11,18 @@ interface Ranked {
   score: number;
 }
 
+/** The session of a hit's item; null when it has none or its origin is unknown. */
+function sessionOf(origins: Map<string, ItemOrigin>, id: string): string | null {
+  return origins.get(id)?.session ?? null;
+}
+
 /** Sum of each session's best `TURNS_PER_SESSION` scores; hits arrive best first. */
 function sessionStrengths(hits: Ranked[], origins: Map<string, ItemOrigin>): Map<string, number> {
   const counted = new Map<string, number>();
   const strength = new Map<string, number>();
   for (const { id, score } of hits) {
-    const session = origins.get(id)?.session;
-    if (session === null || session === undefined) continue;
+    const session = sessionOf(origins, id);
+    if (session === null) continue;
     const n = counted.get(session) ?? 0;
     if (n >= TURNS_PER_SESSION) continue;
     counted.set(session, n + 1);
@@ -44,18 +49,18 @@ export function boostSessions<T extends Ranked>(
   if (strongest === 0) return hits;
   return hits
     .map((hit) => {
-      const session = origins.get(hit.id)?.session;
-      const share = session === null || session === undefined ? 0 : (strength.get(session) ?? 0) / strongest;
+      const session = sessionOf(origins, hit.id);
+      const share = session === null ? 0 : (strength.get(session) ?? 0) / strongest;
       return { ...hit, score: hit.score * (1 + boost * share) };
     })
     .sort((a, b) => b.score - a.score);
 }
 
 /**
- * Each session's topic score: the best cosine of its user turns among the vector channel's hits
- * (best first), min-max normalised over those sessions, so the best-matching session scores 1 and
- * the least 0. Turns with a speaker are left out: between named people one session holds many
- * topics, and a user's turn to an assistant carries no speaker. Empty when fewer than two
+ * Each session's topic score: the best cosine of its user turns among the vector channel's hits,
+ * min-max normalised over those sessions, so the best-matching session scores 1 and the least 0.
+ * Only the user's turns without a speaker count: a user's turn to an assistant carries no
+ * speaker, and between named people one session holds many topics. Empty when fewer than two
  * sessions differ.
  */
 export function sessionTopics(vectorHits: Ranked[], origins: Map<string, ItemOrigin>): Map<string, number> {
@@ -63,7 +68,8 @@ export function sessionTopics(vectorHits: Ranked[], origins: Map<string, ItemOri
   for (const { id, score } of vectorHits) {
     const origin = origins.get(id);
     if (origin?.role !== 'user' || origin.speaker !== null || origin.session === null) continue;
-    if (!best.has(origin.session)) best.set(origin.session, score);
+    if (!Number.isFinite(score)) continue;
+    best.set(origin.session, Math.max(score, best.get(origin.session) ?? score));
   }
   const top = Math.max(...best.values());
   const low = Math.min(...best.values());
@@ -84,8 +90,8 @@ export function boostSessionTopics<T extends Ranked>(
   if (boost === 0 || topics.size === 0) return hits;
   return hits
     .map((hit) => {
-      const session = origins.get(hit.id)?.session;
-      const topic = session === null || session === undefined ? 0 : (topics.get(session) ?? 0);
+      const session = sessionOf(origins, hit.id);
+      const topic = session === null ? 0 : (topics.get(session) ?? 0);
       return topic > 0 ? { ...hit, score: hit.score * (1 + boost * topic) } : hit;
     })
     .sort((a, b) => b.score - a.score);

@@ -124,6 +124,24 @@ describe('sessionTopics', () => {
     ]);
   });
 
+  it("takes a session's best cosine and skips scores that are not finite", () => {
+    const origins = new Map<string, ItemOrigin>([
+      ['a-low', user('a')],
+      ['a-high', user('a')],
+      ['b-nan', user('b')],
+      ['b1', user('b')],
+    ]);
+    const hits = [
+      { id: 'a-low', score: 0.3 },
+      { id: 'b-nan', score: Number.NaN },
+      { id: 'a-high', score: 0.9 },
+      { id: 'b1', score: 0.5 },
+    ];
+    const topics = sessionTopics(hits, origins);
+    expect(topics.get('a')).toBeCloseTo(1);
+    expect(topics.get('b')).toBeCloseTo(0);
+  });
+
   it('is empty for a conversation between named speakers, whose sessions wander', () => {
     const origins = new Map<string, ItemOrigin>([
       ['m', user('s1', 'Melanie')],
@@ -163,6 +181,23 @@ describe('boostSessionTopics', () => {
       ['off-topic', 1.0],
       ['loose', 0.9],
     ]);
+  });
+
+  it('keeps the incoming order of hits it leaves tied, and leaves hits of unknown origin alone', () => {
+    const origins = new Map<string, ItemOrigin>([
+      ['z-first', { session: 'x', speaker: null, role: 'user' }],
+      ['a-second', { session: 'x', speaker: null, role: 'user' }],
+    ]);
+    const hits = [
+      { id: 'z-first', score: 1 },
+      { id: 'a-second', score: 1 },
+      { id: 'unknown', score: 0.9 },
+    ];
+    const topics = new Map([
+      ['x', 0],
+      ['y', 1],
+    ]);
+    expect(boostSessionTopics(hits, origins, topics, 0.5)).toEqual(hits);
   });
 
   it('changes nothing at boost 0 or without topics', () => {
