@@ -136,7 +136,8 @@ export const retrievalConfigSchema = z.strictObject({
    * session's user turns among the vector channel's hits, min-max normalised over the sessions
    * found there (1 for the best, 0 for the least and for a session with none found). Only the
    * user's turns without a speaker count (role `user`): a conversation between named people
-   * wanders over many topics in one session. Needs the vector channel (LongMemEval
+   * wanders over many topics in one session. Rescales the 100 best hits (or the search's limit),
+   * and nothing when fewer than two such sessions differ. Needs the vector channel (LongMemEval
    * session_all@5 +2 questions, turn_all@10 −3; LoCoMo, whose turns have speakers, unchanged).
    * 0 = off.
    */
