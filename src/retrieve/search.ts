@@ -385,8 +385,9 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   // speakers of their pools (the topics', the vector channel's hits; this runs on every agent
   // turn); the asking turns need the text of the pool's turns that have a speaker.
   const { sessionBoost, sessionTopicBoost, speakerFocus, askingTurnFactor } = ctx.retrieval;
-  const byMeaning = sessionTopicBoost > 0 ? results.find((r) => r.channel === 'vector')?.hits : undefined;
-  const topicHits = byMeaning && byMeaning.length > 1 ? byMeaning : undefined;
+  // The vector channel's hits set the sessions' topics; one hit has no other to compare with.
+  const vectorHits = results.find((r) => r.channel === 'vector')?.hits ?? [];
+  const topicHits = sessionTopicBoost > 0 && vectorHits.length > 1 ? vectorHits : undefined;
   let ranked: Array<FusedHit & { focus?: SubjectFocus; asking?: number }> = fused;
   if (sessionBoost > 0 || speakerFocus < 1 || askingTurnFactor < 1 || topicHits) {
     const pool = fused.slice(0, Math.max(request.limit, SESSION_POOL));

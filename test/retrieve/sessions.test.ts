@@ -84,78 +84,57 @@ describe('sessionTopics', () => {
     role: 'user',
   });
 
+  /** The topics of vector hits given as [id, origin, cosine], best first. */
+  function topicsOf(rows: Array<[string, ItemOrigin, number]>): Map<string, number> {
+    return sessionTopics(
+      rows.map(([id, , score]) => ({ id, score })),
+      new Map(rows.map(([id, origin]) => [id, origin])),
+    );
+  }
+
   it("scores each session by its best user turn's cosine, min-max normalised", () => {
-    const origins = new Map<string, ItemOrigin>([
-      ['a1', user('a')],
-      ['b1', user('b')],
-      ['a2', user('a')],
-      ['c1', user('c')],
+    const topics = topicsOf([
+      ['a1', user('a'), 0.8],
+      ['b1', user('b'), 0.6],
+      ['a2', user('a'), 0.55],
+      ['c1', user('c'), 0.4],
     ]);
-    const hits = [
-      { id: 'a1', score: 0.8 },
-      { id: 'b1', score: 0.6 },
-      { id: 'a2', score: 0.55 },
-      { id: 'c1', score: 0.4 },
-    ];
-    const topics = sessionTopics(hits, origins);
     expect(topics.get('a')).toBeCloseTo(1);
     expect(topics.get('b')).toBeCloseTo(0.5);
     expect(topics.get('c')).toBeCloseTo(0);
   });
 
   it("leaves out the assistant's turns, turns with a speaker and turns outside sessions", () => {
-    const origins = new Map<string, ItemOrigin>([
-      ['assistant', { session: 'x', speaker: null, role: 'assistant' }],
-      ['named', user('y', 'Melanie')],
-      ['loose', user(null)],
-      ['a1', user('a')],
-      ['b1', user('b')],
+    const topics = topicsOf([
+      ['assistant', { session: 'x', speaker: null, role: 'assistant' }, 0.9],
+      ['named', user('y', 'Melanie'), 0.85],
+      ['loose', user(null), 0.8],
+      ['a1', user('a'), 0.7],
+      ['b1', user('b'), 0.5],
     ]);
-    const hits = [
-      { id: 'assistant', score: 0.9 },
-      { id: 'named', score: 0.85 },
-      { id: 'loose', score: 0.8 },
-      { id: 'a1', score: 0.7 },
-      { id: 'b1', score: 0.5 },
-    ];
-    expect([...sessionTopics(hits, origins)]).toEqual([
+    expect([...topics]).toEqual([
       ['a', 1],
       ['b', 0],
     ]);
   });
 
   it("takes a session's best cosine and skips scores that are not finite", () => {
-    const origins = new Map<string, ItemOrigin>([
-      ['a-low', user('a')],
-      ['a-high', user('a')],
-      ['b-nan', user('b')],
-      ['b1', user('b')],
+    const topics = topicsOf([
+      ['a-low', user('a'), 0.3],
+      ['b-nan', user('b'), Number.NaN],
+      ['a-high', user('a'), 0.9],
+      ['b1', user('b'), 0.5],
     ]);
-    const hits = [
-      { id: 'a-low', score: 0.3 },
-      { id: 'b-nan', score: Number.NaN },
-      { id: 'a-high', score: 0.9 },
-      { id: 'b1', score: 0.5 },
-    ];
-    const topics = sessionTopics(hits, origins);
     expect(topics.get('a')).toBeCloseTo(1);
     expect(topics.get('b')).toBeCloseTo(0);
   });
 
   it('is empty for a conversation between named speakers, whose sessions wander', () => {
-    const origins = new Map<string, ItemOrigin>([
-      ['m', user('s1', 'Melanie')],
-      ['c', user('s2', 'Caroline')],
+    const topics = topicsOf([
+      ['m', user('s1', 'Melanie'), 0.9],
+      ['c', user('s2', 'Caroline'), 0.3],
     ]);
-    expect(
-      sessionTopics(
-        [
-          { id: 'm', score: 0.9 },
-          { id: 'c', score: 0.3 },
-        ],
-        origins,
-      ).size,
-    ).toBe(0);
+    expect(topics.size).toBe(0);
   });
 });
 
@@ -183,21 +162,26 @@ describe('boostSessionTopics', () => {
     ]);
   });
 
-  it('keeps the incoming order of hits it leaves tied, and leaves hits of unknown origin alone', () => {
+  it('keeps the incoming order of hits the boost ties, and leaves hits of unknown origin alone', () => {
     const origins = new Map<string, ItemOrigin>([
       ['z-first', { session: 'x', speaker: null, role: 'user' }],
-      ['a-second', { session: 'x', speaker: null, role: 'user' }],
+      ['a-lifted', { session: 'y', speaker: null, role: 'user' }],
     ]);
     const hits = [
       { id: 'z-first', score: 1 },
-      { id: 'a-second', score: 1 },
       { id: 'unknown', score: 0.9 },
+      { id: 'a-lifted', score: 0.8 },
     ];
     const topics = new Map([
       ['x', 0],
-      ['y', 1],
+      ['y', 0.5],
     ]);
-    expect(boostSessionTopics(hits, origins, topics, 0.5)).toEqual(hits);
+    // 0.8 × (1 + 0.5 × 0.5) = 1: tied with the first hit, after it as it came.
+    expect(boostSessionTopics(hits, origins, topics, 0.5)).toEqual([
+      { id: 'z-first', score: 1 },
+      { id: 'a-lifted', score: 1 },
+      { id: 'unknown', score: 0.9 },
+    ]);
   });
 
   it('changes nothing at boost 0 or without topics', () => {
