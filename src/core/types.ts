@@ -186,11 +186,15 @@ export interface SubjectFocus {
 
 export interface SearchHit {
   item: MemoryItem;
-  /** Fused score (reciprocal-rank fusion), raised for turns of the strongest sessions. */
+  /** Fused score (reciprocal-rank fusion), then multiplied by the factors below that are present. */
   score: number;
   channels: Partial<Record<ChannelName, ChannelScore>>;
   /** Present when the subject focus lowered this hit. */
   focus?: SubjectFocus;
   /** Present when the hit, a turn that ends by asking, was lowered: its score × this factor. */
   asking?: number;
+  /** Present when the hit's session holds more of the best hits and raised it: its score × this factor. */
+  sessionBoost?: number;
+  /** Present when the hit's session has a user turn near the query in meaning: its score × this factor. */
+  sessionTopicBoost?: number;
 }

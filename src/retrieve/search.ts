@@ -388,7 +388,9 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   // The vector channel's hits set the sessions' topics; one hit has no other to compare with.
   const vectorHits = results.find((r) => r.channel === 'vector')?.hits ?? [];
   const topicHits = sessionTopicBoost > 0 && vectorHits.length > 1 ? vectorHits : undefined;
-  let ranked: Array<FusedHit & { focus?: SubjectFocus; asking?: number }> = fused;
+  let ranked: Array<
+    FusedHit & { focus?: SubjectFocus; asking?: number; sessionBoost?: number; sessionTopicBoost?: number }
+  > = fused;
   if (sessionBoost > 0 || speakerFocus < 1 || askingTurnFactor < 1 || topicHits) {
     const pool = fused.slice(0, Math.max(request.limit, SESSION_POOL));
     const ids = pool.map((h) => h.id);
@@ -427,6 +429,8 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
         channels: hit.channels,
         ...(hit.focus ? { focus: hit.focus } : {}),
         ...(hit.asking === undefined ? {} : { asking: hit.asking }),
+        ...(hit.sessionBoost === undefined ? {} : { sessionBoost: hit.sessionBoost }),
+        ...(hit.sessionTopicBoost === undefined ? {} : { sessionTopicBoost: hit.sessionTopicBoost }),
       },
     ];
   });

@@ -34,7 +34,7 @@ function sessionStrengths(hits: Ranked[], origins: Map<string, ItemOrigin>): Map
 /**
  * Session-level evidence: a session with several relevant turns is likelier to hold the answer
  * than a stray match elsewhere, so each hit's score is multiplied by 1 + boost × (its session's
- * strength / the strongest session's). Hits must be ordered best first; `origins` maps their ids
+ * strength / the strongest session's), the factor kept as `sessionBoost`. Hits must be ordered best first; `origins` maps their ids
  * to sessions (ids it lacks have none). The result is re-sorted, stably: hits the boost leaves
  * tied keep the order they came in (ids made in one millisecond do not sort by insertion).
  */
@@ -42,7 +42,7 @@ export function boostSessions<T extends Ranked>(
   hits: T[],
   origins: Map<string, ItemOrigin>,
   boost: number,
-): T[] {
+): Array<T & { sessionBoost?: number }> {
   if (boost === 0) return hits;
   const strength = sessionStrengths(hits, origins);
   const strongest = Math.max(0, ...strength.values());
@@ -51,7 +51,10 @@ export function boostSessions<T extends Ranked>(
     .map((hit) => {
       const session = sessionOf(origins, hit.id);
       const share = session === null ? 0 : (strength.get(session) ?? 0) / strongest;
-      return { ...hit, score: hit.score * (1 + boost * share) };
+      // The factor goes on the hit so that a search can say why it rose.
+      return share > 0
+        ? { ...hit, score: hit.score * (1 + boost * share), sessionBoost: 1 + boost * share }
+        : hit;
     })
     .sort((a, b) => b.score - a.score);
 }
@@ -78,21 +81,24 @@ export function sessionTopics(vectorHits: Ranked[], origins: Map<string, ItemOri
 }
 
 /**
- * Each hit's score × (1 + boost × its session's topic score); hits of sessions without one keep
- * theirs. Hits must be ordered best first; the result is re-sorted, stably.
+ * Each hit's score × (1 + boost × its session's topic score), the factor kept as
+ * `sessionTopicBoost`; hits of sessions without one keep theirs. Hits must be ordered best first;
+ * the result is re-sorted, stably.
  */
 export function boostSessionTopics<T extends Ranked>(
   hits: T[],
   origins: Map<string, ItemOrigin>,
   topics: Map<string, number>,
   boost: number,
-): T[] {
+): Array<T & { sessionTopicBoost?: number }> {
   if (boost === 0 || topics.size === 0) return hits;
   return hits
     .map((hit) => {
       const session = sessionOf(origins, hit.id);
       const topic = session === null ? 0 : (topics.get(session) ?? 0);
-      return topic > 0 ? { ...hit, score: hit.score * (1 + boost * topic) } : hit;
+      return topic > 0
+        ? { ...hit, score: hit.score * (1 + boost * topic), sessionTopicBoost: 1 + boost * topic }
+        : hit;
     })
     .sort((a, b) => b.score - a.score);
 }

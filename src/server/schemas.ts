@@ -99,6 +99,14 @@ export const searchHitSchema = z
       description:
         'present when this hit, a turn of a chat between people that ends by asking a question, was lowered: its score × this factor (retrieval.askingTurnFactor)',
     }),
+    sessionBoost: z.number().min(1).optional().openapi({
+      description:
+        "present when this hit's session holds more of the best hits and raised it: its score × this factor, 1 + retrieval.sessionBoost × the session's strength over the strongest session's",
+    }),
+    sessionTopicBoost: z.number().min(1).optional().openapi({
+      description:
+        "present when this hit's session has a user turn near the query in meaning: its score × this factor, 1 + retrieval.sessionTopicBoost × the session's topic score (1 for the nearest session)",
+    }),
   })
   .openapi('SearchHit');
 

@@ -87,7 +87,17 @@ describe('memcube search and context (lexical only)', () => {
     expect(focusOf(ADOPTED)).toBeUndefined();
     expect(focusOf(RAIN)).toBeUndefined();
     const text = sb.ok(['search', 'What does Alice say about the beagle?'], { config: 'default' }).stdout;
-    expect(text).toMatch(/via [^\n]*, ×0\.7 \(not Alice's\)\n.*Bob \(user\)/);
+    expect(text).toMatch(/via [^\n]*, ×0\.7 \(not Alice's\)[^\n]*\n.*Bob \(user\)/);
+  });
+
+  it('says how much the session boost raised each hit: 1.2 for the strongest session (default config)', async () => {
+    const [hits] = await sb.jsonAll<[SearchHit[]]>([[['search', 'beagle'], { config: 'default' }]]);
+    const factors = hits.map((h) => h.sessionBoost ?? 1);
+    expect(Math.max(...factors)).toBeCloseTo(1.2, 10);
+    // Every beagle turn here has a session, so each is raised by its session's share of the strongest.
+    for (const factor of factors) expect(factor).toBeGreaterThan(1);
+    const text = sb.ok(['search', 'beagle'], { config: 'default' }).stdout;
+    expect(text).toMatch(/via [^\n]*, ×1\.20 \(session\)\n/);
   });
 
   it('narrows by --session, --speaker and --from/--to', async () => {
@@ -174,7 +184,7 @@ describe('memcube search: asking turns (default config)', () => {
       [ASKS, 0.8],
     ]);
     expect(sb.ok(['search', query], { config: 'default' }).stdout).toMatch(
-      /via [^\n]*, ×0\.8 \(asks\)\n.*Sam \(user\)/,
+      /via [^\n]*, ×0\.8 \(asks\)[^\n]*\n.*Sam \(user\)/,
     );
   });
 });

@@ -40,7 +40,10 @@ describe('session topics in search', () => {
     );
     const hits = await cube.search('When is the vet visit for my dog?', { limit: 4, channels });
     const out = Object.fromEntries(
-      hits.map((h) => [h.item.content.split(' ').slice(0, 3).join(' '), h.score]),
+      hits.map((h) => [
+        h.item.content.split(' ').slice(0, 3).join(' '),
+        { score: h.score, topic: h.sessionTopicBoost },
+      ]),
     );
     await os.close();
     os = undefined;
@@ -51,10 +54,21 @@ describe('session topics in search', () => {
     const off = await scores(0, false);
     const on = await scores(0.5, false);
     // The dog session's user turn is the nearest user turn: its session scores 1, baking 0.
-    expect(on['Good idea to']).toBeCloseTo((off['Good idea to'] as number) * 1.5, 10);
-    expect(on['My dog Rex']).toBeCloseTo((off['My dog Rex'] as number) * 1.5, 10);
-    expect(on['Feed the starter']).toBeCloseTo(off['Feed the starter'] as number, 10);
-    expect(on['I am baking']).toBeCloseTo(off['I am baking'] as number, 10);
+    const score = (hits: typeof on, key: string) => hits[key]?.score as number;
+    expect(score(on, 'Good idea to')).toBeCloseTo(score(off, 'Good idea to') * 1.5, 10);
+    expect(score(on, 'My dog Rex')).toBeCloseTo(score(off, 'My dog Rex') * 1.5, 10);
+    expect(score(on, 'Feed the starter')).toBeCloseTo(score(off, 'Feed the starter'), 10);
+    expect(score(on, 'I am baking')).toBeCloseTo(score(off, 'I am baking'), 10);
+    // Each hit says what the boost did to it; with the boost off, none does.
+    expect(Object.entries(on).map(([key, hit]) => [key, hit.topic])).toEqual(
+      expect.arrayContaining([
+        ['Good idea to', 1.5],
+        ['My dog Rex', 1.5],
+        ['Feed the starter', undefined],
+        ['I am baking', undefined],
+      ]),
+    );
+    expect(Object.values(off).map((hit) => hit.topic)).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   it('changes nothing in a conversation between named speakers', async () => {

@@ -52,6 +52,11 @@ describe('boostSessions', () => {
     expect(score.b0).toBeCloseTo(1.0 * (1 + (0.5 * 1.0) / 2.4));
     expect(score.loose).toBeCloseTo(0.95);
     expect(boosted.map((h) => h.content)).toEqual(['a0', 'b0', 'a1', 'a2', 'loose']);
+    // Each boosted hit keeps its factor; the session-less turn has none.
+    const factor = Object.fromEntries(boosted.map((h) => [h.content, h.sessionBoost]));
+    expect(factor.a1).toBeCloseTo(1.5);
+    expect(factor.b0).toBeCloseTo(1 + (0.5 * 1.0) / 2.4);
+    expect(factor.loose).toBeUndefined();
   });
 
   it('counts only the best three turns of a session', async () => {
@@ -155,10 +160,10 @@ describe('boostSessionTopics', () => {
       ['x', 0],
     ]);
     const boosted = boostSessionTopics(hits, origins, topics, 0.5);
-    expect(boosted.map((h) => [h.id, h.score])).toEqual([
-      ['on-topic', 0.8 * 1.5],
-      ['off-topic', 1.0],
-      ['loose', 0.9],
+    expect(boosted.map((h) => [h.id, h.score, h.sessionTopicBoost])).toEqual([
+      ['on-topic', 0.8 * 1.5, 1.5],
+      ['off-topic', 1.0, undefined],
+      ['loose', 0.9, undefined],
     ]);
   });
 
@@ -179,7 +184,7 @@ describe('boostSessionTopics', () => {
     // 0.8 × (1 + 0.5 × 0.5) = 1: tied with the first hit, after it as it came.
     expect(boostSessionTopics(hits, origins, topics, 0.5)).toEqual([
       { id: 'z-first', score: 1 },
-      { id: 'a-lifted', score: 1 },
+      { id: 'a-lifted', score: 1, sessionTopicBoost: 1.25 },
       { id: 'unknown', score: 0.9 },
     ]);
   });
