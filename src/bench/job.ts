@@ -33,6 +33,7 @@ export interface IngestFigures {
 
 export interface QueryFigures {
   search_ms: LatencySummary;
+  filtered_search_ms: LatencySummary | null;
   context_ms: LatencySummary | null;
   rss_mb: number;
   vector_index: VectorIndexFigures | null;

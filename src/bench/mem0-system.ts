@@ -71,6 +71,7 @@ export async function openMem0(dir: string, embedder: Embedder): Promise<BenchSy
     search: async (query) => {
       await memory.search(query, { filters: { user_id: USER }, topK: 10 });
     },
+    filteredSearch: null,
     context: null,
     vectorIndex: null,
     close: async () => {},

@@ -75,6 +75,9 @@ export async function openMemcube(
     search: async (query) => {
       await cube.search(query, { limit: 10 });
     },
+    filteredSearch: async (query) => {
+      await cube.search(query, { limit: 10, roles: ['user'] });
+    },
     context: async (query) => {
       await cube.context(query, { tokenBudget: CONTEXT_BUDGET });
     },

@@ -24,6 +24,9 @@ export interface BenchRow {
   search_p50_ms: number;
   search_p95_ms: number;
   search_p99_ms: number;
+  /** Top 10 among the user's turns (`roles: ['user']`); null when the system has no role filter. */
+  filtered_search_p50_ms: number | null;
+  filtered_search_p95_ms: number | null;
   context_p50_ms: number | null;
   context_p99_ms: number | null;
   rss_mb: number;

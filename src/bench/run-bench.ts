@@ -117,6 +117,8 @@ async function benchOne(
       search_p50_ms: query.search_ms.p50,
       search_p95_ms: query.search_ms.p95,
       search_p99_ms: query.search_ms.p99,
+      filtered_search_p50_ms: query.filtered_search_ms?.p50 ?? null,
+      filtered_search_p95_ms: query.filtered_search_ms?.p95 ?? null,
       context_p50_ms: query.context_ms?.p50 ?? null,
       context_p99_ms: query.context_ms?.p99 ?? null,
       rss_mb: query.rss_mb,

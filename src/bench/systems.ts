@@ -24,6 +24,11 @@ export interface BenchSystem {
   warm(): Promise<void>;
   /** Top 10 for the query with the system's default (hybrid where it has one) settings. */
   search(query: string): Promise<void>;
+  /**
+   * Top 10 among the user's own turns (a role filter, which no index covers as it covers time);
+   * null when the system cannot filter by role.
+   */
+  filteredSearch: ((query: string) => Promise<void>) | null;
   /** A prompt-ready context for the query; null when the system has no such call. */
   context: ((query: string) => Promise<void>) | null;
   /** The approximate vector index against exact search over the same queries; null when there is none. */

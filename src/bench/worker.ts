@@ -104,12 +104,15 @@ async function query(job: BenchJob, system: BenchSystem, queries: string[]): Pro
     searchMs.push(...(await timeEach([q], system.search)));
     report(n + 1, timed.length);
   }
+  const filtered = system.filteredSearch;
+  const filteredMs = filtered ? await timeEach(timed, filtered) : null;
   const context = system.context;
   const contextMs = context ? await timeEach(timed, context) : null;
   // RSS first: the recall check opens two more stores.
   const rss = rssMb();
   return {
     search_ms: summarize(searchMs),
+    filtered_search_ms: filteredMs ? summarize(filteredMs) : null,
     context_ms: contextMs ? summarize(contextMs) : null,
     rss_mb: rss,
     vector_index: system.vectorIndex ? await system.vectorIndex(queries) : null,

@@ -116,7 +116,7 @@ export function registerBenchCommand(program: Command): void {
       }
       print(`embedding (not in the figures below): ${report.embedding.ms_per_text} ms per text`);
       print(
-        'system   size      ingest/s  add-path/s  add p50  search p50/p95/p99 ms   context p50  rss MB  db MB',
+        'system   size      ingest/s  add-path/s  add p50  search p50/p95/p99 ms  user-only p50/p95  context p50  rss MB  db MB',
       );
       for (const r of report.results) {
         print(
@@ -127,6 +127,10 @@ export function registerBenchCommand(program: Command): void {
             String(r.add_path_per_s).padStart(11),
             String(r.add_p50_ms).padStart(8),
             `${r.search_p50_ms}/${r.search_p95_ms}/${r.search_p99_ms}`.padStart(22),
+            (r.filtered_search_p50_ms === null
+              ? '-'
+              : `${r.filtered_search_p50_ms}/${r.filtered_search_p95_ms}`
+            ).padStart(18),
             cell(r.context_p50_ms).padStart(12),
             String(r.rss_mb).padStart(7),
             String(r.db_mb).padStart(6),

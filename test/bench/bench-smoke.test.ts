@@ -58,6 +58,7 @@ describe('memcube bench', () => {
       row?.add_path_per_s,
       row?.add_p50_ms,
       row?.search_p50_ms,
+      row?.filtered_search_p50_ms,
       row?.context_p50_ms,
       row?.rss_mb,
       row?.db_mb,
@@ -65,6 +66,7 @@ describe('memcube bench', () => {
       expect(figure).toBeGreaterThan(0);
     }
     expect(row?.search_p50_ms).toBeLessThanOrEqual(row?.search_p99_ms ?? 0);
+    expect(row?.filtered_search_p50_ms).toBeLessThanOrEqual(row?.filtered_search_p95_ms ?? 0);
     expect(fs.readFileSync(path.join(out, 'bench.svg'), 'utf8')).toContain('<svg');
     // --keep: the cube's database stays for inspection.
     expect(fs.statSync(path.join(out, 'databases', 'memcube-1000', 'memcube.db')).size).toBeGreaterThan(0);

@@ -117,6 +117,51 @@ describe('SqliteStore lexical search', () => {
     }
   });
 
+  it("ranks a search filtered by role, kind or user from the cube's postings: the unfiltered ranking's rows and scores", async () => {
+    const store = SqliteStore.open(':memory:');
+    try {
+      await withCubes(store);
+      // The big cube's rows hold the same words, so FTS5's file-wide scores would differ from these.
+      await store.insertItems(
+        big,
+        Array.from({ length: 30 }, (_, i) => rec(`garden hose ${i}`)),
+        ctx(),
+      );
+      await store.insertItems(
+        small,
+        Array.from({ length: 40 }, (_, i) =>
+          rec(`garden ${i % 4 ? 'note' : 'hose and gate'} ${i}`, {
+            role: i % 2 ? 'assistant' : 'user',
+            userId: i === 7 ? 'rare-user' : null,
+          }),
+        ),
+        ctx(),
+      );
+      const terms = ['garden', 'hose'];
+      const all = await store.searchLexical(small, terms, {}, 40, W);
+      const items = new Map(
+        (
+          await store.getItems(
+            small,
+            all.map((h) => h.id),
+          )
+        ).map((i) => [i.id, i]),
+      );
+      const assistants = all.filter((h) => items.get(h.id)?.role === 'assistant');
+      expect(assistants).toHaveLength(20);
+      // The best three of the role's rows, scored as the unfiltered search scores them.
+      expect(await store.searchLexical(small, terms, { roles: ['assistant'] }, 3, W)).toEqual(
+        assistants.slice(0, 3),
+      );
+      expect(await store.searchLexical(small, terms, { kinds: ['episode'] }, 5, W)).toEqual(all.slice(0, 5));
+      // A filter that keeps one row of the ranking's 20 read: still that row, and only it.
+      const rare = await store.searchLexical(small, terms, { userId: 'rare-user' }, 5, W);
+      expect(rare.map((h) => items.get(h.id)?.content)).toEqual(['garden note 7']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps small cubes within the budget: one that finds no room is searched by FTS5 until another idles', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-lexical-'));
     const file = path.join(dir, 'memcube.db');

@@ -30,6 +30,14 @@ export function timeWindowOnly(filter: StoreItemFilter): { from?: number; to?: n
   return onlyActive(filter) && !others ? { from: filter.from, to: filter.to } : null;
 }
 
+/**
+ * The filter's time window (or none) when it asks for active items only, whatever else it
+ * narrows by; null when it asks for other statuses, which the in-process indexes do not hold.
+ */
+export function activeItemsWindow(filter: StoreItemFilter): { from?: number; to?: number } | null {
+  return onlyActive(filter) ? { from: filter.from, to: filter.to } : null;
+}
+
 /** WHERE conditions over the `items` table aliased `i`; joined with AND, never empty. */
 export function filterToSql(filter: StoreItemFilter): SqlFragment {
   const parts: SqlFragment[] = [inList('i.status', filter.statuses ?? ['active'])];
