@@ -186,14 +186,20 @@ export interface SubjectFocus {
 
 export interface SearchHit {
   item: MemoryItem;
-  /** Fused score (reciprocal-rank fusion), then multiplied by the factors below that are present. */
+  /**
+   * Fused score (`retrieval.fusion`), lifted by the proximity channel where it found the hit, then
+   * multiplied by the factors below that are present.
+   */
   score: number;
   channels: Partial<Record<ChannelName, ChannelScore>>;
   /** Present when the subject focus lowered this hit. */
   focus?: SubjectFocus;
   /** Present when the hit, a turn that ends by asking, was lowered: its score × this factor. */
   asking?: number;
-  /** Present when the hit's session holds more of the best hits and raised it: its score × this factor. */
+  /**
+   * Present when the hit's session holds some of the best hits: its score × this factor, 1 +
+   * `retrieval.sessionBoost` × the session's strength over the strongest session's.
+   */
   sessionBoost?: number;
   /** Present when the hit's session has a user turn near the query in meaning: its score × this factor. */
   sessionTopicBoost?: number;

@@ -101,7 +101,7 @@ export const searchHitSchema = z
     }),
     sessionBoost: z.number().min(1).optional().openapi({
       description:
-        "present when this hit's session holds more of the best hits and raised it: its score × this factor, 1 + retrieval.sessionBoost × the session's strength over the strongest session's",
+        "present when this hit's session holds some of the best hits: its score × this factor, 1 + retrieval.sessionBoost × the session's strength (its three best fused scores) over the strongest session's",
     }),
     sessionTopicBoost: z.number().min(1).optional().openapi({
       description:

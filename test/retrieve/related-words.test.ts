@@ -21,7 +21,16 @@ import { rec } from '../store/conformance.js';
 
 const ctx = () => ({ actor: 'test', now: Date.now() });
 const noVectors = { id: 'none', dimensions: 0 };
-const doc = (id: string, text: string, keys = '') => ({ id, text, context: '', keys, active: true, time: 0 });
+const doc = (id: string, text: string, keys = '') => ({
+  id,
+  text,
+  context: '',
+  keys,
+  active: true,
+  time: 0,
+  role: null,
+  kind: 'episode' as const,
+});
 
 describe('LexicalIndex vocabulary', () => {
   it('lists each word once, folded and unstemmed, in the order first indexed', () => {

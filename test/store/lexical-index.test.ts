@@ -128,13 +128,51 @@ describe('LexicalIndex', () => {
       // Rare rows differ in length, so their scores differ and the top has one order.
       const rare = key % 400 === 0 ? ` rare${key % 3 === 0 ? ' rare' : ''}${' pad'.repeat(key / 400)}` : '';
       const text = `common words${key % 7 === 0 ? ' common' : ''}${rare} filler ${key}`;
-      index.set(key, { id: `item-${key}`, text, context: '', keys: '', active: true, time: 0 });
+      index.set(key, {
+        id: `item-${key}`,
+        text,
+        context: '',
+        keys: '',
+        active: true,
+        time: 0,
+        role: null,
+        kind: 'episode',
+      });
     }
     const terms = ['rare', 'common', 'words'];
     const pruned = index.search(terms, weights, 3);
     const full = index.search(terms, weights, 2_000)?.slice(0, 3);
     expect(pruned).toEqual(full);
     expect(pruned?.map((h) => h.id)).toEqual(['item-1200', 'item-400', 'item-800']);
+  });
+
+  it("applies roles and kinds itself: the filtered search is the unfiltered ranking's rows of those classes", () => {
+    const index = new LexicalIndex();
+    const roles = ['user', 'assistant', null] as const;
+    const kinds = ['episode', 'fact'] as const;
+    for (let key = 1; key <= 300; key++) {
+      index.set(key, {
+        id: `item-${key}`,
+        text: `violin ${key % 5 === 0 ? 'violin lessons' : 'practice'}${' pad'.repeat(key % 11)} ${key}`,
+        context: '',
+        keys: '',
+        active: true,
+        time: 0,
+        role: roles[key % 3] ?? null,
+        kind: kinds[key % 2] ?? 'episode',
+      });
+    }
+    const terms = ['violin', 'lessons'];
+    const all = index.search(terms, weights, 300) ?? [];
+    const keyOf = (h: ScoredId) => Number(h.id.slice('item-'.length));
+    const assistantFacts = all.filter((h) => keyOf(h) % 3 === 1 && keyOf(h) % 2 === 1);
+    expect(index.search(terms, weights, 7, { roles: ['assistant'], kinds: ['fact'] })).toEqual(
+      assistantFacts.slice(0, 7),
+    );
+    // A role filter leaves out the rows without a role, as SQL's `role IN (...)` does.
+    const users = index.search(terms, weights, 300, { roles: ['user'] }) ?? [];
+    expect(users).toEqual(all.filter((h) => keyOf(h) % 3 === 0));
+    expect(users).toHaveLength(100);
   });
 
   it('narrowed, finds only the rows holding a foundBy term, each scored by every term, with the rows found alone', () => {
@@ -147,7 +185,16 @@ describe('LexicalIndex', () => {
           : key <= 23
             ? `garden garden note ${key}`
             : `note ${key}`;
-      index.set(key, { id: `item-${key}`, text, context: '', keys: '', active: true, time: 0 });
+      index.set(key, {
+        id: `item-${key}`,
+        text,
+        context: '',
+        keys: '',
+        active: true,
+        time: 0,
+        role: null,
+        kind: 'episode',
+      });
     }
     const narrowed = (foundBy: string[], alone: ScoredId[] = []) =>
       index.search(['garden', 'lenker'], weights, 30, { narrowing: { foundBy, alone } });
@@ -181,6 +228,8 @@ describe('LexicalIndex', () => {
         keys: '',
         active: true,
         time: 0,
+        role: null,
+        kind: 'episode',
       });
     }
     const terms = ['rare', 'garden', 'note', 'lenker'];
@@ -197,7 +246,16 @@ describe('LexicalIndex', () => {
     // Keys in no order, as a build by session gives them; 4,097 rows merge the lookup once.
     const keys = Array.from({ length: 9_000 }, (_, i) => ((i * 7_919) % 9_000) + 1);
     for (const key of keys) {
-      index.set(key, { id: `item-${key}`, text: `row ${key}`, context: '', keys: '', active: true, time: 0 });
+      index.set(key, {
+        id: `item-${key}`,
+        text: `row ${key}`,
+        context: '',
+        keys: '',
+        active: true,
+        time: 0,
+        role: null,
+        kind: 'episode',
+      });
     }
     const find = (word: string) => index.search([word], weights, 10)?.map((h) => h.id);
     for (const key of [keys[0], keys[4_096], keys[4_097], keys[8_999]] as number[]) {
@@ -208,6 +266,8 @@ describe('LexicalIndex', () => {
         keys: '',
         active: true,
         time: 0,
+        role: null,
+        kind: 'episode',
       });
       expect(find(String(key))).toEqual([`item-${key}`]);
       index.set(key, null);
@@ -230,7 +290,16 @@ describe('LexicalIndex', () => {
       const words = vocabulary.filter((_, i) => next(i + 2) === 0);
       const repeats = words.flatMap((w) => Array.from({ length: 1 + next(3) }, () => w));
       const text = `${repeats.join(' ')}${' pad'.repeat(next(12))}`;
-      index.set(key, { id: `item-${key}`, text, context: '', keys: '', active: true, time: 0 });
+      index.set(key, {
+        id: `item-${key}`,
+        text,
+        context: '',
+        keys: '',
+        active: true,
+        time: 0,
+        role: null,
+        kind: 'episode',
+      });
     }
     // Queries whose rarest word is common, so the first floor is taken over 20,000+ rows.
     for (const picks of [

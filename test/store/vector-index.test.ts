@@ -246,6 +246,8 @@ describe('SqliteStore vector search through the in-process index', () => {
 
   it('searches under a role, kind or user filter from the index, like the exact scan', async () => {
     const vector = generator(10);
+    const day = 86_400_000;
+    const start = Date.UTC(2024, 0, 1);
     const file = freshFile();
     const indexed = SqliteStore.open(file, { indexMinItems: 0 });
     await indexed.createCube(scope.tenant, scope.cube, embedder, ctx());
@@ -255,7 +257,9 @@ describe('SqliteStore vector search through the in-process index', () => {
         rec(`item ${i}`, {
           embedding: vector(i),
           role: i % 3 ? 'user' : 'assistant',
-          userId: i % 300 === 1 ? 'rare-user' : null,
+          userId: i === 1 ? 'rare-user' : null,
+          sessionId: `s${i % 50}`,
+          validFrom: start + (i % 100) * day,
         }),
       ),
       ctx(),
@@ -284,11 +288,27 @@ describe('SqliteStore vector search through the in-process index', () => {
       expect(await indexed.searchVector(scope, query, { kinds: ['episode'] }, 10)).toEqual(
         await indexed.searchVector(scope, query, {}, 10),
       );
-      // Ten rows of 3,000: too few among the index's nearest, so SQL scores them all, exactly.
-      const rare = { userId: 'rare-user' };
-      expect(await indexed.searchVector(scope, query, rare, 20)).toEqual(
-        await exact.searchVector(scope, query, rare, 20),
-      );
+      // A role within a time window: from the index, every hit in both.
+      const window = { roles: ['assistant' as const], from: start + 10 * day, to: start + 40 * day };
+      const inWindow = await indexed.searchVector(scope, query, window, 10);
+      const truth = new Set((await exact.searchVector(scope, query, window, 10)).map((h) => h.id));
+      expect(inWindow.filter((h) => truth.has(h.id)).length).toBeGreaterThanOrEqual(9);
+      const windowed = new Map(items.map((i) => [i.id, Date.parse(i.validFrom as string)]));
+      for (const hit of inWindow) {
+        expect(roleOf.get(hit.id)).toBe('assistant');
+        expect(windowed.get(hit.id)).toBeGreaterThanOrEqual(window.from);
+        expect(windowed.get(hit.id)).toBeLessThan(window.to);
+      }
+      // One row of 3,000, sessions, other statuses: SQL scores the filter's rows, exactly.
+      for (const filter of [
+        { userId: 'rare-user' },
+        { roles: ['assistant' as const], sessionIds: ['s3'] },
+        { roles: ['assistant' as const], statuses: ['active' as const, 'archived' as const] },
+      ]) {
+        expect(await indexed.searchVector(scope, query, filter, 20)).toEqual(
+          await exact.searchVector(scope, query, filter, 20),
+        );
+      }
     } finally {
       nearest.mockRestore();
       await indexed.close();

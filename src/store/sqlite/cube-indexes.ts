@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { MemoryKind, Role } from '../../core/types.js';
 import { type IndexedDoc, LexicalIndex } from './lexical-index.js';
 import { prepared } from './prepared.js';
 import { blobToVector, INDEX_TEXT_SQL } from './rows.js';
@@ -91,9 +92,11 @@ interface DocRow {
   index_context: string;
   index_keys: string;
   time: number;
+  role: Role | null;
+  kind: MemoryKind;
 }
 
-const DOC_COLUMNS = `item_key, id, status, ${INDEX_TEXT_SQL}, index_context, index_keys, coalesce(valid_from, created_at) AS time`;
+const DOC_COLUMNS = `item_key, id, status, ${INDEX_TEXT_SQL}, index_context, index_keys, coalesce(valid_from, created_at) AS time, role, kind`;
 /** What the store's `from`/`to` filter compares, over `items` aliased `i`. */
 const EVENT_TIME = 'coalesce(i.valid_from, i.created_at)';
 
@@ -116,6 +119,8 @@ function toDoc(row: DocRow): IndexedDoc {
     keys: row.index_keys,
     active: row.status === 'active',
     time: row.time,
+    role: row.role,
+    kind: row.kind,
   };
 }
 

@@ -38,6 +38,19 @@ export function activeItemsWindow(filter: StoreItemFilter): { from?: number; to?
   return onlyActive(filter) ? { from: filter.from, to: filter.to } : null;
 }
 
+const INDEXED_FIELDS = new Set(['statuses', 'from', 'to', 'roles', 'kinds']);
+
+/**
+ * Whether the filter asks for nothing the in-process full-text index cannot apply itself: active
+ * items, within a time window, of some roles and kinds.
+ */
+export function lexicalIndexApplies(filter: StoreItemFilter): boolean {
+  return (
+    onlyActive(filter) &&
+    Object.entries(filter).every(([key, value]) => value === undefined || INDEXED_FIELDS.has(key))
+  );
+}
+
 /** WHERE conditions over the `items` table aliased `i`; joined with AND, never empty. */
 export function filterToSql(filter: StoreItemFilter): SqlFragment {
   const parts: SqlFragment[] = [inList('i.status', filter.statuses ?? ['active'])];

@@ -1,3 +1,4 @@
+import { MEMORY_KINDS, type MemoryKind, ROLES, type Role } from '../../core/types.js';
 import { detached, ftsTerm, ftsTerms, ftsTokens, vocabularyWord } from '../fts-tokens.js';
 import type { LexicalNarrowing, ScoredId } from '../store.js';
 import { SlotIds } from './slot-ids.js';
@@ -16,6 +17,9 @@ export interface IndexedDoc {
   active: boolean;
   /** Event time (epoch ms): `valid_from`, else `created_at`. */
   time: number;
+  /** Who said it and what it is, which never change after `add`: filters the index applies itself. */
+  role: Role | null;
+  kind: MemoryKind;
 }
 
 export interface ColumnWeights {
@@ -28,6 +32,9 @@ export interface ColumnWeights {
 export interface SearchBounds {
   /** Only rows whose event time falls in the window. */
   window?: TimeWindow;
+  /** Only rows of these roles (no role: a row without one is left out too), and of these kinds. */
+  roles?: readonly Role[];
+  kinds?: readonly MemoryKind[];
   /** The items with these keys instead of the active ones, whatever their status (a filter's rows). */
   keptKeys?: Iterable<number>;
   /** Only rows holding one of `foundBy` are found, each scored by every term, merged with `alone`. */
@@ -56,8 +63,22 @@ const BYTES_PER_OVERFLOW = 150;
 /** A vocabulary word: its string, its set entry and its array slot. */
 const BYTES_PER_WORD = 120;
 const BYTES_PER_INDEX = 1024;
-/** Per slot: the id (16), `keys`, `lengths`, `times`, `present`, `active`, `scores`, `touched`, `slotOf`. */
-const BYTES_PER_SLOT = 16 + 8 + 4 + 8 + 1 + 1 + 8 + 4 + 4;
+/** Per slot: the id (16), `keys`, `lengths`, `times`, `present`, `active`, `classes`, `scores`, `touched`, `slotOf`. */
+const BYTES_PER_SLOT = 16 + 8 + 4 + 8 + 1 + 1 + 2 + 8 + 4 + 4;
+
+/** A row's class bits: one for its role (or for having none), then one for its kind. */
+const ROLE_BIT = (role: Role | null): number => 1 << (role === null ? 0 : ROLES.indexOf(role) + 1);
+const KIND_BIT = (kind: MemoryKind): number => 1 << (ROLES.length + 1 + MEMORY_KINDS.indexOf(kind));
+const ANY_ROLE = (1 << (ROLES.length + 1)) - 1;
+const ANY_KIND = ((1 << MEMORY_KINDS.length) - 1) << (ROLES.length + 1);
+
+/** The class bits a row needs one of in each part: roles, kinds. */
+function classMasks(roles: readonly Role[] | undefined, kinds: readonly MemoryKind[] | undefined) {
+  return {
+    roles: roles ? roles.reduce((mask, role) => mask | ROLE_BIT(role), 0) : ANY_ROLE,
+    kinds: kinds ? kinds.reduce((mask, kind) => mask | KIND_BIT(kind), 0) : ANY_KIND,
+  };
+}
 
 interface QueryTerm {
   termId: number;
@@ -75,6 +96,9 @@ interface Scan {
   to: number;
   /** By slot, 1 for the rows a filter keeps, in place of the active rows; null: the active rows. */
   kept: Uint8Array | null;
+  /** Class bits a row needs one of, of its role and of its kind (`classMasks`). */
+  roleMask: number;
+  kindMask: number;
   touched: number;
 }
 
@@ -115,6 +139,8 @@ export class LexicalIndex {
   /** Per slot: 1 while the slot holds the item's current row, 0 once replaced. */
   private present = new Uint8Array(INITIAL_SLOTS);
   private active = new Uint8Array(INITIAL_SLOTS);
+  /** Per slot: the row's role and kind bits (`ROLE_BIT`, `KIND_BIT`). */
+  private classes = new Uint16Array(INITIAL_SLOTS);
   private readonly slotOf = new SlotLookup((slot) => this.keys[slot] as number);
   private slots = 0;
   private presentDocs = 0;
@@ -249,20 +275,22 @@ export class LexicalIndex {
 
   /**
    * The best `limit` active items for an OR of the terms, by BM25 with column weights; null when
-   * `queryTokens` is for the terms or the narrowing's. With `keptKeys`, the items with those keys
-   * instead, whatever their status. With `narrowing`, the rows holding one of its terms, each
-   * scored by every term, with its `alone` rows: the top down to their last score.
+   * `queryTokens` is for the terms or the narrowing's. Only rows of the window, the roles and
+   * the kinds. With `keptKeys`, the items with those keys instead of the active ones, whatever
+   * their status. With `narrowing`, the rows holding one of its terms, each scored by every term,
+   * with its `alone` rows: the top down to their last score.
    */
   search(
     terms: string[],
     weights: ColumnWeights,
     limit: number,
-    { window = {}, keptKeys, narrowing }: SearchBounds = {},
+    bounds: SearchBounds = {},
   ): ScoredId[] | null {
-    if (!narrowing) return this.searchFinding(terms, weights, limit, window, keptKeys, null);
+    const { narrowing } = bounds;
+    if (!narrowing) return this.searchFinding(terms, weights, limit, bounds, null);
     const finding = LexicalIndex.queryTokens(narrowing.foundBy);
     if (!finding) return null;
-    const found = this.searchFinding(terms, weights, limit, window, keptKeys, finding);
+    const found = this.searchFinding(terms, weights, limit, bounds, finding);
     return found && mergedTop(found, narrowing.alone, limit);
   }
 
@@ -271,8 +299,7 @@ export class LexicalIndex {
     terms: string[],
     weights: ColumnWeights,
     limit: number,
-    window: TimeWindow,
-    keptKeys: Iterable<number> | undefined,
+    { window = {}, keptKeys, roles, kinds }: SearchBounds,
     finding: string[] | null,
   ): ScoredId[] | null {
     const tokens = LexicalIndex.queryTokens(terms);
@@ -299,12 +326,15 @@ export class LexicalIndex {
     for (let i = query.length - 1; i >= 0; i--) {
       boundFrom[i] = (boundFrom[i + 1] as number) + (query[i] as QueryTerm).idf * (K1 + 1);
     }
+    const masks = classMasks(roles, kinds);
     const scan: Scan = {
       weights,
       avgdl: this.totalTokens / this.presentDocs,
       from: window.from ?? Number.NEGATIVE_INFINITY,
       to: window.to ?? Number.POSITIVE_INFINITY,
       kept: keptKeys ? this.slotMask(keptKeys) : null,
+      roleMask: masks.roles,
+      kindMask: masks.kinds,
       touched: 0,
     };
     let foundAll = false;
@@ -351,6 +381,8 @@ export class LexicalIndex {
       if ((scan.kept ?? this.active)[slot] === 0) continue;
       const time = this.times[slot] as number;
       if (time < scan.from || time >= scan.to) continue;
+      const classes = this.classes[slot] as number;
+      if ((classes & scan.roleMask) === 0 || (classes & scan.kindMask) === 0) continue;
       if (scores[slot] === 0) this.touched[scan.touched++] = slot;
       this.addContribution(
         slot,
@@ -492,6 +524,7 @@ export class LexicalIndex {
     this.times[slot] = doc.time;
     this.present[slot] = 1;
     this.active[slot] = doc.active ? 1 : 0;
+    this.classes[slot] = ROLE_BIT(doc.role) | KIND_BIT(doc.kind);
     // Per-column counts of this row's terms, in reused buffers: building a big cube adds millions of rows.
     const seen = this.rowTerms;
     seen.length = 0;
@@ -572,6 +605,7 @@ export class LexicalIndex {
     this.times = grown(this.times, capacity);
     this.present = grown(this.present, capacity);
     this.active = grown(this.active, capacity);
+    this.classes = grown(this.classes, capacity);
     this.scores = new Float64Array(capacity);
     this.touched = new Uint32Array(capacity);
   }

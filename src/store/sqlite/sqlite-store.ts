@@ -50,7 +50,13 @@ import {
   logIndexChange,
   nextTurn,
 } from './cube-indexes.js';
-import { activeItemsWindow, filterToSql, isNarrowing, timeWindowOnly } from './filter-sql.js';
+import {
+  activeItemsWindow,
+  filterToSql,
+  isNarrowing,
+  lexicalIndexApplies,
+  timeWindowOnly,
+} from './filter-sql.js';
 import { LexicalIndex } from './lexical-index.js';
 import { migrate } from './migrations.js';
 import { prepared } from './prepared.js';
@@ -182,11 +188,12 @@ const FILTERED_DEPTHS = [4, 16, 64];
 const DEEPEST = FILTERED_DEPTHS[FILTERED_DEPTHS.length - 1] as number;
 
 /**
- * Whether a filtered read of the indexes `times` as deep as an unfiltered one, of which the filter
- * kept `kept` rows, should go deeper: not when even the last depth would keep too few at this rate.
+ * Whether a filtered read of the indexes `times` as deep as an unfiltered one, `kept` of whose
+ * rows passed the filter, should go deeper: not when even the deepest read would keep fewer than
+ * `needed` at this rate.
  */
-function deeperMayDo(times: number, kept: number, wanted: number): boolean {
-  return times < DEEPEST && kept > 0 && (times * wanted) / kept <= DEEPEST;
+function deeperMayDo(times: number, kept: number, needed: number): boolean {
+  return times < DEEPEST && kept > 0 && (times * needed) / kept <= DEEPEST;
 }
 
 /** Hamming candidates and rows rescored exactly for `limit` hits from an index of `size` rows, `times` as deep. */
@@ -921,16 +928,21 @@ export class SqliteStore implements Store {
       const index = this.indexes.lexical(cube.key, this.indexMinItems);
       if (!index) return null;
       if (window) return index.search(terms, weights, limit, { window, narrowing });
-      // Other filters would have to read every row of the cube for a mask (~0.4 s at 1M items).
       if (!filter.sessionIds && active) {
-        return this.keptOfRanking(cube, filter, limit, (fetched) =>
-          index.search(terms, weights, fetched, { window: active, narrowing }),
+        // Roles and kinds the index applies itself; any other filter is checked on its best rows.
+        const bounds = { window: active, roles: filter.roles, kinds: filter.kinds, narrowing };
+        if (lexicalIndexApplies(filter)) return index.search(terms, weights, limit, bounds);
+        const top = this.keptOfRanking(cube, filter, limit, (fetched) =>
+          index.search(terms, weights, fetched, bounds),
         );
+        if (top) return top;
       }
+      // The named sessions' rows, whatever else the filter holds; or, for a filter that keeps few
+      // rows, the cube's rows it keeps (read by a scan). Scored by the index all the same, so that
+      // the lists an expansion round merges (`narrowing.alone`) always share one scorer.
       const where = filterToSql(filter);
-      // Only the named sessions' rows are read, whatever else the filter holds.
       const kept = this.stmt(
-        `SELECT i.item_key FROM items i INDEXED BY items_by_session WHERE i.cube_key = ? AND ${where.sql}`,
+        `SELECT i.item_key FROM items i ${filter.sessionIds ? 'INDEXED BY items_by_session' : ''} WHERE i.cube_key = ? AND ${where.sql}`,
       )
         .pluck()
         .all(cube.key, ...where.params) as number[];
@@ -1072,7 +1084,8 @@ export class SqliteStore implements Store {
           : inline();
       }
       // Any other filter of active items: the index's nearest rows, those the filter keeps.
-      const active = window ? null : activeItemsWindow(filter);
+      // A session's rows are few and indexed: SQL scores them exactly.
+      const active = window || filter.sessionIds ? null : activeItemsWindow(filter);
       const nearestIndex = active ? this.indexes.vector(cube.key, cube.dimensions, this.indexMinItems) : null;
       if (active && nearestIndex && nearestIndex.size >= this.indexMinItems) {
         const kept = this.nearestKept(cube, nearestIndex, vector, blob, filter, active, limit);
@@ -1126,7 +1139,7 @@ export class SqliteStore implements Store {
       const wanted = times === DEEPEST ? limit : 2 * limit;
       const hits = kept.all(blob, JSON.stringify(keys), cube.key, ...where.params, wanted) as ScoredId[];
       if (hits.length >= wanted || keys.length < rescored) return hits.slice(0, limit);
-      if (!deeperMayDo(times, hits.length, wanted)) return null;
+      if (!deeperMayDo(times, hits.length, limit)) return null;
     }
     return null;
   }
