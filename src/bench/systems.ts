@@ -25,8 +25,8 @@ export interface BenchSystem {
   /** Top 10 for the query with the system's default (hybrid where it has one) settings. */
   search(query: string): Promise<void>;
   /**
-   * Top 10 among the user's own turns (a role filter, which no index covers as it covers time);
-   * null when the system cannot filter by role.
+   * Top 10 among the user's own turns (a role filter: the word index applies it, the vector index
+   * reads deeper for it); null when the system cannot filter by role.
    */
   filteredSearch: ((query: string) => Promise<void>) | null;
   /** A prompt-ready context for the query; null when the system has no such call. */

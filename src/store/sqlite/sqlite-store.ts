@@ -179,10 +179,10 @@ const WORDS_RETRY_MS = 1_000;
 /** Full-text hits ranked per wanted hit, before the cube and status check (the index spans all cubes). */
 const LEXICAL_OVERFETCH = 4;
 /**
- * A filter beyond a time window (a role, a kind, a tag) is checked on the indexes' best rows, read
- * this many times as deep as an unfiltered search, then deeper: scoring every row the filter keeps
- * in SQL cost 0.1 to 0.5 s at 200K items. A filter that keeps too few of them (a user, a speaker)
- * falls back to SQL, which then scores only its rows.
+ * A filter the indexes cannot apply themselves (a tag, a user; for vectors a role or kind too) is
+ * checked on their best rows, read this many times as deep as an unfiltered search, then deeper:
+ * scoring every row the filter keeps in SQL cost 0.1 to 0.5 s at 200K items. A filter that keeps
+ * too few of them (a user, a speaker) falls back to SQL, which reads the cube for its rows.
  */
 const FILTERED_DEPTHS = [4, 16, 64];
 const DEEPEST = FILTERED_DEPTHS[FILTERED_DEPTHS.length - 1] as number;
@@ -904,10 +904,11 @@ export class SqliteStore implements Store {
 
   /**
    * The cube's in-process postings, scored as FTS5 would score them over the cube's own rows,
-   * unfiltered, within a time window, or within named sessions (the rows SQLite finds for the
-   * filter). Null (FTS5 answers) for other filters, when a word is one only FTS5 knows (but for a
-   * narrowing's, left out), while a big cube's index is being built, and for a small cube that
-   * found no room in the budget.
+   * unfiltered, within a time window, of some roles and kinds, within named sessions (the rows
+   * SQLite finds for the filter), or under any other filter of active items (checked on the
+   * ranking's best rows, else the rows SQLite finds). Null (FTS5 answers) for other statuses
+   * without sessions, when a word is one only FTS5 knows (but for a narrowing's, left out), while
+   * a big cube's index is being built, and for a small cube that found no room in the budget.
    */
   private searchLexicalIndex(
     cube: ResolvedCube,
