@@ -7,8 +7,10 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
 import { NO_DERIVED_KEYS } from '../../src/core/types.js';
+import { filterToSql } from '../../src/store/sqlite/filter-sql.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { StoreItemFilter } from '../../src/store/store.js';
 import { describeAccessConformance } from './access-conformance.js';
 import { describeStoreConformance, ix, rec, W } from './conformance.js';
 
@@ -384,6 +386,38 @@ describe('SqliteStore specifics', () => {
     } finally {
       if (other.exitCode === null && other.signalCode === null) other.kill('SIGKILL');
       await exited;
+    }
+  });
+});
+
+describe('SqliteStore: the rows of one user, agent or run', () => {
+  it('are found through an index of their own, not by reading the cube', async () => {
+    const file = freshFile();
+    const store = SqliteStore.open(file);
+    await store.createCube(
+      'default',
+      'main',
+      { id: 'none', dimensions: 0 },
+      { actor: 'test', now: Date.now() },
+    );
+    await store.close();
+    const db = new Database(file, { readonly: true });
+    try {
+      // The statement shape the store runs for such a filter's rows (its filter SQL, as built).
+      const cases: Array<[StoreItemFilter, string]> = [
+        [{ userId: 'u1' }, 'items_by_user'],
+        [{ agentId: 'a1' }, 'items_by_agent'],
+        [{ runId: 'r1', roles: ['user'] }, 'items_by_run'],
+      ];
+      for (const [filter, index] of cases) {
+        const where = filterToSql(filter);
+        const plan = db
+          .prepare(`EXPLAIN QUERY PLAN SELECT i.item_key FROM items i WHERE i.cube_key = ? AND ${where.sql}`)
+          .all(1, ...where.params) as Array<{ detail: string }>;
+        expect(plan.map((p) => p.detail).join('; ')).toContain(`USING INDEX ${index}`);
+      }
+    } finally {
+      db.close();
     }
   });
 });

@@ -354,6 +354,20 @@ const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 14,
+    description: "a cube's rows of one user, agent or run found without reading the cube",
+    up: (db) => {
+      // A search filtered by a user (Mem0's user_id), agent or run keeps few of a big cube's rows,
+      // which the in-process indexes cannot apply, so SQL finds them: without an index, by reading
+      // every row of the cube (0.6 s at 1M items). Partial: rows without one cost nothing to write.
+      db.exec(`
+        CREATE INDEX IF NOT EXISTS items_by_user ON items (cube_key, user_id) WHERE user_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS items_by_agent ON items (cube_key, agent_id) WHERE agent_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS items_by_run ON items (cube_key, run_id) WHERE run_id IS NOT NULL;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
