@@ -128,7 +128,7 @@ export function registerBenchCommand(program: Command): void {
             String(r.add_p50_ms).padStart(8),
             `${r.search_p50_ms}/${r.search_p95_ms}/${r.search_p99_ms}`.padStart(22),
             (r.filtered_search_p50_ms === null
-              ? '-'
+              ? cell(null)
               : `${r.filtered_search_p50_ms}/${r.filtered_search_p95_ms}`
             ).padStart(18),
             cell(r.context_p50_ms).padStart(12),

@@ -11,6 +11,12 @@ interface Ranked {
   score: number;
 }
 
+/** What the session boosts did to a hit: its score × each factor present. */
+interface SessionFactors {
+  sessionBoost?: number;
+  sessionTopicBoost?: number;
+}
+
 /** The session of a hit's item; null when it has none or its origin is unknown. */
 function sessionOf(origins: Map<string, ItemOrigin>, id: string): string | null {
   return origins.get(id)?.session ?? null;
@@ -32,31 +38,45 @@ function sessionStrengths(hits: Ranked[], origins: Map<string, ItemOrigin>): Map
 }
 
 /**
+ * Each hit's score × (1 + boost × its session's share), the factor kept on the hit under `field`
+ * (so a search can say why it rose) where the share is above 0. Re-sorted, stably: hits the
+ * factors leave tied keep the order they came in (ids made in one millisecond do not sort by
+ * insertion).
+ */
+function raiseBySession<T extends Ranked>(
+  hits: T[],
+  origins: Map<string, ItemOrigin>,
+  shareOf: (session: string) => number,
+  boost: number,
+  field: keyof SessionFactors,
+): Array<T & SessionFactors> {
+  return hits
+    .map((hit): T & SessionFactors => {
+      const session = sessionOf(origins, hit.id);
+      const share = session === null ? 0 : shareOf(session);
+      if (!(share > 0)) return hit;
+      const factor = 1 + boost * share;
+      return { ...hit, score: hit.score * factor, [field]: factor };
+    })
+    .sort((a, b) => b.score - a.score);
+}
+
+/**
  * Session-level evidence: a session with several relevant turns is likelier to hold the answer
  * than a stray match elsewhere, so each hit's score is multiplied by 1 + boost × (its session's
- * strength / the strongest session's), the factor kept as `sessionBoost`. Hits must be ordered best first; `origins` maps their ids
- * to sessions (ids it lacks have none). The result is re-sorted, stably: hits the boost leaves
- * tied keep the order they came in (ids made in one millisecond do not sort by insertion).
+ * strength / the strongest session's), the factor kept as `sessionBoost`. Hits must be ordered
+ * best first; `origins` maps their ids to sessions (ids it lacks have none). Re-sorted, stably.
  */
 export function boostSessions<T extends Ranked>(
   hits: T[],
   origins: Map<string, ItemOrigin>,
   boost: number,
-): Array<T & { sessionBoost?: number }> {
+): Array<T & SessionFactors> {
   if (boost === 0) return hits;
   const strength = sessionStrengths(hits, origins);
   const strongest = Math.max(0, ...strength.values());
   if (strongest === 0) return hits;
-  return hits
-    .map((hit) => {
-      const session = sessionOf(origins, hit.id);
-      const share = session === null ? 0 : (strength.get(session) ?? 0) / strongest;
-      // The factor goes on the hit so that a search can say why it rose.
-      return share > 0
-        ? { ...hit, score: hit.score * (1 + boost * share), sessionBoost: 1 + boost * share }
-        : hit;
-    })
-    .sort((a, b) => b.score - a.score);
+  return raiseBySession(hits, origins, (s) => (strength.get(s) ?? 0) / strongest, boost, 'sessionBoost');
 }
 
 /**
@@ -90,15 +110,7 @@ export function boostSessionTopics<T extends Ranked>(
   origins: Map<string, ItemOrigin>,
   topics: Map<string, number>,
   boost: number,
-): Array<T & { sessionTopicBoost?: number }> {
+): Array<T & SessionFactors> {
   if (boost === 0 || topics.size === 0) return hits;
-  return hits
-    .map((hit) => {
-      const session = sessionOf(origins, hit.id);
-      const topic = session === null ? 0 : (topics.get(session) ?? 0);
-      return topic > 0
-        ? { ...hit, score: hit.score * (1 + boost * topic), sessionTopicBoost: 1 + boost * topic }
-        : hit;
-    })
-    .sort((a, b) => b.score - a.score);
+  return raiseBySession(hits, origins, (s) => topics.get(s) ?? 0, boost, 'sessionTopicBoost');
 }

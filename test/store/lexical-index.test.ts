@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
 import { ftsTerms } from '../../src/store/fts-tokens.js';
 import { logIndexChange } from '../../src/store/sqlite/cube-indexes.js';
-import { LexicalIndex } from '../../src/store/sqlite/lexical-index.js';
+import { type IndexedDoc, LexicalIndex } from '../../src/store/sqlite/lexical-index.js';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
 import type { ScoredId, StoreItemFilter } from '../../src/store/store.js';
 import { rec } from './conformance.js';
@@ -121,6 +121,19 @@ describe('fts-tokens', () => {
   });
 });
 
+/** Row `key` of an index: active, of no role, an episode, unless `over` says otherwise. */
+const row = (key: number, text: string, over: Partial<IndexedDoc> = {}): IndexedDoc => ({
+  id: `item-${key}`,
+  text,
+  context: '',
+  keys: '',
+  active: true,
+  time: 0,
+  role: null,
+  kind: 'episode',
+  ...over,
+});
+
 describe('LexicalIndex', () => {
   it('prunes common words to re-ranking only, with the same top as scoring every row', () => {
     const index = new LexicalIndex();
@@ -128,16 +141,7 @@ describe('LexicalIndex', () => {
       // Rare rows differ in length, so their scores differ and the top has one order.
       const rare = key % 400 === 0 ? ` rare${key % 3 === 0 ? ' rare' : ''}${' pad'.repeat(key / 400)}` : '';
       const text = `common words${key % 7 === 0 ? ' common' : ''}${rare} filler ${key}`;
-      index.set(key, {
-        id: `item-${key}`,
-        text,
-        context: '',
-        keys: '',
-        active: true,
-        time: 0,
-        role: null,
-        kind: 'episode',
-      });
+      index.set(key, row(key, text));
     }
     const terms = ['rare', 'common', 'words'];
     const pruned = index.search(terms, weights, 3);
@@ -151,16 +155,13 @@ describe('LexicalIndex', () => {
     const roles = ['user', 'assistant', null] as const;
     const kinds = ['episode', 'fact'] as const;
     for (let key = 1; key <= 300; key++) {
-      index.set(key, {
-        id: `item-${key}`,
-        text: `violin ${key % 5 === 0 ? 'violin lessons' : 'practice'}${' pad'.repeat(key % 11)} ${key}`,
-        context: '',
-        keys: '',
-        active: true,
-        time: 0,
-        role: roles[key % 3] ?? null,
-        kind: kinds[key % 2] ?? 'episode',
-      });
+      index.set(
+        key,
+        row(key, `violin ${key % 5 === 0 ? 'violin lessons' : 'practice'}${' pad'.repeat(key % 11)} ${key}`, {
+          role: roles[key % 3] ?? null,
+          kind: kinds[key % 2] ?? 'episode',
+        }),
+      );
     }
     const terms = ['violin', 'lessons'];
     const all = index.search(terms, weights, 300) ?? [];
@@ -185,16 +186,7 @@ describe('LexicalIndex', () => {
           : key <= 23
             ? `garden garden note ${key}`
             : `note ${key}`;
-      index.set(key, {
-        id: `item-${key}`,
-        text,
-        context: '',
-        keys: '',
-        active: true,
-        time: 0,
-        role: null,
-        kind: 'episode',
-      });
+      index.set(key, row(key, text));
     }
     const narrowed = (foundBy: string[], alone: ScoredId[] = []) =>
       index.search(['garden', 'lenker'], weights, 30, { narrowing: { foundBy, alone } });
@@ -221,16 +213,7 @@ describe('LexicalIndex', () => {
         'note',
         ' pad'.repeat(key % 9),
       ];
-      index.set(key, {
-        id: `item-${key}`,
-        text: words.join(' '),
-        context: '',
-        keys: '',
-        active: true,
-        time: 0,
-        role: null,
-        kind: 'episode',
-      });
+      index.set(key, row(key, words.join(' ')));
     }
     const terms = ['rare', 'garden', 'note', 'lenker'];
     const full = (index.search(terms, weights, 3_000) ?? []).filter((h) => holds(Number(h.id.slice(5))));
@@ -246,29 +229,11 @@ describe('LexicalIndex', () => {
     // Keys in no order, as a build by session gives them; 4,097 rows merge the lookup once.
     const keys = Array.from({ length: 9_000 }, (_, i) => ((i * 7_919) % 9_000) + 1);
     for (const key of keys) {
-      index.set(key, {
-        id: `item-${key}`,
-        text: `row ${key}`,
-        context: '',
-        keys: '',
-        active: true,
-        time: 0,
-        role: null,
-        kind: 'episode',
-      });
+      index.set(key, row(key, `row ${key}`));
     }
     const find = (word: string) => index.search([word], weights, 10)?.map((h) => h.id);
     for (const key of [keys[0], keys[4_096], keys[4_097], keys[8_999]] as number[]) {
-      index.set(key, {
-        id: `item-${key}`,
-        text: `edited ${key}`,
-        context: '',
-        keys: '',
-        active: true,
-        time: 0,
-        role: null,
-        kind: 'episode',
-      });
+      index.set(key, row(key, `edited ${key}`));
       expect(find(String(key))).toEqual([`item-${key}`]);
       index.set(key, null);
       expect(find(String(key))).toEqual([]);
@@ -290,16 +255,7 @@ describe('LexicalIndex', () => {
       const words = vocabulary.filter((_, i) => next(i + 2) === 0);
       const repeats = words.flatMap((w) => Array.from({ length: 1 + next(3) }, () => w));
       const text = `${repeats.join(' ')}${' pad'.repeat(next(12))}`;
-      index.set(key, {
-        id: `item-${key}`,
-        text,
-        context: '',
-        keys: '',
-        active: true,
-        time: 0,
-        role: null,
-        kind: 'episode',
-      });
+      index.set(key, row(key, text));
     }
     // Queries whose rarest word is common, so the first floor is taken over 20,000+ rows.
     for (const picks of [

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { BinaryVectorIndex } from '../../src/store/sqlite/vector-index.js';
+import type { NewItemRecord } from '../../src/store/store.js';
 import { rec } from './conformance.js';
 
 const DIMENSIONS = 64;
@@ -48,6 +49,18 @@ async function filledStore(
     ctx(),
   );
   return store;
+}
+
+/** The records in a fresh cube, read through the index (`indexed`) and by the exact scan (`exact`). */
+async function indexedAndExact(
+  records: NewItemRecord[],
+): Promise<{ indexed: SqliteStore; exact: SqliteStore }> {
+  const file = freshFile();
+  const indexed = SqliteStore.open(file, { indexMinItems: 0 });
+  await indexed.createCube(scope.tenant, scope.cube, embedder, ctx());
+  await indexed.insertItems(scope, records, ctx());
+  const exact = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY, smallLexicalBytes: 0 });
+  return { indexed, exact };
 }
 
 /**
@@ -174,17 +187,11 @@ describe('SqliteStore vector search through the in-process index', () => {
     const vector = generator(5);
     const day = 86_400_000;
     const start = Date.UTC(2024, 0, 1);
-    const file = freshFile();
-    const indexed = SqliteStore.open(file, { indexMinItems: 0 });
-    await indexed.createCube(scope.tenant, scope.cube, embedder, ctx());
-    await indexed.insertItems(
-      scope,
+    const { indexed, exact } = await indexedAndExact(
       Array.from({ length: 2000 }, (_, i) =>
         rec(`item ${i}`, { embedding: vector(i), validFrom: start + (i % 100) * day }),
       ),
-      ctx(),
     );
-    const exact = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY, smallLexicalBytes: 0 });
     const window = { from: start + 10 * day, to: start + 20 * day };
     try {
       let found = 0;
@@ -248,11 +255,7 @@ describe('SqliteStore vector search through the in-process index', () => {
     const vector = generator(10);
     const day = 86_400_000;
     const start = Date.UTC(2024, 0, 1);
-    const file = freshFile();
-    const indexed = SqliteStore.open(file, { indexMinItems: 0 });
-    await indexed.createCube(scope.tenant, scope.cube, embedder, ctx());
-    await indexed.insertItems(
-      scope,
+    const { indexed, exact } = await indexedAndExact(
       Array.from({ length: 3000 }, (_, i) =>
         rec(`item ${i}`, {
           embedding: vector(i),
@@ -262,9 +265,7 @@ describe('SqliteStore vector search through the in-process index', () => {
           validFrom: start + (i % 100) * day,
         }),
       ),
-      ctx(),
     );
-    const exact = SqliteStore.open(file, { indexMinItems: Number.POSITIVE_INFINITY, smallLexicalBytes: 0 });
     const nearest = vi.spyOn(BinaryVectorIndex.prototype, 'nearest');
     try {
       const { items } = await exact.listItems(scope, {}, { limit: 3000, order: 'asc' });

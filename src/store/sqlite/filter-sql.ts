@@ -22,33 +22,34 @@ export function isNarrowing(filter: StoreItemFilter): boolean {
   );
 }
 
-/** The filter's time window when it asks only for active items within one (or no) window; else null. */
-export function timeWindowOnly(filter: StoreItemFilter): { from?: number; to?: number } | null {
-  const others = Object.entries(filter).some(
-    ([key, value]) => key !== 'statuses' && key !== 'from' && key !== 'to' && value !== undefined,
+/** Whether the filter asks for active items and narrows by none but the given fields. */
+function activeWithin(filter: StoreItemFilter, fields: ReadonlySet<string>): boolean {
+  return (
+    onlyActive(filter) &&
+    Object.entries(filter).every(([key, value]) => value === undefined || fields.has(key))
   );
-  return onlyActive(filter) && !others ? { from: filter.from, to: filter.to } : null;
 }
 
+const WINDOW_FIELDS: ReadonlySet<string> = new Set(['statuses', 'from', 'to']);
+/** What the in-process full-text index applies itself: a time window, roles and kinds. */
+const LEXICAL_INDEX_FIELDS: ReadonlySet<string> = new Set([...WINDOW_FIELDS, 'roles', 'kinds']);
+
 /**
- * The filter's time window (or none) when it asks for active items only, whatever else it
- * narrows by; null when it asks for other statuses, which the in-process indexes do not hold.
+ * The filter's time window (or none) when it asks for active items, whatever else it narrows by;
+ * null when it asks for other statuses, which the in-process indexes do not hold.
  */
 export function activeItemsWindow(filter: StoreItemFilter): { from?: number; to?: number } | null {
   return onlyActive(filter) ? { from: filter.from, to: filter.to } : null;
 }
 
-const INDEXED_FIELDS = new Set(['statuses', 'from', 'to', 'roles', 'kinds']);
+/** The filter's time window when it asks only for active items within one (or no) window; else null. */
+export function timeWindowOnly(filter: StoreItemFilter): { from?: number; to?: number } | null {
+  return activeWithin(filter, WINDOW_FIELDS) ? activeItemsWindow(filter) : null;
+}
 
-/**
- * Whether the filter asks for nothing the in-process full-text index cannot apply itself: active
- * items, within a time window, of some roles and kinds.
- */
+/** Whether the in-process full-text index applies the whole filter itself (`LEXICAL_INDEX_FIELDS`). */
 export function lexicalIndexApplies(filter: StoreItemFilter): boolean {
-  return (
-    onlyActive(filter) &&
-    Object.entries(filter).every(([key, value]) => value === undefined || INDEXED_FIELDS.has(key))
-  );
+  return activeWithin(filter, LEXICAL_INDEX_FIELDS);
 }
 
 /** WHERE conditions over the `items` table aliased `i`; joined with AND, never empty. */

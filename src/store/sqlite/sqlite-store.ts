@@ -918,7 +918,6 @@ export class SqliteStore implements Store {
     weights: LexicalWeights,
     given: LexicalNarrowing | undefined,
   ): ScoredId[] | null {
-    const window = timeWindowOnly(filter);
     const { terms, narrowing } = given
       ? LexicalIndex.readableNarrowing(allTerms, given)
       : { terms: allTerms, narrowing: undefined };
@@ -928,9 +927,9 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => {
       const index = this.indexes.lexical(cube.key, this.indexMinItems);
       if (!index) return null;
-      if (window) return index.search(terms, weights, limit, { window, narrowing });
       if (!filter.sessionIds && active) {
-        // Roles and kinds the index applies itself; any other filter is checked on its best rows.
+        // A time window, roles and kinds the index applies itself; any other filter is checked on
+        // its best rows.
         const bounds = { window: active, roles: filter.roles, kinds: filter.kinds, narrowing };
         if (lexicalIndexApplies(filter)) return index.search(terms, weights, limit, bounds);
         const top = this.keptOfRanking(cube, filter, limit, (fetched) =>
@@ -1068,28 +1067,27 @@ export class SqliteStore implements Store {
       if (cube.dimensions === 0) return [];
       assertVectorLength(vector, cube.dimensions);
       const blob = vectorToBlob(vector);
-      const window = timeWindowOnly(filter);
+      // Named sessions' rows are few and indexed: SQL scores them exactly.
+      const window = filter.sessionIds ? null : activeItemsWindow(filter);
       const index = window ? this.indexes.vector(cube.key, cube.dimensions, this.indexMinItems) : null;
       if (window && index && index.size >= this.indexMinItems) {
-        const { candidates, rescored } = annDepth(index.size, limit);
-        const keys = JSON.stringify(index.nearest(vector, candidates, window, rescored));
-        // Keys map to ids for good, so the index may have moved on by the time the rows come back.
-        const toHits = (rows: RescoredKey[]) =>
-          rows.map(({ key, score }) => ({ id: index.idOf(key) as string, score }));
-        const inline = () => toHits(this.stmt(RESCORE_SQL).all(blob, keys, cube.key, limit) as RescoredKey[]);
-        const rescorer = this.backgroundRescorer();
-        // The thread reads what is committed, as this connection does; `live` changes with the status in one transaction.
-        // A copy of the 2 KB vector: `blob` may view a larger buffer, which would be cloned whole.
-        return rescorer
-          ? () => rescorer.rescore(Buffer.from(blob), keys, cube.key, limit).then(toHits, inline)
-          : inline();
-      }
-      // Any other filter of active items: the index's nearest rows, those the filter keeps.
-      // A session's rows are few and indexed: SQL scores them exactly.
-      const active = window || filter.sessionIds ? null : activeItemsWindow(filter);
-      const nearestIndex = active ? this.indexes.vector(cube.key, cube.dimensions, this.indexMinItems) : null;
-      if (active && nearestIndex && nearestIndex.size >= this.indexMinItems) {
-        const kept = this.nearestKept(cube, nearestIndex, vector, blob, filter, active, limit);
+        if (timeWindowOnly(filter)) {
+          const { candidates, rescored } = annDepth(index.size, limit);
+          const keys = JSON.stringify(index.nearest(vector, candidates, window, rescored));
+          // Keys map to ids for good, so the index may have moved on by the time the rows come back.
+          const toHits = (rows: RescoredKey[]) =>
+            rows.map(({ key, score }) => ({ id: index.idOf(key) as string, score }));
+          const inline = () =>
+            toHits(this.stmt(RESCORE_SQL).all(blob, keys, cube.key, limit) as RescoredKey[]);
+          const rescorer = this.backgroundRescorer();
+          // The thread reads what is committed, as this connection does; `live` changes with the status in one transaction.
+          // A copy of the 2 KB vector: `blob` may view a larger buffer, which would be cloned whole.
+          return rescorer
+            ? () => rescorer.rescore(Buffer.from(blob), keys, cube.key, limit).then(toHits, inline)
+            : inline();
+        }
+        // Any other filter of active items: the index's nearest rows it keeps.
+        const kept = this.nearestKept(cube, index, vector, blob, filter, window, limit);
         if (kept) return kept;
       }
       if (!isNarrowing(filter)) {
