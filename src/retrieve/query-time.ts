@@ -1,4 +1,5 @@
-import * as chrono from 'chrono-node';
+import type * as chrono from 'chrono-node';
+import { parseTimeExpressions } from '../core/time-expressions.js';
 
 export interface TimeWindow {
   from: number;
@@ -137,7 +138,7 @@ function stretchOf(text: string, asOf: Date): Pick<TimeWindow, 'from' | 'to'> | 
  * weeks"), resolved against `asOf` (the time the question is asked). Null when the query names no date.
  */
 export function parseQueryTime(query: string, asOf: Date): TimeWindow | null {
-  const [result] = chrono.parse(query, asOf, { forwardDate: false });
+  const [result] = parseTimeExpressions(query, asOf);
   if (!result) return null;
   const said = { text: result.text, index: result.index, relative: !CALENDAR_NAME.test(result.text) };
   const stretch = stretchOf(result.text, asOf);

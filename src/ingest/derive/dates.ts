@@ -1,4 +1,4 @@
-import * as chrono from 'chrono-node';
+import { parseTimeExpressions } from '../../core/time-expressions.js';
 
 export interface ResolvedDate {
   /** The words in the text, e.g. "last Friday". */
@@ -34,7 +34,7 @@ const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Frida
  */
 export function resolveEventDates(text: string, messageTime: Date): ResolvedDate[] {
   const found: ResolvedDate[] = [];
-  for (const result of chrono.parse(text, messageTime, { forwardDate: false })) {
+  for (const result of parseTimeExpressions(text, messageTime)) {
     const start = result.start;
     const isDate =
       start.isCertain('day') ||
