@@ -1,6 +1,6 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { MEMORY_KINDS, ROLES } from '../core/types.js';
+import { MEMORY_KINDS, ROLES, type SearchHit } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import type { MemoryOS } from '../os/memory-os.js';
 
@@ -33,6 +33,22 @@ const asText = (value: unknown) => ({
  * The memcube MCP server for one handle: its tools act with that handle's tenant, actor and
  * permissions, exactly as the library and the REST API do.
  */
+/**
+ * The factors that raised or lowered a hit after fusion (`SearchHit`'s focus, asking and session
+ * boosts), named for an agent reading them; none when no factor applied.
+ */
+function factorsOf(hit: SearchHit): { factors?: Record<string, number | string> } {
+  const factors: Record<string, number | string> = {};
+  if (hit.focus) {
+    factors.notAbout = hit.focus.name;
+    factors.focus = hit.focus.factor;
+  }
+  if (hit.asking !== undefined) factors.asking = hit.asking;
+  if (hit.sessionBoost !== undefined) factors.session = hit.sessionBoost;
+  if (hit.sessionTopicBoost !== undefined) factors.sessionTopic = hit.sessionTopicBoost;
+  return Object.keys(factors).length > 0 ? { factors } : {};
+}
+
 export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServer {
   const server = new McpServer({ name: 'memcube', version: options.version });
   const open = (cube: string | undefined, create = false) =>
@@ -71,7 +87,7 @@ export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServe
     {
       title: 'Recall',
       description:
-        'Search memories for a query; returns the best matches with their ids, scores and the channels that found them.',
+        'Search memories for a query; returns the best matches with their ids, scores, the channels that found them and the factors that moved them (focus on the person asked about, turns that ask, strong sessions).',
       inputSchema: {
         query: z.string().min(1).describe('what to look for, in plain words'),
         limit: z.number().int().min(1).max(100).optional().describe('how many results (default 10)'),
@@ -96,6 +112,8 @@ export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServe
           score: h.score,
           // Each channel's rank of the hit: why it was found ("temporal" for the time asked about).
           channels: Object.fromEntries(Object.entries(h.channels).map(([name, found]) => [name, found.rank])),
+          // What moved it after fusion, each a multiplier of its score, present when one applied.
+          ...factorsOf(h),
         })),
       );
     },

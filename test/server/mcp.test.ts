@@ -14,7 +14,11 @@ type ToolText = { content: Array<{ type: string; text: string }>; isError?: bool
 const text = (result: unknown): string => (result as ToolText).content[0]?.text ?? '';
 
 /** The tool round trip every transport must support. */
-async function exercise(client: Client): Promise<void> {
+/**
+ * `sessionFactor`: the factor the default config's session boost gives the only session with a
+ * hit (the strongest, × 1.2); the test server runs plain retrieval, with no factors.
+ */
+async function exercise(client: Client, sessionFactor: number | undefined): Promise<void> {
   const tools = await client.listTools();
   expect(tools.tools.map((t) => t.name).sort()).toEqual(TOOLS);
   for (const tool of tools.tools) expect(tool.description?.length).toBeGreaterThan(20);
@@ -37,6 +41,7 @@ async function exercise(client: Client): Promise<void> {
   const hits = JSON.parse(text(await client.callTool({ name: 'recall', arguments: { query: 'bees' } })));
   expect(hits[0].id).toBe(id);
   expect(hits[0].channels.lexical).toBe(1);
+  expect(hits[0].factors).toEqual(sessionFactor === undefined ? undefined : { session: sessionFactor });
   const badTime = (await client.callTool({
     name: 'recall',
     arguments: { query: 'bees', asOf: 'last tuesday' },
@@ -87,7 +92,7 @@ describe('MCP', () => {
     const client = new Client({ name: 'memcube-test', version: '1.0.0' });
     await client.connect(transport);
     try {
-      await exercise(client);
+      await exercise(client, 1.2);
     } finally {
       await client.close();
     }
@@ -108,7 +113,7 @@ describe('MCP', () => {
       };
       const client = await connect(`Bearer ${key}`);
       try {
-        await exercise(client);
+        await exercise(client, undefined);
       } finally {
         await client.close();
       }
