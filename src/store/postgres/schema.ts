@@ -200,6 +200,17 @@ const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: "a cube's rows of one user, agent or run found without reading the cube",
+    // As SQLite's migration 14: a search filtered by a user (Mem0's user_id), agent or run keeps
+    // few of a big cube's rows; partial, so rows without one cost nothing to write.
+    sql: (s) => `
+      CREATE INDEX items_by_user ON ${s}.items (cube_key, user_id) WHERE user_id IS NOT NULL;
+      CREATE INDEX items_by_agent ON ${s}.items (cube_key, agent_id) WHERE agent_id IS NOT NULL;
+      CREATE INDEX items_by_run ON ${s}.items (cube_key, run_id) WHERE run_id IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
