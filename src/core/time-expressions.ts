@@ -1,33 +1,39 @@
 import * as chrono from 'chrono-node';
 
 /**
- * chrono-node 2.10 reads "last night" against the reference's day in the process's time zone,
- * where its other casual words ("yesterday", "tonight") use the reference's own zone; this sets
- * the day as they would (the day before, unless the reference is before 7 in the morning).
+ * A Date whose fields in the process's time zone are the UTC fields of `instant`. chrono-node
+ * reads its reference with local-time getters in several parsers ("last night", "this month",
+ * the year of "on 7 May", a range past midnight) even when told the reference's zone, so it is
+ * given the UTC wall clock as local time instead.
  */
-const lastNightInReferenceZone: chrono.Refiner = {
-  refine: (context, results) => {
-    for (const result of results) {
-      if (!/^last\s*night$/i.test(result.text)) continue;
-      const day = context.reference.getDateWithAdjustedTimezone();
-      if (day.getHours() > 6) day.setDate(day.getDate() - 1);
-      result.start.assign('year', day.getFullYear());
-      result.start.assign('month', day.getMonth() + 1);
-      result.start.assign('day', day.getDate());
-    }
-    return results;
-  },
-};
-
-const parser = chrono.casual.clone();
-parser.refiners.push(lastNightInReferenceZone);
+function utcWallClock(instant: Date): Date {
+  return new Date(
+    instant.getUTCFullYear(),
+    instant.getUTCMonth(),
+    instant.getUTCDate(),
+    instant.getUTCHours(),
+    instant.getUTCMinutes(),
+    instant.getUTCSeconds(),
+    instant.getUTCMilliseconds(),
+  );
+}
 
 /**
  * The time expressions in `text` (chrono-node), read against `reference` on the UTC calendar, as
  * the rest of memcube reads days: a date never depends on the time zone of the process that
- * parsed it (read in the process's zone, a server at UTC+13 took "on 7 May" for 6 May and "in
- * May 2023" for April). Past readings are preferred: memories and questions look back.
+ * parsed it (read in the process's zone, a server at UTC+13 took "on 7 May" for 6 May and "in May
+ * 2023" for April). Read a result's day with `utcDayOf`, not its `date()`. Past readings are
+ * preferred: memories and questions look back.
  */
 export function parseTimeExpressions(text: string, reference: Date): chrono.ParsedResult[] {
-  return parser.parse(text, { instant: reference, timezone: 'UTC' }, { forwardDate: false });
+  return chrono.parse(text, utcWallClock(reference), { forwardDate: false });
+}
+
+/** The UTC midnight of the day a parsed date names, from its calendar fields. */
+export function utcDayOf(components: chrono.ParsedComponents): number {
+  return Date.UTC(
+    components.get('year') ?? 0,
+    (components.get('month') ?? 1) - 1,
+    components.get('day') ?? 1,
+  );
 }

@@ -30,25 +30,24 @@ const asText = (value: unknown) => ({
 });
 
 /**
+ * The factors that moved a hit after fusion, under `SearchHit`'s names as `search --json` and the
+ * REST API give them: the subject focus, the asking factor and the session boosts, those present.
+ */
+function factorsOf(
+  hit: SearchHit,
+): Pick<SearchHit, 'focus' | 'asking' | 'sessionBoost' | 'sessionTopicBoost'> {
+  return {
+    ...(hit.focus ? { focus: hit.focus } : {}),
+    ...(hit.asking === undefined ? {} : { asking: hit.asking }),
+    ...(hit.sessionBoost === undefined ? {} : { sessionBoost: hit.sessionBoost }),
+    ...(hit.sessionTopicBoost === undefined ? {} : { sessionTopicBoost: hit.sessionTopicBoost }),
+  };
+}
+
+/**
  * The memcube MCP server for one handle: its tools act with that handle's tenant, actor and
  * permissions, exactly as the library and the REST API do.
  */
-/**
- * The factors that raised or lowered a hit after fusion (`SearchHit`'s focus, asking and session
- * boosts), named for an agent reading them; none when no factor applied.
- */
-function factorsOf(hit: SearchHit): { factors?: Record<string, number | string> } {
-  const factors: Record<string, number | string> = {};
-  if (hit.focus) {
-    factors.notAbout = hit.focus.name;
-    factors.focus = hit.focus.factor;
-  }
-  if (hit.asking !== undefined) factors.asking = hit.asking;
-  if (hit.sessionBoost !== undefined) factors.session = hit.sessionBoost;
-  if (hit.sessionTopicBoost !== undefined) factors.sessionTopic = hit.sessionTopicBoost;
-  return Object.keys(factors).length > 0 ? { factors } : {};
-}
-
 export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServer {
   const server = new McpServer({ name: 'memcube', version: options.version });
   const open = (cube: string | undefined, create = false) =>
@@ -112,7 +111,7 @@ export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServe
           score: h.score,
           // Each channel's rank of the hit: why it was found ("temporal" for the time asked about).
           channels: Object.fromEntries(Object.entries(h.channels).map(([name, found]) => [name, found.rank])),
-          // What moved it after fusion, each a multiplier of its score, present when one applied.
+          // What moved it after fusion, when anything did: each factor multiplied its score.
           ...factorsOf(h),
         })),
       );

@@ -1,5 +1,5 @@
 import type * as chrono from 'chrono-node';
-import { parseTimeExpressions } from '../core/time-expressions.js';
+import { parseTimeExpressions, utcDayOf } from '../core/time-expressions.js';
 
 export interface TimeWindow {
   from: number;
@@ -149,8 +149,8 @@ export function parseQueryTime(query: string, asOf: Date): TimeWindow | null {
   const startSpan = spanOf(start);
   const end = result.end ?? start;
   return {
-    from: startOf(start.date(), startSpan),
-    to: endOf(end.date(), result.end ? spanOf(result.end) : startSpan),
+    from: startOf(new Date(utcDayOf(start)), startSpan),
+    to: endOf(new Date(utcDayOf(end)), result.end ? spanOf(result.end) : startSpan),
     ...said,
   };
 }

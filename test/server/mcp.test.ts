@@ -13,10 +13,10 @@ const TOOLS = ['forget', 'get_context', 'list_memories', 'memory_history', 'reca
 type ToolText = { content: Array<{ type: string; text: string }>; isError?: boolean };
 const text = (result: unknown): string => (result as ToolText).content[0]?.text ?? '';
 
-/** The tool round trip every transport must support. */
 /**
- * `sessionFactor`: the factor the default config's session boost gives the only session with a
- * hit (the strongest, × 1.2); the test server runs plain retrieval, with no factors.
+ * The tool round trip every transport must support. `sessionFactor`: the factor the default
+ * config's session boost gives the only session with a hit (the strongest, × 1.2); the test
+ * server runs plain retrieval, with no factors.
  */
 async function exercise(client: Client, sessionFactor: number | undefined): Promise<void> {
   const tools = await client.listTools();
@@ -41,7 +41,8 @@ async function exercise(client: Client, sessionFactor: number | undefined): Prom
   const hits = JSON.parse(text(await client.callTool({ name: 'recall', arguments: { query: 'bees' } })));
   expect(hits[0].id).toBe(id);
   expect(hits[0].channels.lexical).toBe(1);
-  expect(hits[0].factors).toEqual(sessionFactor === undefined ? undefined : { session: sessionFactor });
+  expect(hits[0].sessionBoost).toBe(sessionFactor);
+  expect(hits[0].focus).toBeUndefined();
   const badTime = (await client.callTool({
     name: 'recall',
     arguments: { query: 'bees', asOf: 'last tuesday' },

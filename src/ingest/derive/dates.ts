@@ -1,4 +1,4 @@
-import { parseTimeExpressions } from '../../core/time-expressions.js';
+import { parseTimeExpressions, utcDayOf } from '../../core/time-expressions.js';
 
 export interface ResolvedDate {
   /** The words in the text, e.g. "last Friday". */
@@ -43,9 +43,9 @@ export function resolveEventDates(text: string, messageTime: Date): ResolvedDate
       start.isCertain('weekday') ||
       RELATIVE_DATE.test(result.text);
     if (!isDate) continue;
-    const date = start.date();
-    if (Number.isNaN(date.getTime())) continue;
-    found.push({ text: result.text, date: date.toISOString().slice(0, 10) });
+    const day = utcDayOf(start);
+    if (Number.isNaN(day)) continue;
+    found.push({ text: result.text, date: new Date(day).toISOString().slice(0, 10) });
   }
   return found;
 }
