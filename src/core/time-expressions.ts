@@ -29,11 +29,11 @@ export function parseTimeExpressions(text: string, reference: Date): chrono.Pars
   return chrono.parse(text, utcWallClock(reference), { forwardDate: false });
 }
 
-/** The UTC midnight of the day a parsed date names, from its calendar fields. */
+/**
+ * The UTC midnight of the day a parsed date names, from its calendar fields (chrono implies the
+ * ones the text leaves out; NaN were one ever missing).
+ */
 export function utcDayOf(components: chrono.ParsedComponents): number {
-  return Date.UTC(
-    components.get('year') ?? 0,
-    (components.get('month') ?? 1) - 1,
-    components.get('day') ?? 1,
-  );
+  const field = (name: chrono.Component) => components.get(name) ?? Number.NaN;
+  return Date.UTC(field('year'), field('month') - 1, field('day'));
 }
