@@ -91,23 +91,28 @@ describe('PostgresStore specifics', () => {
     expect(versions.map((r) => r.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
   });
 
-  it("finds one user's, agent's or run's rows by their own index (migration 4)", async () => {
+  it("finds one user's, agent's, run's or speaker's rows by their own index (migrations 4 and 5)", async () => {
     const schema = freshSchema('owners');
     await (await openPglite({ schema })).close();
     const plans = await withClient(async (c) => {
       // An empty table: without this the planner reads it whole, whatever indexes it has.
       await c.query('SET enable_seqscan = off');
-      const plan = async (column: string) =>
-        (
-          await c.query(`EXPLAIN SELECT id FROM ${schema}.items i WHERE i.cube_key = 1 AND i.${column} = 'x'`)
-        ).rows
+      const plan = async (condition: string) =>
+        (await c.query(`EXPLAIN SELECT id FROM ${schema}.items i WHERE i.cube_key = 1 AND ${condition}`)).rows
           .map((r) => r['QUERY PLAN'])
           .join('\n');
-      return [await plan('user_id'), await plan('agent_id'), await plan('run_id')];
+      return [
+        await plan("i.user_id = 'x'"),
+        await plan("i.agent_id = 'x'"),
+        await plan("i.run_id = 'x'"),
+        // The store's speaker filter (filter-sql.ts).
+        await plan("i.speaker = ANY('{x,y}'::text[])"),
+      ];
     });
     expect(plans[0]).toContain('items_by_user');
     expect(plans[1]).toContain('items_by_agent');
     expect(plans[2]).toContain('items_by_run');
+    expect(plans[3]).toContain('items_by_speaker');
   });
 
   it('migrates a fresh schema once when two stores open it at the same moment', async () => {

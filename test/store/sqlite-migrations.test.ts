@@ -27,8 +27,23 @@ const unit = (...xs: number[]) => {
   return Float32Array.from(xs.map((x) => x / norm));
 };
 
+/** Puts a current database back in the schema-14 layout: no speaker index, no tag index. */
+function backToSchema14(file: string): void {
+  const db = new Database(file);
+  db.exec(`
+    DROP TRIGGER item_tags_on_insert;
+    DROP TRIGGER item_tags_on_update;
+    DROP TRIGGER item_tags_on_delete;
+    DROP TABLE item_tags;
+    DROP INDEX items_by_speaker;
+    DELETE FROM schema_migrations WHERE version >= 15;
+  `);
+  db.close();
+}
+
 /** Puts a current database back in the schema-12 layout: sessions of hits from an index without speakers. */
 function backToSchema12(file: string): void {
+  backToSchema14(file);
   const db = new Database(file);
   db.exec(`
     DROP INDEX items_origin_of;
@@ -412,5 +427,47 @@ describe('SQLite migration 12: the full-text index in a file of its own', () => 
     expect(tables).toEqual([]);
     expect(columns).toContain('words');
     expect(fs.existsSync(wordFileOf(file))).toBe(true);
+  });
+});
+
+describe("SQLite migration 15: a speaker's or a tag's rows by their own index", () => {
+  it('indexes the tags of the rows already stored, and keeps the index from then on', async () => {
+    const file = path.join(tmp, 'v14.db');
+    const store = SqliteStore.open(file);
+    await store.createCube('default', 'words', { id: 'none', dimensions: 0 }, ctx());
+    const [a] = await store.insertItems(
+      words,
+      [rec('first', { tags: ['x', 'y'], speaker: 'Ann' }), rec('second', { tags: ['y'] }), rec('third')],
+      ctx(),
+    );
+    await store.close();
+    backToSchema14(file);
+
+    const migrated = SqliteStore.open(file);
+    const byTag = async (tags: string[]) =>
+      (await migrated.listItems(words, { tags }, { limit: 10, order: 'asc' })).items.map((i) => i.content);
+    try {
+      expect(await byTag(['y'])).toEqual(['first', 'second']);
+      expect(await byTag(['x', 'y'])).toEqual(['first']);
+      await migrated.updateItem(words, a?.id as string, { tags: ['z'] }, ctx());
+      expect(await byTag(['x'])).toEqual([]);
+      expect(await byTag(['z'])).toEqual(['first']);
+      expect(
+        (await migrated.listItems(words, { speakers: ['Ann'] }, { limit: 10, order: 'asc' })).items.map(
+          (i) => i.content,
+        ),
+      ).toEqual(['first']);
+    } finally {
+      await migrated.close();
+    }
+    const check = new Database(file, { readonly: true });
+    const tags = check.prepare('SELECT tag FROM item_tags ORDER BY tag').pluck().all();
+    const speakerIndex = check
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'items_by_speaker'")
+      .pluck()
+      .all();
+    check.close();
+    expect(tags).toEqual(['y', 'z']);
+    expect(speakerIndex).toEqual(['items_by_speaker']);
   });
 });

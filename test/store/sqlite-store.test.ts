@@ -390,7 +390,7 @@ describe('SqliteStore specifics', () => {
   });
 });
 
-describe('SqliteStore: the rows of one user, agent or run', () => {
+describe('SqliteStore: the rows of one user, agent, run, speaker or tag', () => {
   it('are found through an index of their own, not by reading the cube', async () => {
     const file = freshFile();
     const store = SqliteStore.open(file);
@@ -405,19 +405,83 @@ describe('SqliteStore: the rows of one user, agent or run', () => {
     try {
       // The statement shape the store runs for such a filter's rows (its filter SQL, as built).
       const cases: Array<[StoreItemFilter, string]> = [
-        [{ userId: 'u1' }, 'items_by_user'],
-        [{ agentId: 'a1' }, 'items_by_agent'],
-        [{ runId: 'r1', roles: ['user'] }, 'items_by_run'],
+        [{ userId: 'u1' }, 'USING INDEX items_by_user'],
+        [{ agentId: 'a1' }, 'USING INDEX items_by_agent'],
+        [{ runId: 'r1', roles: ['user'] }, 'USING INDEX items_by_run'],
+        [{ speakers: ['Ann', 'Bo'] }, 'USING INDEX items_by_speaker'],
+        [{ tags: ['rare'] }, 'SEARCH item_tags USING PRIMARY KEY (cube_key=? AND tag=?)'],
       ];
+      const planOf = (where: { sql: string; params: unknown[] }) =>
+        (
+          db
+            .prepare(
+              `EXPLAIN QUERY PLAN SELECT i.item_key FROM items i WHERE i.cube_key = ? AND ${where.sql}`,
+            )
+            .all(1, ...where.params) as Array<{ detail: string }>
+        )
+          .map((p) => p.detail)
+          .join('; ');
       for (const [filter, index] of cases) {
-        const where = filterToSql(filter);
-        const plan = db
-          .prepare(`EXPLAIN QUERY PLAN SELECT i.item_key FROM items i WHERE i.cube_key = ? AND ${where.sql}`)
-          .all(1, ...where.params) as Array<{ detail: string }>;
-        expect(plan.map((p) => p.detail).join('; ')).toContain(`USING INDEX ${index}`);
+        const plan = planOf(filterToSql(filter, { findIn: 1 }));
+        expect(plan).toContain(index);
+        expect(plan).not.toMatch(/SCAN/);
       }
+      // Rows already in hand are checked against their own tag list, not the tag's every row.
+      expect(planOf(filterToSql({ tags: ['rare'] }))).toContain('json_each');
+      expect(planOf(filterToSql({ tags: ['rare'] }))).not.toContain('item_tags');
     } finally {
       db.close();
+    }
+  });
+
+  it("keep the tag index equal to the rows' tags through add, update, import and cube deletion", async () => {
+    const file = freshFile();
+    const store = SqliteStore.open(file);
+    const copyFile = freshFile();
+    const copy = SqliteStore.open(copyFile);
+    const other = { tenant: 'default', cube: 'other' };
+    const none = { id: 'none', dimensions: 0 };
+    try {
+      await store.createCube('default', 'main', none, ctx());
+      await store.createCube('default', 'other', none, ctx());
+      const [a] = await store.insertItems(
+        scope,
+        [rec('a', { tags: ['x', 'y'] }), rec('b', { tags: ['x'] }), rec('c')],
+        ctx(),
+      );
+      await store.insertItems(other, [rec('d', { tags: ['x'] })], ctx());
+      await store.updateItem(scope, a?.id as string, { tags: ['y', 'z'] }, ctx());
+      const bundles = [];
+      for await (const bundle of store.exportItems(scope)) bundles.push({ ...bundle, embedding: null });
+      await copy.importItems(scope, bundles, [], ctx(), none);
+      await store.deleteCube('default', 'other', ctx());
+
+      const byTag = async (from: SqliteStore, tags: string[]) =>
+        (await from.listItems(scope, { tags }, { limit: 10, order: 'asc' })).items.map((i) => i.content);
+      expect(await byTag(store, ['x'])).toEqual(['b']);
+      expect(await byTag(store, ['y', 'z'])).toEqual(['a']);
+      expect(await byTag(copy, ['z'])).toEqual(['a']);
+      expect(await byTag(copy, ['x'])).toEqual(['b']);
+
+      for (const at of [file, copyFile]) {
+        const db = new Database(at, { readonly: true });
+        try {
+          const indexed = db.prepare('SELECT cube_key, tag, item_key FROM item_tags ORDER BY 1, 2, 3').all();
+          const held = db
+            .prepare(
+              'SELECT DISTINCT i.cube_key, t.value AS tag, i.item_key FROM items i, json_each(i.tags) t ORDER BY 1, 2, 3',
+            )
+            .all();
+          // main: a's y and z, b's x; nothing of the deleted cube's d.
+          expect(indexed).toHaveLength(3);
+          expect(indexed).toEqual(held);
+        } finally {
+          db.close();
+        }
+      }
+    } finally {
+      await store.close();
+      await copy.close();
     }
   });
 });

@@ -211,6 +211,14 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX items_by_run ON ${s}.items (cube_key, run_id) WHERE run_id IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    description: "a cube's rows of one speaker found without reading the cube",
+    // As SQLite's migration 15 for speakers; tags have had their GIN index since version 1.
+    sql: (s) => `
+      CREATE INDEX items_by_speaker ON ${s}.items (cube_key, speaker) WHERE speaker IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -368,6 +368,41 @@ const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 15,
+    description: "a cube's rows of one speaker or tag found without reading the cube",
+    up: (db) => {
+      // As migration 14 for users: a speaker's or a tag's rows in a big cube were found by
+      // reading every row (1.4 s at 1M items). Tags live in a JSON list, so a table of their own
+      // indexes them, kept by triggers on every write path (add, update, import, cube deletion).
+      // Rows without a speaker or tags write nothing more.
+      db.exec(`
+        CREATE INDEX items_by_speaker ON items (cube_key, speaker) WHERE speaker IS NOT NULL;
+        CREATE TABLE item_tags (
+          cube_key  INTEGER NOT NULL,
+          tag       TEXT NOT NULL,
+          item_key  INTEGER NOT NULL,
+          PRIMARY KEY (cube_key, tag, item_key)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key)
+          SELECT i.cube_key, t.value, i.item_key FROM items i, json_each(i.tags) t WHERE i.tags <> '[]';
+        CREATE TRIGGER item_tags_on_insert AFTER INSERT ON items WHEN NEW.tags <> '[]' BEGIN
+          INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key)
+            SELECT NEW.cube_key, value, NEW.item_key FROM json_each(NEW.tags);
+        END;
+        CREATE TRIGGER item_tags_on_update AFTER UPDATE OF tags ON items WHEN NEW.tags IS NOT OLD.tags BEGIN
+          DELETE FROM item_tags WHERE cube_key = OLD.cube_key AND item_key = OLD.item_key
+            AND tag IN (SELECT value FROM json_each(OLD.tags));
+          INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key)
+            SELECT NEW.cube_key, value, NEW.item_key FROM json_each(NEW.tags);
+        END;
+        CREATE TRIGGER item_tags_on_delete AFTER DELETE ON items WHEN OLD.tags <> '[]' BEGIN
+          DELETE FROM item_tags WHERE cube_key = OLD.cube_key AND item_key = OLD.item_key
+            AND tag IN (SELECT value FROM json_each(OLD.tags));
+        END;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

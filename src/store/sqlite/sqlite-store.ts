@@ -182,7 +182,8 @@ const LEXICAL_OVERFETCH = 4;
  * A filter the indexes cannot apply themselves (a tag, a user; for vectors a role or kind too) is
  * checked on their best rows, read this many times as deep as an unfiltered search, then deeper:
  * scoring every row the filter keeps in SQL cost 0.1 to 0.5 s at 200K items. A filter that keeps
- * too few of them (a user, a speaker) falls back to SQL, which reads the cube for its rows.
+ * too few of them (a user, a speaker, a tag) falls back to SQL, which finds its rows by their own
+ * indexes (schemas 14 and 15).
  */
 const FILTERED_DEPTHS = [4, 16, 64];
 const DEEPEST = FILTERED_DEPTHS[FILTERED_DEPTHS.length - 1] as number;
@@ -739,7 +740,7 @@ export class SqliteStore implements Store {
     page: { limit: number; cursor?: string; order: 'asc' | 'desc' },
   ): Promise<Page<MemoryItem>> {
     const cube = this.resolve(scope);
-    const where = filterToSql(filter);
+    const where = filterToSql(filter, { findIn: cube.key });
     const after = page.cursor === undefined ? null : decodeCursor(page.cursor);
     const op = page.order === 'asc' ? '>' : '<';
     const rows = this.stmt(
@@ -938,9 +939,9 @@ export class SqliteStore implements Store {
         if (top) return top;
       }
       // The named sessions' rows, whatever else the filter holds; or, for a filter that keeps few
-      // rows, the cube's rows it keeps (read by a scan). Scored by the index all the same, so that
+      // rows, the cube's rows it keeps (found by SQL's indexes). Scored by the index all the same, so that
       // the lists an expansion round merges (`narrowing.alone`) always share one scorer.
-      const where = filterToSql(filter);
+      const where = filterToSql(filter, { findIn: cube.key });
       const kept = this.stmt(
         `SELECT i.item_key FROM items i ${filter.sessionIds ? 'INDEXED BY items_by_session' : ''} WHERE i.cube_key = ? AND ${where.sql}`,
       )
@@ -1100,7 +1101,7 @@ export class SqliteStore implements Store {
         ).all(blob, cube.key, limit) as ScoredId[];
       }
       // Narrow filters select the rows first, then score only those.
-      const where = filterToSql(filter);
+      const where = filterToSql(filter, { findIn: cube.key });
       return this.stmt(
         `SELECT i.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score
          FROM items i JOIN item_vectors v ON v.item_key = i.item_key
