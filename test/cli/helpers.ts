@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { PLAIN_RETRIEVAL } from '../helpers/plain-retrieval.js';
 
 /** The real, built binary: these tests exercise what `npm install -g memcube` would run. */
@@ -40,7 +40,13 @@ export interface RunOptions {
 
 /** One plain-retrieval config file for the whole run, outside every sandbox (some tests check theirs stays empty). */
 const PLAIN_CONFIG_FILE = path.join(os.tmpdir(), `memcube-cli-plain-${process.pid}.json`);
-fs.writeFileSync(PLAIN_CONFIG_FILE, JSON.stringify(PLAIN_RETRIEVAL));
+
+/** The plain config file, written on first use; removed when the test file is done, not left behind. */
+function plainConfigFile(): string {
+  if (!fs.existsSync(PLAIN_CONFIG_FILE)) fs.writeFileSync(PLAIN_CONFIG_FILE, JSON.stringify(PLAIN_RETRIEVAL));
+  return PLAIN_CONFIG_FILE;
+}
+afterAll(() => fs.rmSync(PLAIN_CONFIG_FILE, { force: true }));
 
 /**
  * A fresh temporary directory with its own database and its own HOME, and a runner for the
@@ -68,7 +74,7 @@ export class CliSandbox {
   }
 
   private envFor(options: RunOptions): NodeJS.ProcessEnv {
-    return options.config === 'default' ? this.env : { ...this.env, MEMCUBE_CONFIG: PLAIN_CONFIG_FILE };
+    return options.config === 'default' ? this.env : { ...this.env, MEMCUBE_CONFIG: plainConfigFile() };
   }
 
   private argv(args: string[], options: RunOptions): string[] {
