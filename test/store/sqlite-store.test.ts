@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
 import { NO_DERIVED_KEYS } from '../../src/core/types.js';
-import { filterToSql } from '../../src/store/sqlite/filter-sql.js';
+import { filterToSql, RARE_TAG_ROWS, rareTagOf } from '../../src/store/sqlite/filter-sql.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { StoreItemFilter } from '../../src/store/store.js';
@@ -409,7 +409,9 @@ describe('SqliteStore: the rows of one user, agent, run, speaker or tag', () => 
         [{ agentId: 'a1' }, 'USING INDEX items_by_agent'],
         [{ runId: 'r1', roles: ['user'] }, 'USING INDEX items_by_run'],
         [{ speakers: ['Ann', 'Bo'] }, 'USING INDEX items_by_speaker'],
-        [{ tags: ['rare'] }, 'SEARCH item_tags USING PRIMARY KEY (cube_key=? AND tag=?)'],
+        [{ tags: ['common', 'rare'] }, 'SEARCH item_tags USING PRIMARY KEY (cube_key=? AND tag=?)'],
+        // A session's few rows, not all that a speaker said, nor a common tag's list.
+        [{ sessionIds: ['s1'], speakers: ['Ann'], tags: ['common'] }, 'USING INDEX items_by_session'],
       ];
       const planOf = (where: { sql: string; params: unknown[] }) =>
         (
@@ -421,12 +423,17 @@ describe('SqliteStore: the rows of one user, agent, run, speaker or tag', () => 
         )
           .map((p) => p.detail)
           .join('; ');
+      // What the store counts: 'rare' is held by few rows, 'common' by more than RARE_TAG_ROWS.
+      const rowsOf = (tag: string) => (tag === 'rare' ? 3 : RARE_TAG_ROWS + 1);
       for (const [filter, index] of cases) {
-        const plan = planOf(filterToSql(filter, { findIn: 1 }));
+        const tag = rareTagOf(filter.tags ?? [], rowsOf);
+        const plan = planOf(filterToSql(filter, tag === undefined ? undefined : { cubeKey: 1, tag }));
         expect(plan).toContain(index);
-        expect(plan).not.toMatch(/SCAN/);
+        expect(plan).not.toMatch(/SCAN i\b/);
       }
-      // Rows already in hand are checked against their own tag list, not the tag's every row.
+      expect(rareTagOf(['common', 'rare'], rowsOf)).toBe('rare');
+      expect(rareTagOf(['common'], rowsOf)).toBeUndefined();
+      // A common tag, and rows already in hand, are checked against each row's own tag list.
       expect(planOf(filterToSql({ tags: ['rare'] }))).toContain('json_each');
       expect(planOf(filterToSql({ tags: ['rare'] }))).not.toContain('item_tags');
     } finally {

@@ -53,33 +53,61 @@ export function lexicalIndexApplies(filter: StoreItemFilter): boolean {
 }
 
 /**
- * How a tag is matched. Checking rows already in hand (a ranking's best, given by id), each row's
- * own tag list is read: a subquery over the tag index there would list every row of a common tag
- * on each check (seconds at 250K rows). Finding a cube's rows (`findIn`: the cube's key), the tag
- * index (`item_tags`, schema 15) lists a rare tag's few rows instead of the cube being read.
+ * A tag of the filter that few of the cube's rows hold, found through the tag index (`item_tags`,
+ * schema 15) instead of by reading the cube. Only where a statement finds the cube's rows: one
+ * checking rows already in hand (a ranking's best, by id) reads each row's own tag list.
  */
-export interface TagMatch {
-  findIn?: number;
+export interface RareTag {
+  cubeKey: number;
+  tag: string;
+}
+
+/**
+ * A tag held by at most this many rows of the cube is listed from the tag index; a commoner one
+ * is checked row by row. SQLite has no statistics here, and a common tag's list (250,000 rows)
+ * costs more to build than reading the cube does to find a page of its rows.
+ */
+export const RARE_TAG_ROWS = 5_000;
+
+/** The first of `tags` that `rowsOf` (counting at most `RARE_TAG_ROWS` + 1) finds rare, if any. */
+export function rareTagOf(tags: readonly string[], rowsOf: (tag: string) => number): string | undefined {
+  return tags.find((tag) => rowsOf(tag) <= RARE_TAG_ROWS);
+}
+
+/** Whether the filter names rows that an index of their own finds in few: sessions, an owner, a time window. */
+function namesFewerRows(filter: StoreItemFilter): boolean {
+  return (
+    filter.sessionIds !== undefined ||
+    filter.userId !== undefined ||
+    filter.agentId !== undefined ||
+    filter.runId !== undefined ||
+    filter.from !== undefined ||
+    filter.to !== undefined
+  );
 }
 
 /** WHERE conditions over the `items` table aliased `i`; joined with AND, never empty. */
-export function filterToSql(filter: StoreItemFilter, tags: TagMatch = {}): SqlFragment {
+export function filterToSql(filter: StoreItemFilter, rare?: RareTag): SqlFragment {
   const parts: SqlFragment[] = [inList('i.status', filter.statuses ?? ['active'])];
   if (filter.kinds) parts.push(inList('i.kind', filter.kinds));
   if (filter.sessionIds) parts.push(inList('i.session_id', filter.sessionIds));
-  if (filter.speakers) parts.push(inList('i.speaker', filter.speakers));
+  // The speaker index finds a speaker's rows only when nothing else names fewer: without
+  // statistics SQLite may prefer it to a session's few rows, and a speaker may say half the cube.
+  // Unary + keeps a column from using its index.
+  if (filter.speakers)
+    parts.push(inList(namesFewerRows(filter) ? '+i.speaker' : 'i.speaker', filter.speakers));
   if (filter.roles) parts.push(inList('i.role', filter.roles));
   if (filter.userId !== undefined) parts.push({ sql: 'i.user_id = ?', params: [filter.userId] });
   if (filter.agentId !== undefined) parts.push({ sql: 'i.agent_id = ?', params: [filter.agentId] });
   if (filter.runId !== undefined) parts.push({ sql: 'i.run_id = ?', params: [filter.runId] });
   for (const tag of filter.tags ?? []) {
     parts.push(
-      tags.findIn === undefined
-        ? { sql: 'EXISTS (SELECT 1 FROM json_each(i.tags) WHERE value = ?)', params: [tag] }
-        : {
+      rare?.tag === tag
+        ? {
             sql: 'i.item_key IN (SELECT item_key FROM item_tags WHERE cube_key = ? AND tag = ?)',
-            params: [tags.findIn, tag],
-          },
+            params: [rare.cubeKey, tag],
+          }
+        : { sql: 'EXISTS (SELECT 1 FROM json_each(i.tags) WHERE value = ?)', params: [tag] },
     );
   }
   if (filter.from !== undefined)

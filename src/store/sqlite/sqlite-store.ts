@@ -55,6 +55,9 @@ import {
   filterToSql,
   isNarrowing,
   lexicalIndexApplies,
+  RARE_TAG_ROWS,
+  type RareTag,
+  rareTagOf,
   timeWindowOnly,
 } from './filter-sql.js';
 import { LexicalIndex } from './lexical-index.js';
@@ -740,7 +743,7 @@ export class SqliteStore implements Store {
     page: { limit: number; cursor?: string; order: 'asc' | 'desc' },
   ): Promise<Page<MemoryItem>> {
     const cube = this.resolve(scope);
-    const where = filterToSql(filter, { findIn: cube.key });
+    const where = filterToSql(filter, this.rareTag(cube, filter));
     const after = page.cursor === undefined ? null : decodeCursor(page.cursor);
     const op = page.order === 'asc' ? '>' : '<';
     const rows = this.stmt(
@@ -941,7 +944,7 @@ export class SqliteStore implements Store {
       // The named sessions' rows, whatever else the filter holds; or, for a filter that keeps few
       // rows, the cube's rows it keeps (found by SQL's indexes). Scored by the index all the same, so that
       // the lists an expansion round merges (`narrowing.alone`) always share one scorer.
-      const where = filterToSql(filter, { findIn: cube.key });
+      const where = filterToSql(filter, this.rareTag(cube, filter));
       const kept = this.stmt(
         `SELECT i.item_key FROM items i ${filter.sessionIds ? 'INDEXED BY items_by_session' : ''} WHERE i.cube_key = ? AND ${where.sql}`,
       )
@@ -1008,6 +1011,16 @@ export class SqliteStore implements Store {
       if (!deeperMayDo(times, hits.length, limit)) return null;
     }
     return null;
+  }
+
+  /** A tag of the filter few of the cube's rows hold, to find them by (`filterToSql`). */
+  private rareTag(cube: ResolvedCube, filter: StoreItemFilter): RareTag | undefined {
+    if (!filter.tags?.length) return undefined;
+    const rows = this.stmt(
+      'SELECT count(*) FROM (SELECT 1 FROM item_tags WHERE cube_key = ? AND tag = ? LIMIT ?)',
+    ).pluck();
+    const tag = rareTagOf(filter.tags, (t) => rows.get(cube.key, t, RARE_TAG_ROWS + 1) as number);
+    return tag === undefined ? undefined : { cubeKey: cube.key, tag };
   }
 
   /** Ids of the given rows that are active items of the cube. */
@@ -1101,7 +1114,7 @@ export class SqliteStore implements Store {
         ).all(blob, cube.key, limit) as ScoredId[];
       }
       // Narrow filters select the rows first, then score only those.
-      const where = filterToSql(filter, { findIn: cube.key });
+      const where = filterToSql(filter, this.rareTag(cube, filter));
       return this.stmt(
         `SELECT i.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score
          FROM items i JOIN item_vectors v ON v.item_key = i.item_key
