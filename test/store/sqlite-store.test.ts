@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
 import { NO_DERIVED_KEYS } from '../../src/core/types.js';
-import { filterToSql, RARE_TAG_ROWS, rareTagOf } from '../../src/store/sqlite/filter-sql.js';
+import { filterToSql, RARE_TAG_ROWS, tagToList } from '../../src/store/sqlite/filter-sql.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { StoreItemFilter } from '../../src/store/store.js';
@@ -410,8 +410,9 @@ describe('SqliteStore: the rows of one user, agent, run, speaker or tag', () => 
         [{ runId: 'r1', roles: ['user'] }, 'USING INDEX items_by_run'],
         [{ speakers: ['Ann', 'Bo'] }, 'USING INDEX items_by_speaker'],
         [{ tags: ['common', 'rare'] }, 'SEARCH item_tags USING PRIMARY KEY (cube_key=? AND tag=?)'],
-        // A session's few rows, not all that a speaker said, nor a common tag's list.
-        [{ sessionIds: ['s1'], speakers: ['Ann'], tags: ['common'] }, 'USING INDEX items_by_session'],
+        // A session's or a user's few rows, not all that a speaker said, nor a tag's list.
+        [{ sessionIds: ['s1'], speakers: ['Ann'], tags: ['rare'] }, 'USING INDEX items_by_session'],
+        [{ userId: 'u1', speakers: ['Ann'], tags: ['rare'] }, 'USING INDEX items_by_user'],
       ];
       const planOf = (where: { sql: string; params: unknown[] }) =>
         (
@@ -426,18 +427,56 @@ describe('SqliteStore: the rows of one user, agent, run, speaker or tag', () => 
       // What the store counts: 'rare' is held by few rows, 'common' by more than RARE_TAG_ROWS.
       const rowsOf = (tag: string) => (tag === 'rare' ? 3 : RARE_TAG_ROWS + 1);
       for (const [filter, index] of cases) {
-        const tag = rareTagOf(filter.tags ?? [], rowsOf);
+        const tag = tagToList(filter, rowsOf, true);
         const plan = planOf(filterToSql(filter, tag === undefined ? undefined : { cubeKey: 1, tag }));
         expect(plan).toContain(index);
         expect(plan).not.toMatch(/SCAN i\b/);
       }
-      expect(rareTagOf(['common', 'rare'], rowsOf)).toBe('rare');
-      expect(rareTagOf(['common'], rowsOf)).toBeUndefined();
+      expect(tagToList({ tags: ['common', 'rare'] }, rowsOf, false)).toBe('rare');
+      // A page of a common tag's rows is found by reading rows; all of them, from its list.
+      expect(tagToList({ tags: ['common'] }, rowsOf, false)).toBeUndefined();
+      expect(tagToList({ tags: ['common'] }, rowsOf, true)).toBe('common');
+      expect(tagToList({ tags: ['common'], speakers: ['Ann'] }, rowsOf, true)).toBeUndefined();
+      expect(tagToList({ tags: ['rare'], from: 0 }, rowsOf, true)).toBeUndefined();
       // A common tag, and rows already in hand, are checked against each row's own tag list.
       expect(planOf(filterToSql({ tags: ['rare'] }))).toContain('json_each');
       expect(planOf(filterToSql({ tags: ['rare'] }))).not.toContain('item_tags');
     } finally {
       db.close();
+    }
+  });
+
+  it('are found from the tag index by the list call and by both channels when few pass the ranking', async () => {
+    // 'rare' is the last row's tag, its words and vector alike to the others', so the channels'
+    // reads of their best rows (800 deep at most) keep none, and the filter's rows are found in
+    // SQL. Taking the row out of the tag index shows which statements read it: those find nothing.
+    const file = freshFile();
+    const store = SqliteStore.open(file, { indexMinItems: 0 });
+    try {
+      await store.createCube('default', 'main', { id: 'test-emb', dimensions: 4 }, ctx());
+      const records = Array.from({ length: 1000 }, (_, i) =>
+        rec(`river walk number ${i}`, {
+          tags: i === 999 ? ['rare'] : ['common'],
+          embedding: new Float32Array([1, i / 1000, 0, 0]),
+        }),
+      );
+      await store.insertItems(scope, records, ctx());
+      const rare = records[999]?.id;
+      const query = new Float32Array([1, 0, 0, 0]);
+      const found = async () => ({
+        listed: (await store.listItems(scope, { tags: ['rare'] }, { limit: 5, order: 'asc' })).items.map(
+          (i) => i.id,
+        ),
+        vector: (await store.searchVector(scope, query, { tags: ['rare'] }, 5)).map((h) => h.id),
+        words: (await store.searchLexical(scope, ['river'], { tags: ['rare'] }, 5, W)).map((h) => h.id),
+      });
+      expect(await found()).toEqual({ listed: [rare], vector: [rare], words: [rare] });
+      const other = new Database(file);
+      other.exec("DELETE FROM item_tags WHERE tag = 'rare'");
+      other.close();
+      expect(await found()).toEqual({ listed: [], vector: [], words: [] });
+    } finally {
+      await store.close();
     }
   });
 

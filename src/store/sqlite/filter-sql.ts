@@ -53,28 +53,45 @@ export function lexicalIndexApplies(filter: StoreItemFilter): boolean {
 }
 
 /**
- * A tag of the filter that few of the cube's rows hold, found through the tag index (`item_tags`,
- * schema 15) instead of by reading the cube. Only where a statement finds the cube's rows: one
- * checking rows already in hand (a ranking's best, by id) reads each row's own tag list.
+ * The filter's tag whose rows the tag index (`item_tags`, schema 15) lists, instead of the cube
+ * being read for them. Only where a statement finds the cube's rows: one checking rows already in
+ * hand (a ranking's best, by id) reads each row's own tag list.
  */
-export interface RareTag {
+export interface ListedTag {
   cubeKey: number;
   tag: string;
 }
 
 /**
- * A tag held by at most this many rows of the cube is listed from the tag index; a commoner one
- * is checked row by row. SQLite has no statistics here, and a common tag's list (250,000 rows)
- * costs more to build than reading the cube does to find a page of its rows.
+ * A tag held by at most this many rows of the cube is rare. SQLite keeps no statistics here, so
+ * the store counts (at most this + 1 rows per tag): a page of a common tag's rows is found sooner
+ * by reading the cube until the page is full than by building the tag's whole list.
  */
 export const RARE_TAG_ROWS = 5_000;
 
-/** The first of `tags` that `rowsOf` (counting at most `RARE_TAG_ROWS` + 1) finds rare, if any. */
-export function rareTagOf(tags: readonly string[], rowsOf: (tag: string) => number): string | undefined {
-  return tags.find((tag) => rowsOf(tag) <= RARE_TAG_ROWS);
+/**
+ * Which of the filter's tags to list from the tag index: the first rare one (`rowsOf` counts at
+ * most `RARE_TAG_ROWS` + 1), or, when every row the filter keeps is read anyway (`wholeResult`:
+ * not one page) and no speaker is named, the first tag, since even a common tag's list is shorter
+ * than the cube. None when the filter names rows another index finds in fewer (`namesFewerRows`).
+ */
+export function tagToList(
+  filter: StoreItemFilter,
+  rowsOf: (tag: string) => number,
+  wholeResult: boolean,
+): string | undefined {
+  const tags = filter.tags ?? [];
+  if (tags.length === 0 || namesFewerRows(filter)) return undefined;
+  // A speaker's index may find fewer rows than a common tag's list.
+  const anyTag = wholeResult && filter.speakers === undefined;
+  return tags.find((tag) => rowsOf(tag) <= RARE_TAG_ROWS) ?? (anyTag ? tags[0] : undefined);
 }
 
-/** Whether the filter names rows that an index of their own finds in few: sessions, an owner, a time window. */
+/**
+ * Whether the filter names rows that an index of their own finds in few (sessions, an owner, a
+ * time window): the speaker and tag indexes then stay out of the plan, which SQLite, without
+ * statistics, might otherwise build on a speaker who said half the cube.
+ */
 function namesFewerRows(filter: StoreItemFilter): boolean {
   return (
     filter.sessionIds !== undefined ||
@@ -87,13 +104,11 @@ function namesFewerRows(filter: StoreItemFilter): boolean {
 }
 
 /** WHERE conditions over the `items` table aliased `i`; joined with AND, never empty. */
-export function filterToSql(filter: StoreItemFilter, rare?: RareTag): SqlFragment {
+export function filterToSql(filter: StoreItemFilter, listed?: ListedTag): SqlFragment {
   const parts: SqlFragment[] = [inList('i.status', filter.statuses ?? ['active'])];
   if (filter.kinds) parts.push(inList('i.kind', filter.kinds));
   if (filter.sessionIds) parts.push(inList('i.session_id', filter.sessionIds));
-  // The speaker index finds a speaker's rows only when nothing else names fewer: without
-  // statistics SQLite may prefer it to a session's few rows, and a speaker may say half the cube.
-  // Unary + keeps a column from using its index.
+  // Unary + keeps the speaker index out of the plan (see `namesFewerRows`).
   if (filter.speakers)
     parts.push(inList(namesFewerRows(filter) ? '+i.speaker' : 'i.speaker', filter.speakers));
   if (filter.roles) parts.push(inList('i.role', filter.roles));
@@ -102,10 +117,10 @@ export function filterToSql(filter: StoreItemFilter, rare?: RareTag): SqlFragmen
   if (filter.runId !== undefined) parts.push({ sql: 'i.run_id = ?', params: [filter.runId] });
   for (const tag of filter.tags ?? []) {
     parts.push(
-      rare?.tag === tag
+      listed?.tag === tag
         ? {
             sql: 'i.item_key IN (SELECT item_key FROM item_tags WHERE cube_key = ? AND tag = ?)',
-            params: [rare.cubeKey, tag],
+            params: [listed.cubeKey, tag],
           }
         : { sql: 'EXISTS (SELECT 1 FROM json_each(i.tags) WHERE value = ?)', params: [tag] },
     );

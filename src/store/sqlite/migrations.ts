@@ -374,7 +374,8 @@ const MIGRATIONS: Migration[] = [
     up: (db) => {
       // As migration 14 for users: a speaker's or a tag's rows in a big cube were found by
       // reading every row (1.4 s at 1M items). Tags live in a JSON list, so a table of their own
-      // indexes them, kept by triggers on every write path (add, update, import, cube deletion).
+      // indexes them, kept by triggers on every write path (add, update, import, cube deletion;
+      // nothing moves an item to another cube today, but the update trigger would follow it).
       // Rows without a speaker or tags write nothing more.
       db.exec(`
         CREATE INDEX items_by_speaker ON items (cube_key, speaker) WHERE speaker IS NOT NULL;
@@ -390,7 +391,8 @@ const MIGRATIONS: Migration[] = [
           INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key)
             SELECT NEW.cube_key, value, NEW.item_key FROM json_each(NEW.tags);
         END;
-        CREATE TRIGGER item_tags_on_update AFTER UPDATE OF tags ON items WHEN NEW.tags IS NOT OLD.tags BEGIN
+        CREATE TRIGGER item_tags_on_update AFTER UPDATE OF tags, cube_key ON items
+          WHEN NEW.tags IS NOT OLD.tags OR NEW.cube_key IS NOT OLD.cube_key BEGIN
           DELETE FROM item_tags WHERE cube_key = OLD.cube_key AND item_key = OLD.item_key
             AND tag IN (SELECT value FROM json_each(OLD.tags));
           INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key)

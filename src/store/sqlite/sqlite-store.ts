@@ -54,10 +54,10 @@ import {
   activeItemsWindow,
   filterToSql,
   isNarrowing,
+  type ListedTag,
   lexicalIndexApplies,
   RARE_TAG_ROWS,
-  type RareTag,
-  rareTagOf,
+  tagToList,
   timeWindowOnly,
 } from './filter-sql.js';
 import { LexicalIndex } from './lexical-index.js';
@@ -185,8 +185,9 @@ const LEXICAL_OVERFETCH = 4;
  * A filter the indexes cannot apply themselves (a tag, a user; for vectors a role or kind too) is
  * checked on their best rows, read this many times as deep as an unfiltered search, then deeper:
  * scoring every row the filter keeps in SQL cost 0.1 to 0.5 s at 200K items. A filter that keeps
- * too few of them (a user, a speaker, a tag) falls back to SQL, which finds its rows by their own
- * indexes (schemas 14 and 15).
+ * too few of them (a user, a speaker, a tag) falls back to SQL, which finds a user's, agent's,
+ * run's, speaker's or tag's rows by their own indexes (schemas 14 and 15), other rows by reading
+ * the cube.
  */
 const FILTERED_DEPTHS = [4, 16, 64];
 const DEEPEST = FILTERED_DEPTHS[FILTERED_DEPTHS.length - 1] as number;
@@ -743,7 +744,7 @@ export class SqliteStore implements Store {
     page: { limit: number; cursor?: string; order: 'asc' | 'desc' },
   ): Promise<Page<MemoryItem>> {
     const cube = this.resolve(scope);
-    const where = filterToSql(filter, this.rareTag(cube, filter));
+    const where = filterToSql(filter, this.listedTag(cube, filter, false));
     const after = page.cursor === undefined ? null : decodeCursor(page.cursor);
     const op = page.order === 'asc' ? '>' : '<';
     const rows = this.stmt(
@@ -944,7 +945,7 @@ export class SqliteStore implements Store {
       // The named sessions' rows, whatever else the filter holds; or, for a filter that keeps few
       // rows, the cube's rows it keeps (found by SQL's indexes). Scored by the index all the same, so that
       // the lists an expansion round merges (`narrowing.alone`) always share one scorer.
-      const where = filterToSql(filter, this.rareTag(cube, filter));
+      const where = filterToSql(filter, this.listedTag(cube, filter, true));
       const kept = this.stmt(
         `SELECT i.item_key FROM items i ${filter.sessionIds ? 'INDEXED BY items_by_session' : ''} WHERE i.cube_key = ? AND ${where.sql}`,
       )
@@ -1013,13 +1014,19 @@ export class SqliteStore implements Store {
     return null;
   }
 
-  /** A tag of the filter few of the cube's rows hold, to find them by (`filterToSql`). */
-  private rareTag(cube: ResolvedCube, filter: StoreItemFilter): RareTag | undefined {
-    if (!filter.tags?.length) return undefined;
+  /**
+   * The filter's tag to list from the tag index (`tagToList`) in a statement that finds the cube's
+   * rows: one page of them (`listItems`), or all (`wholeResult`: the channels' fallback).
+   */
+  private listedTag(
+    cube: ResolvedCube,
+    filter: StoreItemFilter,
+    wholeResult: boolean,
+  ): ListedTag | undefined {
     const rows = this.stmt(
       'SELECT count(*) FROM (SELECT 1 FROM item_tags WHERE cube_key = ? AND tag = ? LIMIT ?)',
     ).pluck();
-    const tag = rareTagOf(filter.tags, (t) => rows.get(cube.key, t, RARE_TAG_ROWS + 1) as number);
+    const tag = tagToList(filter, (t) => rows.get(cube.key, t, RARE_TAG_ROWS + 1) as number, wholeResult);
     return tag === undefined ? undefined : { cubeKey: cube.key, tag };
   }
 
@@ -1114,7 +1121,7 @@ export class SqliteStore implements Store {
         ).all(blob, cube.key, limit) as ScoredId[];
       }
       // Narrow filters select the rows first, then score only those.
-      const where = filterToSql(filter, this.rareTag(cube, filter));
+      const where = filterToSql(filter, this.listedTag(cube, filter, true));
       return this.stmt(
         `SELECT i.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score
          FROM items i JOIN item_vectors v ON v.item_key = i.item_key
