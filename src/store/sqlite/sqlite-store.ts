@@ -943,8 +943,9 @@ export class SqliteStore implements Store {
         if (top) return top;
       }
       // The named sessions' rows, whatever else the filter holds; or, for a filter that keeps few
-      // rows, the cube's rows it keeps (found by SQL's indexes). Scored by the index all the same, so that
-      // the lists an expansion round merges (`narrowing.alone`) always share one scorer.
+      // rows, the cube's rows it keeps (found by SQL, through an index where the filter has one).
+      // Scored by the index all the same, so that the lists an expansion round merges
+      // (`narrowing.alone`) always share one scorer.
       const where = filterToSql(filter, this.listedTag(cube, filter, true));
       const kept = this.stmt(
         `SELECT i.item_key FROM items i ${filter.sessionIds ? 'INDEXED BY items_by_session' : ''} WHERE i.cube_key = ? AND ${where.sql}`,
