@@ -204,3 +204,16 @@ export interface SearchHit {
   /** Present when the hit's session has a user turn near the query in meaning: its score × this factor. */
   sessionTopicBoost?: number;
 }
+
+/** What moved a hit after fusion (`SearchHit`'s optional factors). */
+export type HitFactors = Pick<SearchHit, 'focus' | 'asking' | 'sessionBoost' | 'sessionTopicBoost'>;
+
+/** The factors present on `hit`, and no key for those absent, as every interface reports them. */
+export function hitFactors(hit: HitFactors): HitFactors {
+  return {
+    ...(hit.focus ? { focus: hit.focus } : {}),
+    ...(hit.asking === undefined ? {} : { asking: hit.asking }),
+    ...(hit.sessionBoost === undefined ? {} : { sessionBoost: hit.sessionBoost }),
+    ...(hit.sessionTopicBoost === undefined ? {} : { sessionTopicBoost: hit.sessionTopicBoost }),
+  };
+}

@@ -1,6 +1,6 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { MEMORY_KINDS, ROLES, type SearchHit } from '../core/types.js';
+import { hitFactors, MEMORY_KINDS, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import type { MemoryOS } from '../os/memory-os.js';
 
@@ -28,21 +28,6 @@ const asText = (value: unknown) => ({
     { type: 'text' as const, text: typeof value === 'string' ? value : JSON.stringify(value, null, 2) },
   ],
 });
-
-/**
- * The factors that moved a hit after fusion, under `SearchHit`'s names as `search --json` and the
- * REST API give them: the subject focus, the asking factor and the session boosts, those present.
- */
-function factorsOf(
-  hit: SearchHit,
-): Pick<SearchHit, 'focus' | 'asking' | 'sessionBoost' | 'sessionTopicBoost'> {
-  return {
-    ...(hit.focus ? { focus: hit.focus } : {}),
-    ...(hit.asking === undefined ? {} : { asking: hit.asking }),
-    ...(hit.sessionBoost === undefined ? {} : { sessionBoost: hit.sessionBoost }),
-    ...(hit.sessionTopicBoost === undefined ? {} : { sessionTopicBoost: hit.sessionTopicBoost }),
-  };
-}
 
 /**
  * The memcube MCP server for one handle: its tools act with that handle's tenant, actor and
@@ -112,7 +97,7 @@ export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServe
           // Each channel's rank of the hit: why it was found ("temporal" for the time asked about).
           channels: Object.fromEntries(Object.entries(h.channels).map(([name, found]) => [name, found.rank])),
           // What moved it after fusion, when anything did: each factor multiplied its score.
-          ...factorsOf(h),
+          ...hitFactors(h),
         })),
       );
     },

@@ -1,6 +1,13 @@
 import type { RetrievalConfig } from '../core/config.js';
 import { InvalidInputError } from '../core/errors.js';
-import type { ChannelName, ItemFilter, MemoryItem, SearchHit } from '../core/types.js';
+import {
+  type ChannelName,
+  type HitFactors,
+  hitFactors,
+  type ItemFilter,
+  type MemoryItem,
+  type SearchHit,
+} from '../core/types.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { CubeScope, LexicalNarrowing, ScoredId, Store, StoreItemFilter } from '../store/store.js';
 import { lowerAskingTurns } from './asking.js';
@@ -388,8 +395,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   // The vector channel's hits set the sessions' topics; one hit has no other to compare with.
   const vectorHits = results.find((r) => r.channel === 'vector')?.hits ?? [];
   const topicHits = sessionTopicBoost > 0 && vectorHits.length > 1 ? vectorHits : undefined;
-  let ranked: Array<FusedHit & Pick<SearchHit, 'focus' | 'asking' | 'sessionBoost' | 'sessionTopicBoost'>> =
-    fused;
+  let ranked: Array<FusedHit & HitFactors> = fused;
   if (sessionBoost > 0 || speakerFocus < 1 || askingTurnFactor < 1 || topicHits) {
     const pool = fused.slice(0, Math.max(request.limit, SESSION_POOL));
     const ids = pool.map((h) => h.id);
@@ -426,10 +432,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
         item,
         score: hit.score,
         channels: hit.channels,
-        ...(hit.focus ? { focus: hit.focus } : {}),
-        ...(hit.asking === undefined ? {} : { asking: hit.asking }),
-        ...(hit.sessionBoost === undefined ? {} : { sessionBoost: hit.sessionBoost }),
-        ...(hit.sessionTopicBoost === undefined ? {} : { sessionTopicBoost: hit.sessionTopicBoost }),
+        ...hitFactors(hit),
       },
     ];
   });
