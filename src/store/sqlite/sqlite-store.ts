@@ -1024,6 +1024,7 @@ export class SqliteStore implements Store {
     filter: StoreItemFilter,
     wholeResult: boolean,
   ): ListedTag | undefined {
+    if (!filter.tags?.length) return undefined;
     const rows = this.stmt(
       'SELECT count(*) FROM (SELECT 1 FROM item_tags WHERE cube_key = ? AND tag = ? LIMIT ?)',
     ).pluck();
