@@ -89,10 +89,13 @@ const EMBED_BATCH = 256;
 /** Query vectors kept per process (2 KB each with the offline model): an agent repeats its questions. */
 const RECENT_QUERIES = 1000;
 
-function reportWarmFailure(key: string, error: unknown): void {
+function reportWarmFailure(key: string, error: unknown, retryInMs: number): void {
   const [tenant, cube] = key.split('\u0000');
   const reason = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`memcube: warming cube '${cube}' of tenant '${tenant}' failed: ${reason}\n`);
+  process.stderr.write(
+    `memcube: warming cube '${cube}' of tenant '${tenant}' failed: ${reason}; ` +
+      `tried again when the cube is next opened, ${Math.round(retryInMs / 1000)} s from now or later\n`,
+  );
 }
 
 function isEmbedder(value: unknown): value is Embedder {

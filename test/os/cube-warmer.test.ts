@@ -69,4 +69,57 @@ describe('CubeWarmer', () => {
     await warmer.close();
     expect(log).toEqual(['start b', 'done b']);
   });
+
+  it('tries a failed cube again only once its back-off has passed, doubling it each time', async () => {
+    let now = 0;
+    const waits: number[] = [];
+    const warmer = new CubeWarmer((_key, _error, retryInMs) => waits.push(retryInMs), { now: () => now });
+    let tries = 0;
+    let down = true;
+    const warm = async () => {
+      tries++;
+      if (down) throw new Error('embedder down');
+    };
+    warmer.schedule('a', warm);
+    await tick();
+    expect([tries, waits]).toEqual([1, [60_000]]);
+    // Opened again within the minute: not tried.
+    now = 59_999;
+    warmer.schedule('a', warm);
+    await tick();
+    expect(tries).toBe(1);
+    now = 60_000;
+    warmer.schedule('a', warm);
+    await tick();
+    expect([tries, waits]).toEqual([2, [60_000, 120_000]]);
+    now = 60_000 + 119_999;
+    warmer.schedule('a', warm);
+    await tick();
+    expect(tries).toBe(2);
+    // The embedder is back: the next try warms the cube, and it is never warmed again.
+    down = false;
+    now = 180_000;
+    warmer.schedule('a', warm);
+    await tick();
+    now = 10_000_000;
+    warmer.schedule('a', warm);
+    await tick();
+    expect([tries, waits]).toEqual([3, [60_000, 120_000]]);
+    await warmer.close();
+  });
+
+  it('waits at most an hour between tries', async () => {
+    let now = 0;
+    const waits: number[] = [];
+    const warmer = new CubeWarmer((_key, _error, retryInMs) => waits.push(retryInMs), { now: () => now });
+    for (let i = 0; i < 9; i++) {
+      warmer.schedule('a', async () => {
+        throw new Error('down');
+      });
+      await tick();
+      now += 3_600_000;
+    }
+    expect(waits.slice(-4)).toEqual([1_920_000, 3_600_000, 3_600_000, 3_600_000]);
+    await warmer.close();
+  });
 });
