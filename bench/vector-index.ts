@@ -35,7 +35,8 @@ function unitVector(seed: number): Float32Array {
 const rssBefore = process.memoryUsage().rss;
 const index = new BinaryVectorIndex(dims);
 const built = performance.now();
-for (let key = 1; key <= size; key++) index.set(key, { id: `item-${key}`, vector: unitVector(key), time: 0 });
+for (let key = 1; key <= size; key++)
+  index.set(key, { id: `item-${key}`, vector: unitVector(key), time: 0, classes: 1 });
 const buildMs = performance.now() - built;
 const samples: number[] = [];
 for (let q = 0; q < Number(values.queries); q++) {

@@ -42,27 +42,35 @@ describe('HammingCodes (WASM SIMD kernel)', () => {
     expect(codes.distances(opposite, 10)[3]).toBe(dimensions);
   });
 
-  it('picks the nearest eligible slots as a plain scan would: ties by slot, windows, retired slots, across growth', () => {
+  it('picks the nearest eligible slots as a plain scan would: ties by slot, windows, classes, retired slots, across growth', () => {
     const dimensions = 64;
     const retired = [3, 12, 40];
     let capacity = 16;
     const codes = new HammingCodes(dimensions, capacity);
+    // Two parts of class bits, as the store's role and kind: one bit of 3 and one of 5 (bits 4-8).
+    const classesOf = (slot: number): number => (1 << (slot % 3)) | (1 << (4 + (slot % 5)));
     // Few distinct vectors, so many slots tie at each distance.
     const vectors = Array.from({ length: 256 }, (_, slot) => vector((slot % 9) + 1, dimensions));
     vectors.forEach((v, slot) => {
-      // Growing keeps every slot's code, time and live flag.
+      // Growing keeps every slot's code, time and class bits.
       if (slot === capacity) {
         capacity *= 2;
         codes.resize(capacity);
       }
-      codes.set(slot, v, slot * 10);
+      codes.set(slot, v, slot * 10, classesOf(slot));
       if (retired.includes(slot)) codes.retire(slot);
     });
     const query = vector(50, dimensions);
-    const reference = (wanted: number, from: number, to: number): number[] =>
+    const reference = (wanted: number, from: number, to: number, masks = [0xffff, 0xffff]): number[] =>
       vectors
         .map((v, slot) => ({ slot, d: signDistance(v, query), time: slot * 10 }))
-        .filter(({ slot, time }) => !retired.includes(slot) && time >= from && time < to)
+        .filter(
+          ({ slot, time }) =>
+            !retired.includes(slot) &&
+            time >= from &&
+            time < to &&
+            masks.every((mask) => (classesOf(slot) & mask) !== 0),
+        )
         .sort((a, b) => a.d - b.d || a.slot - b.slot)
         .slice(0, wanted)
         .map(({ slot }) => slot)
@@ -72,6 +80,18 @@ describe('HammingCodes (WASM SIMD kernel)', () => {
       expect([...codes.nearest(query, 256, wanted, { from: 500, to: 1500 })]).toEqual(
         reference(wanted, 500, 1500),
       );
+      for (const masks of [
+        [0b10, 0xffff],
+        [0xffff, 1 << 6],
+        [0b101, 1 << 4],
+      ] as Array<[number, number]>) {
+        const kept = reference(wanted, -Infinity, Infinity, masks);
+        expect(kept.length).toBeGreaterThan(0);
+        expect([...codes.nearest(query, 256, wanted, {}, masks)]).toEqual(kept);
+        expect([...codes.nearest(query, 256, wanted, { from: 500, to: 1500 }, masks)]).toEqual(
+          reference(wanted, 500, 1500, masks),
+        );
+      }
     }
     // The distances kept for the last query are recomputed once a code changes.
     codes.set(200, query, 2000);

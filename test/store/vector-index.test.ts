@@ -2,12 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { classBits, classMasks } from '../../src/store/sqlite/item-classes.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { BinaryVectorIndex } from '../../src/store/sqlite/vector-index.js';
 import type { NewItemRecord } from '../../src/store/store.js';
 import { rec } from './conformance.js';
 
 const DIMENSIONS = 64;
+const EPISODE = classBits(null, 'episode');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-vindex-'));
 let files = 0;
 const freshFile = (): string => path.join(tmp, `vindex-${++files}.db`);
@@ -88,8 +90,8 @@ describe('BinaryVectorIndex', () => {
     const vector = generator(1);
     const target = vector(0);
     for (let key = 1; key <= 3000; key++)
-      index.set(key, { id: `item-${key}`, vector: vector(key), time: key });
-    index.set(5000, { id: 'item-5000', vector: target, time: 5000 });
+      index.set(key, { id: `item-${key}`, vector: vector(key), time: key, classes: EPISODE });
+    index.set(5000, { id: 'item-5000', vector: target, time: 5000, classes: EPISODE });
     expect(index.size).toBe(3001);
     expect(index.nearest(target, 1)).toEqual([5000]);
     expect(index.idOf(5000)).toBe('item-5000');
@@ -111,16 +113,47 @@ describe('BinaryVectorIndex', () => {
     expect(index.nearest(target, 10_000)).toHaveLength(3000);
   });
 
+  it('keeps only the roles and kinds a filter asks for, however far their rows lie', () => {
+    const index = new BinaryVectorIndex(DIMENSIONS);
+    const vector = generator(3);
+    const target = vector(0);
+    // Users' episodes near the query; every 500th row an assistant's; one fact, far from it.
+    for (let key = 1; key <= 3000; key++) {
+      const role = key % 500 === 0 ? 'assistant' : 'user';
+      index.set(key, {
+        id: `item-${key}`,
+        vector: vector(key % 2 ? 0 : key),
+        time: key,
+        classes: classBits(role, 'episode'),
+      });
+    }
+    index.set(9000, { id: 'fact', vector: target.map((x) => -x), time: 1, classes: classBits(null, 'fact') });
+    expect(index.nearest(target, 10)).not.toContain(9000);
+    const assistants = index.nearest(target, 100, {}, 100, classMasks(['assistant'], undefined));
+    expect(assistants.sort((a, b) => a - b)).toEqual([500, 1000, 1500, 2000, 2500, 3000]);
+    expect(index.nearest(target, 10, {}, 10, classMasks(undefined, ['fact']))).toEqual([9000]);
+    expect(index.nearest(target, 10, {}, 10, classMasks(['user'], ['fact']))).toEqual([]);
+    expect(index.nearest(target, 10, {}, 10, classMasks(['user', 'assistant'], ['episode']))).not.toContain(
+      9000,
+    );
+    expect(
+      index.nearest(target, 10, { from: 1000, to: 2000 }, 10, classMasks(['assistant'], undefined)),
+    ).toEqual([1000, 1500]);
+    index.set(1000, null);
+    expect(index.nearest(target, 10, {}, 10, classMasks(['assistant'], undefined))).not.toContain(1000);
+  });
+
   it('finds every key past its key lookup merging, and retires each one removed', () => {
     const index = new BinaryVectorIndex(DIMENSIONS);
     const vector = generator(2);
     // Keys in no order, as edits and a rebuild give them; 4,097 sets merge the lookup once.
     const keys = Array.from({ length: 9_000 }, (_, i) => ((i * 7_919) % 9_000) + 1);
-    for (const key of keys) index.set(key, { id: `item-${key}`, vector: vector(key), time: key });
+    for (const key of keys)
+      index.set(key, { id: `item-${key}`, vector: vector(key), time: key, classes: EPISODE });
     expect(keys.every((key) => index.idOf(key) === `item-${key}`)).toBe(true);
     for (const key of keys.slice(4_000, 4_200)) index.set(key, null);
     // The same key set again reuses its slot: no second live copy.
-    index.set(keys[4_096] as number, { id: 'item-again', vector: vector(1), time: 1 });
+    index.set(keys[4_096] as number, { id: 'item-again', vector: vector(1), time: 1, classes: EPISODE });
     expect(index.size).toBe(9_000 - 200 + 1);
     expect(index.nearest(vector(1), 10_000)).toHaveLength(8_801);
   });
@@ -310,6 +343,34 @@ describe('SqliteStore vector search through the in-process index', () => {
           await exact.searchVector(scope, query, filter, 20),
         );
       }
+    } finally {
+      nearest.mockRestore();
+      await indexed.close();
+      await exact.close();
+    }
+  });
+
+  it("finds a rare kind's or role's rows in one read of the index, as the exact scan does", async () => {
+    const vector = generator(12);
+    // Five facts among 3,000 episodes, and no tool turns at all.
+    const { indexed, exact } = await indexedAndExact(
+      Array.from({ length: 3000 }, (_, i) =>
+        rec(`item ${i}`, { embedding: vector(i), kind: i % 600 === 5 ? 'fact' : 'episode' }),
+      ),
+    );
+    const nearest = vi.spyOn(BinaryVectorIndex.prototype, 'nearest');
+    try {
+      const query = vector(1);
+      const facts = await indexed.searchVector(scope, query, { kinds: ['fact'] }, 3);
+      expect(facts.map((h) => h.id)).toEqual(
+        (await exact.searchVector(scope, query, { kinds: ['fact'] }, 3)).map((h) => h.id),
+      );
+      expect(facts).toHaveLength(3);
+      // The index shortlisted the five facts and nothing else, in one read.
+      expect(nearest).toHaveBeenCalledTimes(1);
+      expect(nearest.mock.results[0]?.value).toHaveLength(5);
+      expect(await indexed.searchVector(scope, query, { roles: ['tool'] }, 3)).toEqual([]);
+      expect(nearest.mock.results[1]?.value).toEqual([]);
     } finally {
       nearest.mockRestore();
       await indexed.close();

@@ -13,12 +13,15 @@ const { Module, Instance, Memory } = (globalThis as unknown as { WebAssembly: Wa
 
 const wasm = new Module(Buffer.from(HAMMING_WASM_BASE64, 'base64'));
 const PAGE = 65_536;
+/** Class bits are a u16 a slot; a slot set without any has them all. */
+const ALL_CLASSES = 0xffff;
 const BLOCK = 16;
 
-/** What both passes over the slots read: distances, live flags, times, slot count, the window. */
+/** What both passes over the slots read: distances, class bits and masks, times, slot count, the window. */
 type SlotScan = [
   dist: number,
-  live: number,
+  classes: number,
+  masks: number,
   times: number,
   count: number,
   windowed: number,
@@ -36,7 +39,7 @@ interface Kernel {
 interface Layout {
   distances: number;
   histogram: number;
-  live: number;
+  classes: number;
   times: number;
   out: number;
   codes: number;
@@ -46,12 +49,13 @@ interface Layout {
 const aligned = (bytes: number): number => Math.ceil(bytes / BLOCK) * BLOCK;
 
 /**
- * Per slot, in WebAssembly memory: the sign-bit code of a vector, whether the slot is live, and
- * its event time. The slots nearest a query by Hamming distance are found by a SIMD popcount
+ * Per slot, in WebAssembly memory: the sign-bit code of a vector, its class bits (0 once
+ * retired: a role and a kind for the store's index, so that a filter on them is met in the
+ * scan), and its event time. The slots nearest a query by Hamming distance are found by a SIMD popcount
  * kernel (16 bytes a step where JavaScript manages 4) and two passes over the slots, a histogram
  * of distances and the pick below its cut (hamming.wat), without a JavaScript loop over a
- * million slots. Layout: the query's code, one u16 distance per slot, the histogram, one live
- * byte per slot, one f64 time per slot, room for the picked slots (u32), the codes.
+ * million slots. Layout: the query's code, one u16 distance per slot, the histogram, a u16 of
+ * class bits per slot, one f64 time per slot, room for the picked slots (u32), the codes.
  */
 export class HammingCodes {
   /** 128-bit blocks per code; the bits past `dimensions` stay zero. */
@@ -61,7 +65,7 @@ export class HammingCodes {
   private memory!: WasmMemory;
   private kernel!: Kernel;
   private words!: Uint32Array;
-  private live!: Uint8Array;
+  private classes!: Uint16Array;
   private times!: Float64Array;
   /**
    * The query code and slot count the distances in memory were computed for; null once a code
@@ -77,21 +81,25 @@ export class HammingCodes {
     this.resize(capacity);
   }
 
-  /** Stores the sign bits of a live slot's vector, and its event time. */
-  set(slot: number, vector: Float32Array, time: number): void {
+  /**
+   * Stores the sign bits of a live slot's vector, its event time and its class bits (non-zero;
+   * a search keeps the slots whose bits meet both of its masks).
+   */
+  set(slot: number, vector: Float32Array, time: number, classes = ALL_CLASSES): void {
+    if (classes <= 0 || classes > ALL_CLASSES) throw new RangeError(`class bits must be 1..${ALL_CLASSES}`);
     this.encode(vector, this.words, this.layout.codes / 4 + slot * this.blocks * 4);
     this.times[slot] = time;
-    this.live[slot] = 1;
+    this.classes[slot] = classes;
     this.computed = null;
   }
 
   /** Leaves a slot out of searches until it is set again. */
   retire(slot: number): void {
-    this.live[slot] = 0;
+    this.classes[slot] = 0;
   }
 
   isLive(slot: number): boolean {
-    return this.live[slot] === 1;
+    return this.classes[slot] !== 0;
   }
 
   /** Hamming distance of each of the first `count` slots' codes to the query's. */
@@ -108,14 +116,16 @@ export class HammingCodes {
   }
 
   /**
-   * The `wanted` live slots among the first `count` (within the window) nearest the query by
-   * Hamming distance, in slot order; of equal distances at the cut, the earliest slots.
+   * The `wanted` live slots among the first `count` (within the window, their class bits meeting
+   * both masks) nearest the query by Hamming distance, in slot order; of equal distances at the
+   * cut, the earliest slots.
    */
   nearest(
     query: Float32Array,
     count: number,
     wanted: number,
     window: { from?: number; to?: number } = {},
+    masks: readonly [number, number] = [ALL_CLASSES, ALL_CLASSES],
   ): Uint32Array {
     this.distances(query, count);
     const { layout, kernel } = this;
@@ -125,7 +135,17 @@ export class HammingCodes {
     // Distances run 0..dimensions, so a histogram finds the cut-off without sorting.
     const histogram = new Uint32Array(this.memory.buffer, layout.histogram, this.dimensions + 1);
     histogram.fill(0);
-    const scan: SlotScan = [layout.distances, layout.live, layout.times, count, windowed, from, to];
+    const packed = (masks[0] & ALL_CLASSES) | ((masks[1] & ALL_CLASSES) << 16);
+    const scan: SlotScan = [
+      layout.distances,
+      layout.classes,
+      packed,
+      layout.times,
+      count,
+      windowed,
+      from,
+      to,
+    ];
     const eligible = kernel.histogram(...scan, layout.histogram);
     const picked = Math.min(wanted, eligible);
     let cut = 0;
@@ -162,7 +182,7 @@ export class HammingCodes {
     return Uint32Array.from(order.slice(0, keep), (i) => slots[i] as number);
   }
 
-  /** Room for `capacity` slots; existing codes, live flags and times are kept. */
+  /** Room for `capacity` slots; existing codes, class bits and times are kept. */
   resize(capacity: number): void {
     const old = this.capacity > 0 ? { layout: this.layout, buffer: this.memory.buffer } : null;
     const kept = this.capacity;
@@ -173,14 +193,14 @@ export class HammingCodes {
     this.kernel = new Instance(wasm, { env: { memory: this.memory } }).exports as unknown as Kernel;
     const { buffer } = this.memory;
     this.words = new Uint32Array(buffer);
-    this.live = new Uint8Array(buffer, this.layout.live, capacity);
+    this.classes = new Uint16Array(buffer, this.layout.classes, capacity);
     this.times = new Float64Array(buffer, this.layout.times, capacity);
     if (old) {
       const bytes = new Uint8Array(buffer);
       const from = new Uint8Array(old.buffer);
-      const copy = (region: 'live' | 'times' | 'codes', size: number) =>
+      const copy = (region: 'classes' | 'times' | 'codes', size: number) =>
         bytes.set(from.subarray(old.layout[region], old.layout[region] + size), this.layout[region]);
-      copy('live', kept);
+      copy('classes', kept * 2);
       copy('times', kept * 8);
       copy('codes', kept * this.blocks * BLOCK);
     }
@@ -189,11 +209,11 @@ export class HammingCodes {
   private layoutFor(capacity: number): Layout {
     const distances = this.blocks * BLOCK;
     const histogram = aligned(distances + capacity * 2);
-    const live = aligned(histogram + (this.dimensions + 1) * 4);
-    const times = aligned(live + capacity);
+    const classes = aligned(histogram + (this.dimensions + 1) * 4);
+    const times = aligned(classes + capacity * 2);
     const out = aligned(times + capacity * 8);
     const codes = aligned(out + capacity * 4);
-    return { distances, histogram, live, times, out, codes, end: codes + capacity * this.blocks * BLOCK };
+    return { distances, histogram, classes, times, out, codes, end: codes + capacity * this.blocks * BLOCK };
   }
 
   private encode(vector: Float32Array, into: Uint32Array, offset: number): void {

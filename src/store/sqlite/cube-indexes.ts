@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { MemoryKind, Role } from '../../core/types.js';
+import { classBits } from './item-classes.js';
 import { type IndexedDoc, LexicalIndex } from './lexical-index.js';
 import { prepared } from './prepared.js';
 import { blobToVector, INDEX_TEXT_SQL } from './rows.js';
@@ -105,10 +106,20 @@ interface VectorRow {
   live: number;
   embedding: Buffer;
   time: number;
+  role: Role | null;
+  kind: MemoryKind;
 }
 
+/** What a vector row's `SELECT` reads of `items` (aliased `i`) besides the vector. */
+const VECTOR_ITEM_COLUMNS = `i.id, ${EVENT_TIME} AS time, i.role, i.kind`;
+
 function vectorEntry(row: Omit<VectorRow, 'live'>): VectorEntry {
-  return { id: row.id, vector: blobToVector(row.embedding), time: row.time };
+  return {
+    id: row.id,
+    vector: blobToVector(row.embedding),
+    time: row.time,
+    classes: classBits(row.role, row.kind),
+  };
 }
 
 function toDoc(row: DocRow): IndexedDoc {
@@ -453,7 +464,7 @@ export class CubeIndexes {
 
   private applyVectors(index: BinaryVectorIndex, keys: number[]): void {
     const lookup = this.stmt(
-      `SELECT i.id, v.live, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
+      `SELECT ${VECTOR_ITEM_COLUMNS}, v.live, v.embedding FROM item_vectors v
        CROSS JOIN items i ON i.item_key = v.item_key WHERE v.item_key = ?`,
     );
     for (const key of keys) {
@@ -484,7 +495,7 @@ export class CubeIndexes {
   private vectorSlice(cubeKey: number, index: BinaryVectorIndex): BuildSlice {
     return (after, deadline) => {
       const rows = this.stmt(
-        `SELECT v.item_key, i.id, v.embedding, ${EVENT_TIME} AS time FROM item_vectors v
+        `SELECT v.item_key, ${VECTOR_ITEM_COLUMNS}, v.embedding FROM item_vectors v
            CROSS JOIN items i ON i.item_key = v.item_key
            WHERE v.cube_key = ? AND v.live = 1 AND v.item_key > ? ORDER BY v.item_key`,
       ).iterate(cubeKey, after) as IterableIterator<Omit<VectorRow, 'live'> & { item_key: number }>;

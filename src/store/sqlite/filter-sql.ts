@@ -30,9 +30,8 @@ function activeWithin(filter: StoreItemFilter, fields: ReadonlySet<string>): boo
   );
 }
 
-const WINDOW_FIELDS: ReadonlySet<string> = new Set(['statuses', 'from', 'to']);
-/** What the in-process full-text index applies itself: a time window, roles and kinds. */
-const LEXICAL_INDEX_FIELDS: ReadonlySet<string> = new Set([...WINDOW_FIELDS, 'roles', 'kinds']);
+/** What the in-process indexes (full-text and vector) apply themselves: a time window, roles and kinds. */
+const INDEX_FIELDS: ReadonlySet<string> = new Set(['statuses', 'from', 'to', 'roles', 'kinds']);
 
 /**
  * The filter's time window (or none) when it asks for active items, whatever else it narrows by;
@@ -42,14 +41,9 @@ export function activeItemsWindow(filter: StoreItemFilter): { from?: number; to?
   return onlyActive(filter) ? { from: filter.from, to: filter.to } : null;
 }
 
-/** The filter's time window when it asks only for active items within one (or no) window; else null. */
-export function timeWindowOnly(filter: StoreItemFilter): { from?: number; to?: number } | null {
-  return activeWithin(filter, WINDOW_FIELDS) ? activeItemsWindow(filter) : null;
-}
-
-/** Whether the in-process full-text index applies the whole filter itself (`LEXICAL_INDEX_FIELDS`). */
-export function lexicalIndexApplies(filter: StoreItemFilter): boolean {
-  return activeWithin(filter, LEXICAL_INDEX_FIELDS);
+/** Whether the in-process indexes apply the whole filter themselves (`INDEX_FIELDS`). */
+export function indexesApply(filter: StoreItemFilter): boolean {
+  return activeWithin(filter, INDEX_FIELDS);
 }
 
 /**

@@ -1,6 +1,7 @@
-import { MEMORY_KINDS, type MemoryKind, ROLES, type Role } from '../../core/types.js';
+import type { MemoryKind, Role } from '../../core/types.js';
 import { detached, ftsTerm, ftsTerms, ftsTokens, vocabularyWord } from '../fts-tokens.js';
 import type { LexicalNarrowing, ScoredId } from '../store.js';
+import { type ClassMasks, classBits, classesPass, classMasks } from './item-classes.js';
 import { SlotIds } from './slot-ids.js';
 import { SlotLookup } from './slot-lookup.js';
 import { grown } from './typed-arrays.js';
@@ -66,20 +67,6 @@ const BYTES_PER_INDEX = 1024;
 /** Per slot: the id (16), `keys`, `lengths`, `times`, `present`, `active`, `classes`, `scores`, `touched`, `slotOf`. */
 const BYTES_PER_SLOT = 16 + 8 + 4 + 8 + 1 + 1 + 2 + 8 + 4 + 4;
 
-/** A row's class bits: one for its role (or for having none), then one for its kind. */
-const ROLE_BIT = (role: Role | null): number => 1 << (role === null ? 0 : ROLES.indexOf(role) + 1);
-const KIND_BIT = (kind: MemoryKind): number => 1 << (ROLES.length + 1 + MEMORY_KINDS.indexOf(kind));
-const ANY_ROLE = (1 << (ROLES.length + 1)) - 1;
-const ANY_KIND = ((1 << MEMORY_KINDS.length) - 1) << (ROLES.length + 1);
-
-/** The class bits a row needs one of in each part: roles, kinds. */
-function classMasks(roles: readonly Role[] | undefined, kinds: readonly MemoryKind[] | undefined) {
-  return {
-    roles: roles ? roles.reduce((mask, role) => mask | ROLE_BIT(role), 0) : ANY_ROLE,
-    kinds: kinds ? kinds.reduce((mask, kind) => mask | KIND_BIT(kind), 0) : ANY_KIND,
-  };
-}
-
 interface QueryTerm {
   termId: number;
   list: Postings;
@@ -96,9 +83,8 @@ interface Scan {
   to: number;
   /** By slot, 1 for the rows a filter keeps, in place of the active rows; null: the active rows. */
   kept: Uint8Array | null;
-  /** Class bits a row needs one of, of its role and of its kind (`classMasks`). */
-  roleMask: number;
-  kindMask: number;
+  /** What a row's role and kind bits must meet. */
+  masks: ClassMasks;
   touched: number;
 }
 
@@ -139,7 +125,7 @@ export class LexicalIndex {
   /** Per slot: 1 while the slot holds the item's current row, 0 once replaced. */
   private present = new Uint8Array(INITIAL_SLOTS);
   private active = new Uint8Array(INITIAL_SLOTS);
-  /** Per slot: the row's role and kind bits (`ROLE_BIT`, `KIND_BIT`). */
+  /** Per slot: the row's role and kind bits (`classBits`). */
   private classes = new Uint16Array(INITIAL_SLOTS);
   private readonly slotOf = new SlotLookup((slot) => this.keys[slot] as number);
   private slots = 0;
@@ -326,15 +312,13 @@ export class LexicalIndex {
     for (let i = query.length - 1; i >= 0; i--) {
       boundFrom[i] = (boundFrom[i + 1] as number) + (query[i] as QueryTerm).idf * (K1 + 1);
     }
-    const masks = classMasks(roles, kinds);
     const scan: Scan = {
       weights,
       avgdl: this.totalTokens / this.presentDocs,
       from: window.from ?? Number.NEGATIVE_INFINITY,
       to: window.to ?? Number.POSITIVE_INFINITY,
       kept: keptKeys ? this.slotMask(keptKeys) : null,
-      roleMask: masks.roles,
-      kindMask: masks.kinds,
+      masks: classMasks(roles, kinds),
       touched: 0,
     };
     let foundAll = false;
@@ -381,8 +365,7 @@ export class LexicalIndex {
       if ((scan.kept ?? this.active)[slot] === 0) continue;
       const time = this.times[slot] as number;
       if (time < scan.from || time >= scan.to) continue;
-      const classes = this.classes[slot] as number;
-      if ((classes & scan.roleMask) === 0 || (classes & scan.kindMask) === 0) continue;
+      if (!classesPass(this.classes[slot] as number, scan.masks)) continue;
       if (scores[slot] === 0) this.touched[scan.touched++] = slot;
       this.addContribution(
         slot,
@@ -524,7 +507,7 @@ export class LexicalIndex {
     this.times[slot] = doc.time;
     this.present[slot] = 1;
     this.active[slot] = doc.active ? 1 : 0;
-    this.classes[slot] = ROLE_BIT(doc.role) | KIND_BIT(doc.kind);
+    this.classes[slot] = classBits(doc.role, doc.kind);
     // Per-column counts of this row's terms, in reused buffers: building a big cube adds millions of rows.
     const seen = this.rowTerms;
     seen.length = 0;

@@ -1,4 +1,5 @@
 import { HammingCodes } from '../hamming/hamming.js';
+import { type ClassMasks, classMasks } from './item-classes.js';
 import { SlotIds } from './slot-ids.js';
 import { SlotLookup } from './slot-lookup.js';
 import { grown } from './typed-arrays.js';
@@ -16,6 +17,8 @@ export interface VectorEntry {
   vector: Float32Array;
   /** Event time (epoch ms). */
   time: number;
+  /** The item's role and kind bits (`classBits`), which never change after `add`. */
+  classes: number;
 }
 
 /**
@@ -63,7 +66,7 @@ export class BinaryVectorIndex {
       this.slotOf.set(itemKey, slot);
     }
     if (!this.codes.isLive(slot)) this.liveSlots++;
-    this.codes.set(slot, entry.vector, entry.time);
+    this.codes.set(slot, entry.vector, entry.time, entry.classes);
     this.ids.set(slot, entry.id);
   }
 
@@ -74,12 +77,20 @@ export class BinaryVectorIndex {
   }
 
   /**
-   * Item keys of the `count` live items (within the window) nearest the query by Hamming
-   * distance (of equal distances at the cut, the earliest slots); of those, only the `keep` whose
-   * codes best match the query's values when `keep` is smaller.
+   * Item keys of the `count` live items (within the window, of the roles and kinds the masks
+   * keep) nearest the query by Hamming distance (of equal distances at the cut, the earliest
+   * slots); of those, only the `keep` whose codes best match the query's values when `keep` is
+   * smaller.
    */
-  nearest(query: Float32Array, count: number, window: TimeWindow = {}, keep = count): number[] {
-    const found = this.codes.closest(query, this.codes.nearest(query, this.slots, count, window), keep);
+  nearest(
+    query: Float32Array,
+    count: number,
+    window: TimeWindow = {},
+    keep = count,
+    masks: ClassMasks = classMasks(undefined, undefined),
+  ): number[] {
+    const nearest = this.codes.nearest(query, this.slots, count, window, [masks.roles, masks.kinds]);
+    const found = this.codes.closest(query, nearest, keep);
     return Array.from(found, (slot) => this.keys[slot] as number);
   }
 
