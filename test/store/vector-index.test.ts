@@ -117,7 +117,7 @@ describe('BinaryVectorIndex', () => {
     const index = new BinaryVectorIndex(DIMENSIONS);
     const vector = generator(3);
     const target = vector(0);
-    // Users' episodes near the query; every 500th row an assistant's; one fact, far from it.
+    // Users' episodes near the query; every 500th row an assistant's; one fact, the query's twin.
     for (let key = 1; key <= 3000; key++) {
       const role = key % 500 === 0 ? 'assistant' : 'user';
       index.set(key, {
@@ -127,8 +127,8 @@ describe('BinaryVectorIndex', () => {
         classes: classBits(role, 'episode'),
       });
     }
-    index.set(9000, { id: 'fact', vector: target.map((x) => -x), time: 1, classes: classBits(null, 'fact') });
-    expect(index.nearest(target, 10)).not.toContain(9000);
+    index.set(9000, { id: 'fact', vector: target, time: 1, classes: classBits(null, 'fact') });
+    expect(index.nearest(target, 10)).toContain(9000);
     const assistants = index.nearest(target, 100, {}, 100, classMasks(['assistant'], undefined));
     expect(assistants.sort((a, b) => a - b)).toEqual([500, 1000, 1500, 2000, 2500, 3000]);
     expect(index.nearest(target, 10, {}, 10, classMasks(undefined, ['fact']))).toEqual([9000]);

@@ -86,7 +86,8 @@ export class HammingCodes {
    * a search keeps the slots whose bits meet both of its masks).
    */
   set(slot: number, vector: Float32Array, time: number, classes = ALL_CLASSES): void {
-    if (classes <= 0 || classes > ALL_CLASSES) throw new RangeError(`class bits must be 1..${ALL_CLASSES}`);
+    if (!Number.isInteger(classes) || classes < 1 || classes > ALL_CLASSES)
+      throw new RangeError(`class bits must be 1..${ALL_CLASSES}`);
     this.encode(vector, this.words, this.layout.codes / 4 + slot * this.blocks * 4);
     this.times[slot] = time;
     this.classes[slot] = classes;

@@ -58,7 +58,7 @@
 
   ;; Adds one to the u32 at `hist` + 4 × distance for each eligible slot of the first `count`;
   ;; returns how many were eligible. No branch on a slot's eligibility: each adds it (0 or 1), so
-;; the class test is written out here rather than called.
+  ;; the class test is written out here rather than called.
   (func (export "histogram")
     (param $dist i32) (param $classes i32) (param $masks i32) (param $times i32) (param $count i32)
     (param $windowed i32) (param $from f64) (param $to f64) (param $hist i32) (result i32)

@@ -29,7 +29,7 @@ export interface VectorEntry {
  * would add 516 bytes per item for the same top 10).
  */
 export class BinaryVectorIndex {
-  /** Codes, live flags and event times of the slots. */
+  /** Codes, class bits and event times of the slots. */
   private readonly codes: HammingCodes;
   /** item_key of each slot. */
   private keys: Float64Array;
