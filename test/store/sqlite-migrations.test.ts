@@ -31,9 +31,6 @@ const unit = (...xs: number[]) => {
 function backToSchema14(file: string): void {
   const db = new Database(file);
   db.exec(`
-    DROP TRIGGER item_tags_on_insert;
-    DROP TRIGGER item_tags_on_update;
-    DROP TRIGGER item_tags_on_delete;
     DROP TABLE item_tags;
     DROP INDEX items_by_speaker;
     DELETE FROM schema_migrations WHERE version >= 15;
@@ -469,5 +466,48 @@ describe("SQLite migration 15: a speaker's or a tag's rows by their own index", 
     check.close();
     expect(tags).toEqual(['y', 'z']);
     expect(speakerIndex).toEqual(['items_by_speaker']);
+  });
+});
+
+describe('SQLite migration 16: the tag index kept by the store', () => {
+  it("drops schema 15's triggers, keeps the tag rows, and the store keeps them current", async () => {
+    const file = path.join(tmp, 'v15.db');
+    const store = SqliteStore.open(file);
+    await store.createCube('default', 'words', { id: 'none', dimensions: 0 }, ctx());
+    const [a] = await store.insertItems(words, [rec('first', { tags: ['x'] }), rec('second')], ctx());
+    await store.close();
+    // Back to schema 15: its insert trigger (the others alike), the tag rows as it left them.
+    const old = new Database(file);
+    old.exec(`
+      CREATE TRIGGER item_tags_on_insert AFTER INSERT ON items WHEN NEW.tags <> '[]' BEGIN
+        INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key)
+          SELECT NEW.cube_key, value, NEW.item_key FROM json_each(NEW.tags);
+      END;
+      DELETE FROM schema_migrations WHERE version >= 16;
+    `);
+    old.close();
+
+    const migrated = SqliteStore.open(file);
+    try {
+      await migrated.updateItem(words, a?.id as string, { tags: ['x', 'w'] }, ctx());
+      await migrated.insertItems(words, [rec('third', { tags: ['w'] })], ctx());
+    } finally {
+      await migrated.close();
+    }
+    const check = new Database(file, { readonly: true });
+    const triggers = check.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all();
+    const rows = check
+      .prepare(
+        'SELECT t.tag, i.content FROM item_tags t JOIN items i ON i.item_key = t.item_key ORDER BY 1, 2',
+      )
+      .raw()
+      .all();
+    check.close();
+    expect(triggers).toEqual([]);
+    expect(rows).toEqual([
+      ['w', 'first'],
+      ['w', 'third'],
+      ['x', 'first'],
+    ]);
   });
 });

@@ -506,6 +506,35 @@ export class SqliteStore implements Store {
    * Records the item as it now is. Its content is the item's own until the content changes
    * (`keepReplacedContent`), so the version stores the marker instead of a second copy.
    */
+  /**
+   * Keeps the tag index (`item_tags`) in step with an item's tags, from `previous` to `tags`:
+   * add, update and import call it; deleting a cube drops the cube's rows. Untagged rows write
+   * nothing (schema 16: triggers did this and slowed every insert).
+   */
+  private indexTags(
+    cubeKey: number,
+    itemKey: number,
+    tags: readonly string[],
+    previous: readonly string[] = [],
+  ): void {
+    for (const tag of previous) {
+      if (tags.includes(tag)) continue;
+      this.stmt('DELETE FROM item_tags WHERE cube_key = ? AND tag = ? AND item_key = ?').run(
+        cubeKey,
+        tag,
+        itemKey,
+      );
+    }
+    for (const tag of tags) {
+      if (previous.includes(tag)) continue;
+      this.stmt('INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key) VALUES (?, ?, ?)').run(
+        cubeKey,
+        tag,
+        itemKey,
+      );
+    }
+  }
+
   private writeVersion(row: VersionedFields, operation: AuditOperation, ctx: WriteContext): void {
     this.stmt(
       `INSERT INTO item_versions (item_key, version, operation, content, status, tags, metadata, valid_from, valid_to, changed_at, changed_by)
@@ -611,6 +640,7 @@ export class SqliteStore implements Store {
           'DELETE FROM item_versions WHERE item_key IN (SELECT item_key FROM items WHERE cube_key = ?)',
         ).run(cube.key);
         this.stmt('DELETE FROM items WHERE cube_key = ?').run(cube.key);
+        this.stmt('DELETE FROM item_tags WHERE cube_key = ?').run(cube.key);
         // Grants go with the cube (ON DELETE CASCADE); audit records stay.
         this.stmt('DELETE FROM cubes WHERE cube_key = ?').run(cube.key);
         this.audit(
@@ -673,6 +703,7 @@ export class SqliteStore implements Store {
             ...newItemValues(cube.key, r, turnIndex, ctx.now, COMPACT_FORM),
           );
           const itemKey = Number(lastInsertRowid);
+          this.indexTags(cube.key, itemKey, r.tags);
           // The first version holds what was just inserted; no need to read the row back.
           this.writeVersion(
             {
@@ -787,6 +818,9 @@ export class SqliteStore implements Store {
           ctx.now,
           before.item_key,
         );
+        if (change.tags !== undefined) {
+          this.indexTags(cube.key, before.item_key, change.tags, JSON.parse(before.tags) as string[]);
+        }
         const after = this.stmt('SELECT * FROM items WHERE item_key = ?').get(before.item_key) as ItemRow;
         this.writeVersion(after, 'update', ctx);
         if (content) {
@@ -1261,6 +1295,7 @@ export class SqliteStore implements Store {
           for (const v of versions) assertContent(v.content, 'versions[].content');
           const { lastInsertRowid } = insert.run(...importedItemValues(cube.key, item, index, COMPACT_FORM));
           const itemKey = Number(lastInsertRowid);
+          this.indexTags(cube.key, itemKey, item.tags);
           for (const v of versions) {
             insertVersion.run(
               itemKey,
