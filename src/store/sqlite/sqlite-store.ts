@@ -503,10 +503,6 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Records the item as it now is. Its content is the item's own until the content changes
-   * (`keepReplacedContent`), so the version stores the marker instead of a second copy.
-   */
-  /**
    * Keeps the tag index (`item_tags`) in step with an item's tags, from `previous` to `tags`:
    * add, update and import call it; deleting a cube drops the cube's rows. Untagged rows write
    * nothing (schema 16: triggers did this and slowed every insert).
@@ -535,6 +531,10 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Records the item as it now is. Its content is the item's own until the content changes
+   * (`keepReplacedContent`), so the version stores the marker instead of a second copy.
+   */
   private writeVersion(row: VersionedFields, operation: AuditOperation, ctx: WriteContext): void {
     this.stmt(
       `INSERT INTO item_versions (item_key, version, operation, content, status, tags, metadata, valid_from, valid_to, changed_at, changed_by)
