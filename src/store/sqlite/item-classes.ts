@@ -31,6 +31,9 @@ export function classMasks(
   };
 }
 
+/** The masks of a search that names no role or kind. */
+export const EVERY_CLASS: ClassMasks = classMasks(undefined, undefined);
+
 /** Whether a row of these class bits passes the masks. */
 export function classesPass(bits: number, masks: ClassMasks): boolean {
   return (bits & masks.roles) !== 0 && (bits & masks.kinds) !== 0;

@@ -410,9 +410,9 @@ const MIGRATIONS: Migration[] = [
     description: 'the tag index kept by the store, not by triggers',
     up: (db) => {
       // Triggers on `items`, even ones whose WHEN never holds for an untagged row, slowed every
-      // bulk insert by about a third (60,000 untagged rows: 18,000-20,000 a second with them,
-      // 30,000 without). The store's write paths (`add`, update, import, cube deletion) keep
-      // `item_tags` themselves now; its rows stay as they are.
+      // bulk insert by about a third (`bench/tag-index-writes.ts`: 60,000 untagged rows, 22,000
+      // a second with them, 33,000 without). The store's write paths (`add`, update, import,
+      // cube deletion) keep `item_tags` themselves now; its rows stay as they are.
       db.exec(`
         DROP TRIGGER IF EXISTS item_tags_on_insert;
         DROP TRIGGER IF EXISTS item_tags_on_update;

@@ -183,8 +183,8 @@ const WORDS_RETRY_MS = 1_000;
 const LEXICAL_OVERFETCH = 4;
 /**
  * A filter the indexes cannot apply themselves (a tag, a user) is checked on their best rows of
- * the roles, kinds and time window they do apply, read this many times as deep as an unfiltered search, then deeper:
- * scoring every row the filter keeps in SQL cost 0.1 to 0.5 s at 200K items. A filter that keeps
+ * the roles, kinds and time window they do apply, read this many times as deep as an unfiltered
+ * search, then deeper: scoring every row the filter keeps in SQL cost 0.1 to 0.5 s at 200K items. A filter that keeps
  * too few of them (a user, a speaker, a tag) falls back to SQL, which finds a user's, agent's,
  * run's, speaker's or tag's rows by their own indexes (schemas 14 and 15), other rows by reading
  * the cube.
@@ -1132,8 +1132,7 @@ export class SqliteStore implements Store {
         const masks = classMasks(filter.roles, filter.kinds);
         // The index keeps each row's role and kind, which never change after `add`, so it applies
         // them itself. Their nearest rows lie farther than the cube's, where codes rank less
-        // surely: read as deep as a filter's first read (which holds every row of theirs that
-        // read would keep), so recall is no lower than there (1M bench cube, the user's turns:
+        // surely: read as deep as a filter's first read (1M bench cube, the user's turns:
         // recall@10 0.95 / 0.98 / 1.0 read 1 / 2 / 4 times as deep, 14 / 16 / 22 ms).
         if (indexesApply(filter)) {
           const narrowed = filter.roles !== undefined || filter.kinds !== undefined;

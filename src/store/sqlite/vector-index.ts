@@ -1,5 +1,5 @@
 import { HammingCodes } from '../hamming/hamming.js';
-import { type ClassMasks, classMasks } from './item-classes.js';
+import { type ClassMasks, EVERY_CLASS } from './item-classes.js';
 import { SlotIds } from './slot-ids.js';
 import { SlotLookup } from './slot-lookup.js';
 import { grown } from './typed-arrays.js';
@@ -87,7 +87,7 @@ export class BinaryVectorIndex {
     count: number,
     window: TimeWindow = {},
     keep = count,
-    masks: ClassMasks = classMasks(undefined, undefined),
+    masks: ClassMasks = EVERY_CLASS,
   ): number[] {
     const nearest = this.codes.nearest(query, this.slots, count, window, [masks.roles, masks.kinds]);
     const found = this.codes.closest(query, nearest, keep);
