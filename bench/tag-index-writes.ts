@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { contentHash, newItemId } from '../src/core/ids.js';
 import { NO_DERIVED_KEYS } from '../src/core/types.js';
+import { SCHEMA_15_TAG_TRIGGERS } from '../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { NewItemRecord } from '../src/store/store.js';
 
@@ -23,24 +24,6 @@ const rows = Number(values.rows);
 const BATCH = 1_000;
 const scope = { tenant: 'default', cube: 'bench' };
 const ctx = () => ({ actor: 'bench', now: Date.now() });
-
-/** Migration 15's triggers, as it created them. */
-const SCHEMA_15_TRIGGERS = `
-  CREATE TRIGGER item_tags_on_insert AFTER INSERT ON items WHEN NEW.tags <> '[]' BEGIN
-    INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key)
-      SELECT NEW.cube_key, value, NEW.item_key FROM json_each(NEW.tags);
-  END;
-  CREATE TRIGGER item_tags_on_update AFTER UPDATE OF tags, cube_key ON items
-    WHEN NEW.tags IS NOT OLD.tags OR NEW.cube_key IS NOT OLD.cube_key BEGIN
-    DELETE FROM item_tags WHERE cube_key = OLD.cube_key AND item_key = OLD.item_key
-      AND tag IN (SELECT value FROM json_each(OLD.tags));
-    INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key)
-      SELECT NEW.cube_key, value, NEW.item_key FROM json_each(NEW.tags);
-  END;
-  CREATE TRIGGER item_tags_on_delete AFTER DELETE ON items WHEN OLD.tags <> '[]' BEGIN
-    DELETE FROM item_tags WHERE cube_key = OLD.cube_key AND item_key = OLD.item_key
-      AND tag IN (SELECT value FROM json_each(OLD.tags));
-  END;`;
 
 /** A deterministic unit-scale vector per row. */
 function vectorOf(row: number): Float32Array {
@@ -84,7 +67,7 @@ async function rowsPerSecond(triggers: boolean, tagged: boolean): Promise<number
     await setup.close();
     if (triggers) {
       const raw = new Database(file);
-      raw.exec(SCHEMA_15_TRIGGERS);
+      raw.exec(SCHEMA_15_TAG_TRIGGERS);
       raw.close();
     }
     const store = SqliteStore.open(file);

@@ -6,7 +6,11 @@ import * as sqliteVec from 'sqlite-vec';
 import { afterAll, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
 import { NO_DERIVED_KEYS } from '../../src/core/types.js';
-import { ITEM_VERSION_COLUMNS, SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
+import {
+  ITEM_VERSION_COLUMNS,
+  SCHEMA_15_TAG_TRIGGERS,
+  SCHEMA_VERSION,
+} from '../../src/store/sqlite/migrations.js';
 import { INDEX_TEXT_SQL } from '../../src/store/sqlite/rows.js';
 import { ORIGINS_OF_SQL, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { wordFileOf } from '../../src/store/sqlite/word-index.js';
@@ -476,15 +480,9 @@ describe('SQLite migration 16: the tag index kept by the store', () => {
     await store.createCube('default', 'words', { id: 'none', dimensions: 0 }, ctx());
     const [a] = await store.insertItems(words, [rec('first', { tags: ['x'] }), rec('second')], ctx());
     await store.close();
-    // Back to schema 15: its insert trigger (the others alike), the tag rows as it left them.
+    // Back to schema 15: its triggers, the tag rows as it left them.
     const old = new Database(file);
-    old.exec(`
-      CREATE TRIGGER item_tags_on_insert AFTER INSERT ON items WHEN NEW.tags <> '[]' BEGIN
-        INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key)
-          SELECT NEW.cube_key, value, NEW.item_key FROM json_each(NEW.tags);
-      END;
-      DELETE FROM schema_migrations WHERE version >= 16;
-    `);
+    old.exec(`${SCHEMA_15_TAG_TRIGGERS}; DELETE FROM schema_migrations WHERE version >= 16;`);
     old.close();
 
     const migrated = SqliteStore.open(file);

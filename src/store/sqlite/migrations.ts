@@ -27,6 +27,27 @@ export const ITEM_VERSION_COLUMNS = `
   PRIMARY KEY (item_key, version)`;
 
 /** Append-only: a released migration is never edited, only followed by a new one. */
+/**
+ * The triggers that kept the tag index from schema 15 until 16 dropped them (they cost about a
+ * third of a bulk insert); `bench/tag-index-writes.ts` recreates them to measure that.
+ */
+export const SCHEMA_15_TAG_TRIGGERS = `
+  CREATE TRIGGER item_tags_on_insert AFTER INSERT ON items WHEN NEW.tags <> '[]' BEGIN
+    INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key)
+      SELECT NEW.cube_key, value, NEW.item_key FROM json_each(NEW.tags);
+  END;
+  CREATE TRIGGER item_tags_on_update AFTER UPDATE OF tags, cube_key ON items
+    WHEN NEW.tags IS NOT OLD.tags OR NEW.cube_key IS NOT OLD.cube_key BEGIN
+    DELETE FROM item_tags WHERE cube_key = OLD.cube_key AND item_key = OLD.item_key
+      AND tag IN (SELECT value FROM json_each(OLD.tags));
+    INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key)
+      SELECT NEW.cube_key, value, NEW.item_key FROM json_each(NEW.tags);
+  END;
+  CREATE TRIGGER item_tags_on_delete AFTER DELETE ON items WHEN OLD.tags <> '[]' BEGIN
+    DELETE FROM item_tags WHERE cube_key = OLD.cube_key AND item_key = OLD.item_key
+      AND tag IN (SELECT value FROM json_each(OLD.tags));
+  END;`;
+
 const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -387,21 +408,7 @@ const MIGRATIONS: Migration[] = [
         ) WITHOUT ROWID;
         INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key)
           SELECT i.cube_key, t.value, i.item_key FROM items i, json_each(i.tags) t WHERE i.tags <> '[]';
-        CREATE TRIGGER item_tags_on_insert AFTER INSERT ON items WHEN NEW.tags <> '[]' BEGIN
-          INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key)
-            SELECT NEW.cube_key, value, NEW.item_key FROM json_each(NEW.tags);
-        END;
-        CREATE TRIGGER item_tags_on_update AFTER UPDATE OF tags, cube_key ON items
-          WHEN NEW.tags IS NOT OLD.tags OR NEW.cube_key IS NOT OLD.cube_key BEGIN
-          DELETE FROM item_tags WHERE cube_key = OLD.cube_key AND item_key = OLD.item_key
-            AND tag IN (SELECT value FROM json_each(OLD.tags));
-          INSERT OR IGNORE INTO item_tags (cube_key, tag, item_key)
-            SELECT NEW.cube_key, value, NEW.item_key FROM json_each(NEW.tags);
-        END;
-        CREATE TRIGGER item_tags_on_delete AFTER DELETE ON items WHEN OLD.tags <> '[]' BEGIN
-          DELETE FROM item_tags WHERE cube_key = OLD.cube_key AND item_key = OLD.item_key
-            AND tag IN (SELECT value FROM json_each(OLD.tags));
-        END;
+        ${SCHEMA_15_TAG_TRIGGERS}
       `);
     },
   },
