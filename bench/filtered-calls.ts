@@ -3,7 +3,7 @@
  * `searchLexical` at limit 100 under filters that keep few rows (a speaker, a tag, a user, a
  * kind) or a role's, p50 over 10 stored turns' vectors and words, twice each, with a hash of the
  * hits so that two builds can be checked to return the same. It first gives every 5,000th row the
- * speaker `Rare` and the tag `rare`, and another 5,000th the kind `fact`, in SQL: it writes to the
+ * speaker `Rare` and the tag `rare`, another 5,000th the kind `fact`, and another the status `archived`, in SQL: it writes to the
  * file, so run it on a copy (one copy per build compared; an older build cannot open a file a
  * newer one migrated). With `--exact`, each filter's vector hits are also compared with SQL's
  * exact scan of the cube (recall@10; about 2 s a query at 1M).
@@ -24,6 +24,9 @@ if (!values.db) throw new Error('--db FILE: a copy of a database kept by `memcub
 const raw = new Database(values.db);
 raw.prepare(`UPDATE items SET speaker = 'Rare', tags = '["rare"]' WHERE item_key % 5000 = 7`).run();
 raw.prepare(`UPDATE items SET kind = 'fact' WHERE item_key % 5000 = 11`).run();
+// Archived as the store archives: the status, and the vector out of the live set.
+raw.prepare(`UPDATE items SET status = 'archived' WHERE item_key % 5000 = 13`).run();
+raw.prepare(`UPDATE item_vectors SET live = 0 WHERE item_key % 5000 = 13`).run();
 const picks = raw
   .prepare(
     `SELECT v.embedding AS embedding, i.content AS content FROM item_vectors v
@@ -58,6 +61,7 @@ const filters: Record<string, StoreItemFilter> = {
   'the kind of the other marked rows': { kinds: ['fact'] },
   "the assistant's turns": { roles: ['assistant'] },
   "the user's turns": { roles: ['user'] },
+  'the archived rows': { statuses: ['archived'] },
 };
 // The same file with no in-process index: every vector search is SQL's exact scan.
 const exact = values.exact ? SqliteStore.open(values.db, { indexMinItems: Number.POSITIVE_INFINITY }) : null;

@@ -91,7 +91,7 @@ describe('PostgresStore specifics', () => {
     expect(versions.map((r) => r.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
   });
 
-  it("finds one user's, agent's, run's or speaker's rows by their own index (migrations 4 and 5)", async () => {
+  it("finds one user's, agent's, run's or speaker's rows, or other statuses', by their own index (migrations 4 to 6)", async () => {
     const schema = freshSchema('owners');
     await (await openPglite({ schema })).close();
     const plans = await withClient(async (c) => {
@@ -107,12 +107,15 @@ describe('PostgresStore specifics', () => {
         await plan("i.run_id = 'x'"),
         // The store's speaker filter (filter-sql.ts).
         await plan("i.speaker = ANY('{x,y}'::text[])"),
+        // The store's filter of other statuses than active (migration 6).
+        await plan("i.status = ANY('{archived}'::text[]) AND i.status <> 'active'"),
       ];
     });
     expect(plans[0]).toContain('items_by_user');
     expect(plans[1]).toContain('items_by_agent');
     expect(plans[2]).toContain('items_by_run');
     expect(plans[3]).toContain('items_by_speaker');
+    expect(plans[4]).toContain('items_not_active');
   });
 
   it('migrates a fresh schema once when two stores open it at the same moment', async () => {

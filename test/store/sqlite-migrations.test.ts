@@ -37,6 +37,7 @@ function backToSchema14(file: string): void {
   db.exec(`
     DROP TABLE item_tags;
     DROP INDEX items_by_speaker;
+    DROP INDEX items_not_active;
     DELETE FROM schema_migrations WHERE version >= 15;
   `);
   db.close();
@@ -482,7 +483,9 @@ describe('SQLite migration 16: the tag index kept by the store', () => {
     await store.close();
     // Back to schema 15: its triggers, the tag rows as it left them.
     const old = new Database(file);
-    old.exec(`${SCHEMA_15_TAG_TRIGGERS}; DELETE FROM schema_migrations WHERE version >= 16;`);
+    old.exec(
+      `${SCHEMA_15_TAG_TRIGGERS}; DROP INDEX items_not_active; DELETE FROM schema_migrations WHERE version >= 16;`,
+    );
     old.close();
 
     const migrated = SqliteStore.open(file);
@@ -507,5 +510,40 @@ describe('SQLite migration 16: the tag index kept by the store', () => {
       ['w', 'third'],
       ['x', 'first'],
     ]);
+  });
+});
+
+describe("SQLite migration 17: other statuses' rows indexed", () => {
+  it('indexes the rows a schema-16 file has archived, and finds them through the index', async () => {
+    const file = path.join(tmp, 'v16.db');
+    const store = SqliteStore.open(file);
+    await store.createCube('default', 'words', { id: 'none', dimensions: 0 }, ctx());
+    const [a] = await store.insertItems(words, [rec('first'), rec('second')], ctx());
+    await store.setStatus(words, a?.id as string, 'archived', 'delete', ctx());
+    await store.close();
+    const old = new Database(file);
+    old.exec('DROP INDEX items_not_active; DELETE FROM schema_migrations WHERE version >= 17;');
+    old.close();
+
+    const migrated = SqliteStore.open(file);
+    try {
+      const archived = await migrated.listItems(
+        words,
+        { statuses: ['archived'] },
+        { limit: 10, order: 'asc' },
+      );
+      expect(archived.items.map((i) => i.content)).toEqual(['first']);
+    } finally {
+      await migrated.close();
+    }
+    const check = new Database(file, { readonly: true });
+    const indexed = check
+      .prepare(
+        "SELECT count(*) FROM items INDEXED BY items_not_active WHERE cube_key = 1 AND status <> 'active'",
+      )
+      .pluck()
+      .get();
+    check.close();
+    expect(indexed).toBe(1);
   });
 });

@@ -413,6 +413,12 @@ describe('SqliteStore: the rows of one user, agent, run, speaker or tag', () => 
         // A session's or a user's few rows, not all that a speaker said, nor a tag's list.
         [{ sessionIds: ['s1'], speakers: ['Ann'], tags: ['rare'] }, 'USING INDEX items_by_session'],
         [{ userId: 'u1', speakers: ['Ann'], tags: ['rare'] }, 'USING INDEX items_by_user'],
+        // Other statuses' rows (schema 17), which the in-process indexes do not hold.
+        [{ statuses: ['archived'] }, 'INDEX items_not_active (cube_key=? AND status=?)'],
+        [
+          { statuses: ['archived', 'expired'], kinds: ['fact'] },
+          'INDEX items_not_active (cube_key=? AND status=?)',
+        ],
       ];
       const planOf = (where: { sql: string; params: unknown[] }) =>
         (

@@ -7,7 +7,11 @@ import type { Params } from './sql.js';
  * time bounds on event time falling back to record time, `to` exclusive).
  */
 export function filterToSql(filter: StoreItemFilter, p: Params): string {
-  const parts = [`i.status = ANY(${p.add(filter.statuses ?? ['active'])}::text[])`];
+  const statuses = filter.statuses ?? ['active'];
+  const parts = [`i.status = ANY(${p.add(statuses)}::text[])`];
+  // The partial index of other statuses' rows (migration 6) serves a statement with its term:
+  // the planner cannot read it from a parameter.
+  if (!statuses.includes('active')) parts.push("i.status <> 'active'");
   if (filter.kinds) parts.push(`i.kind = ANY(${p.add(filter.kinds)}::text[])`);
   if (filter.sessionIds) parts.push(`i.session_id = ANY(${p.add(filter.sessionIds)}::text[])`);
   if (filter.speakers) parts.push(`i.speaker = ANY(${p.add(filter.speakers)}::text[])`);

@@ -99,7 +99,10 @@ function namesFewerRows(filter: StoreItemFilter): boolean {
 
 /** WHERE conditions over the `items` table aliased `i`; joined with AND, never empty. */
 export function filterToSql(filter: StoreItemFilter, listed?: ListedTag): SqlFragment {
-  const parts: SqlFragment[] = [inList('i.status', filter.statuses ?? ['active'])];
+  const statuses = filter.statuses ?? ['active'];
+  const parts: SqlFragment[] = [inList('i.status', statuses)];
+  // The partial index of other statuses' rows (schema 17) serves only a statement with its term.
+  if (!statuses.includes('active')) parts.push({ sql: "i.status <> 'active'", params: [] });
   if (filter.kinds) parts.push(inList('i.kind', filter.kinds));
   if (filter.sessionIds) parts.push(inList('i.session_id', filter.sessionIds));
   // Unary + keeps the speaker index out of the plan (see `namesFewerRows`).
