@@ -97,6 +97,8 @@ describe('SqliteStore lexical search', () => {
     const store = SqliteStore.open(':memory:');
     try {
       await withCubes(store);
+      // Another cube's rows with the word: FTS5's file-wide scores would differ from the cube's own.
+      await store.insertItems(big, [rec('garden gate'), rec('garden path')], ctx());
       const outcomes = await store.insertItems(
         small,
         Array.from({ length: 6 }, (_, i) => rec(`garden note ${i}`, { sessionId: i < 3 ? 's1' : 's2' })),
@@ -108,6 +110,16 @@ describe('SqliteStore lexical search', () => {
       expect(s1.map((h) => h.id).sort()).toEqual([ids[1], ids[2]].sort());
       const archived = await store.searchLexical(small, ['garden'], { statuses: ['archived'] }, 10, W);
       expect(archived.map((h) => h.id)).toEqual([ids[0]]);
+      // Other statuses' rows are listed by SQL (schema 17) and scored from the cube's postings, as
+      // a session's are: the same score as within its session.
+      const archivedInS1 = await store.searchLexical(
+        small,
+        ['garden'],
+        { statuses: ['archived'], sessionIds: ['s1'] },
+        10,
+        W,
+      );
+      expect(archived).toEqual(archivedInS1);
       // Sessions are read from the cube's postings: the unfiltered ranking scores those rows the same.
       const all = await store.searchLexical(small, ['garden'], {}, 10, W);
       const byId = new Map(all.map((h) => [h.id, h.score]));

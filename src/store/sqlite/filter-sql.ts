@@ -14,6 +14,15 @@ function onlyActive(filter: StoreItemFilter): boolean {
   return statuses.length === 1 && statuses[0] === 'active';
 }
 
+/**
+ * Whether the filter asks only for statuses other than active: rows the in-process indexes do
+ * not rank (they hold active rows only, or score others only when told which), but which the
+ * partial index `items_not_active` (schema 17) lists without reading the cube.
+ */
+export function leavesOutActive(filter: StoreItemFilter): boolean {
+  return filter.statuses !== undefined && !filter.statuses.includes('active');
+}
+
 /** True when the filter asks for more than "active items of the cube". */
 export function isNarrowing(filter: StoreItemFilter): boolean {
   return (
@@ -99,10 +108,9 @@ function namesFewerRows(filter: StoreItemFilter): boolean {
 
 /** WHERE conditions over the `items` table aliased `i`; joined with AND, never empty. */
 export function filterToSql(filter: StoreItemFilter, listed?: ListedTag): SqlFragment {
-  const statuses = filter.statuses ?? ['active'];
-  const parts: SqlFragment[] = [inList('i.status', statuses)];
+  const parts: SqlFragment[] = [inList('i.status', filter.statuses ?? ['active'])];
   // The partial index of other statuses' rows (schema 17) serves only a statement with its term.
-  if (!statuses.includes('active')) parts.push({ sql: "i.status <> 'active'", params: [] });
+  if (leavesOutActive(filter)) parts.push({ sql: "i.status <> 'active'", params: [] });
   if (filter.kinds) parts.push(inList('i.kind', filter.kinds));
   if (filter.sessionIds) parts.push(inList('i.session_id', filter.sessionIds));
   // Unary + keeps the speaker index out of the plan (see `namesFewerRows`).

@@ -56,6 +56,7 @@ import {
   indexesApply,
   isNarrowing,
   type ListedTag,
+  leavesOutActive,
   RARE_TAG_ROWS,
   tagToList,
 } from './filter-sql.js';
@@ -946,8 +947,9 @@ export class SqliteStore implements Store {
    * The cube's in-process postings, scored as FTS5 would score them over the cube's own rows,
    * unfiltered, within a time window, of some roles and kinds, within named sessions (the rows
    * SQLite finds for the filter), or under any other filter of active items (checked on the
-   * ranking's best rows, else the rows SQLite finds). Null (FTS5 answers) for other statuses
-   * without sessions, when a word is one only FTS5 knows (but for a narrowing's, left out), while
+   * ranking's best rows, else the rows SQLite finds), or of other statuses only (the rows SQLite
+   * lists by their index). Null (FTS5 answers) for active and other statuses together without
+   * sessions, when a word is one only FTS5 knows (but for a narrowing's, left out), while
    * a big cube's index is being built, and for a small cube that found no room in the budget.
    */
   private searchLexicalIndex(
@@ -962,7 +964,9 @@ export class SqliteStore implements Store {
       ? LexicalIndex.readableNarrowing(allTerms, given)
       : { terms: allTerms, narrowing: undefined };
     const active = activeItemsWindow(filter);
-    if ((!active && !filter.sessionIds) || !LexicalIndex.queryTokens(terms)) return null;
+    // Rows of other statuses than active SQL lists by an index, as it lists named sessions' rows.
+    const listed = filter.sessionIds !== undefined || leavesOutActive(filter);
+    if ((!active && !listed) || !LexicalIndex.queryTokens(terms)) return null;
     // One read transaction: the filter's rows come from the snapshot the index was refreshed to.
     return this.db.transaction(() => {
       const index = this.indexes.lexical(cube.key, this.indexMinItems);
@@ -977,8 +981,9 @@ export class SqliteStore implements Store {
         );
         if (top) return top;
       }
-      // The named sessions' rows, whatever else the filter holds; or, for a filter that keeps few
-      // rows, the cube's rows it keeps (found by SQL, through an index where the filter has one).
+      // The named sessions' rows, whatever else the filter holds; or other statuses' rows; or, for
+      // a filter that keeps few rows, the cube's rows it keeps (found by SQL, through an index
+      // where the filter has one).
       // Scored by the index all the same, so that the lists an expansion round merges
       // (`narrowing.alone`) always share one scorer.
       const where = filterToSql(filter, this.listedTag(cube, filter, true));
