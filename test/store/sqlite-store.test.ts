@@ -419,6 +419,10 @@ describe('SqliteStore: the rows of one user, agent, run, speaker or tag', () => 
           { statuses: ['archived', 'expired'], kinds: ['fact'] },
           'INDEX items_not_active (cube_key=? AND status=?)',
         ],
+        // A session's, a user's or a speaker's rows may be fewer than a status's: their own index.
+        [{ statuses: ['archived'], sessionIds: ['s1'] }, 'USING INDEX items_by_session'],
+        [{ statuses: ['archived'], userId: 'u1' }, 'USING INDEX items_by_user'],
+        [{ statuses: ['archived'], speakers: ['Ann'] }, 'USING INDEX items_by_speaker'],
       ];
       const planOf = (where: { sql: string; params: unknown[] }) =>
         (
@@ -449,6 +453,35 @@ describe('SqliteStore: the rows of one user, agent, run, speaker or tag', () => 
       expect(planOf(filterToSql({ tags: ['rare'] }))).not.toContain('item_tags');
     } finally {
       db.close();
+    }
+  });
+
+  it("lists several other statuses' rows through their index, newest first, page by page", async () => {
+    const store = SqliteStore.open(':memory:');
+    const scope = { tenant: 'default', cube: 'main' };
+    try {
+      await store.createCube('default', 'main', { id: 'none', dimensions: 0 }, { actor: 'test', now: 1 });
+      const added = await store.insertItems(
+        scope,
+        ['a', 'b', 'c', 'd', 'e'].map((content) => rec(content)),
+        { actor: 'test', now: 2 },
+      );
+      const ids = added.map((o) => o.id);
+      await store.setStatus(scope, ids[0] as string, 'archived', 'update', { actor: 'test', now: 3 });
+      await store.setStatus(scope, ids[2] as string, 'expired', 'update', { actor: 'test', now: 3 });
+      await store.setStatus(scope, ids[3] as string, 'archived', 'update', { actor: 'test', now: 3 });
+      const filter: StoreItemFilter = { statuses: ['archived', 'expired'] };
+      const first = await store.listItems(scope, filter, { limit: 2, order: 'desc' });
+      const second = await store.listItems(scope, filter, {
+        limit: 2,
+        order: 'desc',
+        cursor: first.nextCursor,
+      });
+      expect(first.items.map((i) => i.content)).toEqual(['d', 'c']);
+      expect(second.items.map((i) => i.content)).toEqual(['a']);
+      expect(second.nextCursor).toBeUndefined();
+    } finally {
+      await store.close();
     }
   });
 

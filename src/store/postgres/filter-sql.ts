@@ -9,8 +9,9 @@ import type { Params } from './sql.js';
 export function filterToSql(filter: StoreItemFilter, p: Params): string {
   const statuses = filter.statuses ?? ['active'];
   const parts = [`i.status = ANY(${p.add(statuses)}::text[])`];
-  // The partial index of other statuses' rows (migration 6) serves a statement with its term:
-  // the planner cannot read it from a parameter.
+  // The partial index of other statuses' rows (migration 6): the planner proves its predicate
+  // from the status list when it plans with the values, as for the store's unnamed statements,
+  // but not in a prepared statement's generic plan; its own term serves both.
   if (!statuses.includes('active')) parts.push("i.status <> 'active'");
   if (filter.kinds) parts.push(`i.kind = ANY(${p.add(filter.kinds)}::text[])`);
   if (filter.sessionIds) parts.push(`i.session_id = ANY(${p.add(filter.sessionIds)}::text[])`);

@@ -16,11 +16,26 @@ function onlyActive(filter: StoreItemFilter): boolean {
 
 /**
  * Whether the filter asks only for statuses other than active: rows the in-process indexes do
- * not rank (they hold active rows only, or score others only when told which), but which the
- * partial index `items_not_active` (schema 17) lists without reading the cube.
+ * not rank by themselves (the vector index holds active rows only; the word index scores others
+ * only when told which), and which SQL lists through an index, never by reading the cube: the
+ * rows another index finds (`namesOwnRows`), or the partial index `items_not_active` (schema 17).
  */
 export function leavesOutActive(filter: StoreItemFilter): boolean {
   return filter.statuses !== undefined && !filter.statuses.includes('active');
+}
+
+/**
+ * Whether SQL finds the filter's rows through `items_not_active`: other statuses only, and no
+ * session, owner, time, speaker or tag, whose own indexes may find fewer rows. SQLite keeps no
+ * statistics here, and would take the status index over them.
+ */
+export function listsByStatus(filter: StoreItemFilter): boolean {
+  return (
+    leavesOutActive(filter) &&
+    !namesFewerRows(filter) &&
+    filter.speakers === undefined &&
+    (filter.tags ?? []).length === 0
+  );
 }
 
 /** True when the filter asks for more than "active items of the cube". */
@@ -110,7 +125,7 @@ function namesFewerRows(filter: StoreItemFilter): boolean {
 export function filterToSql(filter: StoreItemFilter, listed?: ListedTag): SqlFragment {
   const parts: SqlFragment[] = [inList('i.status', filter.statuses ?? ['active'])];
   // The partial index of other statuses' rows (schema 17) serves only a statement with its term.
-  if (leavesOutActive(filter)) parts.push({ sql: "i.status <> 'active'", params: [] });
+  if (listsByStatus(filter)) parts.push({ sql: "i.status <> 'active'", params: [] });
   if (filter.kinds) parts.push(inList('i.kind', filter.kinds));
   if (filter.sessionIds) parts.push(inList('i.session_id', filter.sessionIds));
   // Unary + keeps the speaker index out of the plan (see `namesFewerRows`).

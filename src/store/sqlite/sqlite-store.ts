@@ -57,6 +57,7 @@ import {
   isNarrowing,
   type ListedTag,
   leavesOutActive,
+  listsByStatus,
   RARE_TAG_ROWS,
   tagToList,
 } from './filter-sql.js';
@@ -780,8 +781,11 @@ export class SqliteStore implements Store {
     const where = filterToSql(filter, this.listedTag(cube, filter, false));
     const after = page.cursor === undefined ? null : decodeCursor(page.cursor);
     const op = page.order === 'asc' ? '>' : '<';
+    // Several statuses' rows come out of the status index unordered; without the hint SQLite
+    // would rather read the whole cube in key order than sort the few rows it lists.
+    const hint = listsByStatus(filter) ? 'INDEXED BY items_not_active' : '';
     const rows = this.stmt(
-      `SELECT * FROM items i WHERE i.cube_key = ? AND ${where.sql} ${after === null ? '' : `AND i.item_key ${op} ?`}
+      `SELECT * FROM items i ${hint} WHERE i.cube_key = ? AND ${where.sql} ${after === null ? '' : `AND i.item_key ${op} ?`}
        ORDER BY i.item_key ${page.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`,
     ).all(cube.key, ...where.params, ...(after === null ? [] : [after]), page.limit + 1) as ItemRow[];
     const more = rows.length > page.limit;
