@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
+import { FEW_STATUS_ROWS } from '../../src/store/sqlite/filter-sql.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { ix, rec, W } from './conformance.js';
 import { fts5Ranking } from './fts5-reference.js';
@@ -124,6 +125,39 @@ describe('SqliteStore lexical search', () => {
       const all = await store.searchLexical(small, ['garden'], {}, 10, W);
       const byId = new Map(all.map((h) => [h.id, h.score]));
       for (const hit of s1) expect(hit.score).toBe(byId.get(hit.id));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('leaves the words of a status held by more than FEW_STATUS_ROWS rows to FTS5', async () => {
+    const store = SqliteStore.open(':memory:');
+    try {
+      await withCubes(store);
+      // Another cube's rows with the word: FTS5's file-wide scores differ from the cube's own.
+      await store.insertItems(big, [rec('garden gate'), rec('garden path')], ctx());
+      const outcomes = await store.insertItems(
+        small,
+        Array.from({ length: FEW_STATUS_ROWS + 2 }, (_, i) => rec(`garden note ${i}`)),
+        ctx(),
+      );
+      const archive = async (from: number, to: number) => {
+        for (const o of outcomes.slice(from, to))
+          await store.setStatus(small, o.id, 'archived', 'update', ctx());
+      };
+      const asked = { statuses: ['archived' as const] };
+      // By the cube's postings, the session's rows (all of them here) score as the status's.
+      const inSession = { ...asked, sessionIds: ['s1'] };
+      await archive(0, FEW_STATUS_ROWS);
+      expect(await store.searchLexical(small, ['garden'], asked, 5, W)).toEqual(
+        await store.searchLexical(small, ['garden'], inSession, 5, W),
+      );
+      await archive(FEW_STATUS_ROWS, FEW_STATUS_ROWS + 1);
+      const byFts5 = await store.searchLexical(small, ['garden'], asked, 5, W);
+      expect(byFts5).toHaveLength(5);
+      expect(scores(byFts5)).not.toEqual(
+        scores(await store.searchLexical(small, ['garden'], inSession, 5, W)),
+      );
     } finally {
       await store.close();
     }

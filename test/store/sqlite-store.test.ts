@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
 import { NO_DERIVED_KEYS } from '../../src/core/types.js';
 import { filterToSql, RARE_TAG_ROWS, tagToList } from '../../src/store/sqlite/filter-sql.js';
@@ -471,7 +471,19 @@ describe('SqliteStore: the rows of one user, agent, run, speaker or tag', () => 
       await store.setStatus(scope, ids[2] as string, 'expired', 'update', { actor: 'test', now: 3 });
       await store.setStatus(scope, ids[3] as string, 'archived', 'update', { actor: 'test', now: 3 });
       const filter: StoreItemFilter = { statuses: ['archived', 'expired'] };
+      // The statement the listing prepares, read back with its plan from the same connection.
+      const prepare = vi.spyOn(Database.prototype, 'prepare');
       const first = await store.listItems(scope, filter, { limit: 2, order: 'desc' });
+      const at = prepare.mock.calls.findIndex(([sql]) => sql.includes('ORDER BY i.item_key'));
+      const connection = prepare.mock.contexts[at] as Database.Database;
+      const listing = prepare.mock.calls[at]?.[0] as string;
+      prepare.mockRestore();
+      const plan = (
+        connection.prepare(`EXPLAIN QUERY PLAN ${listing}`).all(1, 'archived', 'expired', 3) as Array<{
+          detail: string;
+        }>
+      ).map((p) => p.detail);
+      expect(plan.join('; ')).toContain('INDEX items_not_active (cube_key=? AND status=?)');
       const second = await store.listItems(scope, filter, {
         limit: 2,
         order: 'desc',

@@ -17,12 +17,18 @@ function onlyActive(filter: StoreItemFilter): boolean {
 /**
  * Whether the filter asks only for statuses other than active: rows the in-process indexes do
  * not rank by themselves (the vector index holds active rows only; the word index scores others
- * only when told which), and which SQL lists through an index, never by reading the cube: the
- * rows another index finds (`namesOwnRows`), or the partial index `items_not_active` (schema 17).
+ * only when told which), and which SQL lists through an index: the partial index
+ * `items_not_active` (schema 17), or another filter's own (`namesFewerRows`, speakers, tags).
  */
 export function leavesOutActive(filter: StoreItemFilter): boolean {
-  return filter.statuses !== undefined && !filter.statuses.includes('active');
+  return filter.statuses !== undefined && filter.statuses.length > 0 && !filter.statuses.includes('active');
 }
+
+/**
+ * Up to this many rows of other statuses, the word index scores the rows SQL lists; past it,
+ * FTS5 finds the rows holding the words sooner than the list is read.
+ */
+export const FEW_STATUS_ROWS = 5_000;
 
 /**
  * Whether SQL finds the filter's rows through `items_not_active`: other statuses only, and no

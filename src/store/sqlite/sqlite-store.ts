@@ -52,6 +52,7 @@ import {
 } from './cube-indexes.js';
 import {
   activeItemsWindow,
+  FEW_STATUS_ROWS,
   filterToSql,
   indexesApply,
   isNarrowing,
@@ -991,11 +992,15 @@ export class SqliteStore implements Store {
       // Scored by the index all the same, so that the lists an expansion round merges
       // (`narrowing.alone`) always share one scorer.
       const where = filterToSql(filter, this.listedTag(cube, filter, true));
+      // Listing costs a step a row: past a few thousand rows of other statuses, FTS5 finds those
+      // holding the words sooner (a rare word among 100,000 deleted rows: 0.2 ms, against 27).
+      const capped = !filter.sessionIds && leavesOutActive(filter);
       const kept = this.stmt(
-        `SELECT i.item_key FROM items i ${filter.sessionIds ? 'INDEXED BY items_by_session' : ''} WHERE i.cube_key = ? AND ${where.sql}`,
+        `SELECT i.item_key FROM items i ${filter.sessionIds ? 'INDEXED BY items_by_session' : ''} WHERE i.cube_key = ? AND ${where.sql} ${capped ? 'LIMIT ?' : ''}`,
       )
         .pluck()
-        .all(cube.key, ...where.params) as number[];
+        .all(cube.key, ...where.params, ...(capped ? [FEW_STATUS_ROWS + 1] : [])) as number[];
+      if (capped && kept.length > FEW_STATUS_ROWS) return null;
       return index.search(terms, weights, limit, { keptKeys: kept, narrowing });
     })();
   }
