@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { contentHash } from '../../src/core/ids.js';
 import { FEW_STATUS_ROWS } from '../../src/store/sqlite/filter-sql.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { InsertOutcome, NewItemRecord } from '../../src/store/store.js';
 import { ix, rec, W } from './conformance.js';
 import { fts5Ranking } from './fts5-reference.js';
 
@@ -21,6 +22,16 @@ async function withCubes(store: SqliteStore): Promise<void> {
 }
 
 const scores = (hits: Array<{ score: number }>) => hits.map((h) => h.score);
+
+/**
+ * Both cubes, the big one's rows holding 'garden' too, so that FTS5's file-wide scores of the
+ * small cube's rows differ from the small cube's own; `rows` go into the small cube.
+ */
+async function gardenInBothCubes(store: SqliteStore, rows: NewItemRecord[]): Promise<InsertOutcome[]> {
+  await withCubes(store);
+  await store.insertItems(big, [rec('garden gate'), rec('garden path')], ctx());
+  return store.insertItems(small, rows, ctx());
+}
 
 describe('SqliteStore lexical search', () => {
   it('ranks the full-text index first and still finds a small cube drowned by a big one', async () => {
@@ -97,13 +108,9 @@ describe('SqliteStore lexical search', () => {
   it('keeps the rows a filter selects, whatever their status', async () => {
     const store = SqliteStore.open(':memory:');
     try {
-      await withCubes(store);
-      // Another cube's rows with the word: FTS5's file-wide scores would differ from the cube's own.
-      await store.insertItems(big, [rec('garden gate'), rec('garden path')], ctx());
-      const outcomes = await store.insertItems(
-        small,
+      const outcomes = await gardenInBothCubes(
+        store,
         Array.from({ length: 6 }, (_, i) => rec(`garden note ${i}`, { sessionId: i < 3 ? 's1' : 's2' })),
-        ctx(),
       );
       const ids = outcomes.map((o) => o.id);
       await store.setStatus(small, ids[0] as string, 'archived', 'update', ctx());
@@ -133,13 +140,9 @@ describe('SqliteStore lexical search', () => {
   it('leaves the words of a status held by more than FEW_STATUS_ROWS rows to FTS5', async () => {
     const store = SqliteStore.open(':memory:');
     try {
-      await withCubes(store);
-      // Another cube's rows with the word: FTS5's file-wide scores differ from the cube's own.
-      await store.insertItems(big, [rec('garden gate'), rec('garden path')], ctx());
-      const outcomes = await store.insertItems(
-        small,
+      const outcomes = await gardenInBothCubes(
+        store,
         Array.from({ length: FEW_STATUS_ROWS + 2 }, (_, i) => rec(`garden note ${i}`)),
-        ctx(),
       );
       const archive = async (from: number, to: number) => {
         for (const o of outcomes.slice(from, to))
