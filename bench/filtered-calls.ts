@@ -62,6 +62,7 @@ const filters: Record<string, StoreItemFilter> = {
   "the assistant's turns": { roles: ['assistant'] },
   "the user's turns": { roles: ['user'] },
   'the archived rows': { statuses: ['archived'] },
+  'the active and archived rows': { statuses: ['active', 'archived'] },
 };
 // The same file with no in-process index: every vector search is SQL's exact scan.
 const exact = values.exact ? SqliteStore.open(values.db, { indexMinItems: Number.POSITIVE_INFINITY }) : null;

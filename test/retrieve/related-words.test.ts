@@ -26,7 +26,7 @@ const doc = (id: string, text: string, keys = '') => ({
   text,
   context: '',
   keys,
-  active: true,
+  status: 'active' as const,
   time: 0,
   role: null,
   kind: 'episode' as const,

@@ -127,7 +127,7 @@ const row = (key: number, text: string, over: Partial<IndexedDoc> = {}): Indexed
   text,
   context: '',
   keys: '',
-  active: true,
+  status: 'active',
   time: 0,
   role: null,
   kind: 'episode',
@@ -148,6 +148,27 @@ describe('LexicalIndex', () => {
     const full = index.search(terms, weights, 2_000)?.slice(0, 3);
     expect(pruned).toEqual(full);
     expect(pruned?.map((h) => h.id)).toEqual(['item-1200', 'item-400', 'item-800']);
+  });
+
+  it('returns active rows unless asked for other statuses, and follows a row that changes status', () => {
+    const index = new LexicalIndex();
+    const statuses = ['active', 'archived', 'deleted'] as const;
+    for (let key = 1; key <= 30; key++) {
+      index.set(key, row(key, `garden note${' pad'.repeat(key % 4)} ${key}`, { status: statuses[key % 3] }));
+    }
+    const keysOf = (hits: ScoredId[] | null) => (hits ?? []).map((h) => Number(h.id.slice('item-'.length)));
+    const active = keysOf(index.search(['garden'], weights, 30));
+    expect(active.sort((a, b) => a - b)).toEqual([3, 6, 9, 12, 15, 18, 21, 24, 27, 30]);
+    const mixed = index.search(['garden'], weights, 30, { statuses: ['archived', 'active'] }) ?? [];
+    expect(keysOf(mixed).filter((k) => k % 3 === 2)).toHaveLength(0);
+    expect(mixed).toHaveLength(20);
+    // Every row counts in the statistics whatever its status, so a row scores the same in any search.
+    const archived = index.search(['garden'], weights, 30, { statuses: ['archived'] }) ?? [];
+    expect(archived).toEqual(mixed.filter((h) => Number(h.id.slice('item-'.length)) % 3 === 1));
+    index.set(4, row(4, 'garden note 4', { status: 'active' }));
+    expect(keysOf(index.search(['garden'], weights, 30, { statuses: ['archived'] }))).not.toContain(4);
+    expect(keysOf(index.search(['garden'], weights, 30))).toContain(4);
+    expect(index.size).toBe(11);
   });
 
   it("applies roles and kinds itself: the filtered search is the unfiltered ranking's rows of those classes", () => {

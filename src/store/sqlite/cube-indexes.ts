@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { MemoryKind, Role } from '../../core/types.js';
+import type { MemoryKind, MemoryStatus, Role } from '../../core/types.js';
 import { classBits } from './item-classes.js';
 import { type IndexedDoc, LexicalIndex } from './lexical-index.js';
 import { prepared } from './prepared.js';
@@ -88,7 +88,7 @@ export function logIndexChange(
 interface DocRow {
   item_key: number;
   id: string;
-  status: string;
+  status: MemoryStatus;
   index_text: string;
   index_context: string;
   index_keys: string;
@@ -128,7 +128,7 @@ function toDoc(row: DocRow): IndexedDoc {
     text: row.index_text,
     context: row.index_context,
     keys: row.index_keys,
-    active: row.status === 'active',
+    status: row.status,
     time: row.time,
     role: row.role,
     kind: row.kind,

@@ -15,20 +15,13 @@ function onlyActive(filter: StoreItemFilter): boolean {
 }
 
 /**
- * Whether the filter asks only for statuses other than active: rows the in-process indexes do
- * not rank by themselves (the vector index holds active rows only; the word index scores others
- * only when told which), and which SQL lists through an index: the partial index
- * `items_not_active` (schema 17), or another filter's own (`namesFewerRows`, speakers, tags).
+ * Whether the filter asks only for statuses other than active: rows the vector index does not
+ * hold, and which SQL lists through an index: the partial index `items_not_active` (schema 17),
+ * or another filter's own (`namesFewerRows`, speakers, tags).
  */
 export function leavesOutActive(filter: StoreItemFilter): boolean {
   return filter.statuses !== undefined && filter.statuses.length > 0 && !filter.statuses.includes('active');
 }
-
-/**
- * Up to this many rows of other statuses, the word index scores the rows SQL lists; past it,
- * FTS5 finds the rows holding the words sooner than the list is read.
- */
-export const FEW_STATUS_ROWS = 5_000;
 
 /**
  * Whether SQL finds the filter's rows through `items_not_active`: other statuses only, and no
@@ -74,6 +67,15 @@ export function activeItemsWindow(filter: StoreItemFilter): { from?: number; to?
 /** Whether the in-process indexes apply the whole filter themselves (`INDEX_FIELDS`). */
 export function indexesApply(filter: StoreItemFilter): boolean {
   return activeWithin(filter, INDEX_FIELDS);
+}
+
+/**
+ * Whether the word index applies the whole filter itself: as `indexesApply`, of whatever
+ * statuses, since it keeps every current row with its status (the vector index holds active
+ * rows only).
+ */
+export function wordIndexApplies(filter: StoreItemFilter): boolean {
+  return Object.entries(filter).every(([key, value]) => value === undefined || INDEX_FIELDS.has(key));
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { MemoryKind, Role } from '../../core/types.js';
+import { MEMORY_STATUSES, type MemoryKind, type MemoryStatus, type Role } from '../../core/types.js';
 import { detached, ftsTerm, ftsTerms, ftsTokens, vocabularyWord } from '../fts-tokens.js';
 import type { LexicalNarrowing, ScoredId } from '../store.js';
 import { type ClassMasks, classBits, classesPass, classMasks } from './item-classes.js';
@@ -14,8 +14,8 @@ export interface IndexedDoc {
   text: string;
   context: string;
   keys: string;
-  /** Only active items are returned; every item counts in the BM25 statistics, as in FTS5. */
-  active: boolean;
+  /** Active items are returned unless a search asks for other statuses; every item counts in the BM25 statistics, as in FTS5. */
+  status: MemoryStatus;
   /** Event time (epoch ms): `valid_from`, else `created_at`. */
   time: number;
   /** Who said it and what it is, which never change after `add`: filters the index applies itself. */
@@ -36,13 +36,21 @@ export interface SearchBounds {
   /** Only rows of these roles (no role: a row without one is left out too), and of these kinds. */
   roles?: readonly Role[];
   kinds?: readonly MemoryKind[];
-  /** The items with these keys instead of the active ones, whatever their status (a filter's rows). */
+  /** Only rows of these statuses; active when not given. */
+  statuses?: readonly MemoryStatus[];
+  /** The items with these keys instead, whatever their status (a filter's rows). */
   keptKeys?: Iterable<number>;
   /** Only rows holding one of `foundBy` are found, each scored by every term, merged with `alone`. */
   narrowing?: LexicalNarrowing;
 }
 
 const NON_ASCII = /[^ -~]/;
+/** A status's code in a slot: 1 + its place in `MEMORY_STATUSES` (0 marks a replaced row). */
+function statusCode(status: MemoryStatus): number {
+  return MEMORY_STATUSES.indexOf(status) + 1;
+}
+const ACTIVE = statusCode('active');
+const ONLY_ACTIVE: readonly MemoryStatus[] = ['active'];
 /** Up to this many rows found, the score floor is the exact limit-th best; past it, a histogram bound. */
 const EXACT_FLOOR_ROWS = 20_000;
 const FLOOR_BINS = 4096;
@@ -64,7 +72,7 @@ const BYTES_PER_OVERFLOW = 150;
 /** A vocabulary word: its string, its set entry and its array slot. */
 const BYTES_PER_WORD = 120;
 const BYTES_PER_INDEX = 1024;
-/** Per slot: the id (16), `keys`, `lengths`, `times`, `present`, `active`, `classes`, `scores`, `touched`, `slotOf`. */
+/** Per slot: the id (16), `keys`, `lengths`, `times`, `present`, `status`, `classes`, `scores`, `touched`, `slotOf`. */
 const BYTES_PER_SLOT = 16 + 8 + 4 + 8 + 1 + 1 + 2 + 8 + 4 + 4;
 
 interface QueryTerm {
@@ -81,8 +89,10 @@ interface Scan {
   avgdl: number;
   from: number;
   to: number;
-  /** By slot, 1 for the rows a filter keeps, in place of the active rows; null: the active rows. */
+  /** By slot, 1 for the rows a filter keeps, in place of the statuses; null: the statuses' rows. */
   kept: Uint8Array | null;
+  /** Bit `statusCode(s)` set for each status `s` searched. */
+  statusBits: number;
   /** What a row's role and kind bits must meet. */
   masks: ClassMasks;
   touched: number;
@@ -124,7 +134,8 @@ export class LexicalIndex {
   private times = new Float64Array(INITIAL_SLOTS);
   /** Per slot: 1 while the slot holds the item's current row, 0 once replaced. */
   private present = new Uint8Array(INITIAL_SLOTS);
-  private active = new Uint8Array(INITIAL_SLOTS);
+  /** Per slot: the row's `statusCode`, 0 once replaced. */
+  private status = new Uint8Array(INITIAL_SLOTS);
   /** Per slot: the row's role and kind bits (`classBits`). */
   private classes = new Uint16Array(INITIAL_SLOTS);
   private readonly slotOf = new SlotLookup((slot) => this.keys[slot] as number);
@@ -250,8 +261,8 @@ export class LexicalIndex {
     if (old !== undefined) {
       this.present[old] = 0;
       this.presentDocs--;
-      if (this.active[old] === 1) this.activeDocs--;
-      this.active[old] = 0;
+      if (this.status[old] === ACTIVE) this.activeDocs--;
+      this.status[old] = 0;
       this.totalTokens -= this.lengths[old] as number;
       this.staleSlots++;
       this.slotOf.delete(itemKey);
@@ -260,10 +271,10 @@ export class LexicalIndex {
   }
 
   /**
-   * The best `limit` active items for an OR of the terms, by BM25 with column weights; null when
-   * `queryTokens` is for the terms or the narrowing's. Only rows of the window, the roles and
-   * the kinds. With `keptKeys`, the items with those keys instead of the active ones, whatever
-   * their status. With `narrowing`, the rows holding one of its terms, each scored by every term,
+   * The best `limit` items of the statuses (active by default) for an OR of the terms, by BM25
+   * with column weights; null when `queryTokens` is for the terms or the narrowing's. Only rows
+   * of the window, the roles and the kinds. With `keptKeys`, the items with those keys instead,
+   * whatever their status. With `narrowing`, the rows holding one of its terms, each scored by every term,
    * with its `alone` rows: the top down to their last score.
    */
   search(
@@ -285,7 +296,7 @@ export class LexicalIndex {
     terms: string[],
     weights: ColumnWeights,
     limit: number,
-    { window = {}, keptKeys, roles, kinds }: SearchBounds,
+    { window = {}, keptKeys, roles, kinds, statuses = ONLY_ACTIVE }: SearchBounds,
     finding: string[] | null,
   ): ScoredId[] | null {
     const tokens = LexicalIndex.queryTokens(terms);
@@ -318,6 +329,7 @@ export class LexicalIndex {
       from: window.from ?? Number.NEGATIVE_INFINITY,
       to: window.to ?? Number.POSITIVE_INFINITY,
       kept: keptKeys ? this.slotMask(keptKeys) : null,
+      statusBits: statuses.reduce((bits, s) => bits | (1 << statusCode(s)), 0),
       masks: classMasks(roles, kinds),
       touched: 0,
     };
@@ -356,13 +368,17 @@ export class LexicalIndex {
     return hits;
   }
 
-  /** Adds one term's contribution to every active row in the window that holds it. */
+  /** Adds one term's contribution to every row of the statuses (or kept) in the window that holds it. */
   private scoreAll(term: QueryTerm, scan: Scan): void {
     const { list, termId, idf } = term;
     const scores = this.scores;
     for (let i = 0; i < list.length; i++) {
       const slot = list.slots[i] as number;
-      if ((scan.kept ?? this.active)[slot] === 0) continue;
+      if (
+        scan.kept ? scan.kept[slot] === 0 : ((scan.statusBits >>> (this.status[slot] as number)) & 1) === 0
+      ) {
+        continue;
+      }
       const time = this.times[slot] as number;
       if (time < scan.from || time >= scan.to) continue;
       if (!classesPass(this.classes[slot] as number, scan.masks)) continue;
@@ -506,7 +522,7 @@ export class LexicalIndex {
     this.ids.set(slot, doc.id);
     this.times[slot] = doc.time;
     this.present[slot] = 1;
-    this.active[slot] = doc.active ? 1 : 0;
+    this.status[slot] = statusCode(doc.status);
     this.classes[slot] = classBits(doc.role, doc.kind);
     // Per-column counts of this row's terms, in reused buffers: building a big cube adds millions of rows.
     const seen = this.rowTerms;
@@ -526,7 +542,7 @@ export class LexicalIndex {
     this.lengths[slot] = length;
     this.totalTokens += length;
     this.presentDocs++;
-    if (doc.active) this.activeDocs++;
+    if (doc.status === 'active') this.activeDocs++;
     for (const termId of seen) {
       const text = this.rowCounts[3 * termId] as number;
       const context = this.rowCounts[3 * termId + 1] as number;
@@ -587,7 +603,7 @@ export class LexicalIndex {
     this.lengths = grown(this.lengths, capacity);
     this.times = grown(this.times, capacity);
     this.present = grown(this.present, capacity);
-    this.active = grown(this.active, capacity);
+    this.status = grown(this.status, capacity);
     this.classes = grown(this.classes, capacity);
     this.scores = new Float64Array(capacity);
     this.touched = new Uint32Array(capacity);

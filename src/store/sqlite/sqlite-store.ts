@@ -52,15 +52,14 @@ import {
 } from './cube-indexes.js';
 import {
   activeItemsWindow,
-  FEW_STATUS_ROWS,
   filterToSql,
   indexesApply,
   isNarrowing,
   type ListedTag,
-  leavesOutActive,
   listsByStatus,
   RARE_TAG_ROWS,
   tagToList,
+  wordIndexApplies,
 } from './filter-sql.js';
 import { type ClassMasks, classMasks } from './item-classes.js';
 import { LexicalIndex } from './lexical-index.js';
@@ -952,9 +951,8 @@ export class SqliteStore implements Store {
    * The cube's in-process postings, scored as FTS5 would score them over the cube's own rows,
    * unfiltered, within a time window, of some roles and kinds, within named sessions (the rows
    * SQLite finds for the filter), or under any other filter of active items (checked on the
-   * ranking's best rows, else the rows SQLite finds), or of other statuses only (the rows SQLite
-   * lists by their index). Null (FTS5 answers) for active and other statuses together without
-   * sessions, when a word is one only FTS5 knows (but for a narrowing's, left out), while
+   * ranking's best rows, else the rows SQLite finds), of whatever statuses (the index keeps each
+   * row's). Null (FTS5 answers) when a word is one only FTS5 knows (but for a narrowing's, left out), while
    * a big cube's index is being built, and for a small cube that found no room in the budget.
    */
   private searchLexicalIndex(
@@ -968,39 +966,37 @@ export class SqliteStore implements Store {
     const { terms, narrowing } = given
       ? LexicalIndex.readableNarrowing(allTerms, given)
       : { terms: allTerms, narrowing: undefined };
-    const active = activeItemsWindow(filter);
-    // Rows of other statuses than active SQL lists by an index, as it lists named sessions' rows.
-    const listed = filter.sessionIds !== undefined || leavesOutActive(filter);
-    if ((!active && !listed) || !LexicalIndex.queryTokens(terms)) return null;
+    if (!LexicalIndex.queryTokens(terms)) return null;
     // One read transaction: the filter's rows come from the snapshot the index was refreshed to.
     return this.db.transaction(() => {
       const index = this.indexes.lexical(cube.key, this.indexMinItems);
       if (!index) return null;
-      if (!filter.sessionIds && active) {
-        // A time window, roles and kinds the index applies itself; any other filter is checked on
-        // its best rows.
-        const bounds = { window: active, roles: filter.roles, kinds: filter.kinds, narrowing };
-        if (indexesApply(filter)) return index.search(terms, weights, limit, bounds);
+      if (!filter.sessionIds) {
+        // Statuses, a time window, roles and kinds the index applies itself; any other filter is
+        // checked on its best rows.
+        const bounds = {
+          window: { from: filter.from, to: filter.to },
+          roles: filter.roles,
+          kinds: filter.kinds,
+          statuses: filter.statuses,
+          narrowing,
+        };
+        if (wordIndexApplies(filter)) return index.search(terms, weights, limit, bounds);
         const top = this.keptOfRanking(cube, filter, limit, (fetched) =>
           index.search(terms, weights, fetched, bounds),
         );
         if (top) return top;
       }
-      // The named sessions' rows, whatever else the filter holds; or other statuses' rows; or, for
-      // a filter that keeps few rows, the cube's rows it keeps (found by SQL, through an index
-      // where the filter has one).
+      // The named sessions' rows, whatever else the filter holds; or, for a filter that keeps few
+      // rows, the cube's rows it keeps (found by SQL, through an index where the filter has one).
       // Scored by the index all the same, so that the lists an expansion round merges
       // (`narrowing.alone`) always share one scorer.
       const where = filterToSql(filter, this.listedTag(cube, filter, true));
-      // Listing costs a step a row: past a few thousand rows of other statuses, FTS5 finds those
-      // holding the words sooner (a rare word among 100,000 deleted rows: 0.2 ms, against 27).
-      const capped = !filter.sessionIds && leavesOutActive(filter);
       const kept = this.stmt(
-        `SELECT i.item_key FROM items i ${filter.sessionIds ? 'INDEXED BY items_by_session' : ''} WHERE i.cube_key = ? AND ${where.sql} ${capped ? 'LIMIT ?' : ''}`,
+        `SELECT i.item_key FROM items i ${filter.sessionIds ? 'INDEXED BY items_by_session' : ''} WHERE i.cube_key = ? AND ${where.sql}`,
       )
         .pluck()
-        .all(cube.key, ...where.params, ...(capped ? [FEW_STATUS_ROWS + 1] : [])) as number[];
-      if (capped && kept.length > FEW_STATUS_ROWS) return null;
+        .all(cube.key, ...where.params) as number[];
       return index.search(terms, weights, limit, { keptKeys: kept, narrowing });
     })();
   }
