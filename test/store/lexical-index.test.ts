@@ -169,6 +169,10 @@ describe('LexicalIndex', () => {
     expect(keysOf(index.search(['garden'], weights, 30, { statuses: ['archived'] }))).not.toContain(4);
     expect(keysOf(index.search(['garden'], weights, 30))).toContain(4);
     expect(index.size).toBe(11);
+    // The first status has a code of its own, apart from replaced rows; an unknown status finds none.
+    index.set(5, row(5, 'garden note 5', { status: 'pending' }));
+    expect(keysOf(index.search(['garden'], weights, 30, { statuses: ['pending'] }))).toEqual([5]);
+    expect(index.search(['garden'], weights, 30, { statuses: ['bogus' as 'active'] })).toEqual([]);
   });
 
   it("applies roles and kinds itself: the filtered search is the unfiltered ranking's rows of those classes", () => {

@@ -117,8 +117,8 @@ describe('SqliteStore lexical search', () => {
       expect(s1.map((h) => h.id).sort()).toEqual([ids[1], ids[2]].sort());
       const archived = await store.searchLexical(small, ['garden'], { statuses: ['archived'] }, 10, W);
       expect(archived.map((h) => h.id)).toEqual([ids[0]]);
-      // Other statuses' rows are listed by SQL (schema 17) and scored from the cube's postings, as
-      // a session's are: the same score as within its session.
+      // The index keeps each row's status and scores other statuses' rows from the cube's postings,
+      // as a session's: the same score as within its session.
       const archivedInS1 = await store.searchLexical(
         small,
         ['garden'],
@@ -152,6 +152,36 @@ describe('SqliteStore lexical search', () => {
       // FTS5 would count the other cube's rows: the index scores the active rows as it always does.
       const byId = new Map(mixed.map((h) => [h.id, h.score]));
       for (const hit of active) expect(byId.get(hit.id)).toBe(hit.score);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("follows a row's status changes in a built index, alone and with a tag or a user", async () => {
+    const store = SqliteStore.open(':memory:');
+    try {
+      const outcomes = await gardenInBothCubes(
+        store,
+        Array.from({ length: 40 }, (_, i) =>
+          rec(`garden note ${i}`, i === 7 ? { tags: ['kept'], userId: 'u7' } : {}),
+        ),
+      );
+      const id = outcomes[7]?.id as string;
+      const archived = { statuses: ['archived' as const] };
+      const found = async () =>
+        Promise.all(
+          [archived, { ...archived, tags: ['kept'] }, { ...archived, userId: 'u7' }].map(async (filter) =>
+            (await store.searchLexical(small, ['garden'], filter, 5, W)).map((h) => h.id),
+          ),
+        );
+      // The index is built by this first search, before any status changes.
+      expect(await found()).toEqual([[], [], []]);
+      await store.setStatus(small, id, 'archived', 'delete', ctx());
+      expect(await found()).toEqual([[id], [id], [id]]);
+      expect((await store.searchLexical(small, ['garden'], {}, 50, W)).map((h) => h.id)).not.toContain(id);
+      await store.setStatus(small, id, 'active', 'restore', ctx());
+      expect(await found()).toEqual([[], [], []]);
+      expect((await store.searchLexical(small, ['garden'], {}, 50, W)).map((h) => h.id)).toContain(id);
     } finally {
       await store.close();
     }

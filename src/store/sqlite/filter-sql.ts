@@ -58,7 +58,7 @@ const INDEX_FIELDS: ReadonlySet<string> = new Set(['statuses', 'from', 'to', 'ro
 
 /**
  * The filter's time window (or none) when it asks for active items, whatever else it narrows by;
- * null when it asks for other statuses, which the in-process indexes do not hold.
+ * null when it asks for other statuses, which the vector index does not hold.
  */
 export function activeItemsWindow(filter: StoreItemFilter): { from?: number; to?: number } | null {
   return onlyActive(filter) ? { from: filter.from, to: filter.to } : null;

@@ -329,7 +329,8 @@ export class LexicalIndex {
       from: window.from ?? Number.NEGATIVE_INFINITY,
       to: window.to ?? Number.POSITIVE_INFINITY,
       kept: keptKeys ? this.slotMask(keptKeys) : null,
-      statusBits: statuses.reduce((bits, s) => bits | (1 << statusCode(s)), 0),
+      // Code 0 marks a replaced row: a status not in `MEMORY_STATUSES` (codes from 1) finds none.
+      statusBits: statuses.reduce((bits, s) => (statusCode(s) > 0 ? bits | (1 << statusCode(s)) : bits), 0),
       masks: classMasks(roles, kinds),
       touched: 0,
     };

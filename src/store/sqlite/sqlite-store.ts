@@ -950,9 +950,9 @@ export class SqliteStore implements Store {
   /**
    * The cube's in-process postings, scored as FTS5 would score them over the cube's own rows,
    * unfiltered, within a time window, of some roles and kinds, within named sessions (the rows
-   * SQLite finds for the filter), or under any other filter of active items (checked on the
-   * ranking's best rows, else the rows SQLite finds), of whatever statuses (the index keeps each
-   * row's). Null (FTS5 answers) when a word is one only FTS5 knows (but for a narrowing's, left out), while
+   * SQLite finds for the filter), or under any other filter (checked on the ranking's best rows,
+   * else the rows SQLite finds), of whatever statuses (the index keeps each row's). Null (FTS5
+   * answers) when a word is one only FTS5 knows (but for a narrowing's, left out), while
    * a big cube's index is being built, and for a small cube that found no room in the budget.
    */
   private searchLexicalIndex(
