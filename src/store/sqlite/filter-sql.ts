@@ -15,22 +15,16 @@ function onlyActive(filter: StoreItemFilter): boolean {
 }
 
 /**
- * Whether the filter asks only for statuses other than active: rows the vector index does not
- * hold, and which SQL lists through an index: the partial index `items_not_active` (schema 17),
- * or another filter's own (`namesFewerRows`, speakers, tags).
- */
-export function leavesOutActive(filter: StoreItemFilter): boolean {
-  return filter.statuses !== undefined && filter.statuses.length > 0 && !filter.statuses.includes('active');
-}
-
-/**
- * Whether SQL finds the filter's rows through `items_not_active`: other statuses only, and no
- * session, owner, time, speaker or tag, whose own indexes may find fewer rows. SQLite keeps no
- * statistics here, and would take the status index over them.
+ * Whether SQL finds the filter's rows through `items_not_active` (schema 17): statuses other than
+ * active only, and no session, owner, time, speaker or tag, whose own indexes may find fewer
+ * rows. SQLite keeps no statistics here, and would take the status index over them.
  */
 export function listsByStatus(filter: StoreItemFilter): boolean {
+  const { statuses } = filter;
   return (
-    leavesOutActive(filter) &&
+    statuses !== undefined &&
+    statuses.length > 0 &&
+    !statuses.includes('active') &&
     !namesFewerRows(filter) &&
     filter.speakers === undefined &&
     (filter.tags ?? []).length === 0

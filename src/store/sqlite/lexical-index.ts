@@ -50,6 +50,12 @@ function statusCode(status: MemoryStatus): number {
   return MEMORY_STATUSES.indexOf(status) + 1;
 }
 const ACTIVE = statusCode('active');
+/** The bits of the statuses' codes; code 0 marks a replaced row, so a status unknown here finds none. */
+function statusBitsOf(statuses: readonly MemoryStatus[]): number {
+  let bits = 0;
+  for (const code of statuses.map(statusCode)) if (code > 0) bits |= 1 << code;
+  return bits;
+}
 const ONLY_ACTIVE: readonly MemoryStatus[] = ['active'];
 /** Up to this many rows found, the score floor is the exact limit-th best; past it, a histogram bound. */
 const EXACT_FLOOR_ROWS = 20_000;
@@ -329,8 +335,7 @@ export class LexicalIndex {
       from: window.from ?? Number.NEGATIVE_INFINITY,
       to: window.to ?? Number.POSITIVE_INFINITY,
       kept: keptKeys ? this.slotMask(keptKeys) : null,
-      // Code 0 marks a replaced row: a status not in `MEMORY_STATUSES` (codes from 1) finds none.
-      statusBits: statuses.reduce((bits, s) => (statusCode(s) > 0 ? bits | (1 << statusCode(s)) : bits), 0),
+      statusBits: statusBitsOf(statuses),
       masks: classMasks(roles, kinds),
       touched: 0,
     };

@@ -26,7 +26,6 @@ export const ITEM_VERSION_COLUMNS = `
   changed_by   TEXT NOT NULL,
   PRIMARY KEY (item_key, version)`;
 
-/** Append-only: a released migration is never edited, only followed by a new one. */
 /**
  * The triggers that kept the tag index from schema 15 until 16 dropped them (they cost about a
  * third of a bulk insert); `bench/tag-index-writes.ts` recreates them to measure that.
@@ -48,6 +47,7 @@ export const SCHEMA_15_TAG_TRIGGERS = `
       AND tag IN (SELECT value FROM json_each(OLD.tags));
   END;`;
 
+/** Append-only: a released migration is never edited, only followed by a new one. */
 const MIGRATIONS: Migration[] = [
   {
     version: 1,
