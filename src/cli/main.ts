@@ -530,4 +530,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`memcube list --json | head`) closes the pipe: stop quietly, as
+// Unix tools do, instead of dying with a stack trace. Writes are synchronous SQLite, so
+// everything acknowledged before this is already committed.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
 process.exitCode = await main(process.argv);

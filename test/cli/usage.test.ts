@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliResult, CliSandbox, expectMemcubeError, expectUsageError, ROOT } from './helpers.js';
+import { CLI, type CliResult, CliSandbox, expectMemcubeError, expectUsageError, ROOT } from './helpers.js';
 
 const none: CliResult = { status: null, stdout: '', stderr: '' };
 
@@ -47,6 +48,16 @@ describe('memcube usage, help and error exits', () => {
 
     expect(versionOut?.status).toBe(0);
     expect(versionOut?.stdout).toBe(`${version}\n`);
+  });
+
+  it('a reader that closes the pipe early ends the command quietly (exit 0, no stack trace)', () => {
+    // `true` exits without reading, long before Node has started, so every write meets a closed pipe.
+    const script = '"$0" "$1" --help | true; echo "exit $PIPESTATUS" >&2';
+    const shell = spawnSync('bash', ['-c', script, process.execPath, CLI], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(shell.stderr).toBe('exit 0\n');
   });
 
   it('usage errors exit 2 before touching the database', async () => {
