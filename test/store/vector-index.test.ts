@@ -284,6 +284,46 @@ describe('SqliteStore vector search through the in-process index', () => {
     }
   });
 
+  it('searches active and other statuses together: the index for the active rows, SQL for the others', async () => {
+    const vector = generator(12);
+    const { indexed, exact } = await indexedAndExact(
+      Array.from({ length: 3000 }, (_, i) =>
+        rec(`item ${i}`, { embedding: vector(i), role: i % 3 ? 'user' : 'assistant' }),
+      ),
+    );
+    const nearest = vi.spyOn(BinaryVectorIndex.prototype, 'nearest');
+    try {
+      const query = vector(17);
+      // Archive three of the query's ten nearest rows, and rows far from it.
+      const top = await exact.searchVector(scope, query, {}, 10);
+      const archived = [2, 5, 9].map((r) => top[r]?.id as string);
+      const far = (await exact.searchVector(scope, query, {}, 3000)).slice(-20).map((h) => h.id);
+      for (const id of [...archived, ...far]) await indexed.setStatus(scope, id, 'archived', 'update', ctx());
+      const both = { statuses: ['active' as const, 'archived' as const] };
+
+      nearest.mockClear();
+      const hits = await indexed.searchVector(scope, query, both, 10);
+      expect(nearest).toHaveBeenCalled();
+      expect(hits.map((h) => h.id)).toEqual(top.map((h) => h.id));
+      expect(hits).toEqual(await exact.searchVector(scope, query, both, 10));
+      // Under a role too; and the archived rows alone are still the archived rows.
+      const assistant = { ...both, roles: ['assistant' as const] };
+      expect(await indexed.searchVector(scope, query, assistant, 10)).toEqual(
+        await exact.searchVector(scope, query, assistant, 10),
+      );
+      const archivedOnly = await indexed.searchVector(scope, query, { statuses: ['archived'] }, 30);
+      expect(new Set(archivedOnly.map((h) => h.id))).toEqual(new Set([...archived, ...far]));
+      // Restored, a row is found once, as an active row.
+      await indexed.setStatus(scope, archived[0] as string, 'active', 'update', ctx());
+      const again = await indexed.searchVector(scope, query, both, 10);
+      expect(again.map((h) => h.id)).toEqual(top.map((h) => h.id));
+    } finally {
+      nearest.mockRestore();
+      await indexed.close();
+      await exact.close();
+    }
+  });
+
   it('searches under a role, kind or user filter from the index, like the exact scan', async () => {
     const vector = generator(10);
     const day = 86_400_000;
@@ -333,12 +373,8 @@ describe('SqliteStore vector search through the in-process index', () => {
         expect(windowed.get(hit.id)).toBeGreaterThanOrEqual(window.from);
         expect(windowed.get(hit.id)).toBeLessThan(window.to);
       }
-      // One row of 3,000, sessions, other statuses: SQL scores the filter's rows, exactly.
-      for (const filter of [
-        { userId: 'rare-user' },
-        { roles: ['assistant' as const], sessionIds: ['s3'] },
-        { roles: ['assistant' as const], statuses: ['active' as const, 'archived' as const] },
-      ]) {
+      // One row of 3,000, sessions: SQL scores the filter's rows, exactly.
+      for (const filter of [{ userId: 'rare-user' }, { roles: ['assistant' as const], sessionIds: ['s3'] }]) {
         expect(await indexed.searchVector(scope, query, filter, 20)).toEqual(
           await exact.searchVector(scope, query, filter, 20),
         );

@@ -47,6 +47,20 @@ function activeWithin(filter: StoreItemFilter, fields: ReadonlySet<string>): boo
   );
 }
 
+/**
+ * A filter asking for active rows and others, as two filters: one of its active rows, which the
+ * vector index holds, and one of the rest, which SQL finds through their status index. Null for
+ * any other filter.
+ */
+export function splitActive(
+  filter: StoreItemFilter,
+): { active: StoreItemFilter; others: StoreItemFilter } | null {
+  const statuses = filter.statuses ?? ['active'];
+  const others = statuses.filter((status) => status !== 'active');
+  if (others.length === 0 || others.length === statuses.length) return null;
+  return { active: { ...filter, statuses: ['active'] }, others: { ...filter, statuses: others } };
+}
+
 /** What the in-process indexes (full-text and vector) apply themselves: a time window, roles and kinds. */
 const INDEX_FIELDS: ReadonlySet<string> = new Set(['statuses', 'from', 'to', 'roles', 'kinds']);
 

@@ -58,6 +58,7 @@ import {
   type ListedTag,
   listsByStatus,
   RARE_TAG_ROWS,
+  splitActive,
   tagToList,
   wordIndexApplies,
 } from './filter-sql.js';
@@ -1137,51 +1138,114 @@ export class SqliteStore implements Store {
       const blob = vectorToBlob(vector);
       // Named sessions' rows are few and indexed: SQL scores them exactly.
       const window = filter.sessionIds ? null : activeItemsWindow(filter);
-      const index = window ? this.indexes.vector(cube.key, cube.dimensions, this.indexMinItems) : null;
-      if (window && index && index.size >= this.indexMinItems) {
-        const masks = classMasks(filter.roles, filter.kinds);
-        // The index keeps each row's role and kind, which never change after `add`, so it applies
-        // them itself. Their nearest rows lie farther than the cube's, where codes rank less
-        // surely: read as deep as a filter's first read (1M bench cube, the user's turns:
-        // recall@10 0.95 / 0.98 / 1.0 read 1 / 2 / 4 times as deep, 14 / 16 / 22 ms).
-        if (indexesApply(filter)) {
-          const narrowed = filter.roles !== undefined || filter.kinds !== undefined;
-          const { candidates, rescored } = annDepth(index.size, limit, narrowed ? FIRST_DEPTH : 1);
-          const keys = JSON.stringify(index.nearest(vector, candidates, window, rescored, masks));
-          // Keys map to ids for good, so the index may have moved on by the time the rows come back.
-          const toHits = (rows: RescoredKey[]) =>
-            rows.map(({ key, score }) => ({ id: index.idOf(key) as string, score }));
-          const inline = () =>
-            toHits(this.stmt(RESCORE_SQL).all(blob, keys, cube.key, limit) as RescoredKey[]);
-          const rescorer = this.backgroundRescorer();
-          // The thread reads what is committed, as this connection does; `live` changes with the status in one transaction.
-          // A copy of the 2 KB vector: `blob` may view a larger buffer, which would be cloned whole.
-          return rescorer
-            ? () => rescorer.rescore(Buffer.from(blob), keys, cube.key, limit).then(toHits, inline)
-            : inline();
+      const split = filter.sessionIds ? null : splitActive(filter);
+      const index =
+        window || split ? this.indexes.vector(cube.key, cube.dimensions, this.indexMinItems) : null;
+      if (index && index.size >= this.indexMinItems) {
+        if (window) {
+          const hits = this.nearestActive(
+            cube,
+            index,
+            vector,
+            blob,
+            filter,
+            window,
+            limit,
+            this.backgroundRescorer(),
+          );
+          if (hits) return hits;
+        } else if (split) {
+          // The index holds the active rows; the others are few, and SQL finds them through their
+          // status index. Both in this read, so a row changing status between them is found once.
+          const activeWindow = { from: filter.from, to: filter.to };
+          const active =
+            this.nearestActive(cube, index, vector, blob, split.active, activeWindow, limit, undefined) ??
+            this.scoredBySql(cube, blob, split.active, limit);
+          const others = this.scoredBySql(cube, blob, split.others, limit);
+          return [...active, ...others].sort((a, b) => b.score - a.score).slice(0, limit);
         }
-        // Any other filter of active items: the index's nearest rows of its roles and kinds it keeps.
-        const kept = this.nearestKept(cube, index, vector, blob, filter, { window, masks }, limit);
-        if (kept) return kept;
       }
-      if (!isNarrowing(filter)) {
-        // Distances over the cube's live vectors alone; only the best rows are joined to items.
-        return this.stmt(
-          `SELECT i.id AS id, best.score AS score FROM (
-             SELECT item_key, 1 - vec_distance_cosine(embedding, ?) AS score FROM item_vectors
-             WHERE cube_key = ? AND live = 1 ORDER BY score DESC, item_key LIMIT ?
-           ) best CROSS JOIN items i ON i.item_key = best.item_key ORDER BY best.score DESC, best.item_key`,
-        ).all(blob, cube.key, limit) as ScoredId[];
-      }
-      // Narrow filters select the rows first, then score only those.
-      const where = filterToSql(filter, this.listedTag(cube, filter, true));
-      return this.stmt(
-        `SELECT i.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score
-         FROM items i JOIN item_vectors v ON v.item_key = i.item_key
-         WHERE i.cube_key = ? AND ${where.sql} ORDER BY score DESC, i.item_key LIMIT ?`,
-      ).all(blob, cube.key, ...where.params, limit) as ScoredId[];
+      return this.scoredBySql(cube, blob, filter, limit);
     })();
     return typeof found === 'function' ? found() : found;
+  }
+
+  /**
+   * The index's nearest active rows the filter keeps, rescored exactly: on the thread when one is
+   * given (the search then returns a promise of them), else here. Null when the filter keeps too
+   * few of the index's rows: SQL scores them all.
+   */
+  private nearestActive(
+    cube: ResolvedCube,
+    index: BinaryVectorIndex,
+    vector: Float32Array,
+    blob: Buffer,
+    filter: StoreItemFilter,
+    window: TimeWindow,
+    limit: number,
+    rescorer: undefined,
+  ): ScoredId[] | null;
+  private nearestActive(
+    cube: ResolvedCube,
+    index: BinaryVectorIndex,
+    vector: Float32Array,
+    blob: Buffer,
+    filter: StoreItemFilter,
+    window: TimeWindow,
+    limit: number,
+    rescorer: VectorRescorer | undefined,
+  ): ScoredId[] | (() => Promise<ScoredId[]>) | null;
+  private nearestActive(
+    cube: ResolvedCube,
+    index: BinaryVectorIndex,
+    vector: Float32Array,
+    blob: Buffer,
+    filter: StoreItemFilter,
+    window: TimeWindow,
+    limit: number,
+    rescorer: VectorRescorer | undefined,
+  ): ScoredId[] | (() => Promise<ScoredId[]>) | null {
+    const masks = classMasks(filter.roles, filter.kinds);
+    // The index keeps each row's role and kind, which never change after `add`, so it applies
+    // them itself. Their nearest rows lie farther than the cube's, where codes rank less
+    // surely: read as deep as a filter's first read (1M bench cube, the user's turns:
+    // recall@10 0.95 / 0.98 / 1.0 read 1 / 2 / 4 times as deep, 14 / 16 / 22 ms).
+    if (indexesApply(filter)) {
+      const narrowed = filter.roles !== undefined || filter.kinds !== undefined;
+      const { candidates, rescored } = annDepth(index.size, limit, narrowed ? FIRST_DEPTH : 1);
+      const keys = JSON.stringify(index.nearest(vector, candidates, window, rescored, masks));
+      // Keys map to ids for good, so the index may have moved on by the time the rows come back.
+      const toHits = (rows: RescoredKey[]) =>
+        rows.map(({ key, score }) => ({ id: index.idOf(key) as string, score }));
+      const inline = () => toHits(this.stmt(RESCORE_SQL).all(blob, keys, cube.key, limit) as RescoredKey[]);
+      // The thread reads what is committed, as this connection does; `live` changes with the status in one transaction.
+      // A copy of the 2 KB vector: `blob` may view a larger buffer, which would be cloned whole.
+      return rescorer
+        ? () => rescorer.rescore(Buffer.from(blob), keys, cube.key, limit).then(toHits, inline)
+        : inline();
+    }
+    // Any other filter of active items: the index's nearest rows of its roles and kinds it keeps.
+    return this.nearestKept(cube, index, vector, blob, filter, { window, masks }, limit);
+  }
+
+  /** Exact scores in SQL: of the cube's live vectors, or of the rows a narrowing filter selects. */
+  private scoredBySql(cube: ResolvedCube, blob: Buffer, filter: StoreItemFilter, limit: number): ScoredId[] {
+    if (!isNarrowing(filter)) {
+      // Distances over the cube's live vectors alone; only the best rows are joined to items.
+      return this.stmt(
+        `SELECT i.id AS id, best.score AS score FROM (
+           SELECT item_key, 1 - vec_distance_cosine(embedding, ?) AS score FROM item_vectors
+           WHERE cube_key = ? AND live = 1 ORDER BY score DESC, item_key LIMIT ?
+         ) best CROSS JOIN items i ON i.item_key = best.item_key ORDER BY best.score DESC, best.item_key`,
+      ).all(blob, cube.key, limit) as ScoredId[];
+    }
+    // Narrow filters select the rows first, then score only those.
+    const where = filterToSql(filter, this.listedTag(cube, filter, true));
+    return this.stmt(
+      `SELECT i.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score
+       FROM items i JOIN item_vectors v ON v.item_key = i.item_key
+       WHERE i.cube_key = ? AND ${where.sql} ORDER BY score DESC, i.item_key LIMIT ?`,
+    ).all(blob, cube.key, ...where.params, limit) as ScoredId[];
   }
 
   /**
