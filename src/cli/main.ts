@@ -530,9 +530,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// A reader that stops early (`memcube list --json | head`) closes the pipe: stop quietly, as
-// Unix tools do, instead of dying with a stack trace. Writes are synchronous SQLite, so
-// everything acknowledged before this is already committed.
+// A reader that stops early (`memcube list --json | head`) closes the pipe: stop quietly, exit 0
+// unless the command already failed, instead of dying with a stack trace. Output is printed
+// after the work it reports is committed, so nothing acknowledged is lost.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err;
   process.exit(process.exitCode ?? 0);

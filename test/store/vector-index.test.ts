@@ -286,9 +286,16 @@ describe('SqliteStore vector search through the in-process index', () => {
 
   it('searches active and other statuses together: the index for the active rows, SQL for the others', async () => {
     const vector = generator(12);
+    const DAY = 86_400_000;
+    const start = Date.UTC(2024, 0, 1);
     const { indexed, exact } = await indexedAndExact(
       Array.from({ length: 3000 }, (_, i) =>
-        rec(`item ${i}`, { embedding: vector(i), role: i % 3 ? 'user' : 'assistant' }),
+        rec(`item ${i}`, {
+          embedding: vector(i),
+          role: i % 3 ? 'user' : 'assistant',
+          userId: i % 40 ? null : 'ann',
+          validFrom: start + (i % 30) * DAY,
+        }),
       ),
     );
     const nearest = vi.spyOn(BinaryVectorIndex.prototype, 'nearest');
@@ -317,6 +324,34 @@ describe('SqliteStore vector search through the in-process index', () => {
       await indexed.setStatus(scope, archived[0] as string, 'active', 'update', ctx());
       const again = await indexed.searchVector(scope, query, both, 10);
       expect(again.map((h) => h.id)).toEqual(top.map((h) => h.id));
+      // Within a time window that leaves out the query's own cluster (day 17), with one of the
+      // window's nearest rows archived: every hit in it, and the exact scan's, but for the
+      // index's usual approximation.
+      const inWindow = { ...both, from: start, to: start + 10 * DAY };
+      const nearInWindow = await exact.searchVector(scope, query, inWindow, 10);
+      await indexed.setStatus(scope, nearInWindow[1]?.id as string, 'archived', 'update', ctx());
+      const windowed = await indexed.searchVector(scope, query, inWindow, 10);
+      const truth = new Set(nearInWindow.map((h) => h.id));
+      expect(windowed.filter((h) => truth.has(h.id)).length).toBeGreaterThanOrEqual(9);
+      expect(windowed.map((h) => h.id)).toContain(nearInWindow[1]?.id);
+      const { items } = await exact.listItems(
+        scope,
+        { statuses: ['active', 'archived'] },
+        { limit: 3100, order: 'asc' },
+      );
+      const dayOf = new Map(items.map((i) => [i.id, (Date.parse(i.validFrom as string) - start) / DAY]));
+      expect(windowed.every((h) => (dayOf.get(h.id) as number) < 10)).toBe(true);
+      const owned = { ...both, userId: 'ann' };
+      expect(await indexed.searchVector(scope, query, owned, 10)).toEqual(
+        await exact.searchVector(scope, query, owned, 10),
+      );
+      // An archived row and a later active twin score the same: the earlier first, as SQL ranks them.
+      const [twin] = await indexed.insertItems(scope, [rec('twin', { embedding: query })], ctx());
+      const [original] = await indexed.insertItems(scope, [rec('original', { embedding: query })], ctx());
+      await indexed.setStatus(scope, twin?.id as string, 'archived', 'update', ctx());
+      const tied = await indexed.searchVector(scope, query, both, 2);
+      expect(tied.map((h) => h.id)).toEqual([twin?.id, original?.id]);
+      expect(tied).toEqual(await exact.searchVector(scope, query, both, 2));
     } finally {
       nearest.mockRestore();
       await indexed.close();

@@ -1143,26 +1143,23 @@ export class SqliteStore implements Store {
         window || split ? this.indexes.vector(cube.key, cube.dimensions, this.indexMinItems) : null;
       if (index && index.size >= this.indexMinItems) {
         if (window) {
-          const hits = this.nearestActive(
-            cube,
-            index,
-            vector,
-            blob,
-            filter,
-            window,
-            limit,
-            this.backgroundRescorer(),
-          );
+          const hits = this.nearestActive(cube, index, vector, blob, filter, window, limit, true);
           if (hits) return hits;
         } else if (split) {
-          // The index holds the active rows; the others are few, and SQL finds them through their
-          // status index. Both in this read, so a row changing status between them is found once.
+          // The index holds the active rows; SQL scores the others exactly (through their status
+          // index when nothing else narrows them). Both in this read, so a row changing status
+          // between them is found once.
           const activeWindow = { from: filter.from, to: filter.to };
           const active =
-            this.nearestActive(cube, index, vector, blob, split.active, activeWindow, limit, undefined) ??
+            this.nearestActive(cube, index, vector, blob, split.active, activeWindow, limit, false) ??
             this.scoredBySql(cube, blob, split.active, limit);
           const others = this.scoredBySql(cube, blob, split.others, limit);
-          return [...active, ...others].sort((a, b) => b.score - a.score).slice(0, limit);
+          // Ranked again together, ties by key, as SQL's exact scan of both would rank them.
+          return this.stmt(
+            `SELECT i.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score
+             FROM json_each(?) k CROSS JOIN items i ON i.id = k.value CROSS JOIN item_vectors v ON v.item_key = i.item_key
+             WHERE i.cube_key = ? ORDER BY score DESC, i.item_key LIMIT ?`,
+          ).all(blob, JSON.stringify([...active, ...others].map((h) => h.id)), cube.key, limit) as ScoredId[];
         }
       }
       return this.scoredBySql(cube, blob, filter, limit);
@@ -1171,9 +1168,9 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The index's nearest active rows the filter keeps, rescored exactly: on the thread when one is
-   * given (the search then returns a promise of them), else here. Null when the filter keeps too
-   * few of the index's rows: SQL scores them all.
+   * The index's nearest active rows the filter keeps, rescored exactly: on the thread when asked
+   * and one is up (the search then returns a promise of them), else here. Null when the filter
+   * keeps too few of the index's rows: SQL scores them all.
    */
   private nearestActive(
     cube: ResolvedCube,
@@ -1183,7 +1180,7 @@ export class SqliteStore implements Store {
     filter: StoreItemFilter,
     window: TimeWindow,
     limit: number,
-    rescorer: undefined,
+    onThread: false,
   ): ScoredId[] | null;
   private nearestActive(
     cube: ResolvedCube,
@@ -1193,7 +1190,7 @@ export class SqliteStore implements Store {
     filter: StoreItemFilter,
     window: TimeWindow,
     limit: number,
-    rescorer: VectorRescorer | undefined,
+    onThread: boolean,
   ): ScoredId[] | (() => Promise<ScoredId[]>) | null;
   private nearestActive(
     cube: ResolvedCube,
@@ -1203,7 +1200,7 @@ export class SqliteStore implements Store {
     filter: StoreItemFilter,
     window: TimeWindow,
     limit: number,
-    rescorer: VectorRescorer | undefined,
+    onThread: boolean,
   ): ScoredId[] | (() => Promise<ScoredId[]>) | null {
     const masks = classMasks(filter.roles, filter.kinds);
     // The index keeps each row's role and kind, which never change after `add`, so it applies
@@ -1218,6 +1215,7 @@ export class SqliteStore implements Store {
       const toHits = (rows: RescoredKey[]) =>
         rows.map(({ key, score }) => ({ id: index.idOf(key) as string, score }));
       const inline = () => toHits(this.stmt(RESCORE_SQL).all(blob, keys, cube.key, limit) as RescoredKey[]);
+      const rescorer = onThread ? this.backgroundRescorer() : undefined;
       // The thread reads what is committed, as this connection does; `live` changes with the status in one transaction.
       // A copy of the 2 KB vector: `blob` may view a larger buffer, which would be cloned whole.
       return rescorer
