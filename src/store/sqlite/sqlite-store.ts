@@ -143,6 +143,17 @@ interface ResolvedCube {
   dimensions: number;
 }
 
+/** A vector search of the in-process index: the cube, its index, the query and what it keeps. */
+interface NearestQuery {
+  cube: ResolvedCube;
+  index: BinaryVectorIndex;
+  vector: Float32Array;
+  blob: Buffer;
+  filter: StoreItemFilter;
+  window: TimeWindow;
+  limit: number;
+}
+
 const PAGE = 500;
 /** Bytes per database page for new files. */
 const PAGE_SIZE = 8192;
@@ -1143,7 +1154,7 @@ export class SqliteStore implements Store {
         window || split ? this.indexes.vector(cube.key, cube.dimensions, this.indexMinItems) : null;
       if (index && index.size >= this.indexMinItems) {
         if (window) {
-          const hits = this.nearestActive(cube, index, vector, blob, filter, window, limit, true);
+          const hits = this.nearestActive({ cube, index, vector, blob, filter, window, limit }, true);
           if (hits) return hits;
         } else if (split) {
           // The index holds the active rows; SQL scores the others exactly (through their status
@@ -1151,8 +1162,10 @@ export class SqliteStore implements Store {
           // between them is found once.
           const activeWindow = { from: filter.from, to: filter.to };
           const active =
-            this.nearestActive(cube, index, vector, blob, split.active, activeWindow, limit, false) ??
-            this.scoredBySql(cube, blob, split.active, limit);
+            this.nearestActive(
+              { cube, index, vector, blob, filter: split.active, window: activeWindow, limit },
+              false,
+            ) ?? this.scoredBySql(cube, blob, split.active, limit);
           const others = this.scoredBySql(cube, blob, split.others, limit);
           // Ranked again together, ties by key, as SQL's exact scan of both would rank them.
           return this.stmt(
@@ -1172,36 +1185,10 @@ export class SqliteStore implements Store {
    * and one is up (the search then returns a promise of them), else here. Null when the filter
    * keeps too few of the index's rows: SQL scores them all.
    */
-  private nearestActive(
-    cube: ResolvedCube,
-    index: BinaryVectorIndex,
-    vector: Float32Array,
-    blob: Buffer,
-    filter: StoreItemFilter,
-    window: TimeWindow,
-    limit: number,
-    onThread: false,
-  ): ScoredId[] | null;
-  private nearestActive(
-    cube: ResolvedCube,
-    index: BinaryVectorIndex,
-    vector: Float32Array,
-    blob: Buffer,
-    filter: StoreItemFilter,
-    window: TimeWindow,
-    limit: number,
-    onThread: boolean,
-  ): ScoredId[] | (() => Promise<ScoredId[]>) | null;
-  private nearestActive(
-    cube: ResolvedCube,
-    index: BinaryVectorIndex,
-    vector: Float32Array,
-    blob: Buffer,
-    filter: StoreItemFilter,
-    window: TimeWindow,
-    limit: number,
-    onThread: boolean,
-  ): ScoredId[] | (() => Promise<ScoredId[]>) | null {
+  private nearestActive(q: NearestQuery, onThread: false): ScoredId[] | null;
+  private nearestActive(q: NearestQuery, onThread: boolean): ScoredId[] | (() => Promise<ScoredId[]>) | null;
+  private nearestActive(q: NearestQuery, onThread: boolean): ScoredId[] | (() => Promise<ScoredId[]>) | null {
+    const { cube, index, vector, blob, filter, window, limit } = q;
     const masks = classMasks(filter.roles, filter.kinds);
     // The index keeps each row's role and kind, which never change after `add`, so it applies
     // them itself. Their nearest rows lie farther than the cube's, where codes rank less
