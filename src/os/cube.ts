@@ -12,17 +12,19 @@ import {
   type UpdatePatch,
   updatePatchSchema,
 } from '../core/schemas.js';
-import type {
-  AuditRecord,
-  CubeInfo,
-  MemoryItem,
-  MemoryVersion,
-  Permission,
-  SearchHit,
+import {
+  type AuditRecord,
+  type CubeInfo,
+  MEMORY_STATUSES,
+  type MemoryItem,
+  type MemoryVersion,
+  type Permission,
+  type SearchHit,
 } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import type { Embedder } from '../embed/embedder.js';
 import { allows, requirePermission } from '../govern/permissions.js';
+import { contextKeysAround, readsEnough } from '../ingest/derive/context-keys.js';
 import { deriveKeys, hasContextKey } from '../ingest/derive/derive-keys.js';
 import { type AddInput, draftEpisodes, validateContent, withDerivedKeys } from '../ingest/episodes.js';
 import { type ContextPack, packContext } from '../retrieve/context.js';
@@ -30,6 +32,7 @@ import { withNeighbours } from '../retrieve/neighbours.js';
 import { embedsWords, vocabularyOf, type WordVectors, wordVectorsOf } from '../retrieve/related-words.js';
 import { rankItems, toStoreFilter } from '../retrieve/search.js';
 import type {
+  ContextKeyUpdate,
   CubeScope,
   CubeStats,
   IndexFields,
@@ -40,6 +43,9 @@ import type {
   WriteContext,
 } from '../store/store.js';
 import { EXPORT_FORMAT_VERSION, type ExportLine } from './portable.js';
+
+/** The widest read, in turns each side, for the turns whose context keys a change moves. */
+const MAX_CONTEXT_REACH = 1024;
 
 export interface AddResult {
   /** One id per input message, in order; a duplicate maps to the id stored before. */
@@ -287,7 +293,11 @@ export class Cube {
     if (p.metadata !== undefined) change.metadata = p.metadata;
     if (p.validFrom !== undefined) change.validFrom = p.validFrom;
     if (p.validTo !== undefined) change.validTo = p.validTo;
-    return this.store.updateItem(this.scope, id, change, this.writeContext('updating a memory'));
+    // The turns after it are keyed by its new words.
+    const keys = change.content
+      ? await this.contextKeysAfter({ ...current, content: change.content.content }, false)
+      : [];
+    return this.store.updateItem(this.scope, id, change, this.writeContext('updating a memory'), keys);
   }
 
   /** Every version of the item, oldest first, with who changed it and when. */
@@ -295,15 +305,44 @@ export class Cube {
     return this.store.history(this.scope, await this.resolveId(ref));
   }
 
-  /** Tombstones the item: hidden from search and list, kept with its history, recoverable by `restore`. */
+  /**
+   * Tombstones the item: hidden from search and list, kept with its history, recoverable by
+   * `restore`. Its words also leave the context keys of the turns after it.
+   */
   async delete(ref: string): Promise<MemoryItem> {
     const ctx = this.writeContext('deleting a memory');
-    return this.store.setStatus(this.scope, await this.resolveId(ref), 'deleted', 'delete', ctx);
+    const item = await this.get(ref);
+    const keys = await this.contextKeysAfter({ ...item, status: 'deleted' }, false);
+    return this.store.setStatus(this.scope, item.id, 'deleted', 'delete', ctx, keys);
   }
 
   async restore(ref: string): Promise<MemoryItem> {
     const ctx = this.writeContext('restoring a memory');
-    return this.store.setStatus(this.scope, await this.resolveId(ref), 'active', 'restore', ctx);
+    const item = await this.get(ref);
+    const keys = await this.contextKeysAfter({ ...item, status: 'active' }, true);
+    return this.store.setStatus(this.scope, item.id, 'active', 'restore', ctx, keys);
+  }
+
+  /** The context keys a change to `changed` (given as it will be) moves, read from its session. */
+  private async contextKeysAfter(changed: MemoryItem, withSelf: boolean): Promise<ContextKeyUpdate[]> {
+    const { sessionId, turnIndex } = changed;
+    if (sessionId === null || turnIndex === null) return [];
+    const ingest = this.config.ingest;
+    const every = { sessionIds: [sessionId], statuses: [...MEMORY_STATUSES] };
+    // Deleted turns between make the reach longer than `contextTurns`: read wider until it is enough.
+    for (let reach = 4 * Math.max(1, ingest.contextTurns); ; reach *= 4) {
+      const window = { from: Math.max(0, turnIndex - reach), to: turnIndex + reach };
+      const refs = Array.from({ length: window.to - window.from + 1 }, (_, i) => ({
+        sessionId,
+        turnIndex: window.from + i,
+      }));
+      const read = await this.store.getTurns(this.scope, refs, every);
+      const session = read.filter((t): t is MemoryItem & { turnIndex: number } => t.turnIndex !== null);
+      const turn = { ...changed, turnIndex };
+      if (readsEnough(turn, session, window, ingest) || reach >= MAX_CONTEXT_REACH) {
+        return contextKeysAround(turn, session, ingest, withSelf);
+      }
+    }
   }
 
   async stats(): Promise<CubeStats & { cube: CubeInfo }> {

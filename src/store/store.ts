@@ -101,6 +101,16 @@ export interface InsertOutcome {
   created: boolean;
 }
 
+/**
+ * A turn's new context key (the text of the active turns before it in its session), written with
+ * a change to a turn before it: so a deleted turn's words leave the keys of the turns after it,
+ * and a restored or edited turn's come back or follow. Not a version: derived keys are not content.
+ */
+export interface ContextKeyUpdate {
+  id: string;
+  context: string | null;
+}
+
 export interface ItemChange {
   content?: {
     content: string;
@@ -219,14 +229,25 @@ export interface Store {
     page: { limit: number; cursor?: string; order: 'asc' | 'desc' },
   ): Promise<Page<MemoryItem>>;
   /** Applies a change as a new version, keeping the old one. */
-  updateItem(scope: CubeScope, id: string, change: ItemChange, ctx: WriteContext): Promise<MemoryItem>;
-  /** Moves an item to a lifecycle state as a new version (delete = tombstone, restore = active). */
+  /** Writes a new version, and `contextKeys` for the turns after it, in one transaction. */
+  updateItem(
+    scope: CubeScope,
+    id: string,
+    change: ItemChange,
+    ctx: WriteContext,
+    contextKeys?: ContextKeyUpdate[],
+  ): Promise<MemoryItem>;
+  /**
+   * Moves an item to a lifecycle state as a new version (delete = tombstone, restore = active),
+   * and writes `contextKeys` (of the item and the turns after it) in the same transaction.
+   */
   setStatus(
     scope: CubeScope,
     id: string,
     status: MemoryStatus,
     operation: AuditOperation,
     ctx: WriteContext,
+    contextKeys?: ContextKeyUpdate[],
   ): Promise<MemoryItem>;
   history(scope: CubeScope, id: string): Promise<MemoryVersion[]>;
 

@@ -625,6 +625,68 @@ describe('default retrieval mechanisms (no LLM)', () => {
     );
   });
 
+  it("takes a deleted turn's words out of the context keys after it; restore and edits put them back", async () => {
+    os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+    const cube = await os.cube('chat');
+    const { ids } = await cube.add(
+      [
+        { content: 'My dog Rex is afraid of thunder.', speaker: 'Bob' },
+        { content: 'Poor thing.', speaker: 'Alice' },
+        { content: 'He hides under the bed.', speaker: 'Bob' },
+        { content: 'Try a thundershirt.', speaker: 'Alice' },
+        { content: 'Thanks, I will.', speaker: 'Bob' },
+      ],
+      { sessionId: 's1' },
+    );
+    const [rex, poor, hides, shirt, thanks] = ids as [string, string, string, string, string];
+    const contextOf = async (id: string) => (await cube.get(id)).derived.context;
+    const found = async (query: string) =>
+      (await cube.search(query, { channels: ['lexical'] })).map((h) => h.item.id).sort();
+    const before = await Promise.all(ids.map(contextOf));
+    expect(await found('Rex')).toEqual([rex, poor, hides, shirt].sort());
+
+    await cube.delete(rex.slice(-12));
+    expect(await found('Rex')).toEqual([]);
+    expect(await contextOf(poor)).toBeNull();
+    expect(await contextOf(hides)).toBe('Alice: Poor thing.');
+    expect(await contextOf(shirt)).toBe('Alice: Poor thing.\nBob: He hides under the bed.');
+    // The deleted turn keeps its own text and history; its neighbours' keys held a copy only.
+    expect((await cube.get(rex)).content).toBe('My dog Rex is afraid of thunder.');
+    expect((await cube.history(shirt)).map((v) => v.version)).toEqual([1]);
+
+    await cube.restore(rex);
+    expect(await Promise.all(ids.map(contextOf))).toEqual(before);
+    expect(await found('Rex')).toEqual([rex, poor, hides, shirt].sort());
+
+    // An edit: the turns after it are keyed by the new words.
+    await cube.update(hides, { content: 'He hides in the closet.' });
+    expect(await found('bed')).toEqual([]);
+    expect(await found('closet')).toEqual([hides, shirt, thanks].sort());
+
+    // Two deleted turns: the key of the turn after them reaches further back.
+    await cube.delete(poor);
+    await cube.delete(hides);
+    expect(await contextOf(thanks)).toBe('Bob: My dog Rex is afraid of thunder.\nAlice: Try a thundershirt.');
+    expect(await found('closet')).toEqual([]);
+  });
+
+  it('reads past a long run of deleted turns to the turns whose keys a deletion moves', async () => {
+    os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+    const cube = await os.cube('chat');
+    const say = async (content: string) =>
+      (await cube.add([{ content, speaker: 'Bob' }], { sessionId: 's1' })).ids[0] as string;
+    const secret = await say('The vault code is 4417.');
+    const chatter: string[] = [];
+    for (let i = 0; i < 20; i++) chatter.push(await say(`Small talk number ${i}.`));
+    for (const id of chatter) await cube.delete(id);
+    // Added after the chatter was deleted, this turn is keyed by the secret, 21 turns back.
+    const later = await say('Noted.');
+    expect((await cube.get(later)).derived.context).toBe('Bob: The vault code is 4417.');
+    await cube.delete(secret);
+    expect((await cube.get(later)).derived.context).toBeNull();
+    expect(await cube.search('vault code', { channels: ['lexical'] })).toEqual([]);
+  });
+
   it('asks for "in May 2023" and the temporal channel finds what happened then', async () => {
     os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
     const cube = await os.cube('chat');

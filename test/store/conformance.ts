@@ -839,6 +839,83 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       });
     });
 
+    describe('context keys', () => {
+      it('are written with a status change or an update, searchable at once, with no version of their own', async () => {
+        const scope = await cube();
+        const keyed = (content: string, context: string) =>
+          rec(content, {
+            index: { ...ix(content), context },
+            derived: { ...NO_DERIVED_KEYS, context },
+          });
+        const question = rec('my dog rex fears thunder');
+        const reply = keyed('poor thing', 'my dog rex fears thunder');
+        const later = keyed('try a thundershirt', 'my dog rex fears thunder\npoor thing');
+        await insert(scope, [question, reply, later]);
+        expect(idsOf(await store.searchLexical(scope, ['rex'], {}, 10, W)).sort()).toEqual(
+          [question.id, reply.id, later.id].sort(),
+        );
+
+        const deleted = await store.setStatus(scope, question.id, 'deleted', 'delete', ctx(), [
+          { id: reply.id, context: null },
+          { id: later.id, context: 'poor thing' },
+        ]);
+        expect(deleted.status).toBe('deleted');
+        expect(await store.searchLexical(scope, ['rex'], {}, 10, W)).toEqual([]);
+        expect(idsOf(await store.searchLexical(scope, ['poor'], {}, 10, W)).sort()).toEqual(
+          [reply.id, later.id].sort(),
+        );
+        const [r, l] = await store.getItems(scope, [reply.id, later.id]);
+        expect(r?.derived.context).toBeNull();
+        expect(l?.derived.context).toBe('poor thing');
+        // Derived keys are not content: no new version, no audit record, for the turns after it.
+        expect(r?.version).toBe(1);
+        expect((await store.history(scope, later.id)).map((v) => v.version)).toEqual([1]);
+        expect((await allAudit(store, scope)).filter((a) => a.itemId === later.id)).toHaveLength(1);
+
+        // The item's own key too, with a restore; and the keys after an edited turn.
+        const restored = await store.setStatus(scope, question.id, 'active', 'restore', ctx(), [
+          { id: question.id, context: null },
+          { id: reply.id, context: 'my dog rex fears thunder' },
+        ]);
+        expect(restored.status).toBe('active');
+        const edit = 'my cat tom fears thunder';
+        await store.updateItem(
+          scope,
+          question.id,
+          {
+            content: {
+              content: edit,
+              index: ix(edit),
+              derived: NO_DERIVED_KEYS,
+              contentHash: 'h',
+              embedding: null,
+            },
+          },
+          ctx(),
+          [{ id: reply.id, context: edit }],
+        );
+        expect(idsOf(await store.searchLexical(scope, ['rex'], {}, 10, W))).toEqual([]);
+        expect(idsOf(await store.searchLexical(scope, ['tom'], {}, 10, W)).sort()).toEqual(
+          [question.id, reply.id].sort(),
+        );
+        expect((await store.getItems(scope, [reply.id]))[0]?.derived.context).toBe(edit);
+      });
+
+      it('of an item of another cube are not_found, and the change is not made', async () => {
+        const scope = await cube();
+        const other = await cube('other');
+        const mine = rec('mine');
+        const theirs = rec('theirs');
+        await insert(scope, [mine]);
+        await insert(other, [theirs]);
+        await expect(
+          store.setStatus(scope, mine.id, 'deleted', 'delete', ctx(), [{ id: theirs.id, context: 'leak' }]),
+        ).rejects.toMatchObject({ code: 'not_found' });
+        expect((await store.getItems(scope, [mine.id]))[0]?.status).toBe('active');
+        expect((await store.getItems(other, [theirs.id]))[0]?.derived.context).toBeNull();
+      });
+    });
+
     describe('setStatus', () => {
       it('delete hides an item from list and both searches; restore brings it back', async () => {
         const scope = await cube();

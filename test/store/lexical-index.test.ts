@@ -398,6 +398,23 @@ describe('SqliteStore lexical search through the in-process index', () => {
       expect(await find(['balloon'])).toEqual([]);
       await writer.setStatus(scope, id, 'active', 'restore', ctx());
       expect(await find(['balloon'])).toEqual([id]);
+
+      // A turn after it, keyed by its words; a deletion that takes them out of that key.
+      const [reply] = await writer.insertItems(
+        scope,
+        [
+          rec('Sounds lovely', {
+            index: { text: 'Sounds lovely', context: 'We rode a hot-air balloon', keys: '' },
+          }),
+        ],
+        ctx(),
+      );
+      expect((await find(['balloon'])).sort()).toEqual([id, reply?.id].sort());
+      await writer.setStatus(scope, id, 'deleted', 'delete', ctx(), [
+        { id: reply?.id as string, context: null },
+      ]);
+      expect(await find(['balloon'])).toEqual([]);
+      expect(await find(['lovely'])).toEqual([reply?.id]);
     } finally {
       await reader.close();
       await writer.close();

@@ -28,6 +28,7 @@ import {
 } from '../sqlite/rows.js';
 import type {
   AuditQuery,
+  ContextKeyUpdate,
   CubeScope,
   CubeStats,
   EmbedderIdentity,
@@ -409,7 +410,13 @@ export class PostgresStore implements Store {
     };
   }
 
-  async updateItem(scope: CubeScope, id: string, change: ItemChange, ctx: WriteContext): Promise<MemoryItem> {
+  async updateItem(
+    scope: CubeScope,
+    id: string,
+    change: ItemChange,
+    ctx: WriteContext,
+    contextKeys: ContextKeyUpdate[] = [],
+  ): Promise<MemoryItem> {
     return this.tx(async (client) => {
       const cube = await this.resolve(client, scope, true);
       const before = await this.itemRow(client, cube, id);
@@ -455,8 +462,23 @@ export class PostgresStore implements Store {
         },
         ctx,
       );
-      return rowToItem(after, cube.name);
+      await this.writeContextKeys(client, cube, contextKeys);
+      return rowToItem(contextKeys.length ? await this.itemRow(client, cube, id) : after, cube.name);
     });
+  }
+
+  /** New context keys for turns of the cube (the search vector follows them); no version, no audit record. */
+  private async writeContextKeys(client: Db, cube: ResolvedCube, updates: ContextKeyUpdate[]): Promise<void> {
+    for (const { id, context } of updates) {
+      const [row] = await query<{ item_key: number }>(
+        client,
+        `UPDATE ${this.s}.items SET index_context = $1,
+           derived = (derived::jsonb || jsonb_build_object('context', $2::text))::json
+         WHERE cube_key = $3 AND id = $4 RETURNING item_key`,
+        [context ?? '', context, cube.key, id],
+      );
+      if (!row) throw new NotFoundError(`no item '${id}' in cube '${cube.name}'`);
+    }
   }
 
   async setStatus(
@@ -465,6 +487,7 @@ export class PostgresStore implements Store {
     status: MemoryStatus,
     operation: AuditOperation,
     ctx: WriteContext,
+    contextKeys: ContextKeyUpdate[] = [],
   ): Promise<MemoryItem> {
     return this.tx(async (client) => {
       const cube = await this.resolve(client, scope, true);
@@ -495,7 +518,8 @@ export class PostgresStore implements Store {
         },
         ctx,
       );
-      return rowToItem(after, cube.name);
+      await this.writeContextKeys(client, cube, contextKeys);
+      return rowToItem(contextKeys.length ? await this.itemRow(client, cube, id) : after, cube.name);
     });
   }
 

@@ -23,6 +23,7 @@ import {
 import { ITEM_INSERT_COLUMNS, importedItemValues, itemPlaceholders, newItemValues } from '../item-values.js';
 import type {
   AuditQuery,
+  ContextKeyUpdate,
   CubeScope,
   CubeStats,
   EmbedderIdentity,
@@ -71,6 +72,7 @@ import {
   COMPACT_FORM,
   type CubeRow,
   cubeInfo,
+  derivedOf,
   INDEX_TEXT_SQL,
   type ItemRow,
   indexTextOf,
@@ -809,7 +811,13 @@ export class SqliteStore implements Store {
     };
   }
 
-  async updateItem(scope: CubeScope, id: string, change: ItemChange, ctx: WriteContext): Promise<MemoryItem> {
+  async updateItem(
+    scope: CubeScope,
+    id: string,
+    change: ItemChange,
+    ctx: WriteContext,
+    contextKeys: ContextKeyUpdate[] = [],
+  ): Promise<MemoryItem> {
     const updated = this.db
       .transaction(() => {
         const cube = this.resolve(scope);
@@ -858,11 +866,26 @@ export class SqliteStore implements Store {
           },
           ctx,
         );
-        return rowToItem(after, cube.name);
+        this.writeContextKeys(cube, contextKeys);
+        return rowToItem(contextKeys.length ? this.itemRow(cube, id) : after, cube.name);
       })
       .immediate();
     this.afterLoggedWrite();
     return updated;
+  }
+
+  /** New context keys for turns of the cube, their words indexed again; no version, no audit record. */
+  private writeContextKeys(cube: ResolvedCube, updates: ContextKeyUpdate[]): void {
+    for (const { id, context } of updates) {
+      const row = this.itemRow(cube, id);
+      const indexContext = context ?? '';
+      this.stmt('UPDATE items SET index_context = ?, derived = ? WHERE item_key = ?').run(
+        indexContext,
+        COMPACT_FORM.derived({ ...derivedOf(row), context }, indexContext),
+        row.item_key,
+      );
+      this.logChange(cube.key, row.item_key);
+    }
   }
 
   async setStatus(
@@ -871,6 +894,7 @@ export class SqliteStore implements Store {
     status: MemoryStatus,
     operation: AuditOperation,
     ctx: WriteContext,
+    contextKeys: ContextKeyUpdate[] = [],
   ): Promise<MemoryItem> {
     const changed = this.db
       .transaction(() => {
@@ -900,7 +924,8 @@ export class SqliteStore implements Store {
           },
           ctx,
         );
-        return rowToItem(after, cube.name);
+        this.writeContextKeys(cube, contextKeys);
+        return rowToItem(contextKeys.length ? this.itemRow(cube, id) : after, cube.name);
       })
       .immediate();
     this.afterLoggedWrite();

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_INGEST_CONFIG } from '../../src/core/config.js';
+import { contextKeysAround, readsEnough, type SessionTurn } from '../../src/ingest/derive/context-keys.js';
+import { contextOf } from '../../src/ingest/derive/derive-keys.js';
+
+const config = { ...DEFAULT_INGEST_CONFIG, contextTurns: 2 };
+
+/** Turns 0..n-1 of one session, each keyed as `add` keys it with every turn active. */
+function session(n: number): SessionTurn[] {
+  const turns: SessionTurn[] = [];
+  for (let i = 0; i < n; i++) {
+    const turn = {
+      id: `t${i}`,
+      status: 'active',
+      turnIndex: i,
+      speaker: 'Ann',
+      role: 'user',
+      content: `line ${i}`,
+    };
+    turns.push({ ...turn, derived: { context: contextOf(turns, config) } });
+  }
+  return turns;
+}
+
+describe('contextKeysAround', () => {
+  it('rekeys the turns after a deleted one up to the contextTurns-th active turn, and no other', () => {
+    const turns = session(6);
+    const deleted = { ...(turns[1] as SessionTurn), status: 'deleted' };
+    expect(contextKeysAround(deleted, turns, config, false)).toEqual([
+      { id: 't2', context: 'Ann: line 0' },
+      { id: 't3', context: 'Ann: line 0\nAnn: line 2' },
+    ]);
+    // Nothing changed: nothing to write.
+    expect(contextKeysAround(turns[1] as SessionTurn, turns, config, true)).toEqual([]);
+  });
+
+  it('counts only active turns toward the reach, and keys a restored turn by the turns now before it', () => {
+    const turns = session(6).map((t) => (t.turnIndex === 2 ? { ...t, status: 'deleted' } : t));
+    const deleted = { ...(turns[1] as SessionTurn), status: 'deleted' };
+    // t2 is deleted, so the reach runs to t4, the second active turn after t1.
+    expect(contextKeysAround(deleted, turns, config, false).map((u) => u.id)).toEqual(['t2', 't3', 't4']);
+    const restored = { ...(turns[2] as SessionTurn), status: 'active', derived: { context: null } };
+    expect(contextKeysAround(restored, turns, config, true)[0]).toEqual({
+      id: 't2',
+      context: 'Ann: line 0\nAnn: line 1',
+    });
+  });
+});
+
+describe('readsEnough', () => {
+  const changed = { turnIndex: 10 };
+  it('needs contextTurns active turns on each side, or a read reaching past the ends', () => {
+    const around = session(30).slice(8, 13);
+    expect(readsEnough(changed, around, { from: 8, to: 12 }, config)).toBe(true);
+    const deletedAfter = around.map((t) => (t.turnIndex > 10 ? { ...t, status: 'deleted' } : t));
+    expect(readsEnough(changed, deletedAfter, { from: 8, to: 12 }, config)).toBe(false);
+    // Nothing at turn 12: the session ends inside the read.
+    expect(readsEnough(changed, deletedAfter.slice(0, -1), { from: 8, to: 12 }, config)).toBe(true);
+    const deletedBefore = around.map((t) => (t.turnIndex < 10 ? { ...t, status: 'deleted' } : t));
+    expect(readsEnough(changed, deletedBefore, { from: 8, to: 12 }, config)).toBe(false);
+    expect(readsEnough(changed, deletedBefore, { from: 0, to: 12 }, config)).toBe(true);
+  });
+});
