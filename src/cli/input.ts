@@ -1,10 +1,15 @@
 import fs from 'node:fs';
+import { text } from 'node:stream/consumers';
 import { InvalidInputError } from '../core/errors.js';
 
-/** Reads a file, or standard input for `-`, as UTF-8 text. */
-export function readText(file: string): string {
+/**
+ * Reads a file, or standard input for `-`, as UTF-8 text. Standard input is read as a stream: a
+ * synchronous read of a pipe fails with EAGAIN when the writer has not written yet
+ * (`memcube export | memcube import -`).
+ */
+export async function readText(file: string): Promise<string> {
   try {
-    return fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+    return file === '-' ? await text(process.stdin) : fs.readFileSync(file, 'utf8');
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
     throw new InvalidInputError(`cannot read '${file}': ${reason}`, 'file');

@@ -190,7 +190,7 @@ export function buildProgram(): Command {
       if (words.length > 0 && o.file)
         throw new InvalidInputError('give either text or --file, not both', 'file');
       let messages: unknown[];
-      if (o.file) messages = parseMessagesFile(readText(o.file), o.file);
+      if (o.file) messages = parseMessagesFile(await readText(o.file), o.file);
       else if (words.length > 0) {
         messages = [
           Object.fromEntries(
@@ -364,7 +364,7 @@ export function buildProgram(): Command {
     .argument('<file>', 'the export file, or - for stdin')
     .action(async (file: string, _o, cmd: Command) => {
       const g = globals(cmd);
-      const text = readText(file);
+      const text = await readText(file);
       await withMemory(g, async (memory) => {
         const cubeOption = cmd.parent?.getOptionValueSource('cube') === 'default' ? {} : { cube: g.cube };
         const result = await withProgress('embedding', g.json, (onProgress) =>

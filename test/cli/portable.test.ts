@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord, CubeInfo, MemoryItem, MemoryVersion } from '../../src/core/types.js';
 import type { CubeStats } from '../../src/store/store.js';
-import { type CliResult, CliSandbox, expectMemcubeError, jsonl } from './helpers.js';
+import { CLI, type CliResult, CliSandbox, expectMemcubeError, jsonl } from './helpers.js';
 
 type Stats = CubeStats & { cube: CubeInfo };
 interface Page {
@@ -105,6 +106,19 @@ describe('memcube export and import', () => {
     );
     expect(result).toEqual({ cube: 'copy', items: 4, auditRecords: 8 });
     expect(sb.json<CubeInfo[]>(['cubes'], { db }).map((c) => c.name)).toEqual(['copy']);
+  });
+
+  it('imports from a pipe whose writer is still starting (`memcube export | memcube import -`)', () => {
+    // The writer is slower than the reader here, so the reader meets an empty pipe first: a
+    // synchronous read of it failed with EAGAIN.
+    const db = sb.path('piped.db');
+    const script = '(sleep 3; cat "$2") | "$0" "$1" --db "$3" --embedder none --json import -';
+    const piped = spawnSync('bash', ['-c', script, process.execPath, CLI, exportFile, db], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(piped.stderr).toBe('');
+    expect(JSON.parse(piped.stdout)).toEqual({ cube: 'default', items: 4, auditRecords: 8 });
   });
 
   it('refuses to import ids that already exist', () => {
