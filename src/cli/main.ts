@@ -484,11 +484,18 @@ export function buildProgram(): Command {
         rateLimit: o.rateLimit > 0 ? { perSecond: o.rateLimit, burst: o.burst } : null,
         ...(process.env.MEMCUBE_ADMIN_KEY ? { adminKey: process.env.MEMCUBE_ADMIN_KEY } : {}),
       });
+      // Listening for the signals before saying it serves: a caller may stop it on that line.
+      const stopped = Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
       // memory.path, not the flag: a postgres URL's password is masked there.
       process.stderr.write(
         `memcube: serving ${memory.path} on ${server.url} (docs: ${server.url}/v1/docs)\n`,
       );
-      const signal = await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
+      if (!process.env.MEMCUBE_ADMIN_KEY) {
+        process.stderr.write(
+          'memcube: MEMCUBE_ADMIN_KEY is not set: only keys made before can call; set it (16+ characters) to create tenants and keys\n',
+        );
+      }
+      const signal = await stopped;
       process.stderr.write(`memcube: ${String(signal[0] ?? 'signal')}: finishing in-flight requests\n`);
       await server.close();
       process.stderr.write('memcube: stopped\n');

@@ -31,6 +31,22 @@ export interface RunningServer {
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 50, burst: 100 };
 
+/** Why the server could not listen, as a config error naming the setting to change. */
+function listenError(host: string, port: number, err: NodeJS.ErrnoException): MemcubeError {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const why: Record<string, [string, string]> = {
+    EADDRINUSE: ['port', `the port is in use; choose another port, or 0 for a free one`],
+    EACCES: ['port', 'this user may not listen on that port; choose one above 1023'],
+    EADDRNOTAVAIL: ['host', 'no interface of this machine has that address'],
+    ENOTFOUND: ['host', 'the host name does not resolve'],
+  };
+  const [field, reason] = why[err.code ?? ''] ?? ['host', err.message];
+  return new MemcubeError('invalid_config', `cannot listen on ${where}: ${reason} (${err.code ?? 'error'})`, {
+    field,
+    cause: err,
+  });
+}
+
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const access = options.memory.accessStore;
   if (!access) throw new MemcubeError('invalid_config', 'the server needs a store with tenants and keys');
@@ -55,7 +71,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () =>
       resolve(s as Server),
     );
-    s.once('error', reject);
+    s.once('error', (err) => reject(listenError(options.host, options.port, err)));
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, type CliResult, CliSandbox, expectMemcubeError, expectUsageError, ROOT } from './helpers.js';
@@ -108,5 +109,31 @@ describe('memcube usage, help and error exits', () => {
     expect(embedder?.stdout).toBe('');
     expect(embedder?.status).toBe(2);
     expect(embedder?.stderr).toContain("argument 'bogus' is invalid");
+  });
+
+  it('a folder or a file of another kind as --db is an error naming it, and the file is left as it was', async () => {
+    const folder = sb.path('a-folder');
+    fs.mkdirSync(folder);
+    const notes = sb.path('notes.json');
+    fs.writeFileSync(notes, '{"a": 1}');
+    const [onFolder, onNotes] = await sb.runAll([
+      [['stats'], { db: folder }],
+      [['stats'], { db: notes }],
+    ]);
+    expectMemcubeError(onFolder ?? none, `cannot open the database '${folder}'`);
+    expectMemcubeError(onNotes ?? none, `'${notes}' is not a memcube database`);
+    expect(fs.readFileSync(notes, 'utf8')).toBe('{"a": 1}');
+  });
+
+  it('serve on a port in use is an error naming the address and the fix, not a stack trace', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as net.AddressInfo;
+    try {
+      const result = await sb.runAsync(['serve', '--host', '127.0.0.1', '--port', String(port)]);
+      expectMemcubeError(result, `cannot listen on 127.0.0.1:${port}: the port is in use`, 'EADDRINUSE');
+    } finally {
+      taken.close();
+    }
   });
 });

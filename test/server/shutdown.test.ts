@@ -35,6 +35,32 @@ describe('graceful shutdown', () => {
     await expect(fetch(`${t.url}/v1/health`)).rejects.toThrow();
   });
 
+  it('memcube serve without MEMCUBE_ADMIN_KEY says what that leaves a caller', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-serve-'));
+    try {
+      const { MEMCUBE_ADMIN_KEY: _unset, ...env } = process.env;
+      const child = spawn(
+        process.execPath,
+        [CLI, '--db', path.join(dir, 'm.db'), '--embedder', 'none', 'serve', '--port', '0'],
+        { env },
+      );
+      let stderr = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+          stderr += chunk;
+          if (stderr.includes('to create tenants and keys\n')) resolve();
+        });
+        child.once('exit', () => reject(new Error(`serve exited: ${stderr}`)));
+      });
+      expect(stderr).toContain('MEMCUBE_ADMIN_KEY is not set: only keys made before can call');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('memcube serve stops on SIGTERM and keeps what it acknowledged', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-serve-'));
     const db = path.join(dir, 'm.db');
@@ -67,6 +93,7 @@ describe('graceful shutdown', () => {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(stderr).toContain('stopped');
+      expect(stderr).not.toContain('MEMCUBE_ADMIN_KEY is not set');
 
       const reopened = await MemoryOS.open({ path: db, embedder: 'none' });
       try {

@@ -233,6 +233,27 @@ function annDepth(size: number, limit: number, times = 1): { candidates: number;
 export const ORIGINS_OF_SQL = `SELECT i.id AS id, i.session_id AS session, i.speaker AS speaker, i.role AS role FROM json_each(?) k
   CROSS JOIN items i ON i.id = k.value WHERE i.cube_key = ?`;
 
+/** The file as a database, or a storage error naming it (a folder, a file it may not open). */
+function openDatabase(file: string): Database.Database {
+  try {
+    return new Database(file);
+  } catch (err) {
+    throw new MemcubeError('storage', `cannot open the database '${file}': ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/** A storage error naming the file when SQLite found it is not a database, else null. */
+function notADatabase(file: string, err: unknown): MemcubeError | null {
+  if ((err as { code?: string }).code !== 'SQLITE_NOTADB') return null;
+  return new MemcubeError(
+    'storage',
+    `'${file}' is not a memcube database (SQLite: ${(err as Error).message}); give a new path, or a database memcube wrote`,
+    { cause: err },
+  );
+}
+
 /** The embedded store: better-sqlite3 in WAL mode, FTS5 for BM25, sqlite-vec's distance functions for vectors. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -267,7 +288,7 @@ export class SqliteStore implements Store {
 
   static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const db = new Database(file);
+    const db = openDatabase(file);
     const synchronous = options.durability === 'normal' ? 'NORMAL' : 'FULL';
     try {
       sqliteVec.load(db);
@@ -281,7 +302,7 @@ export class SqliteStore implements Store {
       migrate(db);
     } catch (err) {
       db.close();
-      throw err;
+      throw notADatabase(file, err) ?? err;
     }
     let words: WordIndex;
     try {
