@@ -199,7 +199,12 @@ export function buildProgram(): Command {
             ),
           ),
         ];
-      } else throw new InvalidInputError('nothing to add: give the text, or --file <path>', 'text');
+      } else {
+        throw new InvalidInputError(
+          'nothing to add: give the text, or --file <path> (an option such as --tag takes every word after it: put the text first, or end the options with --)',
+          'text',
+        );
+      }
       const options = Object.fromEntries(
         Object.entries({ sessionId: o.session, userId: o.user, agentId: o.agent, tags: o.tag }).filter(
           ([, v]) => v !== undefined,
@@ -519,6 +524,29 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The library's option names that the command line spells as these flags. */
+const FLAG_OF_OPTION: Record<string, string> = {
+  tokenBudget: '--budget',
+  limit: '--limit',
+  cursor: '--cursor',
+  from: '--from',
+  to: '--to',
+  sessionIds: '--session',
+  speakers: '--speaker',
+  roles: '--role',
+  kinds: '--kind',
+  tags: '--tag',
+  statuses: '--status',
+  userId: '--user',
+};
+
+/** An engine message naming an option (`options.tokenBudget: Too small…`) names the flag instead. */
+function inFlagTerms(message: string): string {
+  return message.replace(/^options\.(\w+)(\[\d+\])?:/, (whole, name: string) =>
+    FLAG_OF_OPTION[name] ? `${FLAG_OF_OPTION[name]}:` : whole,
+  );
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -527,7 +555,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof MemcubeError) {
-      process.stderr.write(`memcube: error: ${err.message}\n`);
+      process.stderr.write(`memcube: error: ${inFlagTerms(err.message)}\n`);
       return 1;
     }
     process.stderr.write(

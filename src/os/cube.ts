@@ -352,7 +352,8 @@ export class Cube {
   async audit(query: { itemId?: string; limit?: number } = {}): Promise<AuditRecord[]> {
     requirePermission(this.permission, 'admin', 'reading the audit log');
     return this.store.listAudit(this.scope, {
-      ...(query.itemId ? { itemId: query.itemId } : {}),
+      // A short id names its item as it does for `get`; a deleted item's records are found too.
+      ...(query.itemId ? { itemId: await this.resolveId(query.itemId) } : {}),
       limit: query.limit ?? 1000,
     });
   }

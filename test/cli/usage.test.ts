@@ -111,6 +111,21 @@ describe('memcube usage, help and error exits', () => {
     expect(embedder?.stderr).toContain("argument 'bogus' is invalid");
   });
 
+  it("the library's limits are named by their flags; a variadic option's note says to put the text first", async () => {
+    const [budget, limit, from, tagged, audit] = await sb.runAll([
+      [['context', 'x', '--budget', '5']],
+      [['list', '--limit', '100000']],
+      [['list', '--from', 'notadate']],
+      [['add', '--tag', 'misc', 'Dave owns a red bicycle']],
+      [['audit', '--item', 'garbage']],
+    ]);
+    expectMemcubeError(budget ?? none, '--budget: Too small', '50');
+    expectMemcubeError(limit ?? none, '--limit: Too big', '10000');
+    expectMemcubeError(from ?? none, '--from: not an ISO-8601 date');
+    expectMemcubeError(tagged ?? none, 'nothing to add', 'put the text first, or end the options with --');
+    expectMemcubeError(audit ?? none, "id: 'garbage' is not a memory id");
+  });
+
   it('a folder or a file of another kind as --db is an error naming it, and the file is left as it was', async () => {
     const folder = sb.path('a-folder');
     fs.mkdirSync(folder);

@@ -249,6 +249,9 @@ describe('Cube (embedder none)', () => {
       ['add', 'tester', null, 1],
       ['update', 'tester', 1, 2],
     ]);
+    // The short id `get` takes names the same records; what is no id at all is bad input.
+    expect(await cube.audit({ itemId: id.slice(-12) })).toEqual(audit);
+    expect((await caught(() => cube.audit({ itemId: 'garbage' }))).code).toBe('invalid_input');
 
     // Event-time updates.
     const moved = await cube.update(id, {
