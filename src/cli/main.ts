@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type ConfigFile, defaultDatabasePath, readConfigFile } from '../core/config.js';
-import { InvalidInputError, MemcubeError } from '../core/errors.js';
-import { MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
+import { InvalidInputError, MemcubeError, NotFoundError } from '../core/errors.js';
+import { type CubeInfo, MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import { runStdioMcp } from '../mcp/stdio.js';
 import { MemoryOS, type OpenOptions } from '../os/memory-os.js';
@@ -85,8 +85,25 @@ async function openMemory(
   });
 }
 
-/** Opens the memory, runs `fn`, and always closes the database. */
-async function withMemory<T>(g: GlobalOptions, fn: (memory: MemoryOS) => Promise<T>): Promise<T> {
+/** Whether --db names a database there is (a PostgreSQL URL is taken to be one). */
+function databaseExists(db: string): boolean {
+  return isPostgresUrl(db) || db === ':memory:' || fs.existsSync(db);
+}
+
+/**
+ * Opens the memory, runs `fn`, and always closes the database. A command that only reads
+ * (`reads`) does not create a database file that is not there: a mistyped --db is an error.
+ */
+async function withMemory<T>(
+  g: GlobalOptions,
+  fn: (memory: MemoryOS) => Promise<T>,
+  access: 'reads' | 'writes' = 'writes',
+): Promise<T> {
+  if (access === 'reads' && !databaseExists(g.db)) {
+    throw new NotFoundError(
+      `no database at '${g.db}': a command that only reads creates none (add, import or demo create it)`,
+    );
+  }
   const memory = await openMemory(g);
   try {
     return await fn(memory);
@@ -238,16 +255,20 @@ export function buildProgram(): Command {
       ),
   ).action(async (words: string[], o, cmd: Command) => {
     const g = globals(cmd);
-    await withMemory(g, async (memory) => {
-      const cube = await memory.cube(g.cube, { create: false });
-      const hits = await cube.search(words.join(' '), {
-        limit: o.limit,
-        ...filterFrom(o),
-        ...(o.channels ? { channels: String(o.channels).split(',') } : {}),
-      } as Parameters<typeof cube.search>[1]);
-      if (g.json) printJson(hits);
-      else print(formatHits(hits));
-    });
+    await withMemory(
+      g,
+      async (memory) => {
+        const cube = await memory.cube(g.cube, { create: false });
+        const hits = await cube.search(words.join(' '), {
+          limit: o.limit,
+          ...filterFrom(o),
+          ...(o.channels ? { channels: String(o.channels).split(',') } : {}),
+        } as Parameters<typeof cube.search>[1]);
+        if (g.json) printJson(hits);
+        else print(formatHits(hits));
+      },
+      'reads',
+    );
   });
 
   addFilterOptions(
@@ -260,15 +281,19 @@ export function buildProgram(): Command {
       .option('-b, --budget <tokens>', 'token budget', positiveInt, 2000),
   ).action(async (words: string[], o, cmd: Command) => {
     const g = globals(cmd);
-    await withMemory(g, async (memory) => {
-      const cube = await memory.cube(g.cube, { create: false });
-      const pack = await cube.context(words.join(' '), {
-        tokenBudget: o.budget,
-        ...filterFrom(o),
-      } as Parameters<typeof cube.context>[1]);
-      if (g.json) printJson(pack);
-      else print(pack.text || 'no matching memories');
-    });
+    await withMemory(
+      g,
+      async (memory) => {
+        const cube = await memory.cube(g.cube, { create: false });
+        const pack = await cube.context(words.join(' '), {
+          tokenBudget: o.budget,
+          ...filterFrom(o),
+        } as Parameters<typeof cube.context>[1]);
+        if (g.json) printJson(pack);
+        else print(pack.text || 'no matching memories');
+      },
+      'reads',
+    );
   });
 
   addFilterOptions(
@@ -281,18 +306,22 @@ export function buildProgram(): Command {
     true,
   ).action(async (o, cmd: Command) => {
     const g = globals(cmd);
-    await withMemory(g, async (memory) => {
-      const cube = await memory.cube(g.cube, { create: false });
-      const page = await cube.list({
-        limit: o.limit,
-        order: o.order,
-        ...(o.cursor ? { cursor: o.cursor } : {}),
-        ...filterFrom(o),
-      } as Parameters<typeof cube.list>[0]);
-      if (g.json) return printJson(page);
-      print(page.items.length ? page.items.map(formatItem).join('\n') : 'no memories');
-      if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
-    });
+    await withMemory(
+      g,
+      async (memory) => {
+        const cube = await memory.cube(g.cube, { create: false });
+        const page = await cube.list({
+          limit: o.limit,
+          order: o.order,
+          ...(o.cursor ? { cursor: o.cursor } : {}),
+          ...filterFrom(o),
+        } as Parameters<typeof cube.list>[0]);
+        if (g.json) return printJson(page);
+        print(page.items.length ? page.items.map(formatItem).join('\n') : 'no memories');
+        if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
+      },
+      'reads',
+    );
   });
 
   program
@@ -301,11 +330,15 @@ export function buildProgram(): Command {
     .argument('<id>')
     .action(async (id: string, _o, cmd: Command) => {
       const g = globals(cmd);
-      await withMemory(g, async (memory) => {
-        const item = await (await memory.cube(g.cube, { create: false })).get(id);
-        if (g.json) printJson(item);
-        else print(formatItem(item));
-      });
+      await withMemory(
+        g,
+        async (memory) => {
+          const item = await (await memory.cube(g.cube, { create: false })).get(id);
+          if (g.json) printJson(item);
+          else print(formatItem(item));
+        },
+        'reads',
+      );
     });
 
   program
@@ -314,11 +347,15 @@ export function buildProgram(): Command {
     .argument('<id>')
     .action(async (id: string, _o, cmd: Command) => {
       const g = globals(cmd);
-      await withMemory(g, async (memory) => {
-        const versions = await (await memory.cube(g.cube, { create: false })).history(id);
-        if (g.json) printJson(versions);
-        else print(formatHistory(versions));
-      });
+      await withMemory(
+        g,
+        async (memory) => {
+          const versions = await (await memory.cube(g.cube, { create: false })).history(id);
+          if (g.json) printJson(versions);
+          else print(formatHistory(versions));
+        },
+        'reads',
+      );
     });
 
   for (const [name, description] of [
@@ -349,16 +386,20 @@ export function buildProgram(): Command {
     .option('-o, --out <file>', 'output file (default: stdout)')
     .action(async (o, cmd: Command) => {
       const g = globals(cmd);
-      await withMemory(g, async (memory) => {
-        const cube = await memory.cube(g.cube, { create: false });
-        const out = o.out ? fs.createWriteStream(o.out) : process.stdout;
-        const lines = await writeLines(out, cube.export());
-        if (o.out) {
-          out.end();
-          await once(out, 'finish');
-          process.stderr.write(`exported ${lines} lines from cube '${cube.name}' to ${o.out}\n`);
-        }
-      });
+      await withMemory(
+        g,
+        async (memory) => {
+          const cube = await memory.cube(g.cube, { create: false });
+          const out = o.out ? fs.createWriteStream(o.out) : process.stdout;
+          const lines = await writeLines(out, cube.export());
+          if (o.out) {
+            out.end();
+            await once(out, 'finish');
+            process.stderr.write(`exported ${lines} lines from cube '${cube.name}' to ${o.out}\n`);
+          }
+        },
+        'reads',
+      );
     });
 
   program
@@ -389,11 +430,15 @@ export function buildProgram(): Command {
     .description('counts for the cube')
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd);
-      await withMemory(g, async (memory) => {
-        const stats = await (await memory.cube(g.cube, { create: false })).stats();
-        if (g.json) printJson(stats);
-        else print(formatStats(stats));
-      });
+      await withMemory(
+        g,
+        async (memory) => {
+          const stats = await (await memory.cube(g.cube, { create: false })).stats();
+          if (g.json) printJson(stats);
+          else print(formatStats(stats));
+        },
+        'reads',
+      );
     });
 
   program
@@ -401,15 +446,17 @@ export function buildProgram(): Command {
     .description('list the cubes in the database')
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd);
-      await withMemory(g, async (memory) => {
-        const cubes = await memory.listCubes();
+      const show = (cubes: CubeInfo[]) => {
         if (g.json) return printJson(cubes);
         print(
           cubes.length
             ? cubes.map((c) => `${c.name}  (${c.embedderId}, created ${c.createdAt})`).join('\n')
             : 'no cubes',
         );
-      });
+      };
+      // No database yet holds no cubes; listing them creates none.
+      if (!databaseExists(g.db)) return show([]);
+      await withMemory(g, async (memory) => show(await memory.listCubes()), 'reads');
     });
 
   program
@@ -419,14 +466,18 @@ export function buildProgram(): Command {
     .option('-n, --limit <n>', 'how many records', positiveInt, 100)
     .action(async (o, cmd: Command) => {
       const g = globals(cmd);
-      await withMemory(g, async (memory) => {
-        const records = await (await memory.cube(g.cube, { create: false })).audit({
-          limit: o.limit,
-          ...(o.item ? { itemId: o.item } : {}),
-        });
-        if (g.json) printJson(records);
-        else print(formatAudit(records));
-      });
+      await withMemory(
+        g,
+        async (memory) => {
+          const records = await (await memory.cube(g.cube, { create: false })).audit({
+            limit: o.limit,
+            ...(o.item ? { itemId: o.item } : {}),
+          });
+          if (g.json) printJson(records);
+          else print(formatAudit(records));
+        },
+        'reads',
+      );
     });
 
   program

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord, CubeInfo, MemoryItem, MemoryVersion, SearchHit } from '../../src/core/types.js';
 import type { CubeStats } from '../../src/store/store.js';
@@ -199,5 +200,6 @@ describe('memcube list, get, delete, restore, history, audit, stats, cubes', () 
     expect(human?.stdout).toMatch(/^default {2}\(none, created \S+\)$/m);
     expect(human?.stdout).toMatch(/^work {2}\(none, created \S+\)$/m);
     expect(empty?.stdout).toBe('no cubes\n');
+    expect(fs.existsSync(sb.path('empty.db'))).toBe(false);
   });
 });

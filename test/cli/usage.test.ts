@@ -81,11 +81,10 @@ describe('memcube usage, help and error exits', () => {
   });
 
   it('an unknown cube is an error (exit 1) that lists the cubes there are', async () => {
-    expectMemcubeError(
-      sb.run(['search', 'anything', '--cube', 'nope']),
-      "unknown cube 'nope'",
-      'no cubes yet',
-    );
+    // A command that only reads creates no database where there is none (a mistyped --db).
+    expectMemcubeError(sb.run(['search', 'anything', '--cube', 'nope']), `no database at '${sb.db}'`);
+    expect(sb.ok(['cubes']).stdout).toBe('no cubes\n');
+    expect(fs.existsSync(sb.db)).toBe(false);
     sb.ok(['add', 'something to find']);
     const [search, stats, badName] = await sb.runAll([
       [['search', 'anything', '--cube', 'nope']],
