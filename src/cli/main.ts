@@ -231,7 +231,9 @@ export function buildProgram(): Command {
         // Validate before `cube()` may create the cube: a rejected add must leave no trace.
         draftEpisodes(messages as AddInput, options, memory.config.limits, Date.now());
         const cube = await memory.cube(g.cube);
-        const result = await cube.add(messages as AddInput, options);
+        const result = await withProgress('embedding', g.json, (onProgress) =>
+          cube.add(messages as AddInput, options, { onProgress }),
+        );
         if (g.json) return printJson({ cube: cube.name, ...result });
         const created = result.items.filter((i) => i.created).length;
         for (const item of result.items) print(`${item.id}${item.created ? '' : '  (already stored)'}`);

@@ -42,7 +42,11 @@ import type {
   Store,
   WriteContext,
 } from '../store/store.js';
+import type { ProgressCallback } from './memory-os.js';
 import { EXPORT_FORMAT_VERSION, type ExportLine } from './portable.js';
+
+/** Texts embedded at a time when an add reports its progress. */
+const PROGRESS_CHUNK = 64;
 
 /** The widest read, in turns each side, for the turns whose context keys a change moves. */
 const MAX_CONTEXT_REACH = 1024;
@@ -103,9 +107,19 @@ export class Cube {
     };
   }
 
-  private async embedAll(texts: string[]): Promise<Array<Float32Array | null>> {
+  /** Vectors of `texts`; with `onProgress`, embedded a chunk at a time so a long add can show progress. */
+  private async embedAll(
+    texts: string[],
+    onProgress?: ProgressCallback,
+  ): Promise<Array<Float32Array | null>> {
     if (!this.embedder || texts.length === 0) return texts.map(() => null);
-    return this.embedder.embed(texts);
+    if (!onProgress) return this.embedder.embed(texts);
+    const vectors: Float32Array[] = [];
+    for (let start = 0; start < texts.length; start += PROGRESS_CHUNK) {
+      vectors.push(...(await this.embedder.embed(texts.slice(start, start + PROGRESS_CHUNK))));
+      onProgress(vectors.length, texts.length);
+    }
+    return vectors;
   }
 
   /** A full id, or a short one (its last 12 hex digits) that names exactly one item of the cube. */
@@ -125,8 +139,15 @@ export class Cube {
     );
   }
 
-  /** Stores messages (or one text) as episodes; returns ids that never change afterwards. */
-  async add(input: AddInput, options?: AddOptions): Promise<AddResult> {
+  /**
+   * Stores messages (or one text) as episodes; returns ids that never change afterwards. All of
+   * them in one transaction; `onProgress` hears how the embedding, the slow part, goes.
+   */
+  async add(
+    input: AddInput,
+    options?: AddOptions,
+    progress: { onProgress?: ProgressCallback } = {},
+  ): Promise<AddResult> {
     const ctx = this.writeContext('adding memories');
     const validated = draftEpisodes(input, options, this.config.limits, ctx.now);
     const sessionId = validated[0]?.sessionId ?? null;
@@ -138,6 +159,7 @@ export class Cube {
     const vectors = await this.embedWithWords(
       drafts.map((d) => d.index.text),
       drafts.map((d) => d.index),
+      progress.onProgress,
     );
     const items = await this.store.insertItems(
       this.scope,
@@ -238,11 +260,15 @@ export class Cube {
    * `indexes` the related-words channel will use: embedded with the items, so a search never waits
    * for the model and writes nothing.
    */
-  private async embedWithWords(texts: string[], indexes: IndexFields[]): Promise<Array<Float32Array | null>> {
+  private async embedWithWords(
+    texts: string[],
+    indexes: IndexFields[],
+    onProgress?: ProgressCallback,
+  ): Promise<Array<Float32Array | null>> {
     // A vocabulary held full in this process takes no more words: none need embedding for it.
     const vocabulary = this.wordVectors();
     const words = vocabulary && !vocabulary.full ? vocabularyOf(indexes) : [];
-    return (await this.embedAll([...texts, ...words])).slice(0, texts.length);
+    return (await this.embedAll([...texts, ...words], onProgress)).slice(0, texts.length);
   }
 
   /** One item, by its id or short id, whatever its status. */

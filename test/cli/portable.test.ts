@@ -148,7 +148,7 @@ describe('memcube export and import', () => {
     expect(sb.json<CubeInfo[]>(['cubes'], { db })).toEqual([]);
   });
 
-  it('shows an embedding progress bar on stderr for a large import, and none with --json', () => {
+  it('shows an embedding progress bar on stderr for a large import or add, and none with --json', () => {
     const big = new CliSandbox();
     try {
       const messages = Array.from({ length: 210 }, (_, i) => ({ content: `bulk message number ${i}` }));
@@ -165,6 +165,15 @@ describe('memcube export and import', () => {
       expect(quiet.status).toBe(0);
       expect(JSON.parse(quiet.stdout)).toEqual({ cube: 'default', items: 210, auditRecords: 211 });
       expect(quiet.stderr).toBe('');
+
+      // A large add with the local model shows how its embedding goes (its texts and new words).
+      const added = big.ok(['add', '--file', '-', '--session', 'bulk'], {
+        input: jsonl(messages),
+        db: big.path('local.db'),
+        embedder: 'local',
+      });
+      expect(added.stderr).toMatch(/embedding \[.*\] (\d+)\/\1 100%/);
+      expect(added.stderr).toContain("added 210, already stored 0, in cube 'default'");
     } finally {
       big.cleanup();
     }
