@@ -30,11 +30,14 @@ export const embedderConfigSchema = z.union([
 ]);
 export type EmbedderConfig = z.input<typeof embedderConfigSchema>;
 
+/** The most turns a context key may hold; a key made under any setting reaches no further back. */
+export const MAX_CONTEXT_TURNS = 10;
+
 export const ingestConfigSchema = z.strictObject({
   /** Index each turn with the turns before it in its session (an answer with its question). */
   contextKey: z.boolean().default(true),
   /** How many preceding turns of its session the context key may hold, nearest first. */
-  contextTurns: z.number().int().min(1).max(10).default(3),
+  contextTurns: z.number().int().min(1).max(MAX_CONTEXT_TURNS).default(3),
   /**
    * The context key's length in characters, over all its turns: chat turns are short, so the
    * turns before an answer fit (its question is often two turns back); a long turn fills it alone.

@@ -5,7 +5,7 @@ import { contentHash, newItemId } from '../core/ids.js';
 import { type AddOptions, addOptionsSchema, type MessageInput, messageSchema } from '../core/schemas.js';
 import { parseWith } from '../core/validate.js';
 import type { NewItemRecord } from '../store/store.js';
-import { deriveKeys, type TurnText } from './derive/derive-keys.js';
+import { contextOf, deriveKeys, type TurnText } from './derive/derive-keys.js';
 
 export type AddInput = string | MessageInput | MessageInput[];
 
@@ -74,6 +74,28 @@ export function draftEpisodes(
       tags: [...new Set([...(opts.tags ?? []), ...(m.tags ?? [])])],
       metadata: { ...opts.metadata, ...m.metadata },
       contentHash: contentHash(content),
+    };
+  });
+}
+
+/**
+ * The drafts with their context keys taken from `previous` (the session's last turns, read under
+ * the session's write lock) and the drafts before each in the batch; the rest of their keys as
+ * they were.
+ */
+export function withContextKeys(
+  drafts: IndexedEpisode[],
+  previous: readonly TurnText[],
+  config: IngestConfig,
+): IndexedEpisode[] {
+  const before: TurnText[] = [...previous];
+  return drafts.map((draft) => {
+    const context = draft.sessionId === null ? null : contextOf(before, config);
+    before.push(draft);
+    return {
+      ...draft,
+      derived: { ...draft.derived, context },
+      index: { ...draft.index, context: context ?? '' },
     };
   });
 }

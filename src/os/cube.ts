@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../core/config.js';
+import { MAX_CONTEXT_TURNS, type ResolvedConfig } from '../core/config.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../core/errors.js';
 import { contentHash, isItemId, isShortId } from '../core/ids.js';
 import {
@@ -26,7 +26,13 @@ import type { Embedder } from '../embed/embedder.js';
 import { allows, requirePermission } from '../govern/permissions.js';
 import { contextKeysAround, readsEnough } from '../ingest/derive/context-keys.js';
 import { deriveKeys, hasContextKey } from '../ingest/derive/derive-keys.js';
-import { type AddInput, draftEpisodes, validateContent, withDerivedKeys } from '../ingest/episodes.js';
+import {
+  type AddInput,
+  draftEpisodes,
+  validateContent,
+  withContextKeys,
+  withDerivedKeys,
+} from '../ingest/episodes.js';
 import { type ContextPack, packContext } from '../retrieve/context.js';
 import { withNeighbours } from '../retrieve/neighbours.js';
 import { embedsWords, vocabularyOf, type WordVectors, wordVectorsOf } from '../retrieve/related-words.js';
@@ -44,6 +50,7 @@ import type {
 } from '../store/store.js';
 import type { ProgressCallback } from './memory-os.js';
 import { EXPORT_FORMAT_VERSION, type ExportLine } from './portable.js';
+import type { SessionLocks } from './session-locks.js';
 
 /** Texts embedded at a time when an add reports its progress. */
 const PROGRESS_CHUNK = 64;
@@ -69,6 +76,8 @@ export interface CubeDeps {
   permission?: Permission;
   /** Recorded in the audit details of every write. */
   requestId?: string;
+  /** Puts the writes of one session that derive context keys in order; one per store. */
+  sessionLocks: SessionLocks;
 }
 
 /** A named, owned container of memories; every call is scoped to it inside the store. */
@@ -78,6 +87,7 @@ export class Cube {
   private readonly embedder: Embedder | null;
   private readonly queryEmbedder: Embedder | null;
   private readonly config: ResolvedConfig;
+  private readonly sessionLocks: SessionLocks;
   private readonly requestId: string | undefined;
   readonly info: CubeInfo;
   readonly permission: Permission;
@@ -91,6 +101,14 @@ export class Cube {
     this.config = deps.config;
     this.permission = deps.permission ?? 'admin';
     this.requestId = deps.requestId;
+    this.sessionLocks = deps.sessionLocks;
+  }
+
+  /** Runs `work` as the only such write to the session in this process (none for no session). */
+  private inSession<T>(sessionId: string | null, work: () => Promise<T>): Promise<T> {
+    if (sessionId === null) return work();
+    const key = [this.info.tenant, this.info.name, this.info.createdAt, sessionId].join('\u0000');
+    return this.sessionLocks.run(key, work);
   }
 
   get name(): string {
@@ -151,22 +169,26 @@ export class Cube {
     const ctx = this.writeContext('adding memories');
     const validated = draftEpisodes(input, options, this.config.limits, ctx.now);
     const sessionId = validated[0]?.sessionId ?? null;
-    const previous =
-      sessionId !== null && hasContextKey(this.config.ingest)
-        ? await this.store.sessionTail(this.scope, sessionId, this.config.ingest.contextTurns)
-        : [];
-    const drafts = withDerivedKeys(validated, previous, this.config.ingest);
+    // Words, dates and vectors do not depend on the turns before: the slow part runs unlocked.
+    const drafts = withDerivedKeys(validated, [], this.config.ingest);
     const vectors = await this.embedWithWords(
       drafts.map((d) => d.index.text),
       drafts.map((d) => d.index),
       progress.onProgress,
     );
-    const items = await this.store.insertItems(
-      this.scope,
-      drafts.map((d, i) => ({ ...d, embedding: vectors[i] ?? null })),
-      ctx,
-    );
-    return { ids: items.map((o) => o.id), items };
+    return this.inSession(sessionId, async () => {
+      const previous =
+        sessionId !== null && hasContextKey(this.config.ingest)
+          ? await this.store.sessionTail(this.scope, sessionId, this.config.ingest.contextTurns)
+          : [];
+      const keyed = withContextKeys(drafts, previous, this.config.ingest);
+      const items = await this.store.insertItems(
+        this.scope,
+        keyed.map((d, i) => ({ ...d, embedding: vectors[i] ?? null })),
+        ctx,
+      );
+      return { ids: items.map((o) => o.id), items };
+    });
   }
 
   /** Ranked items with the fused score and each channel's rank and score. */
@@ -319,11 +341,25 @@ export class Cube {
     if (p.metadata !== undefined) change.metadata = p.metadata;
     if (p.validFrom !== undefined) change.validFrom = p.validFrom;
     if (p.validTo !== undefined) change.validTo = p.validTo;
-    // The turns after it are keyed by its new words.
-    const keys = change.content
-      ? await this.contextKeysAfter({ ...current, content: change.content.content }, false)
-      : [];
-    return this.store.updateItem(this.scope, id, change, this.writeContext('updating a memory'), keys);
+    return this.inSession(current.sessionId, async () => {
+      const content = change.content;
+      if (!content)
+        return this.store.updateItem(this.scope, id, change, this.writeContext('updating a memory'));
+      // Its own key as it is now (a delete before it may have changed it), and the turns after it
+      // keyed by its new words.
+      const now = await this.get(id);
+      const context = now.derived.context;
+      const rekeyed = {
+        ...change,
+        content: {
+          ...content,
+          derived: { ...content.derived, context },
+          index: { ...content.index, context: context ?? '' },
+        },
+      };
+      const keys = await this.contextKeysAfter({ ...now, content: content.content }, false);
+      return this.store.updateItem(this.scope, id, rekeyed, this.writeContext('updating a memory'), keys);
+    });
   }
 
   /** Every version of the item, oldest first, with who changed it and when. */
@@ -337,16 +373,20 @@ export class Cube {
    */
   async delete(ref: string): Promise<MemoryItem> {
     const ctx = this.writeContext('deleting a memory');
-    const item = await this.get(ref);
-    const keys = await this.contextKeysAfter({ ...item, status: 'deleted' }, false);
-    return this.store.setStatus(this.scope, item.id, 'deleted', 'delete', ctx, keys);
+    const { id, sessionId } = await this.get(ref);
+    return this.inSession(sessionId, async () => {
+      const keys = await this.contextKeysAfter({ ...(await this.get(id)), status: 'deleted' }, false);
+      return this.store.setStatus(this.scope, id, 'deleted', 'delete', ctx, keys);
+    });
   }
 
   async restore(ref: string): Promise<MemoryItem> {
     const ctx = this.writeContext('restoring a memory');
-    const item = await this.get(ref);
-    const keys = await this.contextKeysAfter({ ...item, status: 'active' }, true);
-    return this.store.setStatus(this.scope, item.id, 'active', 'restore', ctx, keys);
+    const { id, sessionId } = await this.get(ref);
+    return this.inSession(sessionId, async () => {
+      const keys = await this.contextKeysAfter({ ...(await this.get(id)), status: 'active' }, true);
+      return this.store.setStatus(this.scope, id, 'active', 'restore', ctx, keys);
+    });
   }
 
   /** The context keys a change to `changed` (given as it will be) moves, read from its session. */
@@ -356,7 +396,7 @@ export class Cube {
     const ingest = this.config.ingest;
     const every = { sessionIds: [sessionId], statuses: [...MEMORY_STATUSES] };
     // Deleted turns between make the reach longer than `contextTurns`: read wider until it is enough.
-    for (let reach = 4 * Math.max(1, ingest.contextTurns); ; reach *= 4) {
+    for (let reach = 2 * MAX_CONTEXT_TURNS; ; reach *= 4) {
       const window = { from: Math.max(0, turnIndex - reach), to: turnIndex + reach };
       const refs = Array.from({ length: window.to - window.from + 1 }, (_, i) => ({
         sessionId,

@@ -25,6 +25,7 @@ import type { CubeScope, Store, WriteContext } from '../store/store.js';
 import { Cube } from './cube.js';
 import { CubeWarmer } from './cube-warmer.js';
 import { parseExport } from './portable.js';
+import { SessionLocks } from './session-locks.js';
 
 export type ProgressCallback = (done: number, total: number) => void;
 
@@ -119,6 +120,8 @@ export class MemoryOS {
   private readonly access: AccessStore | null;
   /** Shared by the handles `as()` makes; stopped by the handle `open()` returned. */
   private readonly warmer: CubeWarmer | null;
+  /** Shared by every view `as()` makes: they write the same store. */
+  private readonly sessionLocks: SessionLocks;
   private readonly principal: ResolvedPrincipal;
   /** Handles made by `as()` share the store and leave closing it to the handle that opened it. */
   private readonly ownsStore: boolean;
@@ -134,6 +137,7 @@ export class MemoryOS {
       queryEmbedder: Embedder;
       access: AccessStore | null;
       warmer: CubeWarmer | null;
+      sessionLocks: SessionLocks;
     },
     principal: ResolvedPrincipal,
     ownsStore: boolean,
@@ -146,6 +150,7 @@ export class MemoryOS {
     this.queryEmbedder = parts.queryEmbedder;
     this.access = parts.access;
     this.warmer = parts.warmer;
+    this.sessionLocks = parts.sessionLocks;
     this.principal = principal;
     this.ownsStore = ownsStore;
     this.ownsWarmer = ownsWarmer;
@@ -188,6 +193,7 @@ export class MemoryOS {
         queryEmbedder,
         access,
         warmer: warmCubes ? new CubeWarmer(reportWarmFailure) : null,
+        sessionLocks: new SessionLocks(),
       },
       FULL_ACCESS,
       !given || closeStore,
@@ -209,6 +215,7 @@ export class MemoryOS {
         queryEmbedder: this.queryEmbedder,
         access: this.access,
         warmer: this.warmer,
+        sessionLocks: this.sessionLocks,
       },
       {
         level,
@@ -317,6 +324,7 @@ export class MemoryOS {
       queryEmbedder: info.dimensions > 0 ? this.queryEmbedder : null,
       config: this.config,
       permission,
+      sessionLocks: this.sessionLocks,
       ...(this.principal.requestId ? { requestId: this.principal.requestId } : {}),
     });
     if (this.warmer && allows(permission, 'write')) {

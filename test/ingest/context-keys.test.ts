@@ -49,15 +49,18 @@ describe('contextKeysAround', () => {
 
 describe('readsEnough', () => {
   const changed = { turnIndex: 10 };
-  it('needs contextTurns active turns on each side, or a read reaching past the ends', () => {
-    const around = session(30).slice(8, 13);
-    expect(readsEnough(changed, around, { from: 8, to: 12 }, config)).toBe(true);
-    const deletedAfter = around.map((t) => (t.turnIndex > 10 ? { ...t, status: 'deleted' } : t));
-    expect(readsEnough(changed, deletedAfter, { from: 8, to: 12 }, config)).toBe(false);
-    // Nothing at turn 12: the session ends inside the read.
-    expect(readsEnough(changed, deletedAfter.slice(0, -1), { from: 8, to: 12 }, config)).toBe(true);
+  it('needs MAX_CONTEXT_TURNS active turns after, contextTurns before, or a read reaching past the ends', () => {
+    const all = session(40);
+    const window = { from: 8, to: 20 };
+    const around = all.slice(8, 21);
+    expect(readsEnough(changed, around, window, config)).toBe(true);
+    // One deleted turn after it: ten active turns after it are no longer read.
+    const deletedAfter = around.map((t) => (t.turnIndex === 15 ? { ...t, status: 'deleted' } : t));
+    expect(readsEnough(changed, deletedAfter, window, config)).toBe(false);
+    // Nothing at turn 20: the session ends inside the read.
+    expect(readsEnough(changed, deletedAfter.slice(0, -1), window, config)).toBe(true);
     const deletedBefore = around.map((t) => (t.turnIndex < 10 ? { ...t, status: 'deleted' } : t));
-    expect(readsEnough(changed, deletedBefore, { from: 8, to: 12 }, config)).toBe(false);
-    expect(readsEnough(changed, deletedBefore, { from: 0, to: 12 }, config)).toBe(true);
+    expect(readsEnough(changed, deletedBefore, window, config)).toBe(false);
+    expect(readsEnough(changed, deletedBefore, { ...window, from: 0 }, config)).toBe(true);
   });
 });

@@ -690,6 +690,72 @@ describe('default retrieval mechanisms (no LLM)', () => {
     expect(await cube.search('vault code', { channels: ['lexical'] })).toEqual([]);
   });
 
+  it('keeps no deleted words in any key when writes to one session run at once', async () => {
+    os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+    const cube = await os.cube('chat');
+    const turns = ['The vault code is 4417.', 'The alarm code is 9923.', 'Got it.', 'Thanks.', 'Bye.'];
+    const { ids } = await cube.add(
+      turns.map((content) => ({ content, speaker: 'Bob' })),
+      { sessionId: 's1' },
+    );
+    const [vault, alarm, gotIt] = ids as [string, string, string];
+    // Two deletes, an add after them and an edit of the turn after them, all at once.
+    await Promise.all([
+      cube.delete(vault),
+      cube.delete(alarm),
+      cube.add([{ content: 'See you.', speaker: 'Ann' }], { sessionId: 's1' }),
+      cube.update(gotIt, { content: 'Got it, thanks.' }),
+    ]);
+    const { items } = await cube.list({ sessionIds: ['s1'] });
+    expect(items.map((i) => i.content)).toEqual(['Got it, thanks.', 'Thanks.', 'Bye.', 'See you.']);
+    for (const item of items) expect(item.derived.context ?? '').not.toMatch(/vault|alarm/);
+    expect(await cube.search('vault alarm code', { channels: ['lexical'] })).toEqual([]);
+  });
+
+  it('keys a restored turn by the turns active before it now', async () => {
+    os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+    const cube = await os.cube('chat');
+    const { ids } = await cube.add(
+      ['First.', 'My PIN is 2580.', 'Noted.', 'Fine.'].map((content) => ({ content, speaker: 'Bob' })),
+      { sessionId: 's1' },
+    );
+    const [, pin, noted] = ids as [string, string, string];
+    await cube.delete(noted);
+    await cube.delete(pin);
+    const restored = await cube.restore(noted);
+    expect(restored.derived.context).toBe('Bob: First.');
+    expect(await cube.search('PIN 2580', { channels: ['lexical'] })).toEqual([]);
+  });
+
+  it('takes deleted words out of keys made under a longer contextTurns', async () => {
+    const dir = fs.mkdtempSync(path.join(os_.tmpdir(), 'memcube-context-'));
+    const file = path.join(dir, 'm.db');
+    try {
+      os = await MemoryOS.open({ path: file, embedder: 'none', ingest: { contextTurns: 10 } });
+      const cube = await os.cube('chat');
+      await cube.add(
+        ['My locker code is 7788.', ...Array.from({ length: 7 }, (_, i) => `Turn ${i + 1}.`)].map(
+          (content) => ({
+            content,
+            speaker: 'Bob',
+          }),
+        ),
+        { sessionId: 's1' },
+      );
+      expect((await cube.search('locker', { channels: ['lexical'] })).length).toBe(8);
+      await os.close();
+      os = await MemoryOS.open({ path: file, embedder: 'none' });
+      const reopened = await os.cube('chat');
+      const [first] = (await reopened.list({ sessionIds: ['s1'] })).items;
+      await reopened.delete(first?.id as string);
+      expect(await reopened.search('locker', { channels: ['lexical'] })).toEqual([]);
+    } finally {
+      await os.close();
+      os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('asks for "in May 2023" and the temporal channel finds what happened then', async () => {
     os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
     const cube = await os.cube('chat');

@@ -1,4 +1,4 @@
-import type { IngestConfig } from '../../core/config.js';
+import { type IngestConfig, MAX_CONTEXT_TURNS } from '../../core/config.js';
 import type { ContextKeyUpdate } from '../../store/store.js';
 import { contextOf, type TurnText } from './derive-keys.js';
 
@@ -13,8 +13,9 @@ export interface SessionTurn extends TurnText {
 /**
  * The context keys that a change to one turn moves. A turn's key holds the text of the active
  * turns before it (`contextOf`, as `add` derives it), so when `changed` is deleted, restored or
- * edited, the turns after it whose key reached it get theirs again: up to and including the
- * `contextTurns`-th active turn after it. With `withSelf`, `changed`'s own key too (a restored
+ * edited, the turns after it whose key may reach it get theirs again, from the current config:
+ * up to and including the `MAX_CONTEXT_TURNS`-th active turn after it, since a key made under
+ * another `contextTurns` (a config since changed, an import) may reach that far. With `withSelf`, `changed`'s own key too (a restored
  * turn is keyed by the turns now active before it). `session` holds the turns around `changed`
  * (any status, in any order); `changed` is given as it is after the change. Only keys that differ
  * are returned.
@@ -32,7 +33,7 @@ export function contextKeysAround(
   const targets: SessionTurn[] = withSelf ? [changed] : [];
   let activePassed = 0;
   for (const turn of turns.slice(at + 1)) {
-    if (activePassed >= config.contextTurns) break;
+    if (activePassed >= MAX_CONTEXT_TURNS) break;
     targets.push(turn);
     if (turn.status === 'active') activePassed++;
   }
@@ -47,8 +48,8 @@ export function contextKeysAround(
 
 /**
  * Whether `session`, read over turn indexes `from` to `to`, holds all that `contextKeysAround`
- * needs: `contextTurns` active turns after `changed`, and that many before its first target, or
- * the session's ends (a read reaching past an end finds no turn there).
+ * needs: `MAX_CONTEXT_TURNS` active turns after `changed`, `contextTurns` before it, or the
+ * session's ends (a read reaching past an end finds no turn there).
  */
 export function readsEnough(
   changed: { turnIndex: number },
@@ -61,5 +62,5 @@ export function readsEnough(
   const before = active.filter((t) => t.turnIndex < changed.turnIndex).length;
   const atEnd = !session.some((t) => t.turnIndex === window.to);
   const atStart = window.from === 0 || !session.some((t) => t.turnIndex === window.from);
-  return (after >= config.contextTurns || atEnd) && (before >= config.contextTurns || atStart);
+  return (after >= MAX_CONTEXT_TURNS || atEnd) && (before >= config.contextTurns || atStart);
 }
