@@ -101,6 +101,17 @@ export function withContextKeys(
 }
 
 /**
+ * Each episode's index columns and the keys it holds by itself (its words, dates and entities),
+ * with no context key yet: `withContextKeys` adds that from the turns before it.
+ */
+export function withOwnKeys(drafts: EpisodeDraft[], config: IngestConfig): IndexedEpisode[] {
+  return drafts.map((draft) => ({
+    ...draft,
+    ...deriveKeys(draft, draft.validFrom ?? Date.now(), [], config),
+  }));
+}
+
+/**
  * Derives each episode's index columns and keys. Within one call the messages are consecutive
  * turns of one session, so each message's context is the messages before it, after `previous`:
  * the session's last stored turns, oldest first.
@@ -110,15 +121,5 @@ export function withDerivedKeys(
   previous: readonly TurnText[],
   config: IngestConfig,
 ): IndexedEpisode[] {
-  const before: TurnText[] = [...previous];
-  return drafts.map((draft) => {
-    const keys = deriveKeys(
-      draft,
-      draft.validFrom ?? Date.now(),
-      draft.sessionId === null ? [] : before,
-      config,
-    );
-    before.push(draft);
-    return { ...draft, ...keys };
-  });
+  return withContextKeys(withOwnKeys(drafts, config), previous, config);
 }

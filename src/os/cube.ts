@@ -31,7 +31,7 @@ import {
   draftEpisodes,
   validateContent,
   withContextKeys,
-  withDerivedKeys,
+  withOwnKeys,
 } from '../ingest/episodes.js';
 import { type ContextPack, packContext } from '../retrieve/context.js';
 import { withNeighbours } from '../retrieve/neighbours.js';
@@ -170,7 +170,7 @@ export class Cube {
     const validated = draftEpisodes(input, options, this.config.limits, ctx.now);
     const sessionId = validated[0]?.sessionId ?? null;
     // Words, dates and vectors do not depend on the turns before: the slow part runs unlocked.
-    const drafts = withDerivedKeys(validated, [], this.config.ingest);
+    const drafts = withOwnKeys(validated, this.config.ingest);
     const vectors = await this.embedWithWords(
       drafts.map((d) => d.index.text),
       drafts.map((d) => d.index),

@@ -15,8 +15,9 @@ export interface SessionTurn extends TurnText {
  * turns before it (`contextOf`, as `add` derives it), so when `changed` is deleted, restored or
  * edited, the turns after it whose key may reach it get theirs again, from the current config:
  * up to and including the `MAX_CONTEXT_TURNS`-th active turn after it, since a key made under
- * another `contextTurns` (a config since changed, an import) may reach that far. With `withSelf`, `changed`'s own key too (a restored
- * turn is keyed by the turns now active before it). `session` holds the turns around `changed`
+ * another `contextTurns` (a config since changed, an import) may reach that far. With
+ * `withSelf`, `changed`'s own key too (a restored turn is keyed by the turns now active before
+ * it). `session` holds the turns around `changed`
  * (any status, in any order); `changed` is given as it is after the change. Only keys that differ
  * are returned.
  */
