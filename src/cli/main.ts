@@ -90,26 +90,24 @@ function databaseExists(db: string): boolean {
   return isPostgresUrl(db) || db === ':memory:' || fs.existsSync(db);
 }
 
-/**
- * Opens the memory, runs `fn`, and always closes the database. A command that only reads
- * (`reads`) does not create a database file that is not there: a mistyped --db is an error.
- */
-async function withMemory<T>(
-  g: GlobalOptions,
-  fn: (memory: MemoryOS) => Promise<T>,
-  access: 'reads' | 'writes' = 'writes',
-): Promise<T> {
-  if (access === 'reads' && !databaseExists(g.db)) {
-    throw new NotFoundError(
-      `no database at '${g.db}': a command that only reads creates none (add, import or demo create it)`,
-    );
-  }
+/** Opens the memory, runs `fn`, and always closes the database. */
+async function withMemory<T>(g: GlobalOptions, fn: (memory: MemoryOS) => Promise<T>): Promise<T> {
   const memory = await openMemory(g);
   try {
     return await fn(memory);
   } finally {
     await memory.close();
   }
+}
+
+/** `withMemory` for a command that only reads: it creates no database where --db names none. */
+async function readMemory<T>(g: GlobalOptions, fn: (memory: MemoryOS) => Promise<T>): Promise<T> {
+  if (!databaseExists(g.db)) {
+    throw new NotFoundError(
+      `no database at '${g.db}': a command that only reads creates none (add, import or demo create it)`,
+    );
+  }
+  return withMemory(g, fn);
 }
 
 function addFilterOptions(cmd: Command, withStatus = false): Command {
@@ -257,20 +255,16 @@ export function buildProgram(): Command {
       ),
   ).action(async (words: string[], o, cmd: Command) => {
     const g = globals(cmd);
-    await withMemory(
-      g,
-      async (memory) => {
-        const cube = await memory.cube(g.cube, { create: false });
-        const hits = await cube.search(words.join(' '), {
-          limit: o.limit,
-          ...filterFrom(o),
-          ...(o.channels ? { channels: String(o.channels).split(',') } : {}),
-        } as Parameters<typeof cube.search>[1]);
-        if (g.json) printJson(hits);
-        else print(formatHits(hits));
-      },
-      'reads',
-    );
+    await readMemory(g, async (memory) => {
+      const cube = await memory.cube(g.cube, { create: false });
+      const hits = await cube.search(words.join(' '), {
+        limit: o.limit,
+        ...filterFrom(o),
+        ...(o.channels ? { channels: String(o.channels).split(',') } : {}),
+      } as Parameters<typeof cube.search>[1]);
+      if (g.json) printJson(hits);
+      else print(formatHits(hits));
+    });
   });
 
   addFilterOptions(
@@ -283,19 +277,15 @@ export function buildProgram(): Command {
       .option('-b, --budget <tokens>', 'token budget', positiveInt, 2000),
   ).action(async (words: string[], o, cmd: Command) => {
     const g = globals(cmd);
-    await withMemory(
-      g,
-      async (memory) => {
-        const cube = await memory.cube(g.cube, { create: false });
-        const pack = await cube.context(words.join(' '), {
-          tokenBudget: o.budget,
-          ...filterFrom(o),
-        } as Parameters<typeof cube.context>[1]);
-        if (g.json) printJson(pack);
-        else print(pack.text || 'no matching memories');
-      },
-      'reads',
-    );
+    await readMemory(g, async (memory) => {
+      const cube = await memory.cube(g.cube, { create: false });
+      const pack = await cube.context(words.join(' '), {
+        tokenBudget: o.budget,
+        ...filterFrom(o),
+      } as Parameters<typeof cube.context>[1]);
+      if (g.json) printJson(pack);
+      else print(pack.text || 'no matching memories');
+    });
   });
 
   addFilterOptions(
@@ -308,22 +298,18 @@ export function buildProgram(): Command {
     true,
   ).action(async (o, cmd: Command) => {
     const g = globals(cmd);
-    await withMemory(
-      g,
-      async (memory) => {
-        const cube = await memory.cube(g.cube, { create: false });
-        const page = await cube.list({
-          limit: o.limit,
-          order: o.order,
-          ...(o.cursor ? { cursor: o.cursor } : {}),
-          ...filterFrom(o),
-        } as Parameters<typeof cube.list>[0]);
-        if (g.json) return printJson(page);
-        print(page.items.length ? page.items.map(formatItem).join('\n') : 'no memories');
-        if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
-      },
-      'reads',
-    );
+    await readMemory(g, async (memory) => {
+      const cube = await memory.cube(g.cube, { create: false });
+      const page = await cube.list({
+        limit: o.limit,
+        order: o.order,
+        ...(o.cursor ? { cursor: o.cursor } : {}),
+        ...filterFrom(o),
+      } as Parameters<typeof cube.list>[0]);
+      if (g.json) return printJson(page);
+      print(page.items.length ? page.items.map(formatItem).join('\n') : 'no memories');
+      if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
+    });
   });
 
   program
@@ -332,15 +318,11 @@ export function buildProgram(): Command {
     .argument('<id>')
     .action(async (id: string, _o, cmd: Command) => {
       const g = globals(cmd);
-      await withMemory(
-        g,
-        async (memory) => {
-          const item = await (await memory.cube(g.cube, { create: false })).get(id);
-          if (g.json) printJson(item);
-          else print(formatItem(item));
-        },
-        'reads',
-      );
+      await readMemory(g, async (memory) => {
+        const item = await (await memory.cube(g.cube, { create: false })).get(id);
+        if (g.json) printJson(item);
+        else print(formatItem(item));
+      });
     });
 
   program
@@ -349,15 +331,11 @@ export function buildProgram(): Command {
     .argument('<id>')
     .action(async (id: string, _o, cmd: Command) => {
       const g = globals(cmd);
-      await withMemory(
-        g,
-        async (memory) => {
-          const versions = await (await memory.cube(g.cube, { create: false })).history(id);
-          if (g.json) printJson(versions);
-          else print(formatHistory(versions));
-        },
-        'reads',
-      );
+      await readMemory(g, async (memory) => {
+        const versions = await (await memory.cube(g.cube, { create: false })).history(id);
+        if (g.json) printJson(versions);
+        else print(formatHistory(versions));
+      });
     });
 
   for (const [name, description] of [
@@ -388,20 +366,16 @@ export function buildProgram(): Command {
     .option('-o, --out <file>', 'output file (default: stdout)')
     .action(async (o, cmd: Command) => {
       const g = globals(cmd);
-      await withMemory(
-        g,
-        async (memory) => {
-          const cube = await memory.cube(g.cube, { create: false });
-          const out = o.out ? fs.createWriteStream(o.out) : process.stdout;
-          const lines = await writeLines(out, cube.export());
-          if (o.out) {
-            out.end();
-            await once(out, 'finish');
-            process.stderr.write(`exported ${lines} lines from cube '${cube.name}' to ${o.out}\n`);
-          }
-        },
-        'reads',
-      );
+      await readMemory(g, async (memory) => {
+        const cube = await memory.cube(g.cube, { create: false });
+        const out = o.out ? fs.createWriteStream(o.out) : process.stdout;
+        const lines = await writeLines(out, cube.export());
+        if (o.out) {
+          out.end();
+          await once(out, 'finish');
+          process.stderr.write(`exported ${lines} lines from cube '${cube.name}' to ${o.out}\n`);
+        }
+      });
     });
 
   program
@@ -432,15 +406,11 @@ export function buildProgram(): Command {
     .description('counts for the cube')
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd);
-      await withMemory(
-        g,
-        async (memory) => {
-          const stats = await (await memory.cube(g.cube, { create: false })).stats();
-          if (g.json) printJson(stats);
-          else print(formatStats(stats));
-        },
-        'reads',
-      );
+      await readMemory(g, async (memory) => {
+        const stats = await (await memory.cube(g.cube, { create: false })).stats();
+        if (g.json) printJson(stats);
+        else print(formatStats(stats));
+      });
     });
 
   program
@@ -458,7 +428,7 @@ export function buildProgram(): Command {
       };
       // No database yet holds no cubes; listing them creates none.
       if (!databaseExists(g.db)) return show([]);
-      await withMemory(g, async (memory) => show(await memory.listCubes()), 'reads');
+      await readMemory(g, async (memory) => show(await memory.listCubes()));
     });
 
   program
@@ -468,18 +438,14 @@ export function buildProgram(): Command {
     .option('-n, --limit <n>', 'how many records', positiveInt, 100)
     .action(async (o, cmd: Command) => {
       const g = globals(cmd);
-      await withMemory(
-        g,
-        async (memory) => {
-          const records = await (await memory.cube(g.cube, { create: false })).audit({
-            limit: o.limit,
-            ...(o.item ? { itemId: o.item } : {}),
-          });
-          if (g.json) printJson(records);
-          else print(formatAudit(records));
-        },
-        'reads',
-      );
+      await readMemory(g, async (memory) => {
+        const records = await (await memory.cube(g.cube, { create: false })).audit({
+          limit: o.limit,
+          ...(o.item ? { itemId: o.item } : {}),
+        });
+        if (g.json) printJson(records);
+        else print(formatAudit(records));
+      });
     });
 
   program

@@ -228,8 +228,10 @@ export interface Store {
     filter: StoreItemFilter,
     page: { limit: number; cursor?: string; order: 'asc' | 'desc' },
   ): Promise<Page<MemoryItem>>;
-  /** Applies a change as a new version, keeping the old one. */
-  /** Writes a new version, and `contextKeys` for the turns after it, in one transaction. */
+  /**
+   * Applies a change as a new version, keeping the old one, and writes `contextKeys` (of the
+   * turns after it) in the same transaction.
+   */
   updateItem(
     scope: CubeScope,
     id: string,
