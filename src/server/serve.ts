@@ -6,6 +6,7 @@ import { hashSecret } from '../govern/api-keys.js';
 import type { MemoryOS } from '../os/memory-os.js';
 import { createApp } from './app.js';
 import { VERSION } from './docs.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from './limits.js';
 import { ServerMetrics } from './metrics.js';
 import { type RateLimit, RateLimiter } from './rate-limit.js';
 
@@ -27,9 +28,6 @@ export interface RunningServer {
   /** Stops accepting, lets in-flight requests finish, then closes the store. */
   close(): Promise<void>;
 }
-
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 50, burst: 100 };
 
 /** Why the server could not listen, as a config error naming the setting to change. */
 function listenError(host: string, port: number, err: NodeJS.ErrnoException): MemcubeError {

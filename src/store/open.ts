@@ -1,4 +1,4 @@
-import { PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.js';
+import type { PostgresStoreOptions } from './postgres/postgres-store.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -28,6 +28,10 @@ export interface OpenStoreOptions {
 
 /** Opens the store a location names: PostgreSQL for a `postgres://` URL, else a SQLite file (or `:memory:`). */
 export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<Store> {
-  if (isPostgresUrl(location)) return PostgresStore.open({ ...options.postgres, connectionString: location });
+  if (isPostgresUrl(location)) {
+    // Loaded only for PostgreSQL: the SQLite default never needs the driver.
+    const { PostgresStore } = await import('./postgres/postgres-store.js');
+    return PostgresStore.open({ ...options.postgres, connectionString: location });
+  }
   return SqliteStore.open(location, options.sqlite);
 }

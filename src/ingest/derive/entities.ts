@@ -1,4 +1,7 @@
-import nlp from 'compromise';
+import type nlpModule from 'compromise';
+import { lazyModule } from '../../core/lazy-module.js';
+
+const nlp = lazyModule<typeof nlpModule>('compromise');
 
 /** At most this many entities per item: a long document should not flood its keys. */
 const MAX_ENTITIES = 32;
@@ -14,7 +17,7 @@ const MAX_SCANNED_CHARS = 1_000;
  * of appearance, without duplicates, trailing punctuation removed.
  */
 export function extractEntities(text: string): string[] {
-  const doc = nlp(text.slice(0, MAX_SCANNED_CHARS));
+  const doc = nlp()(text.slice(0, MAX_SCANNED_CHARS));
   const seen = new Set<string>();
   const out: string[] = [];
   for (const raw of [...doc.topics().out('array'), ...doc.acronyms().out('array')] as string[]) {
