@@ -7,12 +7,14 @@ import { parseKey, secretMatches } from '../govern/api-keys.js';
 import { handleMcpRequest } from '../mcp/http.js';
 import type { MemoryOS } from '../os/memory-os.js';
 import type { AccessStore, ApiKeyRecord } from '../store/access.js';
+import { methodsAllowed } from './allowed-methods.js';
 import { registerDocs } from './docs.js';
 import type { ServerMetrics } from './metrics.js';
 import { ProblemError, problemFromError, problemOf, problemResponse } from './problems.js';
 import type { RateLimiter } from './rate-limit.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerCubeRoutes } from './routes/cubes.js';
+import { registerHealthRoutes } from './routes/health.js';
 import { registerMemoryRoutes } from './routes/memories.js';
 
 export type Caller = { kind: 'admin' } | { kind: 'key'; key: ApiKeyRecord };
@@ -80,7 +82,17 @@ export function createApp(deps: AppDeps): App {
       process.stderr.write(`memcube serve: ${(err as Error).stack ?? String(err)}\n`);
     return problemResponse(c, problem, headers);
   });
-  app.notFound((c) => problemResponse(c, problemOf('not_found', `no route ${c.req.method} ${c.req.path}`)));
+  // Read at the first miss, once every route is registered.
+  let allowedOn: ((path: string) => string[]) | undefined;
+  app.notFound((c) => {
+    allowedOn ??= methodsAllowed(app.routes);
+    const allowed = allowedOn(c.req.path);
+    if (allowed.length === 0) {
+      return problemResponse(c, problemOf('not_found', `no route ${c.req.method} ${c.req.path}`));
+    }
+    const detail = `${c.req.path} does not answer ${c.req.method}; it answers ${allowed.join(', ')}`;
+    return problemResponse(c, problemOf('method_not_allowed', detail), { allow: allowed.join(', ') });
+  });
 
   const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (PUBLIC_PATHS.has(c.req.path) || c.req.path.startsWith('/v1/docs')) return next();
@@ -214,16 +226,4 @@ function nestingDepth(text: string): number {
 
 function unauthenticated(detail: string): ProblemError {
   return new ProblemError('unauthenticated', detail, undefined, { 'www-authenticate': 'Bearer' });
-}
-
-function registerHealthRoutes(app: App, deps: AppDeps): void {
-  app.get('/v1/health', (c) => c.json({ status: 'ok' }));
-  app.get('/v1/ready', async (c) => {
-    if (!deps.isReady()) return problemResponse(c, problemOf('unavailable', 'shutting down'));
-    await deps.memory.listCubes();
-    return c.json({ status: 'ready' });
-  });
-  app.get('/v1/metrics', async (c) =>
-    c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }),
-  );
 }

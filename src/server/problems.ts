@@ -22,6 +22,7 @@ export const PROBLEMS = {
   unauthenticated: { status: 401, title: 'Missing or invalid API key' },
   forbidden: { status: 403, title: 'Not allowed' },
   not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
   embedder_mismatch: { status: 409, title: 'Embedder mismatch' },
   payload_too_large: { status: 413, title: 'Payload too large' },

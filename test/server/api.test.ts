@@ -32,6 +32,7 @@ describe('health, readiness, metrics, docs', () => {
     expect((await t.call('GET', '/v1/ready', { key: null })).body).toEqual({ status: 'ready' });
     const metrics = await t.call('GET', '/v1/metrics', { key: null });
     expect(metrics.text).toContain('memcube_http_requests_total');
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const docs = await t.call('GET', '/v1/docs', { key: null });
     expect(docs.text).toContain('swagger-ui-bundle.js');
     const bundle = await fetch(`${t.url}/v1/docs/swagger-ui-bundle.js`);
@@ -48,6 +49,9 @@ describe('health, readiness, metrics, docs', () => {
     expect(routes.sort()).toEqual(
       [
         'GET /v1/audit',
+        'GET /v1/health',
+        'GET /v1/ready',
+        'GET /v1/metrics',
         'GET /v1/cubes',
         'POST /v1/cubes',
         'GET /v1/cubes/{cube}',
@@ -73,6 +77,9 @@ describe('health, readiness, metrics, docs', () => {
     );
     expect(doc.components.securitySchemes.bearer.scheme).toBe('bearer');
     expect(doc.components.schemas.MemoryItem.type).toBe('object');
+    // The health routes need no key; every other route does.
+    expect(doc.paths['/v1/health'].get.security).toBeUndefined();
+    expect(doc.paths['/v1/cubes'].get.security).toEqual([{ bearer: [] }]);
   });
 });
 
@@ -240,6 +247,23 @@ describe('problem documents and bad input', () => {
     );
     problem(await t.call('GET', '/v1/cubes/bad%2F..%2Fx', { key: acme.key }), 400, 'invalid-input');
     problem(await t.call('GET', '/v1/nowhere', { key: acme.key }), 404, 'not-found');
+    problem(
+      await t.call('GET', '/v1/cubes/life/memories/some-id/nowhere', { key: acme.key }),
+      404,
+      'not-found',
+    );
+  });
+
+  it('answers a method a route does not take with 405 and the methods it does take', async () => {
+    const put = await t.call('PUT', '/v1/cubes/life/memories', { key: acme.key, body: { text: 'x' } });
+    problem(put, 405, 'method-not-allowed');
+    expect(put.headers.get('allow')).toBe('GET, POST');
+    expect(put.body.detail).toBe('/v1/cubes/life/memories does not answer PUT; it answers GET, POST');
+    const post = await t.call('POST', '/v1/health', { key: null });
+    problem(post, 405, 'method-not-allowed');
+    expect(post.headers.get('allow')).toBe('GET');
+    // Without a key the answer is still 401: which methods a private route takes is not told.
+    problem(await t.call('PUT', '/v1/cubes/life/memories', { key: null }), 401, 'unauthenticated');
   });
 
   it('refuses a body over the size limit with 413', async () => {
