@@ -434,11 +434,13 @@ export function buildProgram(): Command {
     .description('the audit log of the cube (every mutation: who, what, when, versions)')
     .option('--item <id>', 'only records of this item')
     .option('-n, --limit <n>', 'how many records', positiveInt, 100)
+    .option('--newest', 'the newest records first (default: the oldest first)')
     .action(async (o, cmd: Command) => {
       const g = globals(cmd);
       await readMemory(g, async (memory) => {
         const records = await (await memory.cube(g.cube, { create: false })).audit({
           limit: o.limit,
+          order: o.newest ? 'newest' : 'oldest',
           ...(o.item ? { itemId: o.item } : {}),
         });
         if (g.json) printJson(records);

@@ -81,6 +81,10 @@ export interface Actor {
   id: string;
 }
 
+/** The order audit records are read in: by their ids, which grow with every record written. */
+export const AUDIT_ORDERS = ['oldest', 'newest'] as const;
+export type AuditOrder = (typeof AUDIT_ORDERS)[number];
+
 export const AUDIT_OPERATIONS = [
   'add',
   'update',

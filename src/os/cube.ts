@@ -38,6 +38,7 @@ import { withNeighbours } from '../retrieve/neighbours.js';
 import { embedsWords, vocabularyOf, type WordVectors, wordVectorsOf } from '../retrieve/related-words.js';
 import { rankItems, toStoreFilter } from '../retrieve/search.js';
 import type {
+  AuditQuery,
   ContextKeyUpdate,
   CubeScope,
   CubeStats,
@@ -415,9 +416,10 @@ export class Cube {
     return { cube: this.info, ...(await this.store.stats(this.scope)) };
   }
 
-  async audit(query: { itemId?: string; limit?: number } = {}): Promise<AuditRecord[]> {
+  async audit(query: Partial<AuditQuery> = {}): Promise<AuditRecord[]> {
     requirePermission(this.permission, 'admin', 'reading the audit log');
     return this.store.listAudit(this.scope, {
+      ...query,
       // A short id names its item as it does for `get`; a deleted item's records are found too.
       ...(query.itemId ? { itemId: await this.resolveId(query.itemId) } : {}),
       limit: query.limit ?? 1000,

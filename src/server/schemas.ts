@@ -7,7 +7,14 @@ import {
   searchOptionsSchema,
   updatePatchSchema,
 } from '../core/schemas.js';
-import { AUDIT_OPERATIONS, MEMORY_KINDS, MEMORY_STATUSES, PERMISSIONS, ROLES } from '../core/types.js';
+import {
+  AUDIT_OPERATIONS,
+  AUDIT_ORDERS,
+  MEMORY_KINDS,
+  MEMORY_STATUSES,
+  PERMISSIONS,
+  ROLES,
+} from '../core/types.js';
 
 /** HTTP shapes. Request bodies reuse the library's strict schemas, so both validate alike. */
 
@@ -242,7 +249,14 @@ export const auditQuery = z.strictObject({
     .int()
     .min(0)
     .optional()
-    .openapi({ description: 'only records after this id (paging)' }),
+    .openapi({ description: 'only records after this id (paging oldest first)' }),
+  before: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .openapi({ description: 'only records before this id (paging newest first)' }),
+  order: z.enum(AUDIT_ORDERS).default('oldest').openapi({ description: 'oldest first, or newest first' }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 

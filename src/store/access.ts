@@ -1,4 +1,4 @@
-import type { AuditRecord, Permission } from '../core/types.js';
+import type { AuditOrder, AuditRecord, Permission } from '../core/types.js';
 import type { CubeScope, WriteContext } from './store.js';
 
 /**
@@ -58,8 +58,12 @@ export interface TenantAuditQuery {
   actor?: string;
   from?: number;
   to?: number;
-  /** Only records after this audit id (for paging). */
+  /** Only records after this audit id (for paging oldest first). */
   afterId?: number;
+  /** Only records before this audit id (for paging newest first). */
+  beforeId?: number;
+  /** Oldest first (the default), or newest first. */
+  order?: AuditOrder;
   limit: number;
 }
 

@@ -1,5 +1,6 @@
 import type {
   AuditOperation,
+  AuditOrder,
   AuditRecord,
   CubeInfo,
   DerivedKeys,
@@ -158,8 +159,12 @@ export interface AuditQuery {
   itemId?: string;
   /** Only records written by this actor (a key id, for the server). */
   actor?: string;
-  /** Only records after this audit id (for paging). */
+  /** Only records after this audit id (for paging oldest first). */
   afterId?: number;
+  /** Only records before this audit id (for paging newest first). */
+  beforeId?: number;
+  /** Oldest first (the default), or newest first. */
+  order?: AuditOrder;
   from?: number;
   to?: number;
   limit: number;

@@ -133,13 +133,14 @@ describe('memcube list, get, delete, restore, history, audit, stats, cubes', () 
     expect(human).toMatch(/^v3 {2}restore +\S+ {2}by cli:\S+ {2}\[active\]$/m);
   });
 
-  it('audit lists every operation, and --item narrows it to one item', async () => {
+  it('audit lists every operation, --item narrows it to one item, --newest reads from the end', async () => {
     const id = ids[0] ?? '';
-    const [all, mine, two, human] = await sb.runAll([
+    const [all, mine, two, human, latest] = await sb.runAll([
       [['audit', '--json']],
       [['audit', '--item', id, '--json']],
       [['audit', '--limit', '2', '--json']],
       [['audit', '--item', id]],
+      [['audit', '--newest', '--limit', '2', '--json']],
     ]);
     const records = JSON.parse(all?.stdout ?? '') as AuditRecord[];
     expect(records.map((r) => r.operation)).toEqual([
@@ -162,6 +163,10 @@ describe('memcube list, get, delete, restore, history, audit, stats, cubes', () 
       ['restore', 2, 3],
     ]);
     expect(JSON.parse(two?.stdout ?? '')).toHaveLength(2);
+    expect((JSON.parse(latest?.stdout ?? '') as AuditRecord[]).map((r) => r.operation)).toEqual([
+      'restore',
+      'delete',
+    ]);
     expect(human?.stdout).toMatch(new RegExp(`^\\S+ {2}delete {6}cli:\\S+ {2}${id} {2}v1→v2$`, 'm'));
     expect(human?.stdout).toMatch(new RegExp(`^\\S+ {2}add {9}cli:\\S+ {2}${id} {2}v-→v1$`, 'm'));
   });

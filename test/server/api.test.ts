@@ -514,7 +514,18 @@ describe('audit', () => {
       key: acme.key,
     });
     expect([...paged.body, ...rest.body]).toHaveLength(4);
+    const latest = await t.call('GET', `/v1/audit?key=${writer.id}&order=newest&limit=2`, { key: acme.key });
+    expect(latest.body.map((r: { operation: string }) => r.operation)).toEqual(['delete', 'update']);
+    const earlier = await t.call(
+      'GET',
+      `/v1/audit?key=${writer.id}&order=newest&before=${latest.body[1].id}`,
+      {
+        key: acme.key,
+      },
+    );
+    expect(earlier.body.map((r: { operation: string }) => r.operation)).toEqual(['add', 'create_cube']);
     problem(await t.call('GET', '/v1/audit?from=yesterday', { key: acme.key }), 400, 'invalid-input');
+    problem(await t.call('GET', '/v1/audit?order=latest', { key: acme.key }), 400, 'invalid-input');
   });
 });
 

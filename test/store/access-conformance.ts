@@ -135,6 +135,14 @@ export function describeAccessConformance(
       const third = all[2];
       if (!third) throw new Error('missing record');
       expect((await access.listTenantAudit('acme', { afterId: third.id, limit: 100 })).length).toBe(2);
+      const latest = await access.listTenantAudit('acme', { order: 'newest', limit: 2 });
+      expect(latest.map((r) => r.operation)).toEqual(['delete_cube', 'share']);
+      const before = await access.listTenantAudit('acme', {
+        order: 'newest',
+        beforeId: third.id,
+        limit: 100,
+      });
+      expect(before.map((r) => r.operation)).toEqual(['create_key', 'create_tenant']);
       expect(await access.listTenantAudit('acme', { from: clock + 1, limit: 100 })).toEqual([]);
       expect((await access.listTenantAudit('globex', { limit: 100 })).map((r) => r.operation)).toEqual([
         'create_cube',

@@ -1315,6 +1315,23 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         }
         expect(paged).toEqual(ids);
 
+        // Newest first, paged with beforeId, covers them all in reverse.
+        const newest: number[] = [];
+        let beforeId: number | undefined;
+        for (let guard = 0; guard < 10; guard++) {
+          const page = await store.listAudit(scope, {
+            limit: 2,
+            order: 'newest',
+            ...(beforeId === undefined ? {} : { beforeId }),
+          });
+          if (page.length === 0) break;
+          newest.push(...page.map((r) => r.id));
+          beforeId = page.at(-1)?.id;
+        }
+        expect(newest).toEqual([...ids].reverse());
+        const lastOfA = await store.listAudit(scope, { itemId: a.id, order: 'newest', limit: 1 });
+        expect(lastOfA.map((r) => r.operation)).toEqual(['restore']);
+
         const forA = await store.listAudit(scope, { itemId: a.id, limit: 100 });
         expect(forA.map((r) => r.operation)).toEqual(['add', 'update', 'delete', 'restore']);
         const window = await store.listAudit(scope, { from: cUpd.now, to: cRes.now, limit: 100 });

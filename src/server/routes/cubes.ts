@@ -173,6 +173,8 @@ export function registerCubeRoutes(app: App, h: RouteHelpers): void {
       ...(from === undefined ? {} : { from }),
       ...(to === undefined ? {} : { to }),
       ...(q.after === undefined ? {} : { afterId: q.after }),
+      ...(q.before === undefined ? {} : { beforeId: q.before }),
+      order: q.order,
     });
     return c.json(records, 200);
   });

@@ -19,7 +19,7 @@ export async function writeAudit(
   await query(db, insertAuditSql(schema), auditValues(target, entry, ctx));
 }
 
-/** Audit records matching `where` (one column: a cube's key, or a tenant) and the filter, oldest first. */
+/** Audit records matching `where` (one column: a cube's key, or a tenant) and the filter, in its order. */
 export async function selectAudit(
   db: Db,
   schema: string,
@@ -33,7 +33,8 @@ export async function selectAudit(
      FROM ${schema}.audit WHERE ${where.column} = $1 AND audit_key > $2 AND ($3::text IS NULL OR cube_name = $3)
        AND ($4::text IS NULL OR item_id = $4) AND ($5::text IS NULL OR actor = $5)
        AND ($6::bigint IS NULL OR at >= $6) AND ($7::bigint IS NULL OR at < $7)
-     ORDER BY audit_key LIMIT $8`,
+       AND ($9::bigint IS NULL OR audit_key < $9)
+     ORDER BY audit_key ${filter.order === 'newest' ? 'DESC' : 'ASC'} LIMIT $8`,
     [
       where.value,
       filter.afterId ?? 0,
@@ -43,6 +44,7 @@ export async function selectAudit(
       filter.from ?? null,
       filter.to ?? null,
       filter.limit,
+      filter.beforeId ?? null,
     ],
   );
   return rows.map(rowToAudit);

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AuditRecord } from '../../core/types.js';
 import { AUDIT_INSERT_COLUMNS, type AuditTarget, auditValues } from '../audit-values.js';
-import type { WriteContext } from '../store.js';
+import type { AuditQuery, WriteContext } from '../store.js';
 import { prepared } from './prepared.js';
 import { type AuditEntry, type AuditRow, rowToAudit } from './rows.js';
 
@@ -19,34 +19,25 @@ export function writeAudit(
   );
 }
 
-export interface AuditFilter {
-  afterId?: number;
-  itemId?: string;
-  actor?: string;
-  from?: number;
-  to?: number;
-  limit: number;
-}
-
-/** Audit records matching `where` (one column: a cube's key, or a tenant) and the filter, oldest first. */
+/** Audit records matching `where` (one column: a cube's key, or a tenant) and the filter, in its order. */
 export function selectAudit(
   db: Database.Database,
   where: { column: 'cube_key' | 'tenant'; value: number | string; cubeName?: string },
-  filter: AuditFilter,
+  filter: AuditQuery,
 ): AuditRecord[] {
   const rows = db
     .prepare(
-      `SELECT * FROM audit WHERE ${where.column} = ? AND audit_key > ? AND (? IS NULL OR cube_name = ?)
-         AND (? IS NULL OR item_id = ?) AND (? IS NULL OR actor = ?) AND (? IS NULL OR at >= ?) AND (? IS NULL OR at < ?)
-       ORDER BY audit_key LIMIT ?`,
+      `SELECT * FROM audit WHERE ${where.column} = ? AND audit_key > ? AND (? IS NULL OR audit_key < ?)
+         AND (? IS NULL OR cube_name = ?) AND (? IS NULL OR item_id = ?) AND (? IS NULL OR actor = ?)
+         AND (? IS NULL OR at >= ?) AND (? IS NULL OR at < ?)
+       ORDER BY audit_key ${filter.order === 'newest' ? 'DESC' : 'ASC'} LIMIT ?`,
     )
     .all(
       where.value,
       filter.afterId ?? 0,
-      ...[where.cubeName, filter.itemId, filter.actor, filter.from, filter.to].flatMap((v) => [
-        v ?? null,
-        v ?? null,
-      ]),
+      ...[filter.beforeId, where.cubeName, filter.itemId, filter.actor, filter.from, filter.to].flatMap(
+        (v) => [v ?? null, v ?? null],
+      ),
       filter.limit,
     ) as AuditRow[];
   return rows.map(rowToAudit);
