@@ -1,6 +1,6 @@
 import type { EmbedderConfig } from '../core/config.js';
-import { InvalidInputError } from '../core/errors.js';
 import { embedderConfigFromEnv } from '../embed/factory.js';
+import { UsageError } from './usage-error.js';
 
 export const EMBEDDER_CHOICES = ['local', 'none', 'openai-compatible'] as const;
 export type EmbedderChoice = (typeof EMBEDDER_CHOICES)[number];
@@ -10,7 +10,7 @@ export function embedderFromFlag(name: EmbedderChoice): EmbedderConfig {
   if (name !== 'openai-compatible') return name;
   const config = embedderConfigFromEnv(process.env);
   if (!config) {
-    throw new InvalidInputError(
+    throw new UsageError(
       '--embedder openai-compatible needs MEMCUBE_EMBEDDER_BASE_URL and MEMCUBE_EMBEDDER_MODEL (and MEMCUBE_EMBEDDER_API_KEY if the server wants one)',
       'embedder',
     );

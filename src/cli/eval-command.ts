@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { readConfigFile } from '../core/config.js';
-import { InvalidInputError } from '../core/errors.js';
 import { createEmbedder } from '../embed/factory.js';
 import { defaultEmbeddingCachePath, openEvalEmbedder } from '../eval/embedder.js';
 import { type EvalRunOptions, RETRIEVERS, type Retriever } from '../eval/harness.js';
@@ -10,6 +9,7 @@ import type { QaGrader } from '../eval/qa.js';
 import { type EvalResults, readResults, writeResults } from '../eval/results.js';
 import { embedderFromFlag } from './embedder-flag.js';
 import { withProgress } from './progress.js';
+import { UsageError } from './usage-error.js';
 
 interface GlobalOptions {
   embedder: 'local' | 'none' | 'openai-compatible';
@@ -161,7 +161,7 @@ export function registerEvalCommands(program: Command): void {
       const runs = dirs.map((dir) => ({ dir, results: readResults(dir) }));
       const benchmarks = [...new Set(runs.map((r) => r.results.benchmark))];
       if (benchmarks.length > 1) {
-        throw new InvalidInputError(
+        throw new UsageError(
           `the runs are of different benchmarks (${benchmarks.join(', ')}); report one benchmark at a time`,
           'dirs',
         );

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type ConfigFile, defaultDatabasePath, readConfigFile } from '../core/config.js';
-import { InvalidInputError, MemcubeError, NotFoundError } from '../core/errors.js';
+import { MemcubeError, NotFoundError } from '../core/errors.js';
 import { type CubeInfo, MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import { MemoryOS, type OpenOptions } from '../os/memory-os.js';
@@ -16,6 +16,7 @@ import { registerEvalCommands } from './eval-command.js';
 import { formatAudit, formatHistory, formatHits, formatItem, formatStats } from './format.js';
 import { parseMessagesFile, readText } from './input.js';
 import { withProgress } from './progress.js';
+import { UsageError } from './usage-error.js';
 
 interface GlobalOptions {
   db: string;
@@ -200,8 +201,7 @@ export function buildProgram(): Command {
     .option('--agent <id>', 'agent id')
     .action(async (words: string[], o, cmd: Command) => {
       const g = globals(cmd);
-      if (words.length > 0 && o.file)
-        throw new InvalidInputError('give either text or --file, not both', 'file');
+      if (words.length > 0 && o.file) throw new UsageError('give either text or --file, not both', 'file');
       let messages: unknown[];
       if (o.file) messages = parseMessagesFile(await readText(o.file), o.file);
       else if (words.length > 0) {
@@ -213,7 +213,7 @@ export function buildProgram(): Command {
           ),
         ];
       } else {
-        throw new InvalidInputError(
+        throw new UsageError(
           'nothing to add: give the text, or --file <path> (an option such as --tag takes every word after it: put the text first, or end the options with --)',
           'text',
         );
@@ -225,7 +225,11 @@ export function buildProgram(): Command {
       );
       await withMemory(g, async (memory) => {
         // Validate before `cube()` may create the cube: a rejected add must leave no trace.
-        draftEpisodes(messages as AddInput, options, memory.config.limits, Date.now());
+        try {
+          draftEpisodes(messages as AddInput, options, memory.config.limits, Date.now());
+        } catch (err) {
+          throw words.length > 0 ? inFlagTermsOfMessage(err) : err;
+        }
         const cube = await memory.cube(g.cube);
         const result = await withProgress('embedding', g.json, (onProgress) =>
           cube.add(messages as AddInput, options, { onProgress }),
@@ -498,7 +502,7 @@ export function buildProgram(): Command {
     .action(async (o, cmd: Command) => {
       const g = globals(cmd);
       if (o.pg && cmd.parent?.getOptionValueSource('db') === 'cli') {
-        throw new InvalidInputError('give either --db or --pg, not both', 'pg');
+        throw new UsageError('give either --db or --pg, not both', 'pg');
       }
       // Cubes warm in the background as requests first reach them (`Cube.warm`).
       const memory = await openMemory(
@@ -560,6 +564,8 @@ const FLAG_OF_OPTION: Record<string, string> = {
   from: '--from',
   to: '--to',
   sessionIds: '--session',
+  sessionId: '--session',
+  agentId: '--agent',
   speakers: '--speaker',
   roles: '--role',
   kinds: '--kind',
@@ -575,6 +581,27 @@ function inFlagTerms(message: string): string {
   );
 }
 
+/**
+ * Exit status 2 is a command line to fix: commander's parse errors, options that clash, and a
+ * flag's value the engine refuses (`--limit 5000`: its schema names the option). 1 is work that
+ * failed: not found, a bad file, storage, the embedder.
+ */
+function isUsageError(err: MemcubeError): boolean {
+  return err instanceof UsageError || (err.code === 'invalid_input' && /^options\.\w+/.test(err.field ?? ''));
+}
+
+/**
+ * An error in the one message `add TEXT` builds from its flags names the flag (`--at: not an
+ * ISO-8601 date…`, not `messages[0].at: …`) and is a usage error, as a bad `--from` is.
+ */
+function inFlagTermsOfMessage(err: unknown): unknown {
+  if (!(err instanceof MemcubeError) || err.code !== 'invalid_input') return err;
+  const field = /^messages\[0\]\.(at|speaker|role)$/.exec(err.field ?? '');
+  if (!field) return err;
+  const flag = `--${field[1]}`;
+  return new UsageError(err.message.replace(`${err.field}:`, `${flag}:`), flag);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -584,7 +611,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof MemcubeError) {
       process.stderr.write(`memcube: error: ${inFlagTerms(err.message)}\n`);
-      return 1;
+      return isUsageError(err) ? 2 : 1;
     }
     process.stderr.write(
       `memcube: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CubeInfo, MemoryItem } from '../../src/core/types.js';
 import type { CubeStats } from '../../src/store/store.js';
-import { CliSandbox, expectMemcubeError, jsonl, UUID } from './helpers.js';
+import { CliSandbox, expectMemcubeError, expectMemcubeUsageError, jsonl, UUID } from './helpers.js';
 
 type Stats = CubeStats & { cube: CubeInfo };
 interface AddJson {
@@ -137,7 +137,7 @@ describe('memcube add', () => {
     const before = sb.json<Stats>(['stats']);
     expect(before.items).toBe(6);
 
-    const cases: Array<{ args: string[]; input?: string; says: string[] }> = [
+    const cases: Array<{ args: string[]; input?: string; says: string[]; usage?: boolean }> = [
       { args: ['add', '--file', sb.path('nope.json')], says: ['cannot read', 'nope.json', 'no such file'] },
       {
         args: ['add', '--file', sb.file('broken.json', '[{"content": "x"')],
@@ -166,15 +166,18 @@ describe('memcube add', () => {
       },
       { args: ['add', '--file', '-'], input: '[{"content": 5}]', says: ['messages[0].content'] },
       { args: ['add', '--file', sb.file('empty.json', '  \n')], says: ['empty.json', 'is empty'] },
-      { args: ['add', 'some text', '--at', 'yesterday'], says: ['messages[0].at', 'yesterday'] },
-      { args: ['add', 'text', '--file', sb.path('msgs.json')], says: ['not both'] },
-      { args: ['add'], says: ['nothing to add'] },
+      // A command line to fix exits 2; the flag is named.
+      { args: ['add', 'some text', '--at', 'yesterday'], says: ['--at:', 'yesterday'], usage: true },
+      { args: ['add', 'some text', '--session', ''], says: ['--session:', 'must not be empty'], usage: true },
+      { args: ['add', 'text', '--file', sb.path('msgs.json')], says: ['not both'], usage: true },
+      { args: ['add'], says: ['nothing to add'], usage: true },
     ];
     const results = await sb.runAll(
       cases.map((c) => [c.args, c.input === undefined ? {} : { input: c.input }]),
     );
     results.forEach((result, i) => {
-      expectMemcubeError(result, ...(cases[i]?.says ?? []));
+      const expectError = cases[i]?.usage ? expectMemcubeUsageError : expectMemcubeError;
+      expectError(result, ...(cases[i]?.says ?? []));
     });
 
     const after = sb.json<Stats>(['stats']);

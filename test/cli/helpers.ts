@@ -190,7 +190,16 @@ export class CliSandbox {
  * stderr starting `memcube: error:`. Returns that line.
  */
 export function expectMemcubeError(result: CliResult, ...fragments: string[]): string {
-  expect(result.status, `stderr: ${result.stderr}`).toBe(1);
+  return expectErrorLine(result, 1, fragments);
+}
+
+/** The same for a command line to fix (options that clash, a flag's value out of range): exit 2. */
+export function expectMemcubeUsageError(result: CliResult, ...fragments: string[]): string {
+  return expectErrorLine(result, 2, fragments);
+}
+
+function expectErrorLine(result: CliResult, status: 1 | 2, fragments: string[]): string {
+  expect(result.status, `stderr: ${result.stderr}`).toBe(status);
   expect(result.stdout).toBe('');
   const lines = result.stderr.trimEnd().split('\n');
   expect(lines).toHaveLength(1);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchHit } from '../../src/core/types.js';
 import type { ContextPack } from '../../src/retrieve/context.js';
-import { CliSandbox, expectMemcubeError, jsonl } from './helpers.js';
+import { CliSandbox, expectMemcubeError, expectMemcubeUsageError, jsonl } from './helpers.js';
 
 const ADOPTED = 'I adopted a beagle puppy named Biscuit';
 const CHEWED = 'Biscuit the beagle chewed my running shoes';
@@ -127,7 +127,7 @@ describe('memcube search and context (lexical only)', () => {
     expect(human?.status).toBe(0);
     expect(human?.stdout).toBe('no matching memories\n');
     expect(JSON.parse(json?.stdout ?? '')).toEqual([]);
-    expectMemcubeError(badTime ?? { status: null, stdout: '', stderr: '' }, 'from', 'yesterday');
+    expectMemcubeUsageError(badTime ?? { status: null, stdout: '', stderr: '' }, '--from', 'yesterday');
     expectMemcubeError(vector ?? { status: null, stdout: '', stderr: '' }, "channel 'vector' is unavailable");
   });
 

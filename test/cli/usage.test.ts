@@ -3,7 +3,15 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, type CliResult, CliSandbox, expectMemcubeError, expectUsageError, ROOT } from './helpers.js';
+import {
+  CLI,
+  type CliResult,
+  CliSandbox,
+  expectMemcubeError,
+  expectMemcubeUsageError,
+  expectUsageError,
+  ROOT,
+} from './helpers.js';
 
 const none: CliResult = { status: null, stdout: '', stderr: '' };
 
@@ -118,10 +126,15 @@ describe('memcube usage, help and error exits', () => {
       [['add', '--tag', 'misc', 'Dave owns a red bicycle']],
       [['audit', '--item', 'garbage']],
     ]);
-    expectMemcubeError(budget ?? none, '--budget: Too small', '50');
-    expectMemcubeError(limit ?? none, '--limit: Too big', '10000');
-    expectMemcubeError(from ?? none, '--from: not an ISO-8601 date');
-    expectMemcubeError(tagged ?? none, 'nothing to add', 'put the text first, or end the options with --');
+    // A flag's value the engine refuses exits 2, as one commander refuses does (`--limit 0`).
+    expectMemcubeUsageError(budget ?? none, '--budget: Too small', '50');
+    expectMemcubeUsageError(limit ?? none, '--limit: Too big', '10000');
+    expectMemcubeUsageError(from ?? none, '--from: not an ISO-8601 date');
+    expectMemcubeUsageError(
+      tagged ?? none,
+      'nothing to add',
+      'put the text first, or end the options with --',
+    );
     expectMemcubeError(audit ?? none, "id: 'garbage' is not a memory id");
   });
 
