@@ -43,6 +43,17 @@ export class ConflictError extends MemcubeError {
   }
 }
 
+/**
+ * Context keys were derived from turns of a session that another process has changed since: the
+ * write is refused and changes nothing; deriving the keys again and retrying succeeds.
+ */
+export class SessionChangedError extends ConflictError {
+  constructor(sessionId: string) {
+    super(`session '${sessionId}' changed while its context keys were derived; try again`);
+    this.name = 'SessionChangedError';
+  }
+}
+
 export class EmbedderMismatchError extends MemcubeError {
   constructor(message: string) {
     super('embedder_mismatch', message);

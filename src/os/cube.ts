@@ -1,5 +1,5 @@
 import { MAX_CONTEXT_TURNS, type ResolvedConfig } from '../core/config.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../core/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, SessionChangedError } from '../core/errors.js';
 import { contentHash, isItemId, isShortId } from '../core/ids.js';
 import {
   type AddOptions,
@@ -39,13 +39,14 @@ import { embedsWords, vocabularyOf, type WordVectors, wordVectorsOf } from '../r
 import { rankItems, toStoreFilter } from '../retrieve/search.js';
 import type {
   AuditQuery,
-  ContextKeyUpdate,
+  ContextKeyWrite,
   CubeScope,
   CubeStats,
   IndexFields,
   InsertOutcome,
   ItemChange,
   Page,
+  SessionStamp,
   Store,
   WriteContext,
 } from '../store/store.js';
@@ -58,6 +59,29 @@ const PROGRESS_CHUNK = 64;
 
 /** The widest read, in turns each side, for the turns whose context keys a change moves. */
 const MAX_CONTEXT_REACH = 1024;
+/**
+ * Tries of a write whose context keys another process keeps outdating (`SessionChangedError`):
+ * each derives the keys afresh. Writers in this process never outdate them (the session lock).
+ */
+const KEY_WRITE_ATTEMPTS = 8;
+
+/** Runs a write that derives context keys again while another process changes their session. */
+async function whileSessionChanges<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!(err instanceof SessionChangedError) || attempt === KEY_WRITE_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** Whether two reads of turns found the same items at the same versions. */
+function sameVersions(a: MemoryItem[], b: MemoryItem[]): boolean {
+  return (
+    a.length === b.length && a.every((item, i) => item.id === b[i]?.id && item.version === b[i]?.version)
+  );
+}
 
 export interface AddResult {
   /** One id per input message, in order; a duplicate maps to the id stored before. */
@@ -177,19 +201,22 @@ export class Cube {
       drafts.map((d) => d.index),
       progress.onProgress,
     );
-    return this.inSession(sessionId, async () => {
-      const previous =
-        sessionId !== null && hasContextKey(this.config.ingest)
-          ? await this.store.sessionTail(this.scope, sessionId, this.config.ingest.contextTurns)
-          : [];
-      const keyed = withContextKeys(drafts, previous, this.config.ingest);
-      const items = await this.store.insertItems(
-        this.scope,
-        keyed.map((d, i) => ({ ...d, embedding: vectors[i] ?? null })),
-        ctx,
-      );
-      return { ids: items.map((o) => o.id), items };
-    });
+    return this.inSession(sessionId, () =>
+      whileSessionChanges(async () => {
+        const before =
+          sessionId !== null && hasContextKey(this.config.ingest)
+            ? await this.turnsBefore(sessionId)
+            : undefined;
+        const keyed = withContextKeys(drafts, before?.turns ?? [], this.config.ingest);
+        const items = await this.store.insertItems(
+          this.scope,
+          keyed.map((d, i) => ({ ...d, embedding: vectors[i] ?? null })),
+          ctx,
+          before?.stamp,
+        );
+        return { ids: items.map((o) => o.id), items };
+      }),
+    );
   }
 
   /** Ranked items with the fused score and each channel's rank and score. */
@@ -358,8 +385,10 @@ export class Cube {
           index: { ...content.index, context: context ?? '' },
         },
       };
-      const keys = await this.contextKeysAfter({ ...now, content: content.content }, false);
-      return this.store.updateItem(this.scope, id, rekeyed, this.writeContext('updating a memory'), keys);
+      return whileSessionChanges(async () => {
+        const keys = await this.contextKeysAfter({ ...now, content: content.content }, false);
+        return this.store.updateItem(this.scope, id, rekeyed, this.writeContext('updating a memory'), keys);
+      });
     });
   }
 
@@ -375,30 +404,59 @@ export class Cube {
   async delete(ref: string): Promise<MemoryItem> {
     const ctx = this.writeContext('deleting a memory');
     const { id, sessionId } = await this.get(ref);
-    return this.inSession(sessionId, async () => {
-      const keys = await this.contextKeysAfter({ ...(await this.get(id)), status: 'deleted' }, false);
-      return this.store.setStatus(this.scope, id, 'deleted', 'delete', ctx, keys);
-    });
+    return this.inSession(sessionId, () =>
+      whileSessionChanges(async () => {
+        const keys = await this.contextKeysAfter({ ...(await this.get(id)), status: 'deleted' }, false);
+        return this.store.setStatus(this.scope, id, 'deleted', 'delete', ctx, keys);
+      }),
+    );
   }
 
   async restore(ref: string): Promise<MemoryItem> {
     const ctx = this.writeContext('restoring a memory');
     const { id, sessionId } = await this.get(ref);
-    return this.inSession(sessionId, async () => {
-      const keys = await this.contextKeysAfter({ ...(await this.get(id)), status: 'active' }, true);
-      return this.store.setStatus(this.scope, id, 'active', 'restore', ctx, keys);
-    });
+    return this.inSession(sessionId, () =>
+      whileSessionChanges(async () => {
+        const keys = await this.contextKeysAfter({ ...(await this.get(id)), status: 'active' }, true);
+        return this.store.setStatus(this.scope, id, 'active', 'restore', ctx, keys);
+      }),
+    );
   }
 
-  /** The context keys a change to `changed` (given as it will be) moves, read from its session. */
-  private async contextKeysAfter(changed: MemoryItem, withSelf: boolean): Promise<ContextKeyUpdate[]> {
+  /**
+   * The last active turns of a session, which the keys of turns added to it read, with the stamp
+   * of the session from the first of them on. The stamp is taken between two reads that agree, so
+   * nothing changed those turns before it: the insert then refuses if anything has since.
+   */
+  private async turnsBefore(sessionId: string): Promise<{ turns: MemoryItem[]; stamp: SessionStamp }> {
+    const tail = () => this.store.sessionTail(this.scope, sessionId, this.config.ingest.contextTurns);
+    let turns = await tail();
+    for (let attempt = 1; ; attempt++) {
+      const stamp = await this.store.sessionStamp(this.scope, sessionId, turns[0]?.turnIndex ?? 0);
+      const again = await tail();
+      if (sameVersions(turns, again)) return { turns: again, stamp };
+      if (attempt === KEY_WRITE_ATTEMPTS) throw new SessionChangedError(sessionId);
+      turns = again;
+    }
+  }
+
+  /**
+   * The context keys a change to `changed` (given as it will be) moves, read from its session,
+   * with the stamp of the turns they were read from; none when it is no turn of a session.
+   */
+  private async contextKeysAfter(
+    changed: MemoryItem,
+    withSelf: boolean,
+  ): Promise<ContextKeyWrite | undefined> {
     const { sessionId, turnIndex } = changed;
-    if (sessionId === null || turnIndex === null) return [];
+    if (sessionId === null || turnIndex === null) return undefined;
     const ingest = this.config.ingest;
     const every = { sessionIds: [sessionId], statuses: [...MEMORY_STATUSES] };
     // Deleted turns between make the reach longer than `contextTurns`: read wider until it is enough.
     for (let reach = 2 * MAX_CONTEXT_TURNS; ; reach *= 4) {
       const window = { from: Math.max(0, turnIndex - reach), to: turnIndex + reach };
+      // Stamped before the read: whatever changes the turns after it, the write will see.
+      const derivedFrom = await this.store.sessionStamp(this.scope, sessionId, window.from);
       const refs = Array.from({ length: window.to - window.from + 1 }, (_, i) => ({
         sessionId,
         turnIndex: window.from + i,
@@ -407,7 +465,7 @@ export class Cube {
       const session = read.filter((t): t is MemoryItem & { turnIndex: number } => t.turnIndex !== null);
       const turn = { ...changed, turnIndex };
       if (readsEnough(turn, session, window, ingest) || reach >= MAX_CONTEXT_REACH) {
-        return contextKeysAround(turn, session, ingest, withSelf);
+        return { updates: contextKeysAround(turn, session, ingest, withSelf), derivedFrom };
       }
     }
   }

@@ -112,6 +112,26 @@ export interface ContextKeyUpdate {
   context: string | null;
 }
 
+/**
+ * A session's turns from `fromTurn` on, as context keys were derived from them: how many rows (of
+ * any status) and the sum of their versions. A status change, an edit and a new turn each move
+ * it. A write that carries one checks it in its transaction, and refuses with
+ * `SessionChangedError` when another process changed those turns since they were read (writers
+ * in one process are kept apart by the session lock).
+ */
+export interface SessionStamp {
+  sessionId: string;
+  fromTurn: number;
+  rows: number;
+  versions: number;
+}
+
+/** Context keys to write with a change, and the stamp of the turns they were derived from. */
+export interface ContextKeyWrite {
+  updates: ContextKeyUpdate[];
+  derivedFrom: SessionStamp;
+}
+
 export interface ItemChange {
   content?: {
     content: string;
@@ -210,8 +230,17 @@ export interface Store {
    */
   deleteCube(tenant: string, name: string, ctx: WriteContext): Promise<void>;
 
-  /** Inserts in one transaction: items, first versions, index entries, vectors, audit. */
-  insertItems(scope: CubeScope, records: NewItemRecord[], ctx: WriteContext): Promise<InsertOutcome[]>;
+  /**
+   * Inserts in one transaction: items, first versions, index entries, vectors, audit. With
+   * `derivedFrom`, the records' context keys were derived from those turns: the insert refuses
+   * (`SessionChangedError`) when they have changed since.
+   */
+  insertItems(
+    scope: CubeScope,
+    records: NewItemRecord[],
+    ctx: WriteContext,
+    derivedFrom?: SessionStamp,
+  ): Promise<InsertOutcome[]>;
   /** Items of the cube with these ids, any status, in the order asked; unknown ids are skipped. */
   getItems(scope: CubeScope, ids: string[]): Promise<MemoryItem[]>;
   /**
@@ -235,18 +264,19 @@ export interface Store {
   ): Promise<Page<MemoryItem>>;
   /**
    * Applies a change as a new version, keeping the old one, and writes `contextKeys` (of the
-   * turns after it) in the same transaction.
+   * turns after it) in the same transaction, unless their turns changed since they were read.
    */
   updateItem(
     scope: CubeScope,
     id: string,
     change: ItemChange,
     ctx: WriteContext,
-    contextKeys?: ContextKeyUpdate[],
+    contextKeys?: ContextKeyWrite,
   ): Promise<MemoryItem>;
   /**
    * Moves an item to a lifecycle state as a new version (delete = tombstone, restore = active),
-   * and writes `contextKeys` (of the item and the turns after it) in the same transaction.
+   * and writes `contextKeys` (of the item and the turns after it) in the same transaction, unless
+   * their turns changed since they were read.
    */
   setStatus(
     scope: CubeScope,
@@ -254,7 +284,7 @@ export interface Store {
     status: MemoryStatus,
     operation: AuditOperation,
     ctx: WriteContext,
-    contextKeys?: ContextKeyUpdate[],
+    contextKeys?: ContextKeyWrite,
   ): Promise<MemoryItem>;
   history(scope: CubeScope, id: string): Promise<MemoryVersion[]>;
 
@@ -294,6 +324,8 @@ export interface Store {
    * words must not reach the keys of turns added after it.
    */
   sessionTail(scope: CubeScope, sessionId: string, turns: number): Promise<MemoryItem[]>;
+  /** The session's turns from `fromTurn` on, stamped (see `SessionStamp`). */
+  sessionStamp(scope: CubeScope, sessionId: string, fromTurn: number): Promise<SessionStamp>;
   /**
    * Items at these session positions that pass the filter (active items for `{}`), in the order
    * of the refs; positions with no such item are skipped.

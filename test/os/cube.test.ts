@@ -10,7 +10,9 @@ import type { Embedder } from '../../src/embed/embedder.js';
 import { LocalEmbedder } from '../../src/embed/local.js';
 import { MemoryOS } from '../../src/os/memory-os.js';
 import { countTokens } from '../../src/retrieve/tokens.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { cachedEmbeddingRows } from '../helpers/embedding-cache.js';
+import { expectNoDeletedWordsAcrossProcesses } from '../helpers/interleaved-writes.js';
 import { PLAIN_RETRIEVAL } from '../helpers/plain-retrieval.js';
 
 /** The reciprocal-rank-fusion constant these searches fuse with (the default). */
@@ -710,6 +712,16 @@ describe('default retrieval mechanisms (no LLM)', () => {
     expect(items.map((i) => i.content)).toEqual(['Got it, thanks.', 'Thanks.', 'Bye.', 'See you.']);
     for (const item of items) expect(item.derived.context ?? '').not.toMatch(/vault|alarm/);
     expect(await cube.search('vault alarm code', { channels: ['lexical'] })).toEqual([]);
+  });
+
+  it('keeps no deleted words in any key when another process writes the session in between', async () => {
+    os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+    const dir = fs.mkdtempSync(path.join(os_.tmpdir(), 'memcube-processes-'));
+    try {
+      await expectNoDeletedWordsAcrossProcesses(async () => SqliteStore.open(path.join(dir, 'm.db')));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keys a restored turn by the turns active before it now', async () => {

@@ -855,10 +855,14 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           [question.id, reply.id, later.id].sort(),
         );
 
-        const deleted = await store.setStatus(scope, question.id, 'deleted', 'delete', ctx(), [
-          { id: reply.id, context: null },
-          { id: later.id, context: 'poor thing' },
-        ]);
+        const stamp = () => store.sessionStamp(scope, 's1', 0);
+        const deleted = await store.setStatus(scope, question.id, 'deleted', 'delete', ctx(), {
+          updates: [
+            { id: reply.id, context: null },
+            { id: later.id, context: 'poor thing' },
+          ],
+          derivedFrom: await stamp(),
+        });
         expect(deleted.status).toBe('deleted');
         expect(await store.searchLexical(scope, ['rex'], {}, 10, W)).toEqual([]);
         expect(idsOf(await store.searchLexical(scope, ['poor'], {}, 10, W)).sort()).toEqual(
@@ -873,10 +877,13 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         expect((await allAudit(store, scope)).filter((a) => a.itemId === later.id)).toHaveLength(1);
 
         // The item's own key too, with a restore; and the keys after an edited turn.
-        const restored = await store.setStatus(scope, question.id, 'active', 'restore', ctx(), [
-          { id: question.id, context: null },
-          { id: reply.id, context: 'my dog rex fears thunder' },
-        ]);
+        const restored = await store.setStatus(scope, question.id, 'active', 'restore', ctx(), {
+          updates: [
+            { id: question.id, context: null },
+            { id: reply.id, context: 'my dog rex fears thunder' },
+          ],
+          derivedFrom: await stamp(),
+        });
         expect(restored.status).toBe('active');
         const edit = 'my cat tom fears thunder';
         await store.updateItem(
@@ -892,7 +899,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
             },
           },
           ctx(),
-          [{ id: reply.id, context: edit }],
+          { updates: [{ id: reply.id, context: edit }], derivedFrom: await stamp() },
         );
         expect(idsOf(await store.searchLexical(scope, ['rex'], {}, 10, W))).toEqual([]);
         expect(idsOf(await store.searchLexical(scope, ['tom'], {}, 10, W)).sort()).toEqual(
@@ -909,10 +916,55 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         await insert(scope, [mine]);
         await insert(other, [theirs]);
         await expect(
-          store.setStatus(scope, mine.id, 'deleted', 'delete', ctx(), [{ id: theirs.id, context: 'leak' }]),
+          store.setStatus(scope, mine.id, 'deleted', 'delete', ctx(), {
+            updates: [{ id: theirs.id, context: 'leak' }],
+            derivedFrom: await store.sessionStamp(scope, 's1', 0),
+          }),
         ).rejects.toMatchObject({ code: 'not_found' });
         expect((await store.getItems(scope, [mine.id]))[0]?.status).toBe('active');
         expect((await store.getItems(other, [theirs.id]))[0]?.derived.context).toBeNull();
+      });
+
+      it('are refused, with nothing changed, when the turns they were read from changed since', async () => {
+        const scope = await cube();
+        const [first, second, third] = [rec('first turn'), rec('second turn'), rec('third turn')];
+        await insert(scope, [first, second, third]);
+        const before = await store.sessionStamp(scope, 's1', 1);
+        expect(before).toEqual({ sessionId: 's1', fromTurn: 1, rows: 2, versions: 2 });
+        // Another process deletes the second turn after the keys were read.
+        await store.setStatus(scope, second.id, 'deleted', 'delete', ctx());
+        const moved = await store.sessionStamp(scope, 's1', 1);
+        expect(moved).toEqual({ ...before, versions: 3 });
+        // A change before `fromTurn` does not move it.
+        await store.updateItem(scope, first.id, { tags: ['x'] }, ctx());
+        expect(await store.sessionStamp(scope, 's1', 1)).toEqual(moved);
+
+        const changed = { code: 'conflict', name: 'SessionChangedError' };
+        const stale = { updates: [{ id: third.id, context: 'second turn' }], derivedFrom: before };
+        const auditBefore = (await allAudit(store, scope)).length;
+        await expect(
+          store.setStatus(scope, first.id, 'deleted', 'delete', ctx(), stale),
+        ).rejects.toMatchObject(changed);
+        await expect(store.updateItem(scope, first.id, { tags: ['y'] }, ctx(), stale)).rejects.toMatchObject(
+          changed,
+        );
+        const late = rec('fourth turn', {
+          index: { ...ix('fourth turn'), context: 'second turn' },
+          derived: { ...NO_DERIVED_KEYS, context: 'second turn' },
+        });
+        await expect(store.insertItems(scope, [late], ctx(), before)).rejects.toMatchObject(changed);
+        const [f, t] = await store.getItems(scope, [first.id, third.id]);
+        expect(f).toMatchObject({ status: 'active', version: 2, tags: ['x'] });
+        expect(t?.derived.context).toBeNull();
+        expect(await store.getItems(scope, [late.id])).toEqual([]);
+        expect(await allAudit(store, scope)).toHaveLength(auditBefore);
+
+        // A new turn moves it too; with the stamp as it is now, the write goes through.
+        await insert(scope, [rec('another turn')]);
+        const now = await store.sessionStamp(scope, 's1', 1);
+        expect(now).toEqual({ ...moved, rows: 3, versions: 4 });
+        await store.insertItems(scope, [late], ctx(), now);
+        expect((await store.getItems(scope, [late.id]))[0]?.derived.context).toBe('second turn');
       });
     });
 

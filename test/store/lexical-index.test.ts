@@ -410,9 +410,10 @@ describe('SqliteStore lexical search through the in-process index', () => {
         ctx(),
       );
       expect((await find(['balloon'])).sort()).toEqual([id, reply?.id].sort());
-      await writer.setStatus(scope, id, 'deleted', 'delete', ctx(), [
-        { id: reply?.id as string, context: null },
-      ]);
+      await writer.setStatus(scope, id, 'deleted', 'delete', ctx(), {
+        updates: [{ id: reply?.id as string, context: null }],
+        derivedFrom: await writer.sessionStamp(scope, 's1', 0),
+      });
       expect(await find(['balloon'])).toEqual([]);
       expect(await find(['lovely'])).toEqual([reply?.id]);
     } finally {

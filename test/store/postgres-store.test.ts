@@ -10,6 +10,7 @@ import {
 import { migrate, SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
 import { transaction, typeParsers } from '../../src/store/postgres/sql.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { expectNoDeletedWordsAcrossProcesses } from '../helpers/interleaved-writes.js';
 import { type PgliteServer, startPgliteServer } from '../helpers/pglite-server.js';
 import { describeAccessConformance } from './access-conformance.js';
 import { describeStoreConformance, rec, W } from './conformance.js';
@@ -205,6 +206,11 @@ describe('PostgresStore specifics', () => {
       field: 'schema',
     });
     await expect(openPglite({ efSearch: 0 })).rejects.toMatchObject({ code: 'invalid_input' });
+  });
+
+  it('keeps no deleted words in context keys when two servers write one session in turn', async () => {
+    const schema = freshSchema('processes');
+    await expectNoDeletedWordsAcrossProcesses(() => openPglite({ schema }));
   });
 
   it("is stateless: two stores on one database see each other's writes at once", async () => {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../core/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, SessionChangedError } from '../../core/errors.js';
 import type {
   AuditOperation,
   AuditRecord,
@@ -29,6 +29,7 @@ import {
 import type {
   AuditQuery,
   ContextKeyUpdate,
+  ContextKeyWrite,
   CubeScope,
   CubeStats,
   EmbedderIdentity,
@@ -40,6 +41,7 @@ import type {
   NewItemRecord,
   Page,
   ScoredId,
+  SessionStamp,
   Store,
   StoreItemFilter,
   TurnRef,
@@ -302,9 +304,19 @@ export class PostgresStore implements Store {
     return new PostgresAccessStore(this.pool, this.s);
   }
 
-  async insertItems(scope: CubeScope, records: NewItemRecord[], ctx: WriteContext): Promise<InsertOutcome[]> {
+  async insertItems(
+    scope: CubeScope,
+    records: NewItemRecord[],
+    ctx: WriteContext,
+    derivedFrom?: SessionStamp,
+  ): Promise<InsertOutcome[]> {
     return this.tx(async (client) => {
       const cube = await this.resolve(client, scope, true);
+      // Turn indexes are numbered from the session's last: two servers adding to one session
+      // must number one after the other.
+      const sessions = [...new Set(records.flatMap((r) => (r.sessionId === null ? [] : [r.sessionId])))];
+      for (const sessionId of sessions.sort()) await this.lockSession(client, cube, sessionId);
+      if (derivedFrom) await this.assertSessionUnchanged(client, cube, derivedFrom);
       const outcomes: InsertOutcome[] = [];
       const added: string[] = [];
       for (const r of records) {
@@ -415,10 +427,14 @@ export class PostgresStore implements Store {
     id: string,
     change: ItemChange,
     ctx: WriteContext,
-    contextKeys: ContextKeyUpdate[] = [],
+    contextKeys?: ContextKeyWrite,
   ): Promise<MemoryItem> {
     return this.tx(async (client) => {
       const cube = await this.resolve(client, scope, true);
+      if (contextKeys) {
+        await this.lockSession(client, cube, contextKeys.derivedFrom.sessionId);
+        await this.assertSessionUnchanged(client, cube, contextKeys.derivedFrom);
+      }
       const before = await this.itemRow(client, cube, id);
       assertMutable(before, 'update');
       const content = change.content;
@@ -462,8 +478,9 @@ export class PostgresStore implements Store {
         },
         ctx,
       );
-      await this.writeContextKeys(client, cube, contextKeys);
-      return rowToItem(contextKeys.length ? await this.itemRow(client, cube, id) : after, cube.name);
+      const keys = contextKeys?.updates ?? [];
+      await this.writeContextKeys(client, cube, keys);
+      return rowToItem(keys.length ? await this.itemRow(client, cube, id) : after, cube.name);
     });
   }
 
@@ -487,10 +504,14 @@ export class PostgresStore implements Store {
     status: MemoryStatus,
     operation: AuditOperation,
     ctx: WriteContext,
-    contextKeys: ContextKeyUpdate[] = [],
+    contextKeys?: ContextKeyWrite,
   ): Promise<MemoryItem> {
     return this.tx(async (client) => {
       const cube = await this.resolve(client, scope, true);
+      if (contextKeys) {
+        await this.lockSession(client, cube, contextKeys.derivedFrom.sessionId);
+        await this.assertSessionUnchanged(client, cube, contextKeys.derivedFrom);
+      }
       const before = await this.itemRow(client, cube, id);
       if (before.status === 'frozen')
         throw new ConflictError(`item '${id}' is frozen (compliance hold) and cannot be changed`);
@@ -518,8 +539,9 @@ export class PostgresStore implements Store {
         },
         ctx,
       );
-      await this.writeContextKeys(client, cube, contextKeys);
-      return rowToItem(contextKeys.length ? await this.itemRow(client, cube, id) : after, cube.name);
+      const keys = contextKeys?.updates ?? [];
+      await this.writeContextKeys(client, cube, keys);
+      return rowToItem(keys.length ? await this.itemRow(client, cube, id) : after, cube.name);
     });
   }
 
@@ -612,6 +634,42 @@ export class PostgresStore implements Store {
       [cube.key, sessionId, turns],
     );
     return rows.reverse().map((row) => rowToItem(row, cube.name));
+  }
+
+  async sessionStamp(scope: CubeScope, sessionId: string, fromTurn: number): Promise<SessionStamp> {
+    return this.stampOf(this.pool, await this.resolve(this.pool, scope), sessionId, fromTurn);
+  }
+
+  private async stampOf(
+    db: Db,
+    cube: ResolvedCube,
+    sessionId: string,
+    fromTurn: number,
+  ): Promise<SessionStamp> {
+    const [row] = await query<{ rows: number; versions: number }>(
+      db,
+      `SELECT count(*)::int AS rows, coalesce(sum(version), 0)::float8 AS versions FROM ${this.s}.items
+       WHERE cube_key = $1 AND session_id = $2 AND turn_index >= $3`,
+      [cube.key, sessionId, fromTurn],
+    );
+    return { sessionId, fromTurn, rows: row?.rows ?? 0, versions: row?.versions ?? 0 };
+  }
+
+  /**
+   * Holds the session's writes to this transaction's end, across every server on the database:
+   * a write that checks its stamp then sees every earlier one's turns.
+   */
+  private async lockSession(client: Db, cube: ResolvedCube, sessionId: string): Promise<void> {
+    await query(client, 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `${this.s}:${cube.key}:${sessionId}`,
+    ]);
+  }
+
+  /** Refuses a write whose context keys were derived from turns that have changed since. */
+  private async assertSessionUnchanged(client: Db, cube: ResolvedCube, stamp: SessionStamp): Promise<void> {
+    const now = await this.stampOf(client, cube, stamp.sessionId, stamp.fromTurn);
+    if (now.rows !== stamp.rows || now.versions !== stamp.versions)
+      throw new SessionChangedError(stamp.sessionId);
   }
 
   async getTurns(scope: CubeScope, refs: TurnRef[], filter: StoreItemFilter): Promise<MemoryItem[]> {

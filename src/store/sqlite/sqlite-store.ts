@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
-import { ConflictError, MemcubeError, NotFoundError } from '../../core/errors.js';
+import { ConflictError, MemcubeError, NotFoundError, SessionChangedError } from '../../core/errors.js';
 import type {
   AuditOperation,
   AuditRecord,
@@ -24,6 +24,7 @@ import { ITEM_INSERT_COLUMNS, importedItemValues, itemPlaceholders, newItemValue
 import type {
   AuditQuery,
   ContextKeyUpdate,
+  ContextKeyWrite,
   CubeScope,
   CubeStats,
   EmbedderIdentity,
@@ -36,6 +37,7 @@ import type {
   NewItemRecord,
   Page,
   ScoredId,
+  SessionStamp,
   Store,
   StoreItemFilter,
   TurnRef,
@@ -705,10 +707,16 @@ export class SqliteStore implements Store {
     return new SqliteAccessStore(this.db);
   }
 
-  async insertItems(scope: CubeScope, records: NewItemRecord[], ctx: WriteContext): Promise<InsertOutcome[]> {
+  async insertItems(
+    scope: CubeScope,
+    records: NewItemRecord[],
+    ctx: WriteContext,
+    derivedFrom?: SessionStamp,
+  ): Promise<InsertOutcome[]> {
     const outcomes = this.db
       .transaction(() => {
         const cube = this.resolve(scope);
+        if (derivedFrom) this.assertSessionUnchanged(cube, derivedFrom);
         const findDuplicate = this.stmt(
           `SELECT id FROM items WHERE cube_key = ? AND content_hash = ? AND status = 'active' AND kind = ?
              AND session_id IS ? AND role IS ? AND speaker IS ? LIMIT 1`,
@@ -837,11 +845,12 @@ export class SqliteStore implements Store {
     id: string,
     change: ItemChange,
     ctx: WriteContext,
-    contextKeys: ContextKeyUpdate[] = [],
+    contextKeys?: ContextKeyWrite,
   ): Promise<MemoryItem> {
     const updated = this.db
       .transaction(() => {
         const cube = this.resolve(scope);
+        if (contextKeys) this.assertSessionUnchanged(cube, contextKeys.derivedFrom);
         const before = this.itemRow(cube, id);
         assertMutable(before, 'update');
         const content = change.content;
@@ -887,8 +896,9 @@ export class SqliteStore implements Store {
           },
           ctx,
         );
-        this.writeContextKeys(cube, contextKeys);
-        return rowToItem(contextKeys.length ? this.itemRow(cube, id) : after, cube.name);
+        const keys = contextKeys?.updates ?? [];
+        this.writeContextKeys(cube, keys);
+        return rowToItem(keys.length ? this.itemRow(cube, id) : after, cube.name);
       })
       .immediate();
     this.afterLoggedWrite();
@@ -915,11 +925,12 @@ export class SqliteStore implements Store {
     status: MemoryStatus,
     operation: AuditOperation,
     ctx: WriteContext,
-    contextKeys: ContextKeyUpdate[] = [],
+    contextKeys?: ContextKeyWrite,
   ): Promise<MemoryItem> {
     const changed = this.db
       .transaction(() => {
         const cube = this.resolve(scope);
+        if (contextKeys) this.assertSessionUnchanged(cube, contextKeys.derivedFrom);
         const before = this.itemRow(cube, id);
         if (before.status === 'frozen')
           throw new ConflictError(`item '${id}' is frozen (compliance hold) and cannot be changed`);
@@ -945,8 +956,9 @@ export class SqliteStore implements Store {
           },
           ctx,
         );
-        this.writeContextKeys(cube, contextKeys);
-        return rowToItem(contextKeys.length ? this.itemRow(cube, id) : after, cube.name);
+        const keys = contextKeys?.updates ?? [];
+        this.writeContextKeys(cube, keys);
+        return rowToItem(keys.length ? this.itemRow(cube, id) : after, cube.name);
       })
       .immediate();
     this.afterLoggedWrite();
@@ -1160,6 +1172,25 @@ export class SqliteStore implements Store {
        ORDER BY turn_index DESC LIMIT ?`,
     ).all(cube.key, sessionId, turns) as ItemRow[];
     return rows.reverse().map((row) => rowToItem(row, cube.name));
+  }
+
+  async sessionStamp(scope: CubeScope, sessionId: string, fromTurn: number): Promise<SessionStamp> {
+    return this.stampOf(this.resolve(scope), sessionId, fromTurn);
+  }
+
+  private stampOf(cube: ResolvedCube, sessionId: string, fromTurn: number): SessionStamp {
+    const { rows, versions } = this.stmt(
+      `SELECT count(*) AS rows, coalesce(sum(version), 0) AS versions FROM items
+       WHERE cube_key = ? AND session_id = ? AND turn_index >= ?`,
+    ).get(cube.key, sessionId, fromTurn) as { rows: number; versions: number };
+    return { sessionId, fromTurn, rows, versions };
+  }
+
+  /** Refuses a write whose context keys were derived from turns that have changed since. */
+  private assertSessionUnchanged(cube: ResolvedCube, stamp: SessionStamp): void {
+    const now = this.stampOf(cube, stamp.sessionId, stamp.fromTurn);
+    if (now.rows !== stamp.rows || now.versions !== stamp.versions)
+      throw new SessionChangedError(stamp.sessionId);
   }
 
   async getTurns(scope: CubeScope, refs: TurnRef[], filter: StoreItemFilter): Promise<MemoryItem[]> {
