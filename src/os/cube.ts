@@ -53,29 +53,13 @@ import type {
 import type { ProgressCallback } from './memory-os.js';
 import { EXPORT_FORMAT_VERSION, type ExportLine } from './portable.js';
 import type { SessionLocks } from './session-locks.js';
+import { KEY_WRITE_ATTEMPTS, whileSessionChanges } from './session-writes.js';
 
 /** Texts embedded at a time when an add reports its progress. */
 const PROGRESS_CHUNK = 64;
 
 /** The widest read, in turns each side, for the turns whose context keys a change moves. */
 const MAX_CONTEXT_REACH = 1024;
-/**
- * Tries of a write whose context keys another process keeps outdating (`SessionChangedError`):
- * each derives the keys afresh. Writers in this process never outdate them (the session lock).
- */
-const KEY_WRITE_ATTEMPTS = 8;
-
-/** Runs a write that derives context keys again while another process changes their session. */
-async function whileSessionChanges<T>(write: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await write();
-    } catch (err) {
-      if (!(err instanceof SessionChangedError) || attempt === KEY_WRITE_ATTEMPTS) throw err;
-    }
-  }
-}
-
 /** Whether two reads of turns found the same items at the same versions. */
 function sameVersions(a: MemoryItem[], b: MemoryItem[]): boolean {
   return (

@@ -22,6 +22,7 @@ import { embedsWords, vocabularyOf } from '../retrieve/related-words.js';
 import type { AccessStore, CubeGrant, Grantee, TenantAuditQuery } from '../store/access.js';
 import { openStore, redactUrl } from '../store/open.js';
 import type { CubeScope, Store, WriteContext } from '../store/store.js';
+import { repairContextKeys } from './context-key-repair.js';
 import { Cube } from './cube.js';
 import { CubeWarmer } from './cube-warmer.js';
 import { parseExport } from './portable.js';
@@ -179,6 +180,14 @@ export class MemoryOS {
         sqlite: { durability: config.durability },
         postgres: { max: config.postgres.poolSize },
       }));
+    const ownsStore = !given || closeStore;
+    try {
+      // The last step of an upgrade from a schema whose deletes left words in context keys.
+      await repairContextKeys(store, config.ingest);
+    } catch (err) {
+      if (ownsStore) await store.close();
+      throw err;
+    }
     const access = givenAccess ?? store.accessStore?.() ?? null;
     const none = embedder.id === 'none';
     const cached = none ? embedder : new CachedEmbedder(embedder, store);
@@ -196,7 +205,7 @@ export class MemoryOS {
         sessionLocks: new SessionLocks(),
       },
       FULL_ACCESS,
-      !given || closeStore,
+      ownsStore,
       true,
     );
   }

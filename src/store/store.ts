@@ -327,6 +327,16 @@ export interface Store {
   /** The session's turns from `fromTurn` on, stamped (see `SessionStamp`). */
   sessionStamp(scope: CubeScope, sessionId: string, fromTurn: number): Promise<SessionStamp>;
   /**
+   * Sessions whose context keys may still hold the words of turns an older memcube deleted,
+   * listed when the schema was upgraded: every session that then had a turn not active.
+   */
+  contextKeyRepairs(): Promise<Array<{ scope: CubeScope; sessionId: string }>>;
+  /**
+   * Writes a listed session's context keys, derived again, and strikes it off the list, in one
+   * transaction, unless its turns changed since they were read (`SessionChangedError`).
+   */
+  repairContextKeys(scope: CubeScope, keys: ContextKeyWrite): Promise<void>;
+  /**
    * Items at these session positions that pass the filter (active items for `{}`), in the order
    * of the refs; positions with no such item are skipped.
    */

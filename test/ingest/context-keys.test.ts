@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_INGEST_CONFIG } from '../../src/core/config.js';
-import { contextKeysAround, readsEnough, type SessionTurn } from '../../src/ingest/derive/context-keys.js';
+import {
+  contextKeysAround,
+  readsEnough,
+  type SessionTurn,
+  sessionContextKeys,
+} from '../../src/ingest/derive/context-keys.js';
 import { contextOf } from '../../src/ingest/derive/derive-keys.js';
 
 const config = { ...DEFAULT_INGEST_CONFIG, contextTurns: 2 };
@@ -62,5 +67,24 @@ describe('readsEnough', () => {
     const deletedBefore = around.map((t) => (t.turnIndex < 10 ? { ...t, status: 'deleted' } : t));
     expect(readsEnough(changed, deletedBefore, window, config)).toBe(false);
     expect(readsEnough(changed, deletedBefore, { ...window, from: 0 }, config)).toBe(true);
+  });
+});
+
+describe('sessionContextKeys', () => {
+  it('keys every turn, deleted ones too, by the active turns before it, and returns only the changed keys', () => {
+    const turns = session(5);
+    expect(sessionContextKeys(turns, config)).toEqual([]);
+    // Deleted with its followers' keys left as they were, as an older memcube deleted.
+    const stale = turns.map((t) => (t.id === 't1' ? { ...t, status: 'deleted' } : t));
+    expect(sessionContextKeys([...stale].reverse(), config)).toEqual([
+      { id: 't2', context: 'Ann: line 0' },
+      { id: 't3', context: 'Ann: line 0\nAnn: line 2' },
+    ]);
+    // Under a shorter contextTurns every key after the first two shrinks.
+    expect(sessionContextKeys(turns, { ...config, contextTurns: 1 }).map((u) => u.context)).toEqual([
+      'Ann: line 1',
+      'Ann: line 2',
+      'Ann: line 3',
+    ]);
   });
 });

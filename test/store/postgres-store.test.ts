@@ -10,6 +10,7 @@ import {
 import { migrate, SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
 import { transaction, typeParsers } from '../../src/store/postgres/sql.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { expectKeysRepairedOnUpgrade } from '../helpers/context-key-repair.js';
 import { expectNoDeletedWordsAcrossProcesses } from '../helpers/interleaved-writes.js';
 import { type PgliteServer, startPgliteServer } from '../helpers/pglite-server.js';
 import { describeAccessConformance } from './access-conformance.js';
@@ -206,6 +207,22 @@ describe('PostgresStore specifics', () => {
       field: 'schema',
     });
     await expect(openPglite({ efSearch: 0 })).rejects.toMatchObject({ code: 'invalid_input' });
+  });
+
+  it('lists the sessions an older delete left words in, and opening a MemoryOS derives their keys again', async () => {
+    const schema = freshSchema('repairs');
+    await expectKeysRepairedOnUpgrade(
+      () => openPglite({ schema }),
+      async () => {
+        const pool = new pg.Pool({ connectionString: pglite.url, max: 1 });
+        try {
+          await pool.query(`DROP TABLE ${schema}.context_key_repairs`);
+          await pool.query(`DELETE FROM ${schema}.schema_migrations WHERE version >= 7`);
+        } finally {
+          await pool.end();
+        }
+      },
+    );
   });
 
   it('keeps no deleted words in context keys when two servers write one session in turn', async () => {

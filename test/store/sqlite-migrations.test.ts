@@ -14,6 +14,7 @@ import {
 import { INDEX_TEXT_SQL } from '../../src/store/sqlite/rows.js';
 import { ORIGINS_OF_SQL, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { wordFileOf } from '../../src/store/sqlite/word-index.js';
+import { expectKeysRepairedOnUpgrade } from '../helpers/context-key-repair.js';
 import { ix, rec } from './conformance.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-migrate-'));
@@ -31,8 +32,19 @@ const unit = (...xs: number[]) => {
   return Float32Array.from(xs.map((x) => x / norm));
 };
 
+/** Puts a current database back in the schema-17 layout: no list of sessions to repair. */
+function backToSchema17(file: string): void {
+  const db = new Database(file);
+  db.exec(`
+    DROP TABLE context_key_repairs;
+    DELETE FROM schema_migrations WHERE version >= 18;
+  `);
+  db.close();
+}
+
 /** Puts a current database back in the schema-14 layout: no speaker index, no tag index. */
 function backToSchema14(file: string): void {
+  backToSchema17(file);
   const db = new Database(file);
   db.exec(`
     DROP TABLE item_tags;
@@ -482,6 +494,7 @@ describe('SQLite migration 16: the tag index kept by the store', () => {
     const [a] = await store.insertItems(words, [rec('first', { tags: ['x'] }), rec('second')], ctx());
     await store.close();
     // Back to schema 15: its triggers, the tag rows as it left them.
+    backToSchema17(file);
     const old = new Database(file);
     old.exec(
       `${SCHEMA_15_TAG_TRIGGERS}; DROP INDEX items_not_active; DELETE FROM schema_migrations WHERE version >= 16;`,
@@ -521,6 +534,7 @@ describe("SQLite migration 17: other statuses' rows indexed", () => {
     const [a] = await store.insertItems(words, [rec('first'), rec('second')], ctx());
     await store.setStatus(words, a?.id as string, 'archived', 'delete', ctx());
     await store.close();
+    backToSchema17(file);
     const old = new Database(file);
     old.exec('DROP INDEX items_not_active; DELETE FROM schema_migrations WHERE version >= 17;');
     old.close();
@@ -545,5 +559,15 @@ describe("SQLite migration 17: other statuses' rows indexed", () => {
       .get();
     check.close();
     expect(indexed).toBe(1);
+  });
+});
+
+describe('SQLite migration 18: sessions whose context keys an older delete left words in', () => {
+  it('lists them, and opening a MemoryOS derives their keys again', async () => {
+    const file = path.join(tmp, 'v17.db');
+    await expectKeysRepairedOnUpgrade(
+      async () => SqliteStore.open(file),
+      async () => backToSchema17(file),
+    );
   });
 });

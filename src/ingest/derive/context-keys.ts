@@ -48,6 +48,25 @@ export function contextKeysAround(
 }
 
 /**
+ * The context key of every turn of a whole session (`session`: all its turns, any status, in any
+ * order) from the active turns before it, under the current config; only the keys that differ
+ * from the stored ones are returned.
+ */
+export function sessionContextKeys(
+  session: readonly SessionTurn[],
+  config: IngestConfig,
+): ContextKeyUpdate[] {
+  const updates: ContextKeyUpdate[] = [];
+  const active: SessionTurn[] = [];
+  for (const turn of [...session].sort((a, b) => a.turnIndex - b.turnIndex)) {
+    const context = contextOf(active, config);
+    if (context !== turn.derived.context) updates.push({ id: turn.id, context });
+    if (turn.status === 'active') active.push(turn);
+  }
+  return updates;
+}
+
+/**
  * Whether `session`, read over turn indexes `from` to `to`, holds all that `contextKeysAround`
  * needs: `MAX_CONTEXT_TURNS` active turns after `changed`, `contextTurns` before it, or the
  * session's ends (a read reaching past an end finds no turn there).

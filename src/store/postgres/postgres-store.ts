@@ -665,6 +665,29 @@ export class PostgresStore implements Store {
     ]);
   }
 
+  async contextKeyRepairs(): Promise<Array<{ scope: CubeScope; sessionId: string }>> {
+    const rows = await query<{ tenant: string; name: string; session_id: string }>(
+      this.pool,
+      `SELECT c.tenant, c.name, r.session_id FROM ${this.s}.context_key_repairs r
+       JOIN ${this.s}.cubes c ON c.cube_key = r.cube_key ORDER BY r.cube_key, r.session_id`,
+    );
+    return rows.map((r) => ({ scope: { tenant: r.tenant, cube: r.name }, sessionId: r.session_id }));
+  }
+
+  async repairContextKeys(scope: CubeScope, keys: ContextKeyWrite): Promise<void> {
+    await this.tx(async (client) => {
+      const cube = await this.resolve(client, scope, true);
+      await this.lockSession(client, cube, keys.derivedFrom.sessionId);
+      await this.assertSessionUnchanged(client, cube, keys.derivedFrom);
+      await this.writeContextKeys(client, cube, keys.updates);
+      await query(
+        client,
+        `DELETE FROM ${this.s}.context_key_repairs WHERE cube_key = $1 AND session_id = $2`,
+        [cube.key, keys.derivedFrom.sessionId],
+      );
+    });
+  }
+
   /** Refuses a write whose context keys were derived from turns that have changed since. */
   private async assertSessionUnchanged(client: Db, cube: ResolvedCube, stamp: SessionStamp): Promise<void> {
     const now = await this.stampOf(client, cube, stamp.sessionId, stamp.fromTurn);

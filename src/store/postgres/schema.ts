@@ -227,6 +227,21 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX items_not_active ON ${s}.items (cube_key, status) WHERE status <> 'active';
     `,
   },
+  {
+    version: 7,
+    description: 'sessions whose context keys may hold the words of turns an older memcube deleted',
+    // As SQLite's migration 18: `MemoryOS.open` derives these sessions' keys again.
+    sql: (s) => `
+      CREATE TABLE ${s}.context_key_repairs (
+        cube_key   bigint NOT NULL REFERENCES ${s}.cubes (cube_key) ON DELETE CASCADE,
+        session_id text NOT NULL,
+        PRIMARY KEY (cube_key, session_id)
+      );
+      INSERT INTO ${s}.context_key_repairs (cube_key, session_id)
+        SELECT DISTINCT cube_key, session_id FROM ${s}.items
+        WHERE status <> 'active' AND session_id IS NOT NULL AND turn_index IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -440,6 +440,25 @@ const MIGRATIONS: Migration[] = [
       );
     },
   },
+  {
+    version: 18,
+    description: 'sessions whose context keys may hold the words of turns an older memcube deleted',
+    up: (db) => {
+      // Before schema 18 a delete left the deleted turn's words in the keys of the turns after
+      // it. Every session with a turn that is not active is listed; `MemoryOS.open` derives
+      // their keys again (the store cannot: deriving is the ingest layer's) and strikes them off.
+      db.exec(`
+        CREATE TABLE context_key_repairs (
+          cube_key   INTEGER NOT NULL REFERENCES cubes (cube_key) ON DELETE CASCADE,
+          session_id TEXT NOT NULL,
+          PRIMARY KEY (cube_key, session_id)
+        ) WITHOUT ROWID;
+        INSERT INTO context_key_repairs (cube_key, session_id)
+          SELECT DISTINCT cube_key, session_id FROM items
+          WHERE status <> 'active' AND session_id IS NOT NULL AND turn_index IS NOT NULL;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

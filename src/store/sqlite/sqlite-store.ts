@@ -1186,6 +1186,29 @@ export class SqliteStore implements Store {
     return { sessionId, fromTurn, rows, versions };
   }
 
+  async contextKeyRepairs(): Promise<Array<{ scope: CubeScope; sessionId: string }>> {
+    const rows = this.stmt(
+      `SELECT c.tenant, c.name, r.session_id FROM context_key_repairs r JOIN cubes c ON c.cube_key = r.cube_key
+       ORDER BY r.cube_key, r.session_id`,
+    ).all() as Array<{ tenant: string; name: string; session_id: string }>;
+    return rows.map((r) => ({ scope: { tenant: r.tenant, cube: r.name }, sessionId: r.session_id }));
+  }
+
+  async repairContextKeys(scope: CubeScope, keys: ContextKeyWrite): Promise<void> {
+    this.db
+      .transaction(() => {
+        const cube = this.resolve(scope);
+        this.assertSessionUnchanged(cube, keys.derivedFrom);
+        this.writeContextKeys(cube, keys.updates);
+        this.stmt('DELETE FROM context_key_repairs WHERE cube_key = ? AND session_id = ?').run(
+          cube.key,
+          keys.derivedFrom.sessionId,
+        );
+      })
+      .immediate();
+    this.afterLoggedWrite();
+  }
+
   /** Refuses a write whose context keys were derived from turns that have changed since. */
   private assertSessionUnchanged(cube: ResolvedCube, stamp: SessionStamp): void {
     const now = this.stampOf(cube, stamp.sessionId, stamp.fromTurn);

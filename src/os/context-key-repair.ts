@@ -1,0 +1,51 @@
+import type { IngestConfig } from '../core/config.js';
+import { SessionChangedError } from '../core/errors.js';
+import { MEMORY_STATUSES } from '../core/types.js';
+import { type SessionTurn, sessionContextKeys } from '../ingest/derive/context-keys.js';
+import type { CubeScope, Store } from '../store/store.js';
+import { whileSessionChanges } from './session-writes.js';
+
+/** Turns read at a time. */
+const PAGE = 1_000;
+
+/** Every turn of a session, whatever its status. */
+async function sessionTurns(store: Store, scope: CubeScope, sessionId: string): Promise<SessionTurn[]> {
+  const turns: SessionTurn[] = [];
+  const filter = { sessionIds: [sessionId], statuses: [...MEMORY_STATUSES] };
+  let cursor: string | undefined;
+  do {
+    const page = await store.listItems(scope, filter, {
+      limit: PAGE,
+      order: 'asc',
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const item of page.items) {
+      if (item.turnIndex !== null) turns.push({ ...item, turnIndex: item.turnIndex });
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  return turns;
+}
+
+/**
+ * Derives again the context keys of the sessions in which an older memcube's deletes may have
+ * left the deleted turns' words (listed by the schema upgrade), and strikes each off the list. A
+ * session that another process keeps changing stays listed for the next open. Returns how many
+ * sessions were repaired.
+ */
+export async function repairContextKeys(store: Store, config: IngestConfig): Promise<number> {
+  let repaired = 0;
+  for (const { scope, sessionId } of await store.contextKeyRepairs()) {
+    try {
+      await whileSessionChanges(async () => {
+        const derivedFrom = await store.sessionStamp(scope, sessionId, 0);
+        const turns = await sessionTurns(store, scope, sessionId);
+        await store.repairContextKeys(scope, { updates: sessionContextKeys(turns, config), derivedFrom });
+      });
+      repaired++;
+    } catch (err) {
+      if (!(err instanceof SessionChangedError)) throw err;
+    }
+  }
+  return repaired;
+}
