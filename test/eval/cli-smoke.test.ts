@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCOMO, LONGMEMEVAL } from '../../src/eval/benchmarks.js';
 import type { EvalResults } from '../../src/eval/results.js';
-import { CliSandbox, expectMemcubeError, expectUsageError } from '../cli/helpers.js';
+import { CliSandbox, expectMemcubeError, expectMemcubeUsageError, expectUsageError } from '../cli/helpers.js';
 import { LOCOMO_MINI, LONGMEMEVAL_MINI } from './fixtures.js';
 
 // The CI smoke: both benchmark commands and the report, through the built binary, on the mini datasets.
@@ -131,7 +131,7 @@ describe('memcube eval (built CLI, mini datasets)', () => {
       sb.run(['eval', 'locomo', '--data', LONGMEMEVAL_MINI, '--out', sb.path('x')], { db: null }),
       'not a valid LoCoMo file',
     );
-    expectMemcubeError(
+    expectMemcubeUsageError(
       sb.run(['eval', 'report', sb.path('locomo-bm25'), sb.path('lme-bm25')], { db: null }),
       'different benchmarks',
     );
