@@ -1,7 +1,8 @@
 import type { IngestConfig } from '../core/config.js';
-import { SessionChangedError } from '../core/errors.js';
+import { NotFoundError, SessionChangedError } from '../core/errors.js';
 import { MEMORY_STATUSES } from '../core/types.js';
 import { type SessionTurn, sessionContextKeys } from '../ingest/derive/context-keys.js';
+import { hasContextKey } from '../ingest/derive/derive-keys.js';
 import type { CubeScope, Store } from '../store/store.js';
 import { whileSessionChanges } from './session-writes.js';
 
@@ -30,10 +31,12 @@ async function sessionTurns(store: Store, scope: CubeScope, sessionId: string): 
 /**
  * Derives again the context keys of the sessions in which an older memcube's deletes may have
  * left the deleted turns' words (listed by the schema upgrade), and strikes each off the list. A
- * session that another process keeps changing stays listed for the next open. Returns how many
+ * session that another process keeps changing stays listed for the next open; so do all of them
+ * under a config without context keys (an ablation would blank them for good). Returns how many
  * sessions were repaired.
  */
 export async function repairContextKeys(store: Store, config: IngestConfig): Promise<number> {
+  if (!hasContextKey(config)) return 0;
   let repaired = 0;
   for (const { scope, sessionId } of await store.contextKeyRepairs()) {
     try {
@@ -44,7 +47,8 @@ export async function repairContextKeys(store: Store, config: IngestConfig): Pro
       });
       repaired++;
     } catch (err) {
-      if (!(err instanceof SessionChangedError)) throw err;
+      // A cube deleted meanwhile takes its listed sessions with it.
+      if (!(err instanceof SessionChangedError) && !(err instanceof NotFoundError)) throw err;
     }
   }
   return repaired;

@@ -17,6 +17,7 @@ import {
   type CubeInfo,
   MEMORY_STATUSES,
   type MemoryItem,
+  type MemoryStatus,
   type MemoryVersion,
   type Permission,
   type SearchHit,
@@ -357,21 +358,21 @@ export class Cube {
       const content = change.content;
       if (!content)
         return this.store.updateItem(this.scope, id, change, this.writeContext('updating a memory'));
-      // Its own key as it is now (a delete before it may have changed it), and the turns after it
-      // keyed by its new words.
-      const now = await this.get(id);
-      const context = now.derived.context;
-      const rekeyed = {
-        ...change,
-        content: {
-          ...content,
-          derived: { ...content.derived, context },
-          index: { ...content.index, context: context ?? '' },
-        },
-      };
       return whileSessionChanges(async () => {
-        const keys = await this.contextKeysAfter({ ...now, content: content.content }, false);
-        return this.store.updateItem(this.scope, id, rekeyed, this.writeContext('updating a memory'), keys);
+        // Its own key from the turns active before it now, and the turns after it keyed by its new
+        // words, all from one stamped read of the session.
+        const found = await this.contextKeysAfter(current, { content: content.content }, true);
+        const context = found ? found.ownKey : (await this.get(id)).derived.context;
+        const rekeyed = {
+          ...change,
+          content: {
+            ...content,
+            derived: { ...content.derived, context },
+            index: { ...content.index, context: context ?? '' },
+          },
+        };
+        const ctx = this.writeContext('updating a memory');
+        return this.store.updateItem(this.scope, id, rekeyed, ctx, found?.keys);
       });
     });
   }
@@ -387,22 +388,22 @@ export class Cube {
    */
   async delete(ref: string): Promise<MemoryItem> {
     const ctx = this.writeContext('deleting a memory');
-    const { id, sessionId } = await this.get(ref);
-    return this.inSession(sessionId, () =>
+    const item = await this.get(ref);
+    return this.inSession(item.sessionId, () =>
       whileSessionChanges(async () => {
-        const keys = await this.contextKeysAfter({ ...(await this.get(id)), status: 'deleted' }, false);
-        return this.store.setStatus(this.scope, id, 'deleted', 'delete', ctx, keys);
+        const found = await this.contextKeysAfter(item, { status: 'deleted' }, false);
+        return this.store.setStatus(this.scope, item.id, 'deleted', 'delete', ctx, found?.keys);
       }),
     );
   }
 
   async restore(ref: string): Promise<MemoryItem> {
     const ctx = this.writeContext('restoring a memory');
-    const { id, sessionId } = await this.get(ref);
-    return this.inSession(sessionId, () =>
+    const item = await this.get(ref);
+    return this.inSession(item.sessionId, () =>
       whileSessionChanges(async () => {
-        const keys = await this.contextKeysAfter({ ...(await this.get(id)), status: 'active' }, true);
-        return this.store.setStatus(this.scope, id, 'active', 'restore', ctx, keys);
+        const found = await this.contextKeysAfter(item, { status: 'active' }, true);
+        return this.store.setStatus(this.scope, item.id, 'active', 'restore', ctx, found?.keys);
       }),
     );
   }
@@ -416,7 +417,10 @@ export class Cube {
     const tail = () => this.store.sessionTail(this.scope, sessionId, this.config.ingest.contextTurns);
     let turns = await tail();
     for (let attempt = 1; ; attempt++) {
-      const stamp = await this.store.sessionStamp(this.scope, sessionId, turns[0]?.turnIndex ?? 0);
+      // A session with fewer active turns than a key reads: a turn restored before them would
+      // join the key, so the stamp covers the whole session.
+      const from = turns.length < this.config.ingest.contextTurns ? 0 : (turns[0]?.turnIndex ?? 0);
+      const stamp = await this.store.sessionStamp(this.scope, sessionId, from);
       const again = await tail();
       if (sameVersions(turns, again)) return { turns: again, stamp };
       if (attempt === KEY_WRITE_ATTEMPTS) throw new SessionChangedError(sessionId);
@@ -425,14 +429,16 @@ export class Cube {
   }
 
   /**
-   * The context keys a change to `changed` (given as it will be) moves, read from its session,
-   * with the stamp of the turns they were read from; none when it is no turn of a session.
+   * The context keys that `change` to `item` moves, read from its session, with the stamp of the
+   * turns they were read from, and the item's own key after the change; none when it is no turn
+   * of a session. The item is taken as the read finds it (after the stamp), the change applied.
    */
   private async contextKeysAfter(
-    changed: MemoryItem,
+    item: MemoryItem,
+    change: { status?: MemoryStatus; content?: string },
     withSelf: boolean,
-  ): Promise<ContextKeyWrite | undefined> {
-    const { sessionId, turnIndex } = changed;
+  ): Promise<{ keys: ContextKeyWrite; ownKey: string | null } | undefined> {
+    const { sessionId, turnIndex } = item;
     if (sessionId === null || turnIndex === null) return undefined;
     const ingest = this.config.ingest;
     const every = { sessionIds: [sessionId], statuses: [...MEMORY_STATUSES] };
@@ -447,9 +453,11 @@ export class Cube {
       }));
       const read = await this.store.getTurns(this.scope, refs, every);
       const session = read.filter((t): t is MemoryItem & { turnIndex: number } => t.turnIndex !== null);
-      const turn = { ...changed, turnIndex };
+      const turn = { ...(session.find((t) => t.id === item.id) ?? item), ...change, turnIndex };
       if (readsEnough(turn, session, window, ingest) || reach >= MAX_CONTEXT_REACH) {
-        return { updates: contextKeysAround(turn, session, ingest, withSelf), derivedFrom };
+        const updates = contextKeysAround(turn, session, ingest, withSelf);
+        const ownKey = updates.find((u) => u.id === item.id)?.context ?? turn.derived.context;
+        return { keys: { updates, derivedFrom }, ownKey };
       }
     }
   }

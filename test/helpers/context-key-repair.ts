@@ -22,12 +22,29 @@ export async function expectKeysRepairedOnUpgrade(
     { sessionId: 's1' },
   );
   const [other] = (await cube.add([{ content: 'Unrelated.', speaker: 'Ann' }], { sessionId: 's2' })).ids;
+  // Another cube with a session of the same name, a deleted turn and a key of its own.
+  const neighbour = await memory.cube('neighbour');
+  const { ids: theirs } = await neighbour.add(
+    ['Keep this secret: 1111.', 'Sure.'].map((content) => ({ content, speaker: 'Cy' })),
+    { sessionId: 's1' },
+  );
+  await neighbour.delete(theirs[0] as string);
   // As an older memcube deleted: the status alone, the keys after it left as they were.
   await older.setStatus(scope, ids[0] as string, 'deleted', 'delete', { actor: 'old', now: Date.now() });
   const leaking = await cube.search('vault code', { channels: ['lexical'] });
   expect(leaking.map((h) => h.item.content)).toContain('Got it.');
   await memory.close();
   await toOlderSchema();
+
+  // Opened without context keys (an ablation), nothing is repaired, and the list stays.
+  memory = await MemoryOS.open({
+    store: await openStore(),
+    closeStore: true,
+    embedder: 'none',
+    ingest: { contextKey: false },
+  });
+  expect((await (await memory.cube('chat')).get(ids[1] as string)).derived.context).toContain('vault');
+  await memory.close();
 
   memory = await MemoryOS.open({ store: await openStore(), closeStore: true, embedder: 'none' });
   try {
@@ -36,6 +53,8 @@ export async function expectKeysRepairedOnUpgrade(
     const contexts = await Promise.all(ids.map(async (id) => (await repaired.get(id)).derived.context));
     expect(contexts).toEqual([null, null, 'Bob: Got it.', 'Bob: Got it.\nBob: Thanks.']);
     expect((await repaired.get(other as string)).derived.context).toBeNull();
+    const untouched = await memory.cube('neighbour');
+    expect((await untouched.get(theirs[1] as string)).derived.context).toBeNull();
     // Derived keys are not content: the repair makes no version and no audit record.
     expect((await repaired.history(ids[1] as string)).map((v) => v.version)).toEqual([1]);
     expect((await repaired.audit()).filter((r) => r.actor !== 'old' && r.operation === 'delete')).toEqual([]);

@@ -2,15 +2,13 @@ import { expect } from 'vitest';
 import { MemoryOS } from '../../src/os/memory-os.js';
 import type { Store } from '../../src/store/store.js';
 
+type Interleaved = 'setStatus' | 'insertItems' | 'sessionStamp';
+
 /**
  * A store whose first call of `method` runs `other` first: another process's write landing after
  * this one has read the turns its context keys are derived from, before it writes them.
  */
-function interleaved(
-  store: Store,
-  method: 'setStatus' | 'insertItems',
-  other: () => Promise<unknown>,
-): Store {
+function interleaved(store: Store, method: Interleaved, other: () => Promise<unknown>): Store {
   let pending: (() => Promise<unknown>) | null = other;
   return new Proxy(store, {
     get(target, prop, receiver) {
@@ -29,12 +27,13 @@ function interleaved(
 /**
  * Two MemoryOS handles on one database, each with its own connection and session locks, as two
  * processes are. A delete and an add each have the other handle's write land between their read
- * and their write; no key may keep the deleted words. `openStore` opens the shared database.
+ * and their write, and an edit has it land before its read of the session; no key may keep the
+ * deleted words. `openStore` opens the shared database.
  */
 export async function expectNoDeletedWordsAcrossProcesses(openStore: () => Promise<Store>): Promise<void> {
   const other = await MemoryOS.open({ store: await openStore(), closeStore: true, embedder: 'none' });
   const handles: MemoryOS[] = [];
-  const interleavedOS = async (method: 'setStatus' | 'insertItems', write: () => Promise<unknown>) => {
+  const interleavedOS = async (method: Interleaved, write: () => Promise<unknown>) => {
     const handle = await MemoryOS.open({
       store: interleaved(await openStore(), method, write),
       closeStore: true,
@@ -59,11 +58,19 @@ export async function expectNoDeletedWordsAcrossProcesses(openStore: () => Promi
       string,
     ];
 
+    // An edit, with the other process's delete landing after the edit read its item and before it
+    // read the session: the edited turn's own key is the one derived from that read.
+    const card = await say('My card number is 5555.');
+    const [okay] = (await say('Okay.')).ids as [string];
+    const editing = await interleavedOS('sessionStamp', () => theirs.delete(card.ids[0] as string));
+    await editing.update(okay, { content: 'Okay, done.' });
+
     const { items } = await theirs.list({ sessionIds: ['s1'] });
-    expect(items.map((i) => i.content)).toEqual(['Got it.', 'Thanks.', 'Noted.']);
-    for (const item of items) expect(item.derived.context ?? '').not.toMatch(/vault|PIN/);
+    expect(items.map((i) => i.content)).toEqual(['Got it.', 'Thanks.', 'Noted.', 'Okay, done.']);
+    for (const item of items) expect(item.derived.context ?? '').not.toMatch(/vault|PIN|card/);
     expect((await theirs.get(late)).derived.context).toBe('Bob: Got it.\nBob: Thanks.');
-    expect(await theirs.search('vault code PIN 2580', { channels: ['lexical'] })).toEqual([]);
+    expect((await theirs.get(okay)).derived.context).toBe('Bob: Got it.\nBob: Thanks.\nAnn: Noted.');
+    expect(await theirs.search('vault code PIN 2580 card 5555', { channels: ['lexical'] })).toEqual([]);
   } finally {
     for (const handle of handles) await handle.close();
     await other.close();

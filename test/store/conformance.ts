@@ -953,6 +953,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           derived: { ...NO_DERIVED_KEYS, context: 'second turn' },
         });
         await expect(store.insertItems(scope, [late], ctx(), before)).rejects.toMatchObject(changed);
+        await expect(store.repairContextKeys(scope, stale)).rejects.toMatchObject(changed);
         const [f, t] = await store.getItems(scope, [first.id, third.id]);
         expect(f).toMatchObject({ status: 'active', version: 2, tags: ['x'] });
         expect(t?.derived.context).toBeNull();
