@@ -312,10 +312,6 @@ export class PostgresStore implements Store {
   ): Promise<InsertOutcome[]> {
     return this.tx(async (client) => {
       const cube = await this.resolve(client, scope, true);
-      // Turn indexes are numbered from the session's last: two servers adding to one session
-      // must number one after the other.
-      const sessions = [...new Set(records.flatMap((r) => (r.sessionId === null ? [] : [r.sessionId])))];
-      for (const sessionId of sessions.sort()) await this.lockSession(client, cube, sessionId);
       if (derivedFrom) await this.assertSessionUnchanged(client, cube, derivedFrom);
       const outcomes: InsertOutcome[] = [];
       const added: string[] = [];
@@ -431,10 +427,7 @@ export class PostgresStore implements Store {
   ): Promise<MemoryItem> {
     return this.tx(async (client) => {
       const cube = await this.resolve(client, scope, true);
-      if (contextKeys) {
-        await this.lockSession(client, cube, contextKeys.derivedFrom.sessionId);
-        await this.assertSessionUnchanged(client, cube, contextKeys.derivedFrom);
-      }
+      if (contextKeys) await this.assertSessionUnchanged(client, cube, contextKeys.derivedFrom);
       const before = await this.itemRow(client, cube, id);
       assertMutable(before, 'update');
       const content = change.content;
@@ -508,10 +501,7 @@ export class PostgresStore implements Store {
   ): Promise<MemoryItem> {
     return this.tx(async (client) => {
       const cube = await this.resolve(client, scope, true);
-      if (contextKeys) {
-        await this.lockSession(client, cube, contextKeys.derivedFrom.sessionId);
-        await this.assertSessionUnchanged(client, cube, contextKeys.derivedFrom);
-      }
+      if (contextKeys) await this.assertSessionUnchanged(client, cube, contextKeys.derivedFrom);
       const before = await this.itemRow(client, cube, id);
       if (before.status === 'frozen')
         throw new ConflictError(`item '${id}' is frozen (compliance hold) and cannot be changed`);
@@ -655,16 +645,6 @@ export class PostgresStore implements Store {
     return { sessionId, fromTurn, rows: row?.rows ?? 0, versions: row?.versions ?? 0 };
   }
 
-  /**
-   * Holds the session's writes to this transaction's end, across every server on the database:
-   * a write that checks its stamp then sees every earlier one's turns.
-   */
-  private async lockSession(client: Db, cube: ResolvedCube, sessionId: string): Promise<void> {
-    await query(client, 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      `${this.s}:${cube.key}:${sessionId}`,
-    ]);
-  }
-
   async contextKeyRepairs(): Promise<Array<{ scope: CubeScope; sessionId: string }>> {
     const rows = await query<{ tenant: string; name: string; session_id: string }>(
       this.pool,
@@ -677,7 +657,6 @@ export class PostgresStore implements Store {
   async repairContextKeys(scope: CubeScope, keys: ContextKeyWrite): Promise<void> {
     await this.tx(async (client) => {
       const cube = await this.resolve(client, scope, true);
-      await this.lockSession(client, cube, keys.derivedFrom.sessionId);
       await this.assertSessionUnchanged(client, cube, keys.derivedFrom);
       await this.writeContextKeys(client, cube, keys.updates);
       await query(
@@ -688,7 +667,10 @@ export class PostgresStore implements Store {
     });
   }
 
-  /** Refuses a write whose context keys were derived from turns that have changed since. */
+  /**
+   * Refuses a write whose context keys were derived from turns that have changed since. Called
+   * after `resolve` locked the cube's row, so every earlier write to the cube has committed.
+   */
   private async assertSessionUnchanged(client: Db, cube: ResolvedCube, stamp: SessionStamp): Promise<void> {
     const now = await this.stampOf(client, cube, stamp.sessionId, stamp.fromTurn);
     if (now.rows !== stamp.rows || now.versions !== stamp.versions)
