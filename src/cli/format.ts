@@ -52,6 +52,13 @@ export function formatHits(hits: SearchHit[]): string {
     .join('\n');
 }
 
+/** What to print for a context that packed nothing: memories may have matched and not fitted. */
+export function emptyContextNote(omitted: number, budget: number): string {
+  if (omitted === 0) return 'no matching memories';
+  const memories = omitted === 1 ? 'memory' : 'memories';
+  return `${omitted} matching ${memories}, none fits in ${budget} tokens: raise --budget`;
+}
+
 export function formatHistory(versions: MemoryVersion[]): string {
   return versions
     .map(

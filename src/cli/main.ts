@@ -8,12 +8,20 @@ import { MemcubeError, NotFoundError } from '../core/errors.js';
 import { type CubeInfo, MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import { MemoryOS, type OpenOptions } from '../os/memory-os.js';
+import { parseExport } from '../os/portable.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from '../server/limits.js';
 import { isPostgresUrl } from '../store/open.js';
 import { registerBenchCommand } from './bench-command.js';
 import { EMBEDDER_CHOICES, type EmbedderChoice, embedderFromFlag } from './embedder-flag.js';
 import { registerEvalCommands } from './eval-command.js';
-import { formatAudit, formatHistory, formatHits, formatItem, formatStats } from './format.js';
+import {
+  emptyContextNote,
+  formatAudit,
+  formatHistory,
+  formatHits,
+  formatItem,
+  formatStats,
+} from './format.js';
 import { parseMessagesFile, readText } from './input.js';
 import { withProgress } from './progress.js';
 import { UsageError } from './usage-error.js';
@@ -21,6 +29,7 @@ import { UsageError } from './usage-error.js';
 interface GlobalOptions {
   db: string;
   cube: string;
+  tenant: string;
   embedder: EmbedderChoice;
   json: boolean;
   config?: string;
@@ -36,6 +45,7 @@ interface FilterOptions {
   user?: string;
   from?: string;
   to?: string;
+  asOf?: string;
 }
 
 const VERSION = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
@@ -79,6 +89,7 @@ async function openMemory(
     ...overrides,
     ...lifetime,
     path: g.db,
+    tenant: g.tenant,
     embedder: embedderFromFlag(g.embedder),
     actor: `cli:${os.userInfo().username}`,
   });
@@ -109,7 +120,8 @@ async function readMemory<T>(g: GlobalOptions, fn: (memory: MemoryOS) => Promise
   return withMemory(g, fn);
 }
 
-function addFilterOptions(cmd: Command, withStatus = false): Command {
+/** The filters every reading command takes; `--status` with `statuses`, `--as-of` for a question's commands. */
+function addFilterOptions(cmd: Command, extra: { statuses?: boolean; asOf?: boolean } = {}): Command {
   cmd
     .option('--session <id...>', 'only these sessions')
     .option('--speaker <name...>', 'only these speakers')
@@ -119,9 +131,14 @@ function addFilterOptions(cmd: Command, withStatus = false): Command {
     .option('--user <id>', 'only items of this user id')
     .option('--from <time>', 'event time at or after (ISO-8601)')
     .option('--to <time>', 'event time before (ISO-8601)');
-  if (withStatus)
+  if (extra.statuses)
     cmd.addOption(
       new Option('--status <status...>', 'lifecycle states (default: active)').choices([...MEMORY_STATUSES]),
+    );
+  if (extra.asOf)
+    cmd.option(
+      '--as-of <time>',
+      'when the question is asked (ISO-8601): "10 days ago" counts from it (default: now)',
     );
   return cmd;
 }
@@ -137,6 +154,7 @@ function filterFrom(o: FilterOptions): Record<string, unknown> {
     userId: o.user,
     from: o.from,
     to: o.to,
+    asOf: o.asOf,
   };
   return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined));
 }
@@ -158,6 +176,14 @@ export function buildProgram(): Command {
     .version(VERSION)
     .addOption(new Option('--db <path>', 'database file').env('MEMCUBE_DB').default(defaultDatabasePath()))
     .addOption(new Option('--cube <name>', 'cube to work in').env('MEMCUBE_CUBE').default('default'))
+    .addOption(
+      new Option(
+        '--tenant <id>',
+        "tenant whose cubes to work in (a server's tenants are those made with POST /v1/tenants)",
+      )
+        .env('MEMCUBE_TENANT')
+        .default('default'),
+    )
     .addOption(
       new Option(
         '--embedder <name>',
@@ -255,6 +281,7 @@ export function buildProgram(): Command {
         '--channels <list>',
         'comma-separated channels: lexical,vector,temporal,related,expansion,speaker,proximity (default: those the config weights)',
       ),
+    { statuses: true, asOf: true },
   ).action(async (words: string[], o, cmd: Command) => {
     const g = globals(cmd);
     await readMemory(g, async (memory) => {
@@ -277,6 +304,7 @@ export function buildProgram(): Command {
       )
       .argument('<query...>', 'the question or task the context is for')
       .option('-b, --budget <tokens>', 'token budget', positiveInt, 2000),
+    { statuses: true, asOf: true },
   ).action(async (words: string[], o, cmd: Command) => {
     const g = globals(cmd);
     await readMemory(g, async (memory) => {
@@ -286,7 +314,7 @@ export function buildProgram(): Command {
         ...filterFrom(o),
       } as Parameters<typeof cube.context>[1]);
       if (g.json) printJson(pack);
-      else print(pack.text || 'no matching memories');
+      else print(pack.items.length > 0 ? pack.text : emptyContextNote(pack.omitted, o.budget));
     });
   });
 
@@ -297,7 +325,7 @@ export function buildProgram(): Command {
       .option('-n, --limit <n>', 'page size', positiveInt, 50)
       .option('--cursor <cursor>', 'continue after a previous page')
       .addOption(new Option('--order <order>', 'asc or desc').choices(['asc', 'desc']).default('asc')),
-    true,
+    { statuses: true },
   ).action(async (o, cmd: Command) => {
     const g = globals(cmd);
     await readMemory(g, async (memory) => {
@@ -389,6 +417,8 @@ export function buildProgram(): Command {
     .action(async (file: string, _o, cmd: Command) => {
       const g = globals(cmd);
       const text = await readText(file);
+      // Checked before the database is opened: a file that is no export creates no database.
+      parseExport(text.split('\n'));
       await withMemory(g, async (memory) => {
         const cubeOption = cmd.parent?.getOptionValueSource('cube') === 'default' ? {} : { cube: g.cube };
         const result = await withProgress('embedding', g.json, (onProgress) =>
@@ -572,13 +602,16 @@ const FLAG_OF_OPTION: Record<string, string> = {
   tags: '--tag',
   statuses: '--status',
   userId: '--user',
+  asOf: '--as-of',
 };
 
 /** An engine message naming an option (`options.tokenBudget: Too small…`) names the flag instead. */
 function inFlagTerms(message: string): string {
-  return message.replace(/^options\.(\w+)(\[\d+\])?:/, (whole, name: string) =>
-    FLAG_OF_OPTION[name] ? `${FLAG_OF_OPTION[name]}:` : whole,
-  );
+  return message
+    .replace(/^options\.(\w+)(\[\d+\])?:/, (whole, name: string) =>
+      FLAG_OF_OPTION[name] ? `${FLAG_OF_OPTION[name]}:` : whole,
+    )
+    .replace(/^invalid config: tenant:/, '--tenant:');
 }
 
 /**
@@ -587,19 +620,22 @@ function inFlagTerms(message: string): string {
  * failed: not found, a bad file, storage, the embedder.
  */
 function isUsageError(err: MemcubeError): boolean {
-  return err instanceof UsageError || (err.code === 'invalid_input' && /^options\.\w+/.test(err.field ?? ''));
+  if (err instanceof UsageError) return true;
+  // The query, the cursor and the tenant come from the command line too.
+  if (err.code === 'invalid_config') return err.field === 'tenant';
+  return err.code === 'invalid_input' && /^(options\.\w+|query$|cursor$)/.test(err.field ?? '');
 }
 
 /**
- * An error in the one message `add TEXT` builds from its flags names the flag (`--at: not an
- * ISO-8601 date…`, not `messages[0].at: …`) and is a usage error, as a bad `--from` is.
+ * An error in the one message `add TEXT` builds from its arguments names the argument (`--at: not
+ * an ISO-8601 date…`, not `messages[0].at: …`) and is a usage error, as a bad `--from` is.
  */
 function inFlagTermsOfMessage(err: unknown): unknown {
   if (!(err instanceof MemcubeError) || err.code !== 'invalid_input') return err;
-  const field = /^messages\[0\]\.(at|speaker|role)$/.exec(err.field ?? '');
+  const field = /^messages\[0\]\.(at|speaker|role|content)$/.exec(err.field ?? '');
   if (!field) return err;
-  const flag = `--${field[1]}`;
-  return new UsageError(err.message.replace(`${err.field}:`, `${flag}:`), flag);
+  const argument = field[1] === 'content' ? 'text' : `--${field[1]}`;
+  return new UsageError(err.message.replace(`${err.field}:`, `${argument}:`), argument);
 }
 
 export async function main(argv: string[]): Promise<number> {

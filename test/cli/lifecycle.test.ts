@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord, CubeInfo, MemoryItem, MemoryVersion, SearchHit } from '../../src/core/types.js';
 import type { CubeStats } from '../../src/store/store.js';
-import { type CliResult, CliSandbox, expectMemcubeError, jsonl, UUID_IN_TEXT } from './helpers.js';
+import {
+  type CliResult,
+  CliSandbox,
+  expectMemcubeError,
+  expectMemcubeUsageError,
+  jsonl,
+  UUID_IN_TEXT,
+} from './helpers.js';
 
 type Stats = CubeStats & { cube: CubeInfo };
 interface Page {
@@ -62,7 +69,8 @@ describe('memcube list, get, delete, restore, history, audit, stats, cubes', () 
     expect(page.items.map((i) => i.id)).toEqual(ids.slice(0, 2));
     expect(page.nextCursor).toBe(cursor1);
     expect((JSON.parse(desc?.stdout ?? '') as Page).items.map((i) => i.id)).toEqual([...ids].reverse());
-    expectMemcubeError(garbage ?? none, 'cursor');
+    // A made-up cursor is a command line to fix.
+    expectMemcubeUsageError(garbage ?? none, 'cursor');
   });
 
   it('get shows one item; a bad or unknown id is an error naming it', async () => {

@@ -118,14 +118,20 @@ describe('memcube search and context (lexical only)', () => {
   });
 
   it('says so when nothing matches; rejects bad filters', async () => {
-    const [human, json, badTime, vector] = await sb.runAll([
+    const [human, json, badTime, vector, empty, tooSmall] = await sb.runAll([
       [['search', 'submarine']],
       [['search', 'submarine', '--json']],
       [['search', 'beagle', '--from', 'yesterday']],
       [['search', 'beagle', '--channels', 'vector']],
+      [['search', ' ']],
+      [['context', 'beagle', '--budget', '50']],
     ]);
     expect(human?.status).toBe(0);
     expect(human?.stdout).toBe('no matching memories\n');
+    expectMemcubeUsageError(empty ?? { status: null, stdout: '', stderr: '' }, 'query: empty');
+    // Memories matched, none fitted: said so, not "no matching memories".
+    expect(tooSmall?.status).toBe(0);
+    expect(tooSmall?.stdout).toMatch(/^\d+ matching memor(y|ies), none fits in 50 tokens: raise --budget\n$/);
     expect(JSON.parse(json?.stdout ?? '')).toEqual([]);
     expectMemcubeUsageError(badTime ?? { status: null, stdout: '', stderr: '' }, '--from', 'yesterday');
     expectMemcubeError(vector ?? { status: null, stdout: '', stderr: '' }, "channel 'vector' is unavailable");
@@ -150,6 +156,32 @@ describe('memcube search and context (lexical only)', () => {
     expect(roomy.items.map((i) => i.id).sort()).toEqual([ADOPTED, CHEWED, RAIN, CATS].map(idOf).sort());
     expect(roomy.tokens).toBeLessThanOrEqual(2000);
     expect(roomy.tokens).toBeGreaterThan(tight.tokens);
+  });
+
+  it('--status reaches deleted memories, and --as-of reads "yesterday" from the day given', async () => {
+    const deleted = sb.ok([
+      'add',
+      'The submarine docked at noon.',
+      '--session',
+      's9',
+      '--at',
+      '2024-02-02T12:00:00Z',
+    ]);
+    const id = deleted.stdout.trim();
+    sb.ok(['delete', id]);
+    const asked = ['search', 'what did the beagle do yesterday?', '--channels', 'temporal'];
+    const [hidden, found, thatDay, today] = await sb.jsonAll<
+      [SearchHit[], SearchHit[], SearchHit[], SearchHit[]]
+    >([
+      [['search', 'submarine']],
+      [['search', 'submarine', '--status', 'active', 'deleted']],
+      [[...asked, '--as-of', '2024-03-06T08:00:00Z']],
+      [asked],
+    ]);
+    expect(hidden).toEqual([]);
+    expect(found.map((h) => [h.item.id, h.item.status])).toEqual([[id, 'deleted']]);
+    expect(contents(thatDay)).toEqual([RAIN]);
+    expect(today).toEqual([]);
   });
 
   it('context prints the block, and filters apply', () => {

@@ -152,6 +152,29 @@ describe('memcube usage, help and error exits', () => {
     expect(fs.readFileSync(notes, 'utf8')).toBe('{"a": 1}');
   });
 
+  it('an import of a file that is no export is refused before a database is made', () => {
+    const db = sb.path('never-made.db');
+    const notExport = sb.file('messages.jsonl', '{"content": "a message, not an export line"}\n');
+    expectMemcubeError(sb.run(['import', notExport], { db }), 'line 1');
+    expect(fs.existsSync(db)).toBe(false);
+  });
+
+  it("--tenant works in another tenant's cubes, as a server keeps them", async () => {
+    const db = sb.path('tenants.db');
+    sb.ok(['--tenant', 'acme', '--cube', 'notes', 'add', 'Acme roadmap note'], { db });
+    const [own, acme, notes] = await sb.jsonAll<
+      [Array<{ name: string }>, Array<{ name: string }>, { items: unknown[] }]
+    >([
+      [['cubes'], { db }],
+      [['--tenant', 'acme', 'cubes'], { db }],
+      [['--tenant', 'acme', '--cube', 'notes', 'list'], { db }],
+    ]);
+    expect(own).toEqual([]);
+    expect(acme.map((c) => c.name)).toEqual(['notes']);
+    expect(notes.items).toHaveLength(1);
+    expectMemcubeUsageError(sb.run(['--tenant', 'not a tenant', 'cubes'], { db }), '--tenant:');
+  });
+
   it('serve on a port in use is an error naming the address and the fix, not a stack trace', async () => {
     const taken = net.createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
