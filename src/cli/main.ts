@@ -30,6 +30,8 @@ interface GlobalOptions {
   db: string;
   cube: string;
   tenant: string;
+  /** Whether --embedder (or MEMCUBE_EMBEDDER) chose the embedder, rather than its default. */
+  embedderGiven: boolean;
   embedder: EmbedderChoice;
   json: boolean;
   config?: string;
@@ -83,6 +85,7 @@ async function openMemory(
   g: GlobalOptions,
   overrides: ConfigFile = {},
   lifetime: Pick<OpenOptions, 'warmCubes'> = {},
+  embedder: EmbedderChoice = g.embedder,
 ): Promise<MemoryOS> {
   return MemoryOS.open({
     ...(g.config ? readConfigFile(g.config) : {}),
@@ -90,9 +93,22 @@ async function openMemory(
     ...lifetime,
     path: g.db,
     tenant: g.tenant,
-    embedder: embedderFromFlag(g.embedder),
+    embedder: embedderFromFlag(embedder),
     actor: `cli:${os.userInfo().username}`,
   });
+}
+
+/**
+ * The memory for a command on one cube. A cube made or re-embedded lexical only (`none`) is
+ * opened so without `--embedder none` each time; a server, with cubes of both kinds, is not.
+ */
+async function openForCube(g: GlobalOptions): Promise<MemoryOS> {
+  const memory = await openMemory(g);
+  if (g.embedderGiven || g.embedder === 'none') return memory;
+  const recorded = (await memory.listCubes()).find((c) => c.name === g.cube)?.embedderId;
+  if (recorded !== 'none') return memory;
+  await memory.close();
+  return openMemory(g, {}, {}, 'none');
 }
 
 /** Whether --db names a database there is (a PostgreSQL URL is taken to be one). */
@@ -102,7 +118,7 @@ function databaseExists(db: string): boolean {
 
 /** Opens the memory, runs `fn`, and always closes the database. */
 async function withMemory<T>(g: GlobalOptions, fn: (memory: MemoryOS) => Promise<T>): Promise<T> {
-  const memory = await openMemory(g);
+  const memory = await openForCube(g);
   try {
     return await fn(memory);
   } finally {
@@ -208,7 +224,10 @@ export function buildProgram(): Command {
       '\nExit codes: 0 success, 1 a memcube error (bad input, unknown cube or item, conflict), 2 a usage error.\n' +
         'Examples:\n  memcube add "I moved to Berlin" --speaker Alice --session s1\n  memcube search "where does Alice live?"\n  memcube context "Alice" --budget 500',
     );
-  const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
+  const globals = (cmd: Command): GlobalOptions => ({
+    ...(cmd.optsWithGlobals() as Omit<GlobalOptions, 'embedderGiven'>),
+    embedderGiven: program.getOptionValueSource('embedder') !== 'default',
+  });
 
   program
     .command('add')
@@ -486,7 +505,8 @@ export function buildProgram(): Command {
     .command('reembed')
     .description("re-embed every item of the cube with --embedder and make it the cube's embedder")
     .action(async (_o, cmd: Command) => {
-      const g = globals(cmd);
+      // --embedder, given or by default, is the embedder to switch to, not the cube's own.
+      const g = { ...globals(cmd), embedderGiven: true };
       await withMemory(g, async (memory) => {
         const cube = await withProgress('re-embedding', g.json, (onProgress) =>
           memory.reembed(g.cube, { onProgress }),

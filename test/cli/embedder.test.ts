@@ -14,7 +14,7 @@ describe('memcube with the local embedder', () => {
   });
   afterAll(() => sb.cleanup());
 
-  it('a lexical-only cube refuses the local embedder until reembed switches it', async () => {
+  it('a lexical-only cube is opened lexical only by default, refuses --embedder local, until reembed switches it', async () => {
     const messages = [
       { content: 'I moved to Berlin last month' },
       { content: 'The recipe needs two cups of flour' },
@@ -26,9 +26,11 @@ describe('memcube with the local embedder', () => {
       .split('\n');
     expect(ids).toHaveLength(3);
 
-    // The default embedder is the local model; the cube was made with `none`.
+    // Without --embedder, the cube's own (`none`) is used; asked for by name, the local model is refused.
+    const plain = sb.json<SearchHit[]>(['search', 'Berlin'], { embedder: null });
+    expect(plain.map((h) => [h.item.id, Object.keys(h.channels)])).toEqual([[ids[0], ['lexical']]]);
     expectMemcubeError(
-      sb.run(['search', 'Berlin'], { embedder: null }),
+      sb.run(['search', 'Berlin'], { embedder: 'local' }),
       "cube 'default' is embedded with 'none'",
       "'local:use-lite'",
       'memcube reembed',
