@@ -218,10 +218,14 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     // Before any subcommand exists, so they inherit it: usage errors throw instead of exiting.
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // "memcube: error: …", as the engine's errors read.
+      outputError: (s, write) => write(`memcube: ${s}`),
+    })
     .addHelpText(
       'after',
-      '\nExit codes: 0 success, 1 a memcube error (bad input, unknown cube or item, conflict), 2 a usage error.\n' +
+      '\nExit codes: 0 success; 1 the work failed (not found, a conflict, a bad file, storage); 2 the command line is wrong (an unknown option, a value out of range, options that clash).\n' +
         'Examples:\n  memcube add "I moved to Berlin" --speaker Alice --session s1\n  memcube search "where does Alice live?"\n  memcube context "Alice" --budget 500',
     );
   const globals = (cmd: Command): GlobalOptions => ({
@@ -488,6 +492,16 @@ export function buildProgram(): Command {
     .option('--item <id>', 'only records of this item')
     .option('-n, --limit <n>', 'how many records', positiveInt, 100)
     .option('--newest', 'the newest records first (default: the oldest first)')
+    .option(
+      '--after <record>',
+      'only records after this record id (the next page, oldest first)',
+      positiveInt,
+    )
+    .option(
+      '--before <record>',
+      'only records before this record id (the next page with --newest)',
+      positiveInt,
+    )
     .action(async (o, cmd: Command) => {
       const g = globals(cmd);
       await readMemory(g, async (memory) => {
@@ -495,9 +509,15 @@ export function buildProgram(): Command {
           limit: o.limit,
           order: o.newest ? 'newest' : 'oldest',
           ...(o.item ? { itemId: o.item } : {}),
+          ...(o.after === undefined ? {} : { afterId: o.after }),
+          ...(o.before === undefined ? {} : { beforeId: o.before }),
         });
         if (g.json) printJson(records);
         else print(formatAudit(records));
+        const last = records.at(-1);
+        if (last && records.length === o.limit) {
+          process.stderr.write(`more: ${o.newest ? '--before' : '--after'} ${last.id}\n`);
+        }
       });
     });
 

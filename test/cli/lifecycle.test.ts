@@ -175,6 +175,20 @@ describe('memcube list, get, delete, restore, history, audit, stats, cubes', () 
       'restore',
       'delete',
     ]);
+    // Pages: the last record's id, named on stderr, is where the next page starts.
+    const pageAt = (stderr: string, flag: string) =>
+      new RegExp(`^more: ${flag} (\\d+)$`, 'm').exec(stderr)?.[1];
+    const firstPage = sb.ok(['audit', '--limit', '3']);
+    const after = pageAt(firstPage.stderr, '--after');
+    expect(after).toBe(String(records[2]?.id));
+    const rest = sb.json<AuditRecord[]>(['audit', '--after', after ?? '']);
+    expect(rest.map((r) => r.id)).toEqual(records.slice(3).map((r) => r.id));
+    const newestPage = sb.ok(['audit', '--newest', '--limit', '2']);
+    const before = pageAt(newestPage.stderr, '--before');
+    expect(before).toBe(String(records.at(-2)?.id));
+    const older = sb.json<AuditRecord[]>(['audit', '--newest', '--before', before ?? '', '--limit', '2']);
+    expect(older.map((r) => r.operation)).toEqual(['add', 'add']);
+    expect(sb.ok(['audit']).stderr).toBe('');
     expect(human?.stdout).toMatch(new RegExp(`^\\S+ {2}delete {6}cli:\\S+ {2}${id} {2}v1→v2$`, 'm'));
     expect(human?.stdout).toMatch(new RegExp(`^\\S+ {2}add {9}cli:\\S+ {2}${id} {2}v-→v1$`, 'm'));
   });

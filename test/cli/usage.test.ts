@@ -49,7 +49,7 @@ describe('memcube usage, help and error exits', () => {
     for (const command of ['import', 'stats', 'cubes', 'audit', 'reembed', 'demo']) {
       expect(help?.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
     }
-    expect(help?.stdout).toContain('Exit codes: 0 success, 1 a memcube error');
+    expect(help?.stdout).toContain('Exit codes: 0 success; 1 the work failed');
 
     expect(addHelp?.status).toBe(0);
     expect(addHelp?.stdout).toContain('Usage: memcube add [options] [text...]');
