@@ -199,8 +199,13 @@ function expansionTerms(seeds: MemoryItem[], queryTerms: string[]): string[] {
   return [...extra];
 }
 
-/** The vector channel's weight multiplier: its ranking's decisiveness against the reference, at most 1. */
+/**
+ * The vector channel's weight multiplier: its ranking's decisiveness against the reference, at
+ * most 1. A lone hit (a cube or filter of one item) has nothing to be flat against: it counts in
+ * full, rather than scoring 0.
+ */
 function confidence(hits: ScoredId[], reference: number): number {
+  if (hits.length === 1) return 1;
   return reference > 0 ? Math.min(1, decisiveness(hits) / reference) : 1;
 }
 

@@ -539,6 +539,23 @@ describe('Cube (local embedder)', () => {
   });
 });
 
+describe('a cube of one memory (local embedder, default config)', () => {
+  it('scores a lone vector hit by its vote, not 0: a ranking of one is not a flat one', async () => {
+    const os = await MemoryOS.open({ path: ':memory:', embedder: 'local' });
+    try {
+      const cube = await os.cube('me');
+      await cube.add('I love hiking');
+      const [hit, ...rest] = await cube.search('hobbies');
+      expect(rest).toEqual([]);
+      expect(hit?.item.content).toBe('I love hiking');
+      expect(hit?.channels.vector?.rank).toBe(1);
+      expect(hit?.score).toBeGreaterThan(0);
+    } finally {
+      await os.close();
+    }
+  });
+});
+
 describe('query embeddings', () => {
   it('a search writes nothing to the store, and a repeated query is not embedded again', async () => {
     const dir = fs.mkdtempSync(path.join(os_.tmpdir(), 'memcube-query-'));
