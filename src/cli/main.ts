@@ -544,8 +544,10 @@ export function buildProgram(): Command {
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd);
       const path = cmd.parent?.getOptionValueSource('db') === 'default' ? ':memory:' : g.db;
-      const { runDemo } = await import('./demo.js');
-      await withMemory({ ...g, db: path }, (memory) => runDemo(memory, print));
+      const { formatDemo, runDemo } = await import('./demo.js');
+      const demo = await withMemory({ ...g, db: path }, runDemo);
+      if (g.json) printJson(demo);
+      else print(formatDemo(demo));
     });
 
   program

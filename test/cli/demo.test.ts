@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoResult } from '../../src/cli/demo.js';
 import type { CubeInfo } from '../../src/core/types.js';
 import type { CubeStats } from '../../src/store/store.js';
 import { CliSandbox, UUID_IN_TEXT } from './helpers.js';
@@ -52,5 +53,19 @@ describe('memcube demo', () => {
     const stats = sb.json<CubeStats>(['stats', '--cube', 'demo'], { db });
     expect(stats.sessions).toBe(3);
     expect(stats.versions).toBe(stats.items + 1);
+  });
+
+  it('--json gives what it did: the searches, the context and the edited memory with both versions', () => {
+    const demo = sb.json<DemoResult>(['demo'], { db: null });
+    expect(demo).toMatchObject({ database: ':memory:', embedder: 'none', cube: 'demo', sessions: 3 });
+    expect(demo.searches.map((s) => s.query)).toEqual([
+      'Where is Maya moving, and why?',
+      'What is Biscuit afraid of?',
+      'dietary restrictions and allergies',
+    ]);
+    expect(demo.searches[0]?.hits.length).toBeGreaterThan(0);
+    expect(demo.context.pack.tokens).toBeLessThanOrEqual(300);
+    expect(demo.update?.history.map((v) => v.operation)).toEqual(['add', 'update']);
+    expect(demo.update?.history[1]?.content).toContain('also allergic to amoxicillin');
   });
 });
