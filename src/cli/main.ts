@@ -7,7 +7,7 @@ import { type ConfigFile, defaultDatabasePath, readConfigFile } from '../core/co
 import { MemcubeError, NotFoundError } from '../core/errors.js';
 import { type CubeInfo, MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
-import { MemoryOS, type OpenOptions } from '../os/memory-os.js';
+import { MemoryOS, type OpenOptions, type VisibleCube } from '../os/memory-os.js';
 import { parseExport } from '../os/portable.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from '../server/limits.js';
 import { isPostgresUrl } from '../store/open.js';
@@ -99,14 +99,23 @@ async function openMemory(
 }
 
 /**
- * The memory for a command on one cube. A cube made or re-embedded lexical only (`none`) is
- * opened so without `--embedder none` each time; a server, with cubes of both kinds, is not.
+ * The memory for a command on the cube `--cube` names. A cube made or re-embedded lexical only
+ * (`none`) is opened so without `--embedder none` each time. Not for a server, which serves cubes
+ * of both kinds, nor for commands whose cube is another (import's file, demo's own).
  */
 async function openForCube(g: GlobalOptions): Promise<MemoryOS> {
   const memory = await openMemory(g);
   if (g.embedderGiven || g.embedder === 'none') return memory;
-  const recorded = (await memory.listCubes()).find((c) => c.name === g.cube)?.embedderId;
-  if (recorded !== 'none') return memory;
+  let named: VisibleCube | undefined;
+  try {
+    named = (await memory.visibleCubes()).find(
+      (c) => c.ref === g.cube || `${c.owner}:${c.info.name}` === g.cube,
+    );
+  } catch (err) {
+    await memory.close();
+    throw err;
+  }
+  if (named?.info.embedderId !== 'none') return memory;
   await memory.close();
   return openMemory(g, {}, {}, 'none');
 }
@@ -116,9 +125,13 @@ function databaseExists(db: string): boolean {
   return isPostgresUrl(db) || db === ':memory:' || fs.existsSync(db);
 }
 
-/** Opens the memory, runs `fn`, and always closes the database. */
-async function withMemory<T>(g: GlobalOptions, fn: (memory: MemoryOS) => Promise<T>): Promise<T> {
-  const memory = await openForCube(g);
+/** Opens the memory (for the cube --cube names, unless `open` says otherwise), runs `fn`, and always closes it. */
+async function withMemory<T>(
+  g: GlobalOptions,
+  fn: (memory: MemoryOS) => Promise<T>,
+  open: (g: GlobalOptions) => Promise<MemoryOS> = openForCube,
+): Promise<T> {
+  const memory = await open(g);
   try {
     return await fn(memory);
   } finally {
@@ -441,9 +454,9 @@ export function buildProgram(): Command {
       const g = globals(cmd);
       const text = await readText(file);
       // Checked before the database is opened: a file that is no export creates no database.
-      parseExport(text.split('\n'));
-      await withMemory(g, async (memory) => {
-        const cubeOption = cmd.parent?.getOptionValueSource('cube') === 'default' ? {} : { cube: g.cube };
+      const { header } = parseExport(text.split('\n'));
+      const cubeOption = cmd.parent?.getOptionValueSource('cube') === 'default' ? {} : { cube: g.cube };
+      await withMemory({ ...g, cube: cubeOption.cube ?? header.cube.name }, async (memory) => {
         const result = await withProgress('embedding', g.json, (onProgress) =>
           memory.importCube(text.split('\n'), { ...cubeOption, onProgress }),
         );
@@ -525,15 +538,19 @@ export function buildProgram(): Command {
     .command('reembed')
     .description("re-embed every item of the cube with --embedder and make it the cube's embedder")
     .action(async (_o, cmd: Command) => {
+      const g = globals(cmd);
       // --embedder, given or by default, is the embedder to switch to, not the cube's own.
-      const g = { ...globals(cmd), embedderGiven: true };
-      await withMemory(g, async (memory) => {
-        const cube = await withProgress('re-embedding', g.json, (onProgress) =>
-          memory.reembed(g.cube, { onProgress }),
-        );
-        if (g.json) printJson(cube.info);
-        else print(`cube '${cube.name}' now uses ${cube.info.embedderId}`);
-      });
+      await withMemory(
+        g,
+        async (memory) => {
+          const cube = await withProgress('re-embedding', g.json, (onProgress) =>
+            memory.reembed(g.cube, { onProgress }),
+          );
+          if (g.json) printJson(cube.info);
+          else print(`cube '${cube.name}' now uses ${cube.info.embedderId}`);
+        },
+        (g) => openMemory(g),
+      );
     });
 
   program
@@ -545,7 +562,7 @@ export function buildProgram(): Command {
       const g = globals(cmd);
       const path = cmd.parent?.getOptionValueSource('db') === 'default' ? ':memory:' : g.db;
       const { formatDemo, runDemo } = await import('./demo.js');
-      const demo = await withMemory({ ...g, db: path }, runDemo);
+      const demo = await withMemory({ ...g, db: path }, runDemo, (g) => openMemory(g));
       if (g.json) printJson(demo);
       else print(formatDemo(demo));
     });
@@ -645,6 +662,7 @@ const FLAG_OF_OPTION: Record<string, string> = {
   statuses: '--status',
   userId: '--user',
   asOf: '--as-of',
+  channels: '--channels',
 };
 
 /** An engine message naming an option (`options.tokenBudget: Too small…`) names the flag instead. */
