@@ -17,12 +17,17 @@ function patternOf(path: string): RegExp {
 }
 
 /**
- * The methods some route answers on a path, for a 405's `Allow` header; empty where no route
- * matches the path at all (a 404). Middleware (`ALL`) answers no path of its own.
+ * The methods some route answers on a path, for a 405's `Allow` header (HEAD wherever GET is: Hono
+ * answers it); empty where no route matches the path at all (a 404). Middleware (`ALL`) answers no
+ * path of its own.
  */
 export function methodsAllowed(routes: readonly RegisteredRoute[]): (path: string) => string[] {
   const patterns = routes
     .filter((r) => r.method !== 'ALL')
     .map((r) => ({ method: r.method, pattern: patternOf(r.path) }));
-  return (path) => [...new Set(patterns.filter((p) => p.pattern.test(path)).map((p) => p.method))].sort();
+  return (path) => {
+    const methods = new Set(patterns.filter((p) => p.pattern.test(path)).map((p) => p.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
 }

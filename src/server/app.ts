@@ -78,7 +78,8 @@ export function createApp(deps: AppDeps): App {
 
   app.onError((err, c) => {
     const { problem, headers } = problemFromError(err);
-    if (problem.status >= 500)
+    // A problem raised on purpose (503 while shutting down) is an answer, not a fault to log.
+    if (problem.status >= 500 && !(err instanceof ProblemError))
       process.stderr.write(`memcube serve: ${(err as Error).stack ?? String(err)}\n`);
     return problemResponse(c, problem, headers);
   });
@@ -87,7 +88,8 @@ export function createApp(deps: AppDeps): App {
   app.notFound((c) => {
     allowedOn ??= methodsAllowed(app.routes);
     const allowed = allowedOn(c.req.path);
-    if (allowed.length === 0) {
+    // A route that takes the method and found nothing (an unknown docs asset) is a 404 too.
+    if (allowed.length === 0 || allowed.includes(c.req.method)) {
       return problemResponse(c, problemOf('not_found', `no route ${c.req.method} ${c.req.path}`));
     }
     const detail = `${c.req.path} does not answer ${c.req.method}; it answers ${allowed.join(', ')}`;

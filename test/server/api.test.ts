@@ -257,11 +257,13 @@ describe('problem documents and bad input', () => {
   it('answers a method a route does not take with 405 and the methods it does take', async () => {
     const put = await t.call('PUT', '/v1/cubes/life/memories', { key: acme.key, body: { text: 'x' } });
     problem(put, 405, 'method-not-allowed');
-    expect(put.headers.get('allow')).toBe('GET, POST');
-    expect(put.body.detail).toBe('/v1/cubes/life/memories does not answer PUT; it answers GET, POST');
+    expect(put.headers.get('allow')).toBe('GET, HEAD, POST');
+    expect(put.body.detail).toBe('/v1/cubes/life/memories does not answer PUT; it answers GET, HEAD, POST');
     const post = await t.call('POST', '/v1/health', { key: null });
     problem(post, 405, 'method-not-allowed');
-    expect(post.headers.get('allow')).toBe('GET');
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    // A route that takes the method and finds nothing there is a 404, not a 405.
+    problem(await t.call('GET', '/v1/docs/nope.js', { key: null }), 404, 'not-found');
     // Without a key the answer is still 401: which methods a private route takes is not told.
     problem(await t.call('PUT', '/v1/cubes/life/memories', { key: null }), 401, 'unauthenticated');
   });
