@@ -518,17 +518,19 @@ export function buildProgram(): Command {
     .action(async (o, cmd: Command) => {
       const g = globals(cmd);
       await readMemory(g, async (memory) => {
-        const records = await (await memory.cube(g.cube, { create: false })).audit({
-          limit: o.limit,
+        // One record past the page tells whether there is a next one.
+        const read = await (await memory.cube(g.cube, { create: false })).audit({
+          limit: o.limit + 1,
           order: o.newest ? 'newest' : 'oldest',
           ...(o.item ? { itemId: o.item } : {}),
           ...(o.after === undefined ? {} : { afterId: o.after }),
           ...(o.before === undefined ? {} : { beforeId: o.before }),
         });
+        const records = read.slice(0, o.limit);
         if (g.json) printJson(records);
         else print(formatAudit(records));
         const last = records.at(-1);
-        if (last && records.length === o.limit) {
+        if (last && read.length > o.limit) {
           process.stderr.write(`more: ${o.newest ? '--before' : '--after'} ${last.id}\n`);
         }
       });

@@ -35,7 +35,7 @@ export type Metadata = Record<string, unknown>;
  */
 export interface DerivedKeys {
   /** Dates the text refers to ("yesterday", "last Friday"), resolved against the message time. */
-  dates: Array<{ text: string; date: string }>;
+  dates: Array<{ text: string; date: string; span?: 'month' | 'year' }>;
   /** Named entities and key noun phrases. */
   entities: string[];
   /** The preceding turn of the session, indexed with this one: "Yes, last Friday!" needs its question. */

@@ -31,7 +31,9 @@ const itemSchema = z.strictObject({
   metadata: z.record(z.string(), z.unknown()),
   contentHash: z.string().regex(/^[0-9a-f]{64}$/),
   derived: z.strictObject({
-    dates: z.array(z.strictObject({ text: z.string(), date: z.iso.date() })),
+    dates: z.array(
+      z.strictObject({ text: z.string(), date: z.iso.date(), span: z.enum(['month', 'year']).optional() }),
+    ),
     entities: z.array(z.string()),
     context: z.string().nullable(),
   }),

@@ -174,11 +174,16 @@ const LATER_HITS = 30;
 /** The hits that say a date inside the window ("I got a smoker today"): they are about that time. */
 async function statingDateIn(items: ItemLoader, window: TimeWindow, hits: ScoredId[]): Promise<Set<string>> {
   const loaded = await items.load(hits.map((h) => h.id));
-  const inside = (date: string) => {
-    const day = Date.parse(`${date}T00:00:00Z`);
-    return day >= window.from && day < window.to;
+  // A stated month or year is inside when it overlaps the window.
+  const inside = ({ date, span }: MemoryItem['derived']['dates'][number]) => {
+    const start = new Date(`${date}T00:00:00Z`);
+    const end = new Date(start);
+    if (span === 'year') end.setUTCFullYear(end.getUTCFullYear() + 1);
+    else if (span === 'month') end.setUTCMonth(end.getUTCMonth() + 1);
+    else end.setUTCDate(end.getUTCDate() + 1);
+    return start.getTime() < window.to && end.getTime() > window.from;
   };
-  return new Set(loaded.filter((item) => item.derived.dates.some((d) => inside(d.date))).map((i) => i.id));
+  return new Set(loaded.filter((item) => item.derived.dates.some(inside)).map((i) => i.id));
 }
 
 /** The hits scoring at least `fraction` of the best one (hits arrive best first). */

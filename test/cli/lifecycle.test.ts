@@ -189,6 +189,8 @@ describe('memcube list, get, delete, restore, history, audit, stats, cubes', () 
     const older = sb.json<AuditRecord[]>(['audit', '--newest', '--before', before ?? '', '--limit', '2']);
     expect(older.map((r) => r.operation)).toEqual(['add', 'add']);
     expect(sb.ok(['audit']).stderr).toBe('');
+    // A last page exactly full says nothing more.
+    expect(sb.ok(['audit', '--limit', String(records.length)]).stderr).toBe('');
     expect(human?.stdout).toMatch(new RegExp(`^\\S+ {2}delete {6}cli:\\S+ {2}${id} {2}v1→v2$`, 'm'));
     expect(human?.stdout).toMatch(new RegExp(`^\\S+ {2}add {9}cli:\\S+ {2}${id} {2}v-→v1$`, 'm'));
   });

@@ -17,9 +17,25 @@ describe('resolveEventDates', () => {
     expect(resolveEventDates('We ran the charity race last Saturday.', MESSAGE_TIME)).toEqual([
       { text: 'last Saturday', date: '2023-05-06' },
     ]);
-    expect(
-      resolveEventDates('I painted that sunrise in May 2022', MESSAGE_TIME).map((d) => d.date.slice(0, 7)),
-    ).toEqual(['2022-05']);
+    expect(resolveEventDates('I painted that sunrise in May 2022', MESSAGE_TIME)).toEqual([
+      { text: 'May 2022', date: '2022-05-01', span: 'month' },
+    ]);
+  });
+
+  it('keeps a month or a year as that span, not as the day chrono implies', () => {
+    const resolved = (text: string) => resolveEventDates(text, MESSAGE_TIME);
+    expect(resolved('Last month I cleaned my sneakers.')).toEqual([
+      { text: 'Last month', date: '2023-04-01', span: 'month' },
+    ]);
+    expect(resolved('We moved two months ago.')).toEqual([
+      { text: 'two months ago', date: '2023-03-01', span: 'month' },
+    ]);
+    expect(resolved('Last year was hard.')).toEqual([
+      { text: 'Last year', date: '2022-01-01', span: 'year' },
+    ]);
+    // A day, a weekday or words of days keep the day.
+    expect(resolved('Three weeks ago I started.')).toEqual([{ text: 'Three weeks ago', date: '2023-04-17' }]);
+    expect(resolved('on 7 May I ran')).toEqual([{ text: 'on 7 May', date: '2023-05-07' }]);
   });
 
   it('keeps absolute dates and ignores bare clock times', () => {
@@ -31,7 +47,9 @@ describe('resolveEventDates', () => {
   });
 
   it('spells a day in the ways people search for it', () => {
-    expect(dateKeys('2023-05-07')).toBe('2023-05-07 7 May 2023 May 2023 Sunday');
+    expect(dateKeys({ date: '2023-05-07' })).toBe('2023-05-07 7 May 2023 May 2023 Sunday');
+    expect(dateKeys({ date: '2023-04-01', span: 'month' })).toBe('April 2023');
+    expect(dateKeys({ date: '2022-01-01', span: 'year' })).toBe('2022');
   });
 });
 

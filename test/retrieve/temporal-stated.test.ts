@@ -78,6 +78,24 @@ describe('the temporal channel and the dates turns say', () => {
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
   });
 
+  it('counts a stated month as stated on every day of it: "last month" overlaps a window of one day', async () => {
+    const { cube } = await diary({ statedDates: true });
+    const [chores] = (
+      await cube.add(
+        { content: 'Last month I cleaned the gutters.', at: at('2023-04-04') },
+        { sessionId: 'april' },
+      )
+    ).ids;
+    const [item] = await cube.search('gutters', { channels: ['lexical'] });
+    expect(item?.item.derived.dates).toEqual([{ text: 'Last month', date: '2023-03-01', span: 'month' }]);
+    // A day of March, asked about in April: said after the window, and stating a month that holds it.
+    const hits = await cube.search('What did I clean on 15 March 2023?', {
+      channels: ['temporal'],
+      asOf: at('2023-04-10'),
+    });
+    expect(hits.map((h) => h.item.id)).toContain(chores);
+  });
+
   it('without it, ranks the turns said in the window alone, by the order of words and meaning', async () => {
     const { cube, smoker, smallTalk } = await diary({ statedDates: false });
     const hits = await cube.search(question, { channels: ['temporal'], asOf });

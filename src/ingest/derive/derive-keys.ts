@@ -66,7 +66,7 @@ export function deriveKeys(
       keys: [
         ...entities,
         ...(config.compoundKeys ? joinedCompounds(turn.content) : []),
-        ...(config.dateKeys ? dates.map((d) => dateKeys(d.date)) : []),
+        ...(config.dateKeys ? dates.map(dateKeys) : []),
       ].join(' '),
     },
   };
