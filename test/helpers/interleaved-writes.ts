@@ -26,9 +26,9 @@ function interleaved(store: Store, method: Interleaved, other: () => Promise<unk
 
 /**
  * Two MemoryOS handles on one database, each with its own connection and session locks, as two
- * processes are. A delete and an add each have the other handle's write land between their read
- * and their write, and an edit has it land before its read of the session; no key may keep the
- * deleted words. `openStore` opens the shared database.
+ * processes are. A delete, an add and a restore each have the other handle's write land between
+ * their read and their write, and an edit has it land before its read of the session; no key may
+ * keep the deleted words. `openStore` opens the shared database.
  */
 export async function expectNoDeletedWordsAcrossProcesses(openStore: () => Promise<Store>): Promise<void> {
   const other = await MemoryOS.open({ store: await openStore(), closeStore: true, embedder: 'none' });
@@ -65,12 +65,22 @@ export async function expectNoDeletedWordsAcrossProcesses(openStore: () => Promi
     const editing = await interleavedOS('sessionStamp', () => theirs.delete(card.ids[0] as string));
     await editing.update(okay, { content: 'Okay, done.' });
 
+    // A restore whose own key was read before the other process deleted the turn before it.
+    const locker = await say('My locker code is 9911.');
+    const [right] = (await say('Right.')).ids as [string];
+    await theirs.delete(right);
+    const restoring = await interleavedOS('setStatus', () => theirs.delete(locker.ids[0] as string));
+    await restoring.restore(right);
+
     const { items } = await theirs.list({ sessionIds: ['s1'] });
-    expect(items.map((i) => i.content)).toEqual(['Got it.', 'Thanks.', 'Noted.', 'Okay, done.']);
-    for (const item of items) expect(item.derived.context ?? '').not.toMatch(/vault|PIN|card/);
+    expect(items.map((i) => i.content)).toEqual(['Got it.', 'Thanks.', 'Noted.', 'Okay, done.', 'Right.']);
+    for (const item of items) expect(item.derived.context ?? '').not.toMatch(/vault|PIN|card|locker/);
+    expect((await theirs.get(right)).derived.context).toBe('Bob: Thanks.\nAnn: Noted.\nBob: Okay, done.');
     expect((await theirs.get(late)).derived.context).toBe('Bob: Got it.\nBob: Thanks.');
     expect((await theirs.get(okay)).derived.context).toBe('Bob: Got it.\nBob: Thanks.\nAnn: Noted.');
-    expect(await theirs.search('vault code PIN 2580 card 5555', { channels: ['lexical'] })).toEqual([]);
+    expect(
+      await theirs.search('vault code PIN 2580 card 5555 locker 9911', { channels: ['lexical'] }),
+    ).toEqual([]);
   } finally {
     for (const handle of handles) await handle.close();
     await other.close();
