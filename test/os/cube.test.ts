@@ -539,7 +539,31 @@ describe('Cube (local embedder)', () => {
   });
 });
 
-describe('a cube of one memory (local embedder, default config)', () => {
+describe('small cubes (local embedder, default config)', () => {
+  it('runs no expansion round from guesses: when the words find nothing, the nearest in meaning leads', async () => {
+    const os = await MemoryOS.open({ path: ':memory:', embedder: 'local' });
+    try {
+      const cube = await os.cube('chat');
+      await cube.add(
+        [
+          'I moved to Berlin last month',
+          "I'm allergic to peanuts, by the way.",
+          'I adopted a cat named Miso yesterday.',
+          'My favourite band is Radiohead.',
+          'I play the guitar every evening.',
+        ].map((content) => ({ content, speaker: 'Alice' })),
+        { sessionId: 's1' },
+      );
+      // No stored word is "allergies" (Porter: "allergi", not "allerg"); the seeds' names would
+      // otherwise lift "Berlin" to the top through the expansion round.
+      const [first] = await cube.search('allergies');
+      expect(first?.item.content).toBe("I'm allergic to peanuts, by the way.");
+      expect(first?.channels.expansion).toBeUndefined();
+    } finally {
+      await os.close();
+    }
+  });
+
   it('scores a lone vector hit by its vote, not 0: a ranking of one is not a flat one', async () => {
     const os = await MemoryOS.open({ path: ':memory:', embedder: 'local' });
     try {
