@@ -208,7 +208,7 @@ export function buildProgram(): Command {
     .addOption(
       new Option(
         '--tenant <id>',
-        "tenant whose cubes to work in (a server's tenants are those made with POST /v1/tenants)",
+        "tenant whose cubes to work in (a server's tenants are those made with POST /v1/tenants; serve acts per API key instead)",
       )
         .env('MEMCUBE_TENANT')
         .default('default'),
