@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import fs from 'node:fs';
 import { text } from 'node:stream/consumers';
 import { InvalidInputError } from '../core/errors.js';
@@ -14,6 +15,19 @@ export async function readText(file: string): Promise<string> {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
     throw new InvalidInputError(`cannot read '${file}': ${reason}`, 'file');
   }
+}
+
+/** A file opened for writing, or a one-line error naming it (a missing folder, no permission). */
+export async function openOutput(file: string): Promise<fs.WriteStream> {
+  const stream = fs.createWriteStream(file);
+  try {
+    await once(stream, 'open');
+  } catch (err) {
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (err as Error).message;
+    throw new InvalidInputError(`cannot write '${file}': ${reason}`, 'out');
+  }
+  return stream;
 }
 
 /**

@@ -9,7 +9,7 @@ import { type CubeInfo, MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/typ
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import { MemoryOS, type OpenOptions, type VisibleCube } from '../os/memory-os.js';
 import { parseExport } from '../os/portable.js';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from '../server/limits.js';
+import { assertAdminKey, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from '../server/limits.js';
 import { isPostgresUrl } from '../store/open.js';
 import { registerBenchCommand } from './bench-command.js';
 import { EMBEDDER_CHOICES, type EmbedderChoice, embedderFromFlag } from './embedder-flag.js';
@@ -22,7 +22,7 @@ import {
   formatItem,
   formatStats,
 } from './format.js';
-import { parseMessagesFile, readText } from './input.js';
+import { openOutput, parseMessagesFile, readText } from './input.js';
 import { withProgress } from './progress.js';
 import { UsageError } from './usage-error.js';
 
@@ -103,7 +103,7 @@ async function openMemory(
  * (`none`) is opened so without `--embedder none` each time. Not for a server, which serves cubes
  * of both kinds, nor for commands whose cube is another (import's file, demo's own).
  */
-async function openForCube(g: GlobalOptions): Promise<MemoryOS> {
+async function openForCube(g: GlobalOptions, embedderOfNew?: string): Promise<MemoryOS> {
   const memory = await openMemory(g);
   if (g.embedderGiven || g.embedder === 'none') return memory;
   let named: VisibleCube | undefined;
@@ -115,7 +115,8 @@ async function openForCube(g: GlobalOptions): Promise<MemoryOS> {
     await memory.close();
     throw err;
   }
-  if (named?.info.embedderId !== 'none') return memory;
+  // A cube import makes takes the exported cube's embedder when it was `none`.
+  if ((named ? named.info.embedderId : embedderOfNew) !== 'none') return memory;
   await memory.close();
   return openMemory(g, {}, {}, 'none');
 }
@@ -434,7 +435,7 @@ export function buildProgram(): Command {
       const g = globals(cmd);
       await readMemory(g, async (memory) => {
         const cube = await memory.cube(g.cube, { create: false });
-        const out = o.out ? fs.createWriteStream(o.out) : process.stdout;
+        const out = o.out ? await openOutput(o.out) : process.stdout;
         const lines = await writeLines(out, cube.export());
         if (o.out) {
           out.end();
@@ -456,17 +457,21 @@ export function buildProgram(): Command {
       // Checked before the database is opened: a file that is no export creates no database.
       const { header } = parseExport(text.split('\n'));
       const cubeOption = cmd.parent?.getOptionValueSource('cube') === 'default' ? {} : { cube: g.cube };
-      await withMemory({ ...g, cube: cubeOption.cube ?? header.cube.name }, async (memory) => {
-        const result = await withProgress('embedding', g.json, (onProgress) =>
-          memory.importCube(text.split('\n'), { ...cubeOption, onProgress }),
+      const target = { ...g, cube: cubeOption.cube ?? header.cube.name };
+      const imported = await withMemory(
+        target,
+        (memory) =>
+          withProgress('embedding', g.json, (onProgress) =>
+            memory.importCube(text.split('\n'), { ...cubeOption, onProgress }),
+          ),
+        (g) => openForCube(g, header.cube.embedderId),
+      );
+      if (g.json)
+        printJson({ cube: imported.cube.name, items: imported.items, auditRecords: imported.auditRecords });
+      else
+        print(
+          `imported ${imported.items} items and ${imported.auditRecords} audit records into cube '${imported.cube.name}'`,
         );
-        if (g.json)
-          printJson({ cube: result.cube.name, items: result.items, auditRecords: result.auditRecords });
-        else
-          print(
-            `imported ${result.items} items and ${result.auditRecords} audit records into cube '${result.cube.name}'`,
-          );
-      });
     });
 
   program
@@ -595,6 +600,8 @@ export function buildProgram(): Command {
       if (o.pg && cmd.parent?.getOptionValueSource('db') === 'cli') {
         throw new UsageError('give either --db or --pg, not both', 'pg');
       }
+      // Before the database is opened: a refused key leaves no new database behind.
+      assertAdminKey(process.env.MEMCUBE_ADMIN_KEY || undefined);
       // Cubes warm in the background as requests first reach them (`Cube.warm`).
       const memory = await openMemory(
         o.pg ? { ...g, db: o.pg } : g,

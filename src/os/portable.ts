@@ -146,6 +146,13 @@ export function parseExport(lines: Iterable<string>): ParsedExport {
       throw new InvalidInputError(`line ${lineNo}: not valid JSON`, `line ${lineNo}`);
     }
     const parsed = lineSchema.safeParse(json);
+    if (!parsed.success && !header) {
+      // The first line that is no export line says what the file is not, not which field is off.
+      throw new InvalidInputError(
+        `line ${lineNo}: not a memcube export (its first line must be the header memcube export writes)`,
+        `line ${lineNo}`,
+      );
+    }
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue ? formatPath(issue.path) : '';

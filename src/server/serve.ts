@@ -6,7 +6,7 @@ import { hashSecret } from '../govern/api-keys.js';
 import type { MemoryOS } from '../os/memory-os.js';
 import { createApp } from './app.js';
 import { VERSION } from './docs.js';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from './limits.js';
+import { assertAdminKey, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from './limits.js';
 import { ServerMetrics } from './metrics.js';
 import { type RateLimit, RateLimiter } from './rate-limit.js';
 
@@ -48,11 +48,7 @@ function listenError(host: string, port: number, err: NodeJS.ErrnoException): Me
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const access = options.memory.accessStore;
   if (!access) throw new MemcubeError('invalid_config', 'the server needs a store with tenants and keys');
-  if (options.adminKey !== undefined && options.adminKey.length < 16) {
-    throw new MemcubeError('invalid_config', 'MEMCUBE_ADMIN_KEY must be at least 16 characters', {
-      field: 'MEMCUBE_ADMIN_KEY',
-    });
-  }
+  assertAdminKey(options.adminKey);
   let ready = true;
   const rateLimit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
   const app = createApp({

@@ -155,8 +155,38 @@ describe('memcube usage, help and error exits', () => {
   it('an import of a file that is no export is refused before a database is made', () => {
     const db = sb.path('never-made.db');
     const notExport = sb.file('messages.jsonl', '{"content": "a message, not an export line"}\n');
-    expectMemcubeError(sb.run(['import', notExport], { db }), 'line 1');
+    expectMemcubeError(sb.run(['import', notExport], { db }), 'line 1: not a memcube export');
     expect(fs.existsSync(db)).toBe(false);
+  });
+
+  it('export to a folder that is not there, and serve with a short admin key, fail in one line and make no database', () => {
+    const db = sb.path('made-for-export.db');
+    sb.ok(['add', 'something to export'], { db });
+    expectMemcubeError(
+      sb.run(['export', '--out', sb.path('no-such-folder/out.jsonl')], { db }),
+      'cannot write',
+      'no such folder',
+    );
+    const serveDb = sb.path('never-served.db');
+    const served = spawnSync(process.execPath, [CLI, '--db', serveDb, 'serve', '--port', '0'], {
+      encoding: 'utf8',
+      env: { ...process.env, MEMCUBE_ADMIN_KEY: 'short' },
+      timeout: 30_000,
+    });
+    expect(served.status).toBe(1);
+    expect(served.stderr).toContain('MEMCUBE_ADMIN_KEY must be at least 16 characters');
+    expect(fs.existsSync(serveDb)).toBe(false);
+  });
+
+  it('import into a new database keeps a lexical-only cube lexical only, without --embedder', () => {
+    const from = sb.path('lexical.db');
+    sb.ok(['add', 'a lexical only memory'], { db: from });
+    const exported = sb.path('lexical.jsonl');
+    sb.ok(['export', '--out', exported], { db: from });
+    const to = sb.path('imported.db');
+    sb.ok(['import', exported], { db: to, embedder: null });
+    const [cube] = sb.json<Array<{ embedderId: string }>>(['cubes'], { db: to, embedder: null });
+    expect(cube?.embedderId).toBe('none');
   });
 
   it("--tenant works in another tenant's cubes, as a server keeps them", async () => {
