@@ -58,6 +58,16 @@ describe('renderContextLine and renderGroupHeading', () => {
     expect(renderContextLine(i)).toBe(`[03:04] assistant: Noted. #${i.id.slice(-12)}`);
     expect(renderGroupHeading(i)).toBe('## 2024-01-02 (Tue)');
   });
+
+  it('says when a memory is not active, so a prompt can tell a deleted one', () => {
+    const i = item({
+      content: 'I live in Rome.',
+      validFrom: '2024-01-02T03:04:00.000Z',
+      speaker: 'Ann',
+      status: 'deleted',
+    });
+    expect(renderContextLine(i)).toBe(`[03:04] Ann: I live in Rome. (deleted) #${i.id.slice(-12)}`);
+  });
 });
 
 describe('packContext', () => {
