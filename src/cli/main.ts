@@ -4,15 +4,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type ConfigFile, defaultDatabasePath, readConfigFile } from '../core/config.js';
-import { MemcubeError, NotFoundError } from '../core/errors.js';
+import { EmbedderMismatchError, MemcubeError, NotFoundError } from '../core/errors.js';
 import { type CubeInfo, MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
-import { MemoryOS, type OpenOptions, type VisibleCube } from '../os/memory-os.js';
+import { MemoryOS, type OpenOptions } from '../os/memory-os.js';
 import { parseExport } from '../os/portable.js';
 import { assertAdminKey, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from '../server/limits.js';
 import { isPostgresUrl } from '../store/open.js';
 import { registerBenchCommand } from './bench-command.js';
-import { EMBEDDER_CHOICES, type EmbedderChoice, embedderFromFlag } from './embedder-flag.js';
+import {
+  choiceForEmbedder,
+  EMBEDDER_CHOICES,
+  type EmbedderChoice,
+  embedderFromFlag,
+} from './embedder-flag.js';
 import { registerEvalCommands } from './eval-command.js';
 import {
   emptyContextNote,
@@ -98,45 +103,37 @@ async function openMemory(
   });
 }
 
-/**
- * The memory for a command on the cube `--cube` names. A cube made or re-embedded lexical only
- * (`none`) is opened so without `--embedder none` each time. Not for a server, which serves cubes
- * of both kinds, nor for commands whose cube is another (import's file, demo's own).
- */
-async function openForCube(g: GlobalOptions, embedderOfNew?: string): Promise<MemoryOS> {
-  const memory = await openMemory(g);
-  if (g.embedderGiven || g.embedder === 'none') return memory;
-  let named: VisibleCube | undefined;
-  try {
-    named = (await memory.visibleCubes()).find(
-      (c) => c.ref === g.cube || `${c.owner}:${c.info.name}` === g.cube,
-    );
-  } catch (err) {
-    await memory.close();
-    throw err;
-  }
-  // A cube import makes takes the exported cube's embedder when it was `none`.
-  if ((named ? named.info.embedderId : embedderOfNew) !== 'none') return memory;
-  await memory.close();
-  return openMemory(g, {}, {}, 'none');
-}
-
 /** Whether --db names a database there is (a PostgreSQL URL is taken to be one). */
 function databaseExists(db: string): boolean {
   return isPostgresUrl(db) || db === ':memory:' || fs.existsSync(db);
 }
 
-/** Opens the memory (for the cube --cube names, unless `open` says otherwise), runs `fn`, and always closes it. */
+/**
+ * Opens the memory, runs `fn`, and always closes it. Without `--embedder` (or MEMCUBE_EMBEDDER),
+ * a cube built with another embedder that needs no configuration (`none`, the bundled model) is
+ * opened with its own: `fn` runs again on a memory opened so. Its first step is opening the cube,
+ * so nothing was written. `first` is the embedder to try first when none was given.
+ */
 async function withMemory<T>(
   g: GlobalOptions,
   fn: (memory: MemoryOS) => Promise<T>,
-  open: (g: GlobalOptions) => Promise<MemoryOS> = openForCube,
+  first: EmbedderChoice = g.embedder,
 ): Promise<T> {
-  const memory = await open(g);
+  const run = async (embedder: EmbedderChoice) => {
+    const memory = await openMemory(g, {}, {}, embedder);
+    try {
+      return await fn(memory);
+    } finally {
+      await memory.close();
+    }
+  };
+  const tried = g.embedderGiven ? g.embedder : first;
   try {
-    return await fn(memory);
-  } finally {
-    await memory.close();
+    return await run(tried);
+  } catch (err) {
+    const own = err instanceof EmbedderMismatchError ? choiceForEmbedder(err.cubeEmbedderId) : undefined;
+    if (g.embedderGiven || !own || own === tried) throw err;
+    return run(own);
   }
 }
 
@@ -457,14 +454,14 @@ export function buildProgram(): Command {
       // Checked before the database is opened: a file that is no export creates no database.
       const { header } = parseExport(text.split('\n'));
       const cubeOption = cmd.parent?.getOptionValueSource('cube') === 'default' ? {} : { cube: g.cube };
-      const target = { ...g, cube: cubeOption.cube ?? header.cube.name };
+      // A new cube keeps the exported cube's `none`; an existing one is opened with its own.
       const imported = await withMemory(
-        target,
+        g,
         (memory) =>
           withProgress('embedding', g.json, (onProgress) =>
             memory.importCube(text.split('\n'), { ...cubeOption, onProgress }),
           ),
-        (g) => openForCube(g, header.cube.embedderId),
+        header.cube.embedderId === 'none' ? 'none' : g.embedder,
       );
       if (g.json)
         printJson({ cube: imported.cube.name, items: imported.items, auditRecords: imported.auditRecords });
@@ -546,18 +543,14 @@ export function buildProgram(): Command {
     .description("re-embed every item of the cube with --embedder and make it the cube's embedder")
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd);
-      // --embedder, given or by default, is the embedder to switch to, not the cube's own.
-      await withMemory(
-        g,
-        async (memory) => {
-          const cube = await withProgress('re-embedding', g.json, (onProgress) =>
-            memory.reembed(g.cube, { onProgress }),
-          );
-          if (g.json) printJson(cube.info);
-          else print(`cube '${cube.name}' now uses ${cube.info.embedderId}`);
-        },
-        (g) => openMemory(g),
-      );
+      // --embedder, given or by default, is the embedder to switch to: reembed opens no cube with it.
+      await withMemory(g, async (memory) => {
+        const cube = await withProgress('re-embedding', g.json, (onProgress) =>
+          memory.reembed(g.cube, { onProgress }),
+        );
+        if (g.json) printJson(cube.info);
+        else print(`cube '${cube.name}' now uses ${cube.info.embedderId}`);
+      });
     });
 
   program
@@ -569,7 +562,7 @@ export function buildProgram(): Command {
       const g = globals(cmd);
       const path = cmd.parent?.getOptionValueSource('db') === 'default' ? ':memory:' : g.db;
       const { formatDemo, runDemo } = await import('./demo.js');
-      const demo = await withMemory({ ...g, db: path }, runDemo, (g) => openMemory(g));
+      const demo = await withMemory({ ...g, db: path }, runDemo);
       if (g.json) printJson(demo);
       else print(formatDemo(demo));
     });

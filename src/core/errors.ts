@@ -55,7 +55,11 @@ export class SessionChangedError extends ConflictError {
 }
 
 export class EmbedderMismatchError extends MemcubeError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The embedder the cube was built with. */
+    readonly cubeEmbedderId: string,
+  ) {
     super('embedder_mismatch', message);
     this.name = 'EmbedderMismatchError';
   }

@@ -5,6 +5,9 @@ import { normalize } from './vector.js';
 
 const DIMENSIONS = 512;
 
+/** The id a cube built with the bundled model records. */
+export const LOCAL_EMBEDDER_ID = 'local:use-lite';
+
 // One model per process: the weights are read-only and TensorFlow.js keeps global engine state anyway.
 let loading: Promise<EmbeddingsModel> | undefined;
 
@@ -40,7 +43,7 @@ export interface LocalEmbedderOptions {
 
 /** Universal Sentence Encoder lite, run offline on the WebAssembly backend. */
 export class LocalEmbedder implements Embedder {
-  readonly id = 'local:use-lite';
+  readonly id = LOCAL_EMBEDDER_ID;
   private readonly batchSize: number;
 
   constructor(options: LocalEmbedderOptions = {}) {

@@ -324,6 +324,7 @@ export class MemoryOS {
       throw new EmbedderMismatchError(
         `cube '${info.name}' is embedded with '${info.embedderId}' but this memory is opened with '${this.embedder.id}'; ` +
           `open it with the same embedder, or switch the cube with \`memcube reembed --cube ${info.name} --embedder <name>\``,
+        info.embedderId,
       );
     }
     const cube = new Cube({
