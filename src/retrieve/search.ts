@@ -357,16 +357,18 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     }
   }
 
-  const secondRound = channels.filter((c) => SECOND_ROUND.includes(c));
+  // The rows the query's words find alone, the lexical channel has ranked already (the expansion's
+  // floor is at least its floor); searched again are the rows holding a seed's word. When the words
+  // found nothing, the seeds are the vector channel's guesses, and a round seeded by their names
+  // lifts whichever guess names something (a small cube's "allergies" found the Berlin line).
+  const alone = results.find((r) => r.channel === 'lexical')?.hits;
+  const secondRound = channels.filter(
+    (c) => SECOND_ROUND.includes(c) && (c !== 'expansion' || alone?.length !== 0),
+  );
   if (secondRound.length > 0 && ctx.retrieval.expansionSeeds > 0) {
     const seeds = await items.load(fused.slice(0, ctx.retrieval.expansionSeeds).map((h) => h.id));
     const extra = expansionTerms(seeds, terms);
-    // The rows the query's words find alone, the lexical channel has ranked already (this floor
-    // is at least its floor); searched again are the rows holding a seed's word. When the words
-    // found nothing, the seeds are the vector channel's guesses, and a round seeded by their
-    // names lifts whichever guess names something (a small cube's "allergies" found the Berlin line).
-    const alone = results.find((r) => r.channel === 'lexical')?.hits;
-    if (secondRound.includes('expansion') && extra.length > 0 && alone?.length !== 0) {
+    if (secondRound.includes('expansion') && extra.length > 0) {
       const narrowing = alone ? { foundBy: extra, alone } : undefined;
       const hits = await lexical(request.filter, [...words, ...extra], depth, narrowing);
       results.push({ channel: 'expansion', weight: weights.expansion, hits });
