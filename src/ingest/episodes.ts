@@ -90,7 +90,7 @@ export function withContextKeys(
 ): IndexedEpisode[] {
   const before: TurnText[] = [...previous];
   return drafts.map((draft) => {
-    const context = draft.sessionId === null ? null : contextOf(before, config);
+    const context = draft.sessionId === null ? null : contextOf(draft, before, config);
     before.push(draft);
     return {
       ...draft,

@@ -29,8 +29,9 @@ async function sessionTurns(store: Store, scope: CubeScope, sessionId: string): 
 }
 
 /**
- * Derives again the context keys of the sessions in which an older memcube's deletes may have
- * left the deleted turns' words (listed by the schema upgrade), and strikes each off the list. A
+ * Derives again the context keys of the sessions an older memcube may have keyed otherwise
+ * (listed by the schema upgrade: deletes that left the deleted turns' words, turns keyed by their
+ * own party's), and strikes each off the list. A
  * session that another process keeps changing stays listed for the next open; so do all of them
  * under a config without context keys (an ablation would blank them for good). Returns how many
  * sessions were repaired.

@@ -1,9 +1,66 @@
-import type { SearchHit } from '../core/types.js';
+import { partyOf } from '../core/turn-parties.js';
+import type { MemoryItem, SearchHit } from '../core/types.js';
 import type { CubeScope, Store, StoreItemFilter, TurnRef } from '../store/store.js';
 import type { PackCandidate } from './context.js';
 
 /** About the length of a chat turn, in characters: neighbours up to this long are offered at full share. */
 export const TYPICAL_TURN_CHARS = 200;
+
+export const turnKey = (sessionId: string, turnIndex: number) => `${sessionId}\u0000${turnIndex}`;
+
+/** A memory that is a turn of a session. */
+export type SessionTurnItem = MemoryItem & { sessionId: string; turnIndex: number };
+
+export function isSessionTurn(item: MemoryItem): item is SessionTurnItem {
+  return item.sessionId !== null && item.turnIndex !== null;
+}
+
+/** The turns within `radius` of `turn` on each side, to read before `reachedTurns` picks among them. */
+export function turnsAround(turn: { sessionId: string; turnIndex: number }, radius: number): TurnRef[] {
+  const refs: TurnRef[] = [];
+  for (let d = 1; d <= radius; d++) {
+    for (const turnIndex of [turn.turnIndex - d, turn.turnIndex + d]) {
+      if (turnIndex >= 0) refs.push({ sessionId: turn.sessionId, turnIndex });
+    }
+  }
+  return refs;
+}
+
+/**
+ * The turns of `read` (turns around `center`, as `turnsAround` lists them, any passing a
+ * filter) within `radius` of it that a conversation links it to, each with its distance: on
+ * each side, the turns from the first one of another party than `center`'s on. A turn near
+ * another of its own party's with no one between is not its question or its answer (a user's
+ * notes, added one by one to a session); neither is one read through a filter that keeps
+ * one party's turns.
+ */
+export function reachedTurns(
+  center: SessionTurnItem,
+  read: ReadonlyMap<string, MemoryItem>,
+  radius: number,
+): Array<{ item: MemoryItem; distance: number }> {
+  const party = partyOf(center);
+  const reached: Array<{ item: MemoryItem; distance: number }> = [];
+  for (const side of [-1, 1]) {
+    let answered = false;
+    for (let d = 1; d <= radius; d++) {
+      const item = read.get(turnKey(center.sessionId, center.turnIndex + side * d));
+      if (!item) continue;
+      answered ||= partyOf(item) !== party;
+      if (answered) reached.push({ item, distance: d });
+    }
+  }
+  return reached;
+}
+
+/** `turns` by session and turn index, for `reachedTurns`. */
+export function byTurn(turns: readonly MemoryItem[]): Map<string, MemoryItem> {
+  const map = new Map<string, MemoryItem>();
+  for (const item of turns) {
+    if (isSessionTurn(item)) map.set(turnKey(item.sessionId, item.turnIndex), item);
+  }
+  return map;
+}
 
 export interface NeighbourOptions {
   /** Turns on each side of a hit. */
@@ -19,7 +76,8 @@ export interface NeighbourOptions {
  * with its answer. A neighbour is offered at `share^d` of its hit's score (d = distance in
  * turns), scaled down by its length beyond a typical turn: a short reply is cheap context, a
  * long answer would spend the budget that distinct hits need. Only short hits bring neighbours,
- * for the same reason. Neighbours must pass the search's filter, like the hits.
+ * for the same reason, and only the turns a conversation links to them (`reachedTurns`).
+ * Neighbours must pass the search's filter, like the hits.
  */
 export async function withNeighbours(
   store: Store,
@@ -31,32 +89,20 @@ export async function withNeighbours(
   const { radius, share, maxHitChars } = options;
   const best = new Map<string, PackCandidate>(hits.map((h) => [h.item.id, { item: h.item, score: h.score }]));
   if (radius === 0 || share === 0) return [...best.values()];
-  const offered = new Map<string, { ref: TurnRef; score: number }>();
-  for (const hit of hits) {
-    if (hit.item.content.length > maxHitChars) continue;
-    const { sessionId, turnIndex } = hit.item;
-    if (sessionId === null || turnIndex === null) continue;
-    for (let d = 1; d <= radius; d++) {
-      for (const t of [turnIndex - d, turnIndex + d]) {
-        if (t < 0) continue;
-        const key = `${sessionId}\u0000${t}`;
-        const score = hit.score * share ** d;
-        if ((offered.get(key)?.score ?? -1) < score)
-          offered.set(key, { ref: { sessionId, turnIndex: t }, score });
-      }
-    }
-  }
-  const entries = [...offered.values()];
-  const turns = await store.getTurns(
-    scope,
-    entries.map((e) => e.ref),
-    filter,
+  const centers = hits.flatMap(({ item, score }) =>
+    isSessionTurn(item) && item.content.length <= maxHitChars ? [{ item, score }] : [],
   );
-  const scoreAt = new Map(entries.map((e) => [`${e.ref.sessionId}\u0000${e.ref.turnIndex}`, e.score]));
-  for (const item of turns) {
-    const length = Math.min(1, TYPICAL_TURN_CHARS / Math.max(item.content.length, 1));
-    const score = (scoreAt.get(`${item.sessionId}\u0000${item.turnIndex}`) ?? 0) * length;
-    if ((best.get(item.id)?.score ?? -1) < score) best.set(item.id, { item, score });
+  const refs = new Map<string, TurnRef>();
+  for (const { item } of centers) {
+    for (const ref of turnsAround(item, radius)) refs.set(turnKey(ref.sessionId, ref.turnIndex), ref);
+  }
+  const read = byTurn(await store.getTurns(scope, [...refs.values()], filter));
+  for (const { item: hit, score: hitScore } of centers) {
+    for (const { item, distance } of reachedTurns(hit, read, radius)) {
+      const length = Math.min(1, TYPICAL_TURN_CHARS / Math.max(item.content.length, 1));
+      const score = hitScore * share ** distance * length;
+      if ((best.get(item.id)?.score ?? -1) < score) best.set(item.id, { item, score });
+    }
   }
   return [...best.values()];
 }

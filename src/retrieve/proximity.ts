@@ -1,8 +1,16 @@
 import { byCodeUnits } from '../core/order.js';
+import type { MemoryItem } from '../core/types.js';
 import type { CubeScope, Store, StoreItemFilter, TurnRef } from '../store/store.js';
 import type { FusedHit } from './fusion.js';
 import type { ItemLoader } from './item-loader.js';
-import { TYPICAL_TURN_CHARS } from './neighbours.js';
+import {
+  byTurn,
+  isSessionTurn,
+  reachedTurns,
+  TYPICAL_TURN_CHARS,
+  turnKey,
+  turnsAround,
+} from './neighbours.js';
 
 export interface ProximityOptions {
   /** How many of the best fused hits lend their score to the turns around them. */
@@ -18,14 +26,12 @@ export interface ProximityOptions {
 /** How far below its lender's score a lifted turn stays at most, relatively. */
 const LENDER_MARGIN = 1e-9;
 
-const turnKey = (sessionId: string, turnIndex: number) => `${sessionId}\u0000${turnIndex}`;
-
 /**
  * Turn proximity: in a chat, a question's answer is often a few turns from the turn that best
  * matches its words ("Congrats on winning the tournament!" two turns before "We went out for
  * pizza to celebrate"). Each of the best `seeds` fused hits that is a short turn lends
- * `share^d` of its score to the turns within `radius` of it in its session (d = distance in
- * turns), shares adding up; a receiving turn longer than a typical chat turn gets
+ * `share^d` of its score to the turns within `radius` of it in its session that the
+ * conversation links to it (`reachedTurns`; d = distance in turns), shares adding up; a receiving turn longer than a typical chat turn gets
  * proportionally less. Turns no channel found join the ranking this way, if they pass the
  * search's filter. Each lifted hit reports the lift as its `proximity` channel score.
  */
@@ -41,45 +47,37 @@ export async function liftNeighbours(
   if (seeds === 0 || radius === 0 || share === 0) return fused;
   const seedHits = fused.slice(0, seeds);
   const seedItems = new Map((await items.load(seedHits.map((h) => h.id))).map((i) => [i.id, i]));
-  const lent = new Map<string, { ref: TurnRef; amount: number; lender: number }>();
-  for (const hit of seedHits) {
+  const lenders = seedHits.flatMap((hit) => {
     const seed = seedItems.get(hit.id);
-    if (!seed || seed.sessionId === null || seed.turnIndex === null || seed.content.length > maxSeedChars)
-      continue;
-    for (let d = 1; d <= radius; d++) {
-      for (const turnIndex of [seed.turnIndex - d, seed.turnIndex + d]) {
-        if (turnIndex < 0) continue;
-        const key = turnKey(seed.sessionId, turnIndex);
-        const entry = lent.get(key) ?? {
-          ref: { sessionId: seed.sessionId, turnIndex },
-          amount: 0,
-          lender: 0,
-        };
-        entry.amount += hit.score * share ** d;
-        entry.lender = Math.max(entry.lender, hit.score);
-        lent.set(key, entry);
-      }
+    return seed && isSessionTurn(seed) && seed.content.length <= maxSeedChars ? [{ hit, seed }] : [];
+  });
+  if (lenders.length === 0) return fused;
+  const refs = new Map<string, TurnRef>();
+  for (const { seed } of lenders) {
+    for (const ref of turnsAround(seed, radius)) refs.set(turnKey(ref.sessionId, ref.turnIndex), ref);
+  }
+  const turns = await store.getTurns(scope, [...refs.values()], filter);
+  // The lifted turns are often returned: the search need not read them again.
+  items.keep(turns);
+  const read = byTurn(turns);
+  const lent = new Map<string, { item: MemoryItem; amount: number; lender: number }>();
+  for (const { hit, seed } of lenders) {
+    for (const { item, distance } of reachedTurns(seed, read, radius)) {
+      const entry = lent.get(item.id) ?? { item, amount: 0, lender: 0 };
+      entry.amount += hit.score * share ** distance;
+      entry.lender = Math.max(entry.lender, hit.score);
+      lent.set(item.id, entry);
     }
   }
   if (lent.size === 0) return fused;
-  const turns = await store.getTurns(
-    scope,
-    [...lent.values()].map((e) => e.ref),
-    filter,
-  );
-  // The lifted turns are often returned: the search need not read them again.
-  items.keep(turns);
   const byId = new Map(fused.map((h) => [h.id, h]));
-  const lifts = turns
-    .filter((item) => item.sessionId !== null && item.turnIndex !== null)
-    .flatMap((item) => {
-      const entry = lent.get(turnKey(item.sessionId as string, item.turnIndex as number));
-      if (!entry) return [];
+  const lifts = [...lent.values()]
+    .flatMap(({ item, amount, lender }) => {
       const own = byId.get(item.id)?.score ?? 0;
-      const offered = entry.amount * Math.min(1, TYPICAL_TURN_CHARS / Math.max(item.content.length, 1));
+      const offered = amount * Math.min(1, TYPICAL_TURN_CHARS / Math.max(item.content.length, 1));
       // Nearness is weaker evidence than a match: a turn is lifted to just below its best lender
       // at most, so that no later tie-break can put it ahead.
-      const score = Math.min(own + offered, entry.lender * (1 - LENDER_MARGIN));
+      const score = Math.min(own + offered, lender * (1 - LENDER_MARGIN));
       return score > own ? [{ id: item.id, score, lift: score - own }] : [];
     })
     .sort((a, b) => b.lift - a.lift || byCodeUnits(a.id, b.id));

@@ -327,8 +327,9 @@ export interface Store {
   /** The session's turns from `fromTurn` on, stamped (see `SessionStamp`). */
   sessionStamp(scope: CubeScope, sessionId: string, fromTurn: number): Promise<SessionStamp>;
   /**
-   * Sessions whose context keys may still hold the words of turns an older memcube deleted,
-   * listed when the schema was upgraded: every session that then had a turn not active.
+   * Sessions whose context keys an older memcube may have derived otherwise, listed when the
+   * schema was upgraded: every session that then had a turn not active (a delete left its words
+   * in the keys after it), or two active turns in a row of one party (keyed by its own turns).
    */
   contextKeyRepairs(): Promise<Array<{ scope: CubeScope; sessionId: string }>>;
   /**

@@ -18,14 +18,17 @@ export async function expectKeysRepairedOnUpgrade(
   const cube = await memory.cube('chat');
   const turns = ['The vault code is 4417.', 'Got it.', 'Thanks.', 'Bye.'];
   const { ids } = await cube.add(
-    turns.map((content) => ({ content, speaker: 'Bob' })),
+    turns.map((content, i) => ({ content, speaker: i % 2 === 0 ? 'Bob' : 'Ann' })),
     { sessionId: 's1' },
   );
   const [other] = (await cube.add([{ content: 'Unrelated.', speaker: 'Ann' }], { sessionId: 's2' })).ids;
   // Another cube with a session of the same name, a deleted turn and a key of its own.
   const neighbour = await memory.cube('neighbour');
   const { ids: theirs } = await neighbour.add(
-    ['Keep this secret: 1111.', 'Sure.'].map((content) => ({ content, speaker: 'Cy' })),
+    [
+      { content: 'Keep this secret: 1111.', speaker: 'Cy' },
+      { content: 'Sure.', speaker: 'Dee' },
+    ],
     { sessionId: 's1' },
   );
   await neighbour.delete(theirs[0] as string);
@@ -51,13 +54,75 @@ export async function expectKeysRepairedOnUpgrade(
     const repaired = await memory.cube('chat');
     expect(await repaired.search('vault code', { channels: ['lexical'] })).toEqual([]);
     const contexts = await Promise.all(ids.map(async (id) => (await repaired.get(id)).derived.context));
-    expect(contexts).toEqual([null, null, 'Bob: Got it.', 'Bob: Got it.\nBob: Thanks.']);
+    expect(contexts).toEqual([null, null, 'Ann: Got it.', 'Ann: Got it.\nBob: Thanks.']);
     expect((await repaired.get(other as string)).derived.context).toBeNull();
     const untouched = await memory.cube('neighbour');
     expect((await untouched.get(theirs[1] as string)).derived.context).toBeNull();
     // Derived keys are not content: the repair makes no version and no audit record.
     expect((await repaired.history(ids[1] as string)).map((v) => v.version)).toEqual([1]);
     expect((await repaired.audit()).filter((r) => r.actor !== 'old' && r.operation === 'delete')).toEqual([]);
+  } finally {
+    await memory.close();
+  }
+  const after = await openStore();
+  try {
+    expect(await after.contextKeyRepairs()).toEqual([]);
+  } finally {
+    await after.close();
+  }
+}
+
+/**
+ * A session of one party's notes that an older memcube keyed by the notes before each is listed
+ * by the schema upgrade, and opening a MemoryOS clears those keys; a conversation keeps its keys.
+ * `toOlderSchema` takes the database back to the schema before that upgrade.
+ */
+export async function expectOnePartyKeysClearedOnUpgrade(
+  openStore: () => Promise<Store>,
+  toOlderSchema: () => Promise<void>,
+): Promise<void> {
+  const scope = { tenant: 'default', cube: 'notes' };
+  const store = await openStore();
+  let memory = await MemoryOS.open({ store, closeStore: true, embedder: 'none' });
+  const cube = await memory.cube('notes');
+  const notes = ['My cat is called Miso.', 'I am allergic to peanuts.', 'My favourite food is ramen.'];
+  const ids: string[] = [];
+  for (const note of notes) ids.push(...(await cube.add(note, { sessionId: 'me' })).ids);
+  const { ids: chat } = await cube.add(
+    [
+      { content: 'Any plans?', speaker: 'Ann' },
+      { content: 'A pottery class.', speaker: 'Bo' },
+    ],
+    { sessionId: 'chat' },
+  );
+  expect(await Promise.all(ids.map(async (id) => (await cube.get(id)).derived.context))).toEqual([
+    null,
+    null,
+    null,
+  ]);
+  expect((await cube.get(chat[1] as string)).derived.context).toBe('Ann: Any plans?');
+  // The keys an older memcube gave the notes: each keyed by the notes before it.
+  await store.repairContextKeys(scope, {
+    updates: [
+      { id: ids[1] as string, context: notes[0] as string },
+      { id: ids[2] as string, context: `${notes[0]}\n${notes[1]}` },
+    ],
+    derivedFrom: await store.sessionStamp(scope, 'me', 0),
+  });
+  expect((await cube.search('cat', { channels: ['lexical'] })).length).toBe(3);
+  await memory.close();
+  await toOlderSchema();
+
+  memory = await MemoryOS.open({ store: await openStore(), closeStore: true, embedder: 'none' });
+  try {
+    const repaired = await memory.cube('notes');
+    expect((await repaired.search('cat', { channels: ['lexical'] })).map((h) => h.item.id)).toEqual([ids[0]]);
+    expect(await Promise.all(ids.map(async (id) => (await repaired.get(id)).derived.context))).toEqual([
+      null,
+      null,
+      null,
+    ]);
+    expect((await repaired.get(chat[1] as string)).derived.context).toBe('Ann: Any plans?');
   } finally {
     await memory.close();
   }

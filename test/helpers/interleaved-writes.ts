@@ -44,9 +44,10 @@ export async function expectNoDeletedWordsAcrossProcesses(openStore: () => Promi
   };
   try {
     const theirs = await other.cube('chat');
-    const say = (content: string) => theirs.add([{ content, speaker: 'Bob' }], { sessionId: 's1' });
+    // Bob tells, Ann answers: each answer is keyed by the turns before it, secrets included.
+    const say = (content: string, speaker = 'Bob') => theirs.add([{ content, speaker }], { sessionId: 's1' });
     const [vault] = (await say('The vault code is 4417.')).ids as [string];
-    await say('Got it.');
+    await say('Got it.', 'Ann');
 
     // A delete whose keys were read before the other process added a turn keyed by the secret.
     await (await interleavedOS('setStatus', () => say('Thanks.'))).delete(vault);
@@ -61,13 +62,13 @@ export async function expectNoDeletedWordsAcrossProcesses(openStore: () => Promi
     // An edit, with the other process's delete landing after the edit read its item and before it
     // read the session: the edited turn's own key is the one derived from that read.
     const card = await say('My card number is 5555.');
-    const [okay] = (await say('Okay.')).ids as [string];
+    const [okay] = (await say('Okay.', 'Ann')).ids as [string];
     const editing = await interleavedOS('sessionStamp', () => theirs.delete(card.ids[0] as string));
     await editing.update(okay, { content: 'Okay, done.' });
 
     // A restore whose own key was read before the other process deleted the turn before it.
     const locker = await say('My locker code is 9911.');
-    const [right] = (await say('Right.')).ids as [string];
+    const [right] = (await say('Right.', 'Ann')).ids as [string];
     await theirs.delete(right);
     const restoring = await interleavedOS('setStatus', () => theirs.delete(locker.ids[0] as string));
     await restoring.restore(right);
@@ -75,9 +76,9 @@ export async function expectNoDeletedWordsAcrossProcesses(openStore: () => Promi
     const { items } = await theirs.list({ sessionIds: ['s1'] });
     expect(items.map((i) => i.content)).toEqual(['Got it.', 'Thanks.', 'Noted.', 'Okay, done.', 'Right.']);
     for (const item of items) expect(item.derived.context ?? '').not.toMatch(/vault|PIN|card|locker/);
-    expect((await theirs.get(right)).derived.context).toBe('Bob: Thanks.\nAnn: Noted.\nBob: Okay, done.');
-    expect((await theirs.get(late)).derived.context).toBe('Bob: Got it.\nBob: Thanks.');
-    expect((await theirs.get(okay)).derived.context).toBe('Bob: Got it.\nBob: Thanks.\nAnn: Noted.');
+    expect((await theirs.get(right)).derived.context).toBe('Bob: Thanks.\nAnn: Noted.\nAnn: Okay, done.');
+    expect((await theirs.get(late)).derived.context).toBe('Ann: Got it.\nBob: Thanks.');
+    expect((await theirs.get(okay)).derived.context).toBe('Ann: Got it.\nBob: Thanks.\nAnn: Noted.');
     expect(
       await theirs.search('vault code PIN 2580 card 5555 locker 9911', { channels: ['lexical'] }),
     ).toEqual([]);

@@ -10,7 +10,7 @@ import { contextOf } from '../../src/ingest/derive/derive-keys.js';
 
 const config = { ...DEFAULT_INGEST_CONFIG, contextTurns: 2 };
 
-/** Turns 0..n-1 of one session, each keyed as `add` keys it with every turn active. */
+/** Turns 0..n-1 of one session, Ann's and Bo's by turns, each keyed as `add` keys it with every turn active. */
 function session(n: number): SessionTurn[] {
   const turns: SessionTurn[] = [];
   for (let i = 0; i < n; i++) {
@@ -18,11 +18,11 @@ function session(n: number): SessionTurn[] {
       id: `t${i}`,
       status: 'active',
       turnIndex: i,
-      speaker: 'Ann',
+      speaker: i % 2 === 0 ? 'Ann' : 'Bo',
       role: 'user',
       content: `line ${i}`,
     };
-    turns.push({ ...turn, derived: { context: contextOf(turns, config) } });
+    turns.push({ ...turn, derived: { context: contextOf(turn, turns, config) } });
   }
   return turns;
 }
@@ -31,8 +31,9 @@ describe('contextKeysAround', () => {
   it('rekeys the turns after a deleted one up to the contextTurns-th active turn, and no other', () => {
     const turns = session(6);
     const deleted = { ...(turns[1] as SessionTurn), status: 'deleted' };
+    // Without Bo's turn, Ann's second turn answers no one: it has no key.
     expect(contextKeysAround(deleted, turns, config, false)).toEqual([
-      { id: 't2', context: 'Ann: line 0' },
+      { id: 't2', context: null },
       { id: 't3', context: 'Ann: line 0\nAnn: line 2' },
     ]);
     // Nothing changed: nothing to write.
@@ -47,7 +48,7 @@ describe('contextKeysAround', () => {
     const restored = { ...(turns[2] as SessionTurn), status: 'active', derived: { context: null } };
     expect(contextKeysAround(restored, turns, config, true)[0]).toEqual({
       id: 't2',
-      context: 'Ann: line 0\nAnn: line 1',
+      context: 'Ann: line 0\nBo: line 1',
     });
   });
 });
@@ -77,14 +78,27 @@ describe('sessionContextKeys', () => {
     // Deleted with its followers' keys left as they were, as an older memcube deleted.
     const stale = turns.map((t) => (t.id === 't1' ? { ...t, status: 'deleted' } : t));
     expect(sessionContextKeys([...stale].reverse(), config)).toEqual([
-      { id: 't2', context: 'Ann: line 0' },
+      { id: 't2', context: null },
       { id: 't3', context: 'Ann: line 0\nAnn: line 2' },
     ]);
     // Under a shorter contextTurns every key after the first two shrinks.
     expect(sessionContextKeys(turns, { ...config, contextTurns: 1 }).map((u) => u.context)).toEqual([
-      'Ann: line 1',
+      'Bo: line 1',
       'Ann: line 2',
-      'Ann: line 3',
+      'Bo: line 3',
+    ]);
+  });
+
+  it("clears the keys of a session whose turns are all one party's, as an older memcube keyed them", () => {
+    // A user's notes added one by one to a session: the keys older builds gave them.
+    const notes = session(3).map((t) => ({
+      ...t,
+      speaker: null,
+      derived: { context: t.turnIndex === 0 ? null : `line ${t.turnIndex - 1}` },
+    }));
+    expect(sessionContextKeys(notes, config)).toEqual([
+      { id: 't1', context: null },
+      { id: 't2', context: null },
     ]);
   });
 });

@@ -143,26 +143,47 @@ describe('contextOf', () => {
     say('Ann', 'Great!'),
   ];
 
+  const reply = say('Bo', 'Sounds fun!');
+
   it('takes the nearest turns first, up to contextTurns, and prints them oldest first', () => {
-    expect(contextOf(chat, DEFAULT_INGEST_CONFIG)).toBe(
+    expect(contextOf(reply, chat, DEFAULT_INGEST_CONFIG)).toBe(
       'Ann: I started a pottery class.\nBo: Oh nice, how is it going?\nAnn: Great!',
     );
-    expect(contextOf(chat, { ...DEFAULT_INGEST_CONFIG, contextTurns: 2 })).toBe(
+    expect(contextOf(reply, chat, { ...DEFAULT_INGEST_CONFIG, contextTurns: 2 })).toBe(
       'Bo: Oh nice, how is it going?\nAnn: Great!',
     );
   });
 
   it('stops at contextChars, cutting the farthest turn it reaches', () => {
     // 'Ann: Great!' (11) + newline + 'Bo: Oh nice, how is it going?' (29) + newline leave 6.
-    expect(contextOf(chat, { ...DEFAULT_INGEST_CONFIG, contextChars: 48 })).toBe(
+    expect(contextOf(reply, chat, { ...DEFAULT_INGEST_CONFIG, contextChars: 48 })).toBe(
       'Ann: I\nBo: Oh nice, how is it going?\nAnn: Great!',
     );
-    expect(contextOf(chat, { ...DEFAULT_INGEST_CONFIG, contextChars: 8 })).toBe('Ann: Gre');
+    expect(contextOf(reply, chat, { ...DEFAULT_INGEST_CONFIG, contextChars: 8 })).toBe('Ann: Gre');
   });
 
   it('is null with no turns before, or with the key off', () => {
-    expect(contextOf([], DEFAULT_INGEST_CONFIG)).toBeNull();
-    expect(contextOf(chat, { ...DEFAULT_INGEST_CONFIG, contextKey: false })).toBeNull();
+    expect(contextOf(reply, [], DEFAULT_INGEST_CONFIG)).toBeNull();
+    expect(contextOf(reply, chat, { ...DEFAULT_INGEST_CONFIG, contextKey: false })).toBeNull();
+  });
+
+  it("is null when every turn it would hold is the turn's own party's: a turn answers someone else", () => {
+    const note = (content: string) => ({ speaker: null, role: 'user', content });
+    const notes = [note('My cat is called Miso.'), note('I am allergic to peanuts.')];
+    expect(contextOf(note('My favourite food is ramen.'), notes, DEFAULT_INGEST_CONFIG)).toBeNull();
+    // Roles are parties when turns have no speaker: the assistant's reply answers the user.
+    expect(
+      contextOf({ speaker: null, role: 'assistant', content: 'Noted.' }, notes, DEFAULT_INGEST_CONFIG),
+    ).toBe('My cat is called Miso.\nI am allergic to peanuts.');
+    // Ann's own turns nearest hers, Bo's beyond contextTurns: she answers no one.
+    expect(contextOf(say('Ann', 'And glazing.'), chat.slice(2), DEFAULT_INGEST_CONFIG)).toBeNull();
+    expect(
+      contextOf(say('Ann', 'And glazing.'), chat, { ...DEFAULT_INGEST_CONFIG, contextTurns: 1 }),
+    ).toBeNull();
+    // Bo's turn cut off by contextChars is not in the key, so it does not count.
+    expect(
+      contextOf(say('Ann', 'And glazing.'), chat, { ...DEFAULT_INGEST_CONFIG, contextChars: 12 }),
+    ).toBeNull();
   });
 });
 

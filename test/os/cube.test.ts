@@ -719,14 +719,14 @@ describe('default retrieval mechanisms (no LLM)', () => {
   it('reads past a long run of deleted turns to the turns whose keys a deletion moves', async () => {
     os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
     const cube = await os.cube('chat');
-    const say = async (content: string) =>
-      (await cube.add([{ content, speaker: 'Bob' }], { sessionId: 's1' })).ids[0] as string;
+    const say = async (content: string, speaker = 'Bob') =>
+      (await cube.add([{ content, speaker }], { sessionId: 's1' })).ids[0] as string;
     const secret = await say('The vault code is 4417.');
     const chatter: string[] = [];
     for (let i = 0; i < 20; i++) chatter.push(await say(`Small talk number ${i}.`));
     for (const id of chatter) await cube.delete(id);
-    // Added after the chatter was deleted, this turn is keyed by the secret, 21 turns back.
-    const later = await say('Noted.');
+    // Added after the chatter was deleted, Ann's answer is keyed by the secret, 21 turns back.
+    const later = await say('Noted.', 'Ann');
     expect((await cube.get(later)).derived.context).toBe('Bob: The vault code is 4417.');
     await cube.delete(secret);
     expect((await cube.get(later)).derived.context).toBeNull();
@@ -737,10 +737,12 @@ describe('default retrieval mechanisms (no LLM)', () => {
     os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
     const cube = await os.cube('chat');
     const turns = ['The vault code is 4417.', 'The alarm code is 9923.', 'Got it.', 'Thanks.', 'Bye.'];
+    const speakers = ['Bob', 'Bob', 'Ann', 'Bob', 'Ann'];
     const { ids } = await cube.add(
-      turns.map((content) => ({ content, speaker: 'Bob' })),
+      turns.map((content, i) => ({ content, speaker: speakers[i] as string })),
       { sessionId: 's1' },
     );
+    expect((await cube.get(ids[2] as string)).derived.context).toContain('vault');
     const [vault, alarm, gotIt] = ids as [string, string, string];
     // Two deletes, an add after them and an edit of the turn after them, all at once.
     await Promise.all([
@@ -769,7 +771,10 @@ describe('default retrieval mechanisms (no LLM)', () => {
     os = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
     const cube = await os.cube('chat');
     const { ids } = await cube.add(
-      ['First.', 'My PIN is 2580.', 'Noted.', 'Fine.'].map((content) => ({ content, speaker: 'Bob' })),
+      ['First.', 'My PIN is 2580.', 'Noted.', 'Fine.'].map((content, i) => ({
+        content,
+        speaker: i === 2 ? 'Ann' : 'Bob',
+      })),
       { sessionId: 's1' },
     );
     const [, pin, noted] = ids as [string, string, string];
@@ -788,9 +793,9 @@ describe('default retrieval mechanisms (no LLM)', () => {
       const cube = await os.cube('chat');
       await cube.add(
         ['My locker code is 7788.', ...Array.from({ length: 7 }, (_, i) => `Turn ${i + 1}.`)].map(
-          (content) => ({
+          (content, i) => ({
             content,
-            speaker: 'Bob',
+            speaker: i % 2 === 0 ? 'Bob' : 'Ann',
           }),
         ),
         { sessionId: 's1' },

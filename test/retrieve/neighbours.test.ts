@@ -3,8 +3,8 @@ import { withNeighbours } from '../../src/retrieve/neighbours.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { rec } from '../store/conformance.js';
 
-/** Turns t0..t5 of one session, Ann and Bob taking turns (Ann first). */
-async function sessionOfSix() {
+/** Turns t0..t5 of one session, Ann and Bob taking turns (Ann first), or all `oneSpeaker`'s. */
+async function sessionOfSix(oneSpeaker?: string | null) {
   const store = SqliteStore.open(':memory:');
   const scope = { tenant: 'default', cube: 'c' };
   const ctx = { actor: 'test', now: Date.UTC(2024, 0, 1) };
@@ -12,7 +12,10 @@ async function sessionOfSix() {
   const outcomes = await store.insertItems(
     scope,
     ['t0', 't1', 't2', 't3', 't4', 't5'].map((t, i) =>
-      rec(t, { sessionId: 's', speaker: i % 2 === 0 ? 'Ann' : 'Bob' }),
+      rec(t, {
+        sessionId: 's',
+        speaker: oneSpeaker !== undefined ? oneSpeaker : i % 2 === 0 ? 'Ann' : 'Bob',
+      }),
     ),
     ctx,
   );
@@ -75,8 +78,27 @@ describe('withNeighbours', () => {
     const { store, scope, items } = await sessionOfSix();
     const hit = { item: items[2] as (typeof items)[number], score: 1, channels: {} };
     const options = { radius: 2, share: 0.5, maxHitChars: 200 };
+    expect(
+      (await withNeighbours(store, scope, [hit], { roles: ['user'] }, options))
+        .map((c) => c.item.content)
+        .sort(),
+    ).toEqual(['t0', 't1', 't2', 't3', 't4']);
+    expect((await withNeighbours(store, scope, [hit], { roles: ['assistant'] }, options)).length).toBe(1);
+    // Through a filter that keeps Ann's turns only, hers answer no one read: none is offered.
     const pool = await withNeighbours(store, scope, [hit], { speakers: ['Ann'] }, options);
-    expect(pool.map((c) => c.item.content).sort()).toEqual(['t0', 't2', 't4']);
+    expect(pool.map((c) => c.item.content)).toEqual(['t2']);
     await store.close();
+  });
+
+  it("offers no turn of the hit's own party unless another party's lies between: notes are no conversation", async () => {
+    const options = { radius: 2, share: 0.5, maxHitChars: 200 };
+    for (const oneSpeaker of [null, 'Ann']) {
+      const { store, scope, items } = await sessionOfSix(oneSpeaker);
+      const hit = { item: items[2] as (typeof items)[number], score: 1, channels: {} };
+      expect((await withNeighbours(store, scope, [hit], {}, options)).map((c) => c.item.content)).toEqual([
+        't2',
+      ]);
+      await store.close();
+    }
   });
 });

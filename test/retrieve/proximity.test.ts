@@ -7,8 +7,14 @@ import { rec } from '../store/conformance.js';
 
 const OPTIONS = { seeds: 10, radius: 2, share: 0.5, maxSeedChars: 200 };
 
-/** One session of turns t0..t5 (t5 of `longLast` characters when given) and a second session s2. */
-async function conversation(longLast?: number) {
+/**
+ * One session of turns t0..t5 (t5 of `longLast` characters when given), Ann and Bob taking turns
+ * unless `speakerOf` says otherwise, and a second session s2.
+ */
+async function conversation(
+  longLast?: number,
+  speakerOf = (i: number): string | null => (i % 2 === 0 ? 'Ann' : 'Bob'),
+) {
   const store = SqliteStore.open(':memory:');
   const scope = { tenant: 'default', cube: 'c' };
   const ctx = { actor: 'test', now: Date.UTC(2024, 0, 1) };
@@ -17,7 +23,7 @@ async function conversation(longLast?: number) {
   const outcomes = await store.insertItems(
     scope,
     [
-      ...texts.map((t) => rec(t, { sessionId: 's', speaker: t === 't3' ? 'Bob' : 'Ann' })),
+      ...texts.map((t, i) => rec(t, { sessionId: 's', speaker: speakerOf(i) })),
       rec('other', { sessionId: 's2' }),
     ],
     ctx,
@@ -74,8 +80,9 @@ describe('liftNeighbours', () => {
       OPTIONS,
     );
     const scores = Object.fromEntries(ranked.map((h) => [content.get(h.id), h.score]));
-    // t5 (393 characters) lends nothing and receives 0.5 × 200/393 of t4's score.
-    expect(scores).toEqual({ t4: 1, 't5 xx': 0.3 + 0.5 * (200 / 393), t2: 0.25 });
+    // t5 (393 characters) lends nothing and receives 0.5 × 200/393 of t4's score. With Bob's t3
+    // deleted, Ann's t2 is no longer an exchange away from her t4: it gets nothing.
+    expect(scores).toEqual({ t4: 1, 't5 xx': 0.3 + 0.5 * (200 / 393) });
     await store.close();
   });
 
@@ -87,11 +94,54 @@ describe('liftNeighbours', () => {
       scope,
       new ItemLoader(store, scope),
       [hit(t2 as string, 1)],
+      { roles: ['user'] },
+      OPTIONS,
+    );
+    expect(ranked.map((h) => content.get(h.id)).sort()).toEqual(['t0', 't1', 't2', 't3', 't4']);
+    // Ann's turns alone, read through the filter, are no conversation: t0 and t4 get nothing.
+    const annOnly = await liftNeighbours(
+      store,
+      scope,
+      new ItemLoader(store, scope),
+      [hit(t2 as string, 1)],
       { speakers: ['Ann'] },
       OPTIONS,
     );
-    expect(ranked.map((h) => content.get(h.id)).sort()).toEqual(['t0', 't1', 't2', 't4']);
+    expect(annOnly.map((h) => content.get(h.id))).toEqual(['t2']);
     await store.close();
+  });
+
+  it("lends to a turn of the seed's own party only past another party's turn", async () => {
+    // Ann's t0..t2, Bob's t3, Ann's t4 and t5.
+    const mixed = await conversation(undefined, (i) => (i === 3 ? 'Bob' : 'Ann'));
+    const [, , t2] = mixed.ids as string[];
+    const ranked = await liftNeighbours(
+      mixed.store,
+      mixed.scope,
+      new ItemLoader(mixed.store, mixed.scope),
+      [hit(t2 as string, 1)],
+      {},
+      OPTIONS,
+    );
+    expect(Object.fromEntries(ranked.map((h) => [mixed.content.get(h.id), h.score]))).toEqual({
+      t2: 1,
+      t3: 0.5,
+      t4: 0.25,
+    });
+    await mixed.store.close();
+    // A user's notes, no speaker: nothing is lifted.
+    const notes = await conversation(undefined, () => null);
+    const fused = [hit(notes.ids[2] as string, 1), hit(notes.ids[3] as string, 0.5)];
+    const lifted = await liftNeighbours(
+      notes.store,
+      notes.scope,
+      new ItemLoader(notes.store, notes.scope),
+      fused,
+      {},
+      OPTIONS,
+    );
+    expect(lifted).toBe(fused);
+    await notes.store.close();
   });
 
   it('lifts a turn to just below its best lender, never past it', async () => {

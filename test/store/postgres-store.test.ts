@@ -10,7 +10,10 @@ import {
 import { migrate, SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
 import { transaction, typeParsers } from '../../src/store/postgres/sql.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { expectKeysRepairedOnUpgrade } from '../helpers/context-key-repair.js';
+import {
+  expectKeysRepairedOnUpgrade,
+  expectOnePartyKeysClearedOnUpgrade,
+} from '../helpers/context-key-repair.js';
 import { expectNoDeletedWordsAcrossProcesses } from '../helpers/interleaved-writes.js';
 import { type PgliteServer, startPgliteServer } from '../helpers/pglite-server.js';
 import { describeAccessConformance } from './access-conformance.js';
@@ -218,6 +221,21 @@ describe('PostgresStore specifics', () => {
         try {
           await pool.query(`DROP TABLE ${schema}.context_key_repairs`);
           await pool.query(`DELETE FROM ${schema}.schema_migrations WHERE version >= 7`);
+        } finally {
+          await pool.end();
+        }
+      },
+    );
+  });
+
+  it("lists the sessions keyed by one party's own turns, and opening a MemoryOS clears their keys", async () => {
+    const schema = freshSchema('oneparty');
+    await expectOnePartyKeysClearedOnUpgrade(
+      () => openPglite({ schema }),
+      async () => {
+        const pool = new pg.Pool({ connectionString: pglite.url, max: 1 });
+        try {
+          await pool.query(`DELETE FROM ${schema}.schema_migrations WHERE version >= 8`);
         } finally {
           await pool.end();
         }

@@ -14,7 +14,10 @@ import {
 import { INDEX_TEXT_SQL } from '../../src/store/sqlite/rows.js';
 import { ORIGINS_OF_SQL, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { wordFileOf } from '../../src/store/sqlite/word-index.js';
-import { expectKeysRepairedOnUpgrade } from '../helpers/context-key-repair.js';
+import {
+  expectKeysRepairedOnUpgrade,
+  expectOnePartyKeysClearedOnUpgrade,
+} from '../helpers/context-key-repair.js';
 import { ix, rec } from './conformance.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memcube-migrate-'));
@@ -559,6 +562,23 @@ describe("SQLite migration 17: other statuses' rows indexed", () => {
       .get();
     check.close();
     expect(indexed).toBe(1);
+  });
+});
+
+/** Puts a current database back in the schema-18 layout: one party's sessions not yet listed. */
+function backToSchema18(file: string): void {
+  const db = new Database(file);
+  db.exec('DELETE FROM schema_migrations WHERE version >= 19');
+  db.close();
+}
+
+describe("SQLite migration 19: sessions keyed by one party's own turns", () => {
+  it('lists them, and opening a MemoryOS clears their keys', async () => {
+    const file = path.join(tmp, 'v18.db');
+    await expectOnePartyKeysClearedOnUpgrade(
+      async () => SqliteStore.open(file),
+      async () => backToSchema18(file),
+    );
   });
 });
 

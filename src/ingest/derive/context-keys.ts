@@ -41,7 +41,7 @@ export function contextKeysAround(
   const updates: ContextKeyUpdate[] = [];
   for (const target of targets) {
     const before = turns.filter((t) => t.turnIndex < target.turnIndex && t.status === 'active');
-    const context = contextOf(before, config);
+    const context = contextOf(target, before, config);
     if (context !== target.derived.context) updates.push({ id: target.id, context });
   }
   return updates;
@@ -59,7 +59,7 @@ export function sessionContextKeys(
   const updates: ContextKeyUpdate[] = [];
   const active: SessionTurn[] = [];
   for (const turn of [...session].sort((a, b) => a.turnIndex - b.turnIndex)) {
-    const context = contextOf(active, config);
+    const context = contextOf(turn, active, config);
     if (context !== turn.derived.context) updates.push({ id: turn.id, context });
     if (turn.status === 'active') active.push(turn);
   }

@@ -1,13 +1,12 @@
 import { joinedCompounds } from '../../core/compounds.js';
 import type { IngestConfig } from '../../core/config.js';
+import { partyOf, type TurnSayer } from '../../core/turn-parties.js';
 import type { DerivedKeys } from '../../core/types.js';
 import type { IndexFields } from '../../store/store.js';
 import { dateKeys, resolveEventDates } from './dates.js';
 import { extractEntities } from './entities.js';
 
-export interface TurnText {
-  speaker: string | null;
-  role: string | null;
+export interface TurnText extends TurnSayer {
   content: string;
 }
 
@@ -25,21 +24,25 @@ export function hasContextKey(config: IngestConfig): boolean {
 }
 
 /**
- * The context key: the turns before this one (`before`, oldest first), nearest first until
+ * The context key of `turn`: the turns before it (`before`, oldest first), nearest first until
  * `contextTurns` turns or `contextChars` characters are taken (the farthest one cut to fit),
- * one line each, oldest first. Null when there is none or the key is off.
+ * one line each, oldest first. Null when there is none, when the key is off, or when every turn
+ * it would hold is `turn`'s own party's: a turn answers only what someone else said.
  */
-export function contextOf(before: readonly TurnText[], config: IngestConfig): string | null {
+export function contextOf(turn: TurnText, before: readonly TurnText[], config: IngestConfig): string | null {
   if (!hasContextKey(config) || before.length === 0) return null;
+  const party = partyOf(turn);
   const lines: string[] = [];
+  let answers = false;
   let left = config.contextChars;
-  for (const turn of before.slice(-config.contextTurns).reverse()) {
+  for (const earlier of before.slice(-config.contextTurns).reverse()) {
     if (left <= 0) break;
-    const line = speakerLine(turn).slice(0, left);
+    const line = speakerLine(earlier).slice(0, left);
     lines.unshift(line);
     left -= line.length + 1;
+    answers ||= partyOf(earlier) !== party;
   }
-  return lines.join('\n');
+  return answers ? lines.join('\n') : null;
 }
 
 /**
@@ -55,7 +58,7 @@ export function deriveKeys(
   before: readonly TurnText[],
   config: IngestConfig,
 ): { derived: DerivedKeys; index: IndexFields } {
-  const context = contextOf(before, config);
+  const context = contextOf(turn, before, config);
   const dates = resolveEventDates(turn.content, new Date(messageTime));
   const entities = config.entityKeys ? extractEntities(turn.content) : [];
   return {

@@ -242,6 +242,21 @@ const MIGRATIONS: Migration[] = [
         WHERE status <> 'active' AND session_id IS NOT NULL AND turn_index IS NOT NULL;
     `,
   },
+  {
+    version: 8,
+    description: "sessions whose context keys hold a party's own turns before it (notes, not answers)",
+    // As SQLite's migration 19: sessions with two active turns in a row of one party.
+    sql: (s) => `
+      INSERT INTO ${s}.context_key_repairs (cube_key, session_id)
+        SELECT DISTINCT cube_key, session_id FROM (
+          SELECT cube_key, session_id, coalesce(speaker, role, '') AS party,
+            lag(coalesce(speaker, role, '')) OVER (PARTITION BY cube_key, session_id ORDER BY turn_index) AS previous
+          FROM ${s}.items
+          WHERE status = 'active' AND session_id IS NOT NULL AND turn_index IS NOT NULL
+        ) AS turns WHERE party = previous
+      ON CONFLICT DO NOTHING;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

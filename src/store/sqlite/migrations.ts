@@ -459,6 +459,25 @@ const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 19,
+    description: "sessions whose context keys hold a party's own turns before it (notes, not answers)",
+    up: (db) => {
+      // Before schema 19 a turn was keyed by the turns before it whoever said them, so a user's
+      // notes added one by one to a session were found by each other's words. A turn now
+      // answers only another party's turns: every session with two active turns in a row of
+      // one party (speaker, else role) is listed, and `MemoryOS.open` derives its keys again.
+      db.exec(`
+        INSERT OR IGNORE INTO context_key_repairs (cube_key, session_id)
+          SELECT DISTINCT cube_key, session_id FROM (
+            SELECT cube_key, session_id, coalesce(speaker, role, '') AS party,
+              lag(coalesce(speaker, role, '')) OVER (PARTITION BY cube_key, session_id ORDER BY turn_index) AS previous
+            FROM items
+            WHERE status = 'active' AND session_id IS NOT NULL AND turn_index IS NOT NULL
+          ) WHERE party = previous;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
