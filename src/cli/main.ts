@@ -3,8 +3,14 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { type ConfigFile, defaultDatabasePath, readConfigFile } from '../core/config.js';
+import {
+  type ConfigFile,
+  defaultDatabasePath,
+  memoryOSConfigSchema,
+  readConfigFile,
+} from '../core/config.js';
 import { EmbedderMismatchError, MemcubeError, NotFoundError } from '../core/errors.js';
+import { cubeNameSchema } from '../core/schemas.js';
 import { type CubeInfo, MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import { MemoryOS, type OpenOptions } from '../os/memory-os.js';
@@ -84,6 +90,17 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
   return n;
+}
+
+/** `--cube`: a cube's name, or `tenant:name` for one another tenant shares; checked before any work. */
+function cubeRef(value: string): string {
+  const colon = value.indexOf(':');
+  const name = cubeNameSchema.safeParse(colon < 0 ? value : value.slice(colon + 1));
+  if (!name.success) throw new InvalidArgumentError(name.error.issues[0]?.message ?? 'not a cube name');
+  const owner = colon < 0 ? undefined : memoryOSConfigSchema.shape.tenant.safeParse(value.slice(0, colon));
+  if (owner && !owner.success)
+    throw new InvalidArgumentError(owner.error.issues[0]?.message ?? 'not a tenant id');
+  return value;
 }
 
 async function openMemory(
@@ -202,7 +219,12 @@ export function buildProgram(): Command {
     )
     .version(VERSION)
     .addOption(new Option('--db <path>', 'database file').env('MEMCUBE_DB').default(defaultDatabasePath()))
-    .addOption(new Option('--cube <name>', 'cube to work in').env('MEMCUBE_CUBE').default('default'))
+    .addOption(
+      new Option('--cube <name>', 'cube to work in (tenant:name for a cube another tenant shares)')
+        .env('MEMCUBE_CUBE')
+        .default('default')
+        .argParser(cubeRef),
+    )
     .addOption(
       new Option(
         '--tenant <id>',
@@ -519,6 +541,12 @@ export function buildProgram(): Command {
     )
     .action(async (o, cmd: Command) => {
       const g = globals(cmd);
+      if (o.after !== undefined && o.before !== undefined && o.before <= o.after) {
+        throw new UsageError(
+          `--before ${o.before} is not greater than --after ${o.after}; records are read after one id and before another`,
+          'before',
+        );
+      }
       await readMemory(g, async (memory) => {
         // One record past the page tells whether there is a next one.
         const read = await (await memory.cube(g.cube, { create: false })).audit({

@@ -78,19 +78,31 @@ export const addOptionsSchema = z.strictObject({
 });
 export type AddOptions = z.input<typeof addOptionsSchema>;
 
-export const itemFilterSchema = z.strictObject({
-  kinds: z.array(z.enum(MEMORY_KINDS)).min(1).optional(),
-  statuses: z.array(z.enum(MEMORY_STATUSES)).min(1).optional(),
-  sessionIds: z.array(label).min(1).optional(),
-  speakers: z.array(label).min(1).optional(),
-  roles: z.array(z.enum(ROLES)).min(1).optional(),
-  userId: label.optional(),
-  agentId: label.optional(),
-  runId: label.optional(),
-  tags: z.array(label).min(1).optional(),
-  from: instantSchema.optional(),
-  to: instantSchema.optional(),
-});
+export const itemFilterSchema = z
+  .strictObject({
+    kinds: z.array(z.enum(MEMORY_KINDS)).min(1).optional(),
+    statuses: z.array(z.enum(MEMORY_STATUSES)).min(1).optional(),
+    sessionIds: z.array(label).min(1).optional(),
+    speakers: z.array(label).min(1).optional(),
+    roles: z.array(z.enum(ROLES)).min(1).optional(),
+    userId: label.optional(),
+    agentId: label.optional(),
+    runId: label.optional(),
+    tags: z.array(label).min(1).optional(),
+    from: instantSchema.optional(),
+    to: instantSchema.optional(),
+  })
+  // A window that ends where or before it starts holds nothing (`to` is exclusive): refused,
+  // rather than answered empty as if nothing had happened then.
+  .superRefine(({ from, to }, ctx) => {
+    if (from !== undefined && to !== undefined && to <= from) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['to'],
+        message: `${new Date(to).toISOString()} is not after from, ${new Date(from).toISOString()}; the window holds times at or after from and before to`,
+      });
+    }
+  });
 
 const channelsSchema = z
   .array(z.enum(['lexical', 'vector', 'temporal', 'related', 'expansion', 'speaker', 'proximity']))

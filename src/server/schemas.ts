@@ -238,27 +238,38 @@ export const listQuery = z.strictObject({
 });
 export const LIST_ARRAY_FIELDS = ['kinds', 'statuses', 'sessionIds', 'speakers', 'roles', 'tags'] as const;
 
-export const auditQuery = z.strictObject({
-  cube: z.string().optional(),
-  item: z.string().optional(),
-  key: z.string().optional().openapi({ description: 'only records written by this key id' }),
-  from: z.string().optional(),
-  to: z.string().optional(),
-  after: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .optional()
-    .openapi({ description: 'only records after this id (paging oldest first)' }),
-  before: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .optional()
-    .openapi({ description: 'only records before this id (paging newest first)' }),
-  order: z.enum(AUDIT_ORDERS).default('oldest').openapi({ description: 'oldest first, or newest first' }),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
+export const auditQuery = z
+  .strictObject({
+    cube: z.string().optional(),
+    item: z.string().optional(),
+    key: z.string().optional().openapi({ description: 'only records written by this key id' }),
+    from: z.string().optional(),
+    to: z.string().optional(),
+    after: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .openapi({ description: 'only records after this id (paging oldest first)' }),
+    before: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .openapi({ description: 'only records before this id (paging newest first)' }),
+    order: z.enum(AUDIT_ORDERS).default('oldest').openapi({ description: 'oldest first, or newest first' }),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .superRefine(({ after, before }, ctx) => {
+    // Bounds that cross hold nothing: refused, rather than answered as an empty page.
+    if (after !== undefined && before !== undefined && before <= after) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['before'],
+        message: `${before} is not greater than after, ${after}; records are read after one id and before another`,
+      });
+    }
+  });
 
 export const createTenantBody = z
   .strictObject({ id: tenantId, name: z.string().min(1).max(256).optional() })

@@ -118,14 +118,17 @@ describe('memcube search and context (lexical only)', () => {
   });
 
   it('says so when nothing matches; rejects bad filters', async () => {
-    const [human, json, badTime, vector, empty, tooSmall] = await sb.runAll([
+    const [human, json, badTime, vector, empty, tooSmall, crossed] = await sb.runAll([
       [['search', 'submarine']],
       [['search', 'submarine', '--json']],
       [['search', 'beagle', '--from', 'yesterday']],
       [['search', 'beagle', '--channels', 'vector']],
       [['search', ' ']],
       [['context', 'beagle', '--budget', '50']],
+      [['list', '--from', '2024-06-01', '--to', '2024-05-01']],
     ]);
+    // A window that ends before it starts is a command line to fix, not an empty answer.
+    expectMemcubeUsageError(crossed ?? { status: null, stdout: '', stderr: '' }, '--to:', 'not after from');
     expect(human?.status).toBe(0);
     expect(human?.stdout).toBe('no matching memories\n');
     expectMemcubeUsageError(empty ?? { status: null, stdout: '', stderr: '' }, 'query: empty');

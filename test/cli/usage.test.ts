@@ -70,14 +70,17 @@ describe('memcube usage, help and error exits', () => {
   });
 
   it('usage errors exit 2 before touching the database', async () => {
-    const [unknownCommand, zero, notANumber, badRole, unknownOption, missingQuery] = await sb.runAll([
-      [['frobnicate']],
-      [['search', 'x', '--limit', '0']],
-      [['list', '--limit', 'many']],
-      [['add', 'hi', '--role', 'king']],
-      [['--frob', 'cubes']],
-      [['search']],
-    ]);
+    const [unknownCommand, zero, notANumber, badRole, unknownOption, missingQuery, badTenant] =
+      await sb.runAll([
+        [['frobnicate']],
+        [['search', 'x', '--limit', '0']],
+        [['list', '--limit', 'many']],
+        [['add', 'hi', '--role', 'king']],
+        [['--frob', 'cubes']],
+        [['search']],
+        [['list', '--cube', 'bad tenant!:notes']],
+      ]);
+    expectUsageError(badTenant ?? none, 'tenant ids use letters');
     expectUsageError(unknownCommand ?? none, "unknown command 'frobnicate'");
     expectUsageError(zero ?? none, "option '-n, --limit <n>' argument '0' is invalid");
     expectUsageError(zero ?? none, 'expected a positive whole number');
@@ -101,7 +104,9 @@ describe('memcube usage, help and error exits', () => {
     ]);
     expectMemcubeError(search ?? none, "unknown cube 'nope'", 'cubes: default');
     expectMemcubeError(stats ?? none, "unknown cube 'nope'");
-    expectMemcubeError(badName ?? none, 'cube');
+    // A name no cube can have is a command line to fix, refused before the database is read.
+    expectUsageError(badName ?? none, "option '--cube <name>' argument 'bad name!' is invalid");
+    expectUsageError(badName ?? none, 'cube names are 1-128 characters');
   });
 
   it('a bad id is an error (exit 1) naming the id; an unknown embedder is a usage error (exit 2)', async () => {

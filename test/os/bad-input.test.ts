@@ -288,6 +288,12 @@ describe('bad input: typed errors, nothing written', () => {
         code: 'invalid_input',
         field: 'options.from',
       });
+      await expectRejected(
+        os,
+        cube,
+        () => cube.search('memory', { from: '2024-06-01T00:00:00Z', to: '2024-06-01T00:00:00Z' }),
+        { code: 'invalid_input', field: 'options.to' },
+      );
       await expectRejected(os, cube, () => cube.search('memory', { channels: [] }), {
         code: 'invalid_input',
         field: 'options.channels',

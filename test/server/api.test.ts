@@ -528,6 +528,12 @@ describe('audit', () => {
     expect(earlier.body.map((r: { operation: string }) => r.operation)).toEqual(['add', 'create_cube']);
     problem(await t.call('GET', '/v1/audit?from=yesterday', { key: acme.key }), 400, 'invalid-input');
     problem(await t.call('GET', '/v1/audit?order=latest', { key: acme.key }), 400, 'invalid-input');
+    const crossed = problem(
+      await t.call('GET', '/v1/audit?after=5&before=5', { key: acme.key }),
+      400,
+      'invalid-input',
+    );
+    expect(crossed.detail).toMatch(/before.*not greater than after/);
   });
 });
 
