@@ -476,7 +476,10 @@ export class Cube {
     });
   }
 
-  /** The whole cube as JSONL records: a header, every item with its versions, then the audit log. Needs `admin`. */
+  /**
+   * The whole cube as JSONL records: a header, every item with its versions, the audit log, then
+   * an end line counting the items and audit records. Needs `admin`.
+   */
   async *export(): AsyncIterable<ExportLine> {
     // The export carries the audit log, which only an admin of the cube may read.
     requirePermission(this.permission, 'admin', 'exporting a cube');
@@ -492,15 +495,23 @@ export class Cube {
       },
       exportedAt: new Date().toISOString(),
     };
-    for await (const bundle of this.store.exportItems(this.scope)) yield { type: 'item', ...bundle };
+    let items = 0;
+    for await (const bundle of this.store.exportItems(this.scope)) {
+      items++;
+      yield { type: 'item', ...bundle };
+    }
+    let auditRecords = 0;
     let afterId = 0;
     for (;;) {
       const page = await this.store.listAudit(this.scope, { afterId, limit: 1000 });
       for (const record of page) yield { type: 'audit', record };
+      auditRecords += page.length;
       const last = page.at(-1);
-      if (!last) return;
+      if (!last) break;
       afterId = last.id;
     }
+    // Counted last, so that an import can tell a whole file from one cut short.
+    yield { type: 'end', items, auditRecords };
   }
 }
 

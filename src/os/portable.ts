@@ -4,8 +4,12 @@ import { AUDIT_OPERATIONS, MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/
 import { formatPath } from '../core/validate.js';
 import type { ItemBundle } from '../store/store.js';
 
-/** Version of the JSONL export format; import accepts this version only. */
-export const EXPORT_FORMAT_VERSION = 1;
+/**
+ * Version of the JSONL export format that export writes. Version 2 ends with an `end` line
+ * counting what came before it, so a file cut short at a line boundary is refused; import also
+ * takes version 1 files, which have none.
+ */
+export const EXPORT_FORMAT_VERSION = 2;
 
 const isoString = z.iso.datetime({ offset: true });
 const operation = z.enum(AUDIT_OPERATIONS);
@@ -72,7 +76,7 @@ const lineSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('header'),
     format: z.literal('memcube-export'),
-    version: z.literal(EXPORT_FORMAT_VERSION),
+    version: z.union([z.literal(1), z.literal(EXPORT_FORMAT_VERSION)]),
     cube: z.strictObject({
       name: z.string(),
       embedderId: z.string(),
@@ -88,11 +92,17 @@ const lineSchema = z.discriminatedUnion('type', [
     versions: z.array(versionSchema).min(1),
   }),
   z.strictObject({ type: z.literal('audit'), record: auditSchema }),
+  z.strictObject({
+    type: z.literal('end'),
+    items: z.number().int().min(0),
+    auditRecords: z.number().int().min(0),
+  }),
 ]);
 
 export type ExportLine = z.infer<typeof lineSchema>;
 export type ExportHeader = Extract<ExportLine, { type: 'header' }>;
 export type AuditLine = Extract<ExportLine, { type: 'audit' }>;
+export type EndLine = Extract<ExportLine, { type: 'end' }>;
 
 export interface ParsedExport {
   header: ExportHeader;
@@ -132,6 +142,7 @@ function checkHistory(
 /** Parses a whole export, checking every line before anything is written; errors name the line. */
 export function parseExport(lines: Iterable<string>): ParsedExport {
   let header: ExportHeader | undefined;
+  let end: EndLine | undefined;
   const bundles: ItemBundle[] = [];
   const audit: AuditLine['record'][] = [];
   const seen = new Set<string>();
@@ -139,49 +150,62 @@ export function parseExport(lines: Iterable<string>): ParsedExport {
   for (const raw of lines) {
     lineNo++;
     if (raw.trim() === '') continue;
+    const at = `line ${lineNo}`;
+    if (end) throw new InvalidInputError(`${at}: a line after the end line; the export ends there`, at);
     let json: unknown;
     try {
       json = JSON.parse(raw);
     } catch {
-      throw new InvalidInputError(`line ${lineNo}: not valid JSON`, `line ${lineNo}`);
+      throw new InvalidInputError(`${at}: not valid JSON`, at);
     }
     const parsed = lineSchema.safeParse(json);
     if (!parsed.success && !header) {
       // The first line that is no export line says what the file is not, not which field is off.
       throw new InvalidInputError(
-        `line ${lineNo}: not a memcube export (its first line must be the header memcube export writes)`,
-        `line ${lineNo}`,
+        `${at}: not a memcube export (its first line must be the header memcube export writes)`,
+        at,
       );
     }
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue ? formatPath(issue.path) : '';
       throw new InvalidInputError(
-        `line ${lineNo}: ${where ? `${where}: ` : ''}${issue?.message ?? 'invalid line'}`,
-        `line ${lineNo}`,
+        `${at}: ${where ? `${where}: ` : ''}${issue?.message ?? 'invalid line'}`,
+        at,
       );
     }
     const line = parsed.data;
     if (line.type === 'header') {
-      if (header) throw new InvalidInputError(`line ${lineNo}: a second header line`, `line ${lineNo}`);
+      if (header) throw new InvalidInputError(`${at}: a second header line`, at);
       header = line;
       continue;
     }
-    if (!header)
-      throw new InvalidInputError(
-        `line ${lineNo}: the first line must be the export header`,
-        `line ${lineNo}`,
-      );
+    if (!header) throw new InvalidInputError(`${at}: the first line must be the export header`, at);
     if (line.type === 'item') {
       if (seen.has(line.item.id))
-        throw new InvalidInputError(`line ${lineNo}: item ${line.item.id} appears twice`, `line ${lineNo}`);
+        throw new InvalidInputError(`${at}: item ${line.item.id} appears twice`, at);
       seen.add(line.item.id);
       checkHistory(line.item.id, line.item.version, line.versions, lineNo);
       bundles.push({ item: line.item, index: line.index, versions: line.versions });
-    } else {
+    } else if (line.type === 'audit') {
       audit.push(line.record);
+    } else {
+      if (line.items !== bundles.length || line.auditRecords !== audit.length) {
+        throw new InvalidInputError(
+          `${at}: the end line counts ${line.items} items and ${line.auditRecords} audit records, but the file holds ${bundles.length} and ${audit.length}`,
+          at,
+        );
+      }
+      end = line;
     }
   }
   if (!header) throw new InvalidInputError('the file is empty: no export header', 'line 1');
+  if (header.version >= 2 && !end) {
+    // Version 2 writes its end line last: without it the file was cut short, at a line's end.
+    throw new InvalidInputError(
+      `line ${lineNo}: the file ends without the end line memcube export writes last (after ${bundles.length} items and ${audit.length} audit records): it was cut short; export the cube again`,
+      `line ${lineNo}`,
+    );
+  }
   return { header, bundles, audit };
 }

@@ -41,21 +41,22 @@ describe('memcube export and import', () => {
 
   it('export -o writes the header, every item and the audit log', () => {
     expect(exported.stdout).toBe('');
-    // 1 header + 4 items + 8 audit records (create_cube, 4 adds, 2 deletes, 1 restore).
-    expect(exported.stderr).toBe(`exported 13 lines from cube 'default' to ${exportFile}\n`);
+    // 1 header + 4 items + 8 audit records (create_cube, 4 adds, 2 deletes, 1 restore) + the end.
+    expect(exported.stderr).toBe(`exported 14 lines from cube 'default' to ${exportFile}\n`);
     const lines = fs.readFileSync(exportFile, 'utf8').trimEnd().split('\n');
-    expect(lines).toHaveLength(13);
+    expect(lines).toHaveLength(14);
     const parsed = lines.map((l) => JSON.parse(l) as { type: string });
     expect(parsed[0]).toMatchObject({
       type: 'header',
       format: 'memcube-export',
-      version: 1,
+      version: 2,
       cube: { name: 'default', embedderId: 'none', dimensions: 0 },
     });
     expect(parsed.map((l) => l.type)).toEqual([
       'header',
       ...Array(4).fill('item'),
       ...Array(8).fill('audit'),
+      'end',
     ]);
 
     // Without -o the same lines go to stdout (only exportedAt differs).
@@ -135,13 +136,18 @@ describe('memcube export and import', () => {
       'invalid.jsonl',
       fs.readFileSync(exportFile, 'utf8').replace('"content":"This one gets deleted"', '"content":""'),
     );
+    // A copy cut short at the end of a line, as an interrupted transfer leaves it.
+    const whole = fs.readFileSync(exportFile, 'utf8').trimEnd().split('\n');
+    const cut = sb.file('cut.jsonl', `${whole.slice(0, 7).join('\n')}\n`);
     const db = sb.path('bad.db');
-    const [badJson, badRecord, missing] = await sb.runAll([
+    const [badJson, badRecord, missing, cutShort] = await sb.runAll([
       [['import', bad], { db }],
       [['import', invalid], { db }],
       [['import', sb.path('missing.jsonl')], { db }],
+      [['import', cut], { db }],
     ]);
     const none = { status: null, stdout: '', stderr: '' };
+    expectMemcubeError(cutShort ?? none, 'cut short', 'after 4 items and 2 audit records');
     expectMemcubeError(badJson ?? none, 'line 3', 'not valid JSON');
     expectMemcubeError(badRecord ?? none, 'line 4', 'item.content');
     expectMemcubeError(missing ?? none, 'cannot read', 'no such file');

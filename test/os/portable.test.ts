@@ -90,12 +90,18 @@ describe('export → import', () => {
     expect(lines[0]).toMatchObject({
       type: 'header',
       format: 'memcube-export',
-      version: 1,
+      version: 2,
       cube: { name: 'travel', embedderId: 'none', dimensions: 0 },
     });
     // create_cube, 4 adds, update, delete, add.
     expect((await cube.stats()).auditRecords).toBe(8);
-    expect(lines.map((l) => l.type)).toEqual(['header', ...Array(5).fill('item'), ...Array(8).fill('audit')]);
+    expect(lines.map((l) => l.type)).toEqual([
+      'header',
+      ...Array(5).fill('item'),
+      ...Array(8).fill('audit'),
+      'end',
+    ]);
+    expect(lines.at(-1)).toEqual({ type: 'end', items: 5, auditRecords: 8 });
     const items = lines.filter(
       (l): l is { type: 'item'; item: { id: string }; versions: unknown[] } => l.type === 'item',
     );
@@ -258,9 +264,39 @@ describe('export → import', () => {
 
     it('a bad line late in the file, after many good ones', async () => {
       const lines = await exportLines(cube);
-      lines.push('{"type":"audit","record":{"id":"nope"}}');
-      await expectLineError(lines, lines.length);
+      lines.splice(-1, 0, '{"type":"audit","record":{"id":"nope"}}');
+      await expectLineError(lines, lines.length - 1, /record/);
     });
+
+    it('a file cut short at the end of a line: no end line', async () => {
+      const lines = await exportLines(cube);
+      // The header, 5 items and 5 of the 8 audit records.
+      await expectLineError(lines.slice(0, -4), 11, /after 5 items and 5 audit records\): it was cut short/);
+    });
+
+    it('an end line whose counts differ from the lines before it', async () => {
+      const lines = await exportLines(cube);
+      lines.splice(3, 1);
+      await expectLineError(
+        lines,
+        lines.length,
+        /counts 5 items and 8 audit records, but the file holds 4 and 8/,
+      );
+    });
+
+    it('a line after the end line', async () => {
+      const lines = await exportLines(cube);
+      lines.push(lines[1] as string);
+      await expectLineError(lines, lines.length, /after the end line/);
+    });
+  });
+
+  it('imports a version 1 export, which has no end line', async () => {
+    const lines = await exportLines(cube);
+    const header = { ...JSON.parse(lines[0] as string), version: 1 };
+    const result = await target.importCube([JSON.stringify(header), ...lines.slice(1, -1)]);
+    expect(result.items).toBe(5);
+    expect(result.auditRecords).toBe(8);
   });
 
   it('an import into a database that already holds the ids is a conflict that writes nothing', async () => {
