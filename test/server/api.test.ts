@@ -512,12 +512,18 @@ describe('audit', () => {
     );
     expect(future.body).toEqual([]);
     const paged = await t.call('GET', `/v1/audit?key=${writer.id}&limit=2`, { key: acme.key });
-    const rest = await t.call('GET', `/v1/audit?key=${writer.id}&after=${paged.body[1].id}`, {
-      key: acme.key,
-    });
+    // The next page is named in a Link header, the same query continued after the last record.
+    const link = /^<(.+)>; rel="next"$/.exec(paged.headers.get('link') ?? '')?.[1];
+    expect(link).toBe(`/v1/audit?key=${writer.id}&limit=2&after=${paged.body[1].id}`);
+    const rest = await t.call('GET', link as string, { key: acme.key });
     expect([...paged.body, ...rest.body]).toHaveLength(4);
+    // The last page names none.
+    expect(rest.headers.get('link')).toBeNull();
     const latest = await t.call('GET', `/v1/audit?key=${writer.id}&order=newest&limit=2`, { key: acme.key });
     expect(latest.body.map((r: { operation: string }) => r.operation)).toEqual(['delete', 'update']);
+    expect(latest.headers.get('link')).toBe(
+      `</v1/audit?key=${writer.id}&order=newest&limit=2&before=${latest.body[1].id}>; rel="next"`,
+    );
     const earlier = await t.call(
       'GET',
       `/v1/audit?key=${writer.id}&order=newest&before=${latest.body[1].id}`,

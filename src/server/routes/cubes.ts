@@ -87,9 +87,20 @@ const routes = {
     path: '/v1/audit',
     tags: ['audit'],
     security,
-    summary: 'Audit records of the tenant, or of one cube, oldest first (needs admin)',
+    summary: 'Audit records of the tenant, or of one cube, oldest or newest first (needs admin)',
     request: { query: auditQuery },
-    responses: { 200: jsonContent(z.array(auditRecordSchema), 'The records'), ...problemResponses },
+    responses: {
+      200: {
+        ...jsonContent(z.array(auditRecordSchema), 'The records'),
+        headers: z.object({
+          Link: z.string().optional().openapi({
+            description:
+              'the next page, when there is one: `</v1/audit?…&after=ID>; rel="next"` (`before=ID` newest first)',
+          }),
+        }),
+      },
+      ...problemResponses,
+    },
   }),
 };
 
@@ -165,8 +176,9 @@ export function registerCubeRoutes(app: App, h: RouteHelpers): void {
     };
     const from = instant(q.from, 'from');
     const to = instant(q.to, 'to');
-    const records = await h.memoryFor(c).audit({
-      limit: q.limit,
+    // One record past the page tells whether there is a next one.
+    const read = await h.memoryFor(c).audit({
+      limit: q.limit + 1,
       ...(q.cube ? { cube: q.cube } : {}),
       ...(q.item ? { itemId: q.item } : {}),
       ...(q.key ? { actor: q.key } : {}),
@@ -176,6 +188,14 @@ export function registerCubeRoutes(app: App, h: RouteHelpers): void {
       ...(q.before === undefined ? {} : { beforeId: q.before }),
       order: q.order,
     });
+    const records = read.slice(0, q.limit);
+    const last = records.at(-1);
+    if (last && read.length > q.limit) {
+      // The same query, its moving bound past the last record; the other bound stays.
+      const next = new URL(c.req.url);
+      next.searchParams.set(q.order === 'newest' ? 'before' : 'after', String(last.id));
+      c.header('Link', `<${next.pathname}${next.search}>; rel="next"`);
+    }
     return c.json(records, 200);
   });
 }
