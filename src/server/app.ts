@@ -60,7 +60,7 @@ export function createApp(deps: AppDeps): App {
     // Validation failures become problem documents naming the field, like the library's errors.
     defaultHook: (result, c) => {
       if (!result.success) {
-        const err = errorFromIssues(result.error.issues);
+        const err = errorFromIssues(result.error.issues, { zodMessages: true });
         return problemResponse(c, problemOf('invalid_input', err.message, err.field));
       }
     },

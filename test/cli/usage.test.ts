@@ -109,6 +109,14 @@ describe('memcube usage, help and error exits', () => {
     expectUsageError(badName ?? none, 'cube names are 1-128 characters');
   });
 
+  it('a mistyped config key is named with the key it is nearest to', () => {
+    const file = sb.file('typo.json', JSON.stringify({ retrieval: { neighbourRadious: 1 } }));
+    expectMemcubeError(
+      sb.run(['--config', file, 'stats']),
+      "invalid config: unknown field 'config.retrieval.neighbourRadious' (did you mean 'neighbourRadius'?)",
+    );
+  });
+
   it('a bad id is an error (exit 1) naming the id; an unknown embedder is a usage error (exit 2)', async () => {
     const [get, history, embedder] = await sb.runAll([
       [['get', '12345']],
@@ -132,8 +140,8 @@ describe('memcube usage, help and error exits', () => {
       [['audit', '--item', 'garbage']],
     ]);
     // A flag's value the engine refuses exits 2, as one commander refuses does (`--limit 0`).
-    expectMemcubeUsageError(budget ?? none, '--budget: Too small', '50');
-    expectMemcubeUsageError(limit ?? none, '--limit: Too big', '10000');
+    expectMemcubeUsageError(budget ?? none, '--budget: at least 50 (got 5)');
+    expectMemcubeUsageError(limit ?? none, '--limit: at most 10000 (got 100000)');
     expectMemcubeUsageError(from ?? none, '--from: not an ISO-8601 date');
     expectMemcubeUsageError(
       tagged ?? none,

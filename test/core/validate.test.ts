@@ -50,6 +50,26 @@ describe('parseWith', () => {
     expect(err.message).toBe("unknown field 'body.items[0].extra'");
   });
 
+  it('says the limit and what was given, and the known key an unknown one is nearest to', () => {
+    const limits = z.strictObject({
+      limit: z.number().int().min(1).max(1000),
+      name: z.string().max(3),
+      tags: z.array(z.string()).min(1),
+      order: z.enum(['asc', 'desc']),
+    });
+    const ok = { limit: 5, name: 'abc', tags: ['x'], order: 'asc' };
+    const message = (value: unknown) => thrown(() => parseWith(limits, value, { root: 'options' })).message;
+    expect(message({ ...ok, limit: 5000 })).toBe('options.limit: at most 1000 (got 5000)');
+    expect(message({ ...ok, limit: 0 })).toBe('options.limit: at least 1 (got 0)');
+    expect(message({ ...ok, name: 'abcd' })).toBe('options.name: at most 3 characters (got 4)');
+    expect(message({ ...ok, tags: [] })).toBe('options.tags: at least 1 items (got 0)');
+    expect(message({ ...ok, limit: 'ten' })).toBe('options.limit: expected number, got "ten"');
+    expect(message({ ...ok, order: 'up' })).toBe('options.order: expected one of "asc", "desc", got "up"');
+    expect(message({ ...ok, limti: 5 })).toBe("unknown field 'options.limti' (did you mean 'limit'?)");
+    // Nothing near enough: no guess.
+    expect(message({ ...ok, colour: 'red' })).toBe("unknown field 'options.colour'");
+  });
+
   it('throws invalid_config for config problems', () => {
     const err = thrown(() => parseWith(schema, { name: 3, items: [] }, { kind: 'config' }));
     expect(err.code).toBe('invalid_config');

@@ -210,6 +210,13 @@ describe('problem documents and bad input', () => {
       'invalid-input',
     );
     expect(wrongType.field).toBe('limit');
+    // The limit is said in words, not as zod's "Too big: expected number to be <=1000".
+    const tooMany = problem(
+      await t.call('POST', '/v1/cubes/strict/search', { key: acme.key, body: { query: 'x', limit: 5000 } }),
+      400,
+      'invalid-input',
+    );
+    expect(tooMany.detail).toBe('limit: at most 1000');
     expect((await t.call('GET', '/v1/cubes/strict', { key: acme.key })).body.stats.items).toBe(before);
   });
 
