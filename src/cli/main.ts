@@ -92,15 +92,41 @@ function positiveInt(value: string): number {
   return n;
 }
 
-/** `--cube`: a cube's name, or `tenant:name` for one another tenant shares; checked before any work. */
-function cubeRef(value: string): string {
+/** The commands that work in the cube `--cube` names; the others do not read it. */
+const CUBE_COMMANDS = new Set([
+  'add',
+  'search',
+  'context',
+  'list',
+  'get',
+  'history',
+  'delete',
+  'restore',
+  'export',
+  'import',
+  'stats',
+  'audit',
+  'reembed',
+  'mcp',
+]);
+
+/**
+ * `--cube` (or `MEMCUBE_CUBE`): a cube's name, or `tenant:name` for one another tenant shares,
+ * checked before a command that works in it opens anything. Commands that do not read it (and
+ * `--help`) are not held up by a bad value in the environment.
+ */
+function checkCubeRef(program: Command): void {
+  const value = program.opts<{ cube: string }>().cube;
+  const flag = program.getOptionValueSource('cube') === 'env' ? 'MEMCUBE_CUBE' : '--cube';
   const colon = value.indexOf(':');
   const name = cubeNameSchema.safeParse(colon < 0 ? value : value.slice(colon + 1));
-  if (!name.success) throw new InvalidArgumentError(name.error.issues[0]?.message ?? 'not a cube name');
   const owner = colon < 0 ? undefined : memoryOSConfigSchema.shape.tenant.safeParse(value.slice(0, colon));
-  if (owner && !owner.success)
-    throw new InvalidArgumentError(owner.error.issues[0]?.message ?? 'not a tenant id');
-  return value;
+  const issue = !name.success
+    ? name.error.issues[0]
+    : owner && !owner.success
+      ? owner.error.issues[0]
+      : undefined;
+  if (issue) throw new UsageError(`${flag}: ${JSON.stringify(value)}: ${issue.message}`, 'cube');
 }
 
 async function openMemory(
@@ -222,8 +248,7 @@ export function buildProgram(): Command {
     .addOption(
       new Option('--cube <name>', 'cube to work in (tenant:name for a cube another tenant shares)')
         .env('MEMCUBE_CUBE')
-        .default('default')
-        .argParser(cubeRef),
+        .default('default'),
     )
     .addOption(
       new Option(
@@ -261,6 +286,9 @@ export function buildProgram(): Command {
       '\nExit codes: 0 success; 1 the work failed (not found, a conflict, a bad file, storage); 2 the command line is wrong (an unknown option, a value out of range, options that clash).\n' +
         'Examples:\n  memcube add "I moved to Berlin" --speaker Alice --session s1\n  memcube search "where does Alice live?"\n  memcube context "Alice" --budget 500',
     );
+  program.hook('preAction', (_program, action) => {
+    if (CUBE_COMMANDS.has(action.name())) checkCubeRef(program);
+  });
   const globals = (cmd: Command): GlobalOptions => ({
     ...(cmd.optsWithGlobals() as Omit<GlobalOptions, 'embedderGiven'>),
     embedderGiven: program.getOptionValueSource('embedder') !== 'default',

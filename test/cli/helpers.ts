@@ -36,6 +36,8 @@ export interface RunOptions {
   cwd?: string;
   /** `plain` (the default) runs with PLAIN_RETRIEVAL through MEMCUBE_CONFIG; `default` with memcube's own defaults. */
   config?: 'plain' | 'default';
+  /** More environment variables for the child. */
+  env?: Record<string, string>;
 }
 
 /** One plain-retrieval config file for the whole run, outside every sandbox (some tests check theirs stays empty). */
@@ -74,7 +76,8 @@ export class CliSandbox {
   }
 
   private envFor(options: RunOptions): NodeJS.ProcessEnv {
-    return options.config === 'default' ? this.env : { ...this.env, MEMCUBE_CONFIG: plainConfigFile() };
+    const base = options.config === 'default' ? this.env : { ...this.env, MEMCUBE_CONFIG: plainConfigFile() };
+    return { ...base, ...options.env };
   }
 
   private argv(args: string[], options: RunOptions): string[] {

@@ -80,7 +80,7 @@ describe('memcube usage, help and error exits', () => {
         [['search']],
         [['list', '--cube', 'bad tenant!:notes']],
       ]);
-    expectUsageError(badTenant ?? none, 'tenant ids use letters');
+    expectMemcubeUsageError(badTenant ?? none, '--cube: "bad tenant!:notes": tenant ids use letters');
     expectUsageError(unknownCommand ?? none, "unknown command 'frobnicate'");
     expectUsageError(zero ?? none, "option '-n, --limit <n>' argument '0' is invalid");
     expectUsageError(zero ?? none, 'expected a positive whole number');
@@ -105,8 +105,14 @@ describe('memcube usage, help and error exits', () => {
     expectMemcubeError(search ?? none, "unknown cube 'nope'", 'cubes: default');
     expectMemcubeError(stats ?? none, "unknown cube 'nope'");
     // A name no cube can have is a command line to fix, refused before the database is read.
-    expectUsageError(badName ?? none, "option '--cube <name>' argument 'bad name!' is invalid");
-    expectUsageError(badName ?? none, 'cube names are 1-128 characters');
+    expectMemcubeUsageError(badName ?? none, '--cube: "bad name!": cube names are 1-128 characters');
+  });
+
+  it('a bad MEMCUBE_CUBE is named for the commands that work in a cube, and holds up no other', () => {
+    const env = { MEMCUBE_CUBE: 'bad name!' };
+    expectMemcubeUsageError(sb.run(['stats'], { env }), 'MEMCUBE_CUBE: "bad name!": cube names are');
+    expect(sb.run(['--help'], { env }).status).toBe(0);
+    expect(sb.run(['cubes'], { env }).status).toBe(0);
   });
 
   it('a mistyped config key is named with the key it is nearest to', () => {
