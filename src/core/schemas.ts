@@ -140,6 +140,34 @@ export const updatePatchSchema = z
   );
 export type UpdatePatch = z.input<typeof updatePatchSchema>;
 
+/**
+ * The bounds of an audit query (record ids after / before, record times from / to): bounds that
+ * cross hold nothing, so they are refused rather than answered as an empty page.
+ */
+export const auditBoundsSchema = z
+  .object({
+    afterId: z.number().int().min(0).optional(),
+    beforeId: z.number().int().min(1).optional(),
+    from: z.number().optional(),
+    to: z.number().optional(),
+  })
+  .superRefine(({ afterId, beforeId, from, to }, ctx) => {
+    if (afterId !== undefined && beforeId !== undefined && beforeId <= afterId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['beforeId'],
+        message: `${beforeId} is not greater than afterId, ${afterId}; records are read after one id and before another`,
+      });
+    }
+    if (from !== undefined && to !== undefined && to <= from) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['to'],
+        message: `${new Date(to).toISOString()} is not after from, ${new Date(from).toISOString()}`,
+      });
+    }
+  });
+
 export const listOptionsSchema = itemFilterSchema.extend({
   limit: z.number().int().min(1).max(10_000).default(50),
   cursor: z.string().max(200).optional(),

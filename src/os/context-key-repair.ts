@@ -3,7 +3,7 @@ import { NotFoundError, SessionChangedError } from '../core/errors.js';
 import { MEMORY_STATUSES } from '../core/types.js';
 import { type SessionTurn, sessionContextKeys } from '../ingest/derive/context-keys.js';
 import { hasContextKey } from '../ingest/derive/derive-keys.js';
-import type { CubeScope, Store } from '../store/store.js';
+import type { CubeScope, ItemBundle, Store } from '../store/store.js';
 import { whileSessionChanges } from './session-writes.js';
 
 /** Turns read at a time. */
@@ -53,4 +53,34 @@ export async function repairContextKeys(store: Store, config: IngestConfig): Pro
     }
   }
   return repaired;
+}
+
+/**
+ * An export written before format 2 carries the context keys of the memcube that wrote it: keys
+ * holding a deleted turn's words, or a party's own turns. Each session's keys are derived again
+ * from the export's own turns (all of them, whatever their status), under `config`; under a
+ * config without context keys, the keys stay as exported, as the repair on open leaves them.
+ */
+export function bundlesKeyedAgain(bundles: readonly ItemBundle[], config: IngestConfig): ItemBundle[] {
+  if (!hasContextKey(config)) return [...bundles];
+  const sessions = new Map<string, SessionTurn[]>();
+  for (const { item } of bundles) {
+    if (item.sessionId === null || item.turnIndex === null) continue;
+    const turns = sessions.get(item.sessionId) ?? [];
+    turns.push({ ...item, turnIndex: item.turnIndex });
+    sessions.set(item.sessionId, turns);
+  }
+  const keys = new Map<string, string | null>();
+  for (const turns of sessions.values()) {
+    for (const { id, context } of sessionContextKeys(turns, config)) keys.set(id, context);
+  }
+  return bundles.map((bundle) => {
+    const context = keys.get(bundle.item.id);
+    if (context === undefined) return bundle;
+    return {
+      ...bundle,
+      item: { ...bundle.item, derived: { ...bundle.item.derived, context } },
+      index: { ...bundle.index, context: context ?? '' },
+    };
+  });
 }

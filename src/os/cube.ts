@@ -3,6 +3,7 @@ import { ConflictError, InvalidInputError, NotFoundError, SessionChangedError } 
 import { contentHash, isItemId, isShortId } from '../core/ids.js';
 import {
   type AddOptions,
+  auditBoundsSchema,
   type ContextOptions,
   contextOptionsSchema,
   type ListOptions,
@@ -468,6 +469,7 @@ export class Cube {
 
   async audit(query: Partial<AuditQuery> = {}): Promise<AuditRecord[]> {
     requirePermission(this.permission, 'admin', 'reading the audit log');
+    parseWith(auditBoundsSchema, query, { root: 'query' });
     return this.store.listAudit(this.scope, {
       ...query,
       // A short id names its item as it does for `get`; a deleted item's records are found too.

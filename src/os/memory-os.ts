@@ -11,7 +11,7 @@ import {
   InvalidInputError,
   NotFoundError,
 } from '../core/errors.js';
-import { cubeNameSchema } from '../core/schemas.js';
+import { auditBoundsSchema, cubeNameSchema } from '../core/schemas.js';
 import type { AuditRecord, CubeInfo, Permission } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import { CachedEmbedder, recentEmbeddings } from '../embed/cached.js';
@@ -22,7 +22,7 @@ import { embedsWords, vocabularyOf } from '../retrieve/related-words.js';
 import type { AccessStore, CubeGrant, Grantee, TenantAuditQuery } from '../store/access.js';
 import { openStore, redactUrl } from '../store/open.js';
 import type { CubeScope, Store, WriteContext } from '../store/store.js';
-import { repairContextKeys } from './context-key-repair.js';
+import { bundlesKeyedAgain, repairContextKeys } from './context-key-repair.js';
 import { Cube } from './cube.js';
 import { CubeWarmer } from './cube-warmer.js';
 import { parseExport } from './portable.js';
@@ -471,6 +471,7 @@ export class MemoryOS {
    */
   async audit(query: Omit<TenantAuditQuery, 'cube'> & { cube?: string }): Promise<AuditRecord[]> {
     const { cube, ...rest } = query;
+    parseWith(auditBoundsSchema, rest, { root: 'query' });
     if (cube !== undefined) {
       const t = await this.existing(cube);
       requirePermission(t.permission, 'admin', 'reading the audit log');
@@ -539,9 +540,11 @@ export class MemoryOS {
     const existing = (await this.target(cubeName)).info;
     if (existing) this.cubeFor(existing);
     const dims = existing ? existing.dimensions : await this.embedder.dimensions();
-    const withVectors: Array<(typeof parsed.bundles)[number] & { embedding: Float32Array | null }> = [];
-    for (let i = 0; i < parsed.bundles.length; i += EMBED_BATCH) {
-      const batch = parsed.bundles.slice(i, i + EMBED_BATCH);
+    const bundles =
+      parsed.header.version === 1 ? bundlesKeyedAgain(parsed.bundles, this.config.ingest) : parsed.bundles;
+    const withVectors: Array<(typeof bundles)[number] & { embedding: Float32Array | null }> = [];
+    for (let i = 0; i < bundles.length; i += EMBED_BATCH) {
+      const batch = bundles.slice(i, i + EMBED_BATCH);
       const texts = batch.map((b) => b.index.text);
       // The words too, into the embedding cache, as `add` does for the related-words channel.
       const words =
@@ -552,7 +555,7 @@ export class MemoryOS {
       batch.forEach((b, j) => {
         withVectors.push({ ...b, embedding: vectors[j] ?? null });
       });
-      options.onProgress?.(withVectors.length, parsed.bundles.length);
+      options.onProgress?.(withVectors.length, bundles.length);
     }
     await this.store.importItems(
       { tenant: this.config.tenant, cube: cubeName },

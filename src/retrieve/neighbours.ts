@@ -26,17 +26,42 @@ export function turnsAround(turn: { sessionId: string; turnIndex: number }, radi
   return refs;
 }
 
+/** The turns around some hits: those a filter lets through, and who said each turn there. */
+export interface TurnsAround {
+  /** The turns that pass the search's filter, by `turnKey`. */
+  passing: ReadonlyMap<string, MemoryItem>;
+  /** Every active turn, passing or not, and the passing turns of other statuses, by `turnKey`. */
+  sayers: ReadonlyMap<string, MemoryItem>;
+}
+
 /**
- * The turns of `read` (turns around `center`, as `turnsAround` lists them, any passing a
- * filter) within `radius` of it that a conversation links it to, each with its distance: on
- * each side, the turns from the first one of another party than `center`'s on. A turn near
- * another of its own party's with no one between is not its question or its answer (a user's
- * notes, added one by one to a session); neither is one read through a filter that keeps
- * one party's turns.
+ * Reads the turns at `refs`: those that pass `filter`, and, when the filter narrows anything,
+ * the active turns too, so a filter that keeps one speaker's turns does not hide the other
+ * speaker's answers between them (one read more, with a filter only).
+ */
+export async function readTurnsAround(
+  store: Store,
+  scope: CubeScope,
+  refs: TurnRef[],
+  filter: StoreItemFilter,
+): Promise<TurnsAround> {
+  const passing = byTurn(await store.getTurns(scope, refs, filter));
+  if (Object.values(filter).every((v) => v === undefined)) return { passing, sayers: passing };
+  const sayers = byTurn(await store.getTurns(scope, refs, {}));
+  for (const [key, item] of passing) if (!sayers.has(key)) sayers.set(key, item);
+  return { passing, sayers };
+}
+
+/**
+ * The passing turns around `center` (read by `readTurnsAround` from `turnsAround`) within
+ * `radius` of it that a conversation links it to, each with its distance: on each side, the
+ * turns from the first one of another party than `center`'s on. A turn near another of its own
+ * party's with no one between is not its question or its answer (a user's notes, added one by
+ * one to a session).
  */
 export function reachedTurns(
   center: SessionTurnItem,
-  read: ReadonlyMap<string, MemoryItem>,
+  around: TurnsAround,
   radius: number,
 ): Array<{ item: MemoryItem; distance: number }> {
   const party = partyOf(center);
@@ -44,17 +69,18 @@ export function reachedTurns(
   for (const side of [-1, 1]) {
     let answered = false;
     for (let d = 1; d <= radius; d++) {
-      const item = read.get(turnKey(center.sessionId, center.turnIndex + side * d));
-      if (!item) continue;
-      answered ||= partyOf(item) !== party;
-      if (answered) reached.push({ item, distance: d });
+      const key = turnKey(center.sessionId, center.turnIndex + side * d);
+      const sayer = around.sayers.get(key);
+      if (sayer) answered ||= partyOf(sayer) !== party;
+      const item = around.passing.get(key);
+      if (item && answered) reached.push({ item, distance: d });
     }
   }
   return reached;
 }
 
-/** `turns` by session and turn index, for `reachedTurns`. */
-export function byTurn(turns: readonly MemoryItem[]): Map<string, MemoryItem> {
+/** `turns` by session and turn index. */
+function byTurn(turns: readonly MemoryItem[]): Map<string, MemoryItem> {
   const map = new Map<string, MemoryItem>();
   for (const item of turns) {
     if (isSessionTurn(item)) map.set(turnKey(item.sessionId, item.turnIndex), item);
@@ -96,9 +122,9 @@ export async function withNeighbours(
   for (const { item } of centers) {
     for (const ref of turnsAround(item, radius)) refs.set(turnKey(ref.sessionId, ref.turnIndex), ref);
   }
-  const read = byTurn(await store.getTurns(scope, [...refs.values()], filter));
+  const around = await readTurnsAround(store, scope, [...refs.values()], filter);
   for (const { item: hit, score: hitScore } of centers) {
-    for (const { item, distance } of reachedTurns(hit, read, radius)) {
+    for (const { item, distance } of reachedTurns(hit, around, radius)) {
       const length = Math.min(1, TYPICAL_TURN_CHARS / Math.max(item.content.length, 1));
       const score = hitScore * share ** distance * length;
       if ((best.get(item.id)?.score ?? -1) < score) best.set(item.id, { item, score });

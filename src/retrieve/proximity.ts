@@ -4,9 +4,9 @@ import type { CubeScope, Store, StoreItemFilter, TurnRef } from '../store/store.
 import type { FusedHit } from './fusion.js';
 import type { ItemLoader } from './item-loader.js';
 import {
-  byTurn,
   isSessionTurn,
   reachedTurns,
+  readTurnsAround,
   TYPICAL_TURN_CHARS,
   turnKey,
   turnsAround,
@@ -56,13 +56,12 @@ export async function liftNeighbours(
   for (const { seed } of lenders) {
     for (const ref of turnsAround(seed, radius)) refs.set(turnKey(ref.sessionId, ref.turnIndex), ref);
   }
-  const turns = await store.getTurns(scope, [...refs.values()], filter);
+  const around = await readTurnsAround(store, scope, [...refs.values()], filter);
   // The lifted turns are often returned: the search need not read them again.
-  items.keep(turns);
-  const read = byTurn(turns);
+  items.keep([...around.passing.values()]);
   const lent = new Map<string, { item: MemoryItem; amount: number; lender: number }>();
   for (const { hit, seed } of lenders) {
-    for (const { item, distance } of reachedTurns(seed, read, radius)) {
+    for (const { item, distance } of reachedTurns(seed, around, radius)) {
       const entry = lent.get(item.id) ?? { item, amount: 0, lender: 0 };
       entry.amount += hit.score * share ** distance;
       entry.lender = Math.max(entry.lender, hit.score);

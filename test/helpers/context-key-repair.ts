@@ -110,19 +110,36 @@ export async function expectOnePartyKeysClearedOnUpgrade(
     derivedFrom: await store.sessionStamp(scope, 'me', 0),
   });
   expect((await cube.search('cat', { channels: ['lexical'] })).length).toBe(3);
+  // Deleted notes are keyed too (a search of deleted memories reads them): a session whose only
+  // active note is the first still has its deleted notes' keys derived again.
+  const gone: string[] = [];
+  for (const note of notes) gone.push(...(await cube.add(note, { sessionId: 'gone' })).ids);
+  for (const id of gone.slice(1)) await cube.delete(id);
+  await store.repairContextKeys(scope, {
+    updates: [{ id: gone[1] as string, context: notes[0] as string }],
+    derivedFrom: await store.sessionStamp(scope, 'gone', 0),
+  });
+  const deletedHits = async (m: MemoryOS) =>
+    (await (await m.cube('notes')).search('Miso', { channels: ['lexical'], statuses: ['deleted'] })).map(
+      (h) => h.item.id,
+    );
+  expect(await deletedHits(memory)).toEqual([gone[1]]);
   await memory.close();
   await toOlderSchema();
 
   memory = await MemoryOS.open({ store: await openStore(), closeStore: true, embedder: 'none' });
   try {
     const repaired = await memory.cube('notes');
-    expect((await repaired.search('cat', { channels: ['lexical'] })).map((h) => h.item.id)).toEqual([ids[0]]);
+    // Each session's cat note, and no note found by another's words.
+    const cats = (await repaired.search('cat', { channels: ['lexical'] })).map((h) => h.item.id);
+    expect(cats.sort()).toEqual([ids[0], gone[0]].sort());
     expect(await Promise.all(ids.map(async (id) => (await repaired.get(id)).derived.context))).toEqual([
       null,
       null,
       null,
     ]);
     expect((await repaired.get(chat[1] as string)).derived.context).toBe('Ann: Any plans?');
+    expect(await deletedHits(memory)).toEqual([]);
   } finally {
     await memory.close();
   }

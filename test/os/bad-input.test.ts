@@ -301,6 +301,25 @@ describe('bad input: typed errors, nothing written', () => {
       await expectRejected(os, cube, () => cube.search(''), { code: 'invalid_input', field: 'query' });
     });
 
+    it('audit bounds that cross', async () => {
+      await expectRejected(os, cube, () => cube.audit({ afterId: 5, beforeId: 5 }), {
+        code: 'invalid_input',
+        field: 'query.beforeId',
+        message: /not greater than afterId, 5/,
+      });
+      await expectRejected(
+        os,
+        cube,
+        () => os.audit({ from: Date.UTC(2024, 5, 1), to: Date.UTC(2024, 4, 1), limit: 10 }),
+        {
+          code: 'invalid_input',
+          field: 'query.to',
+        },
+      );
+      // Bounds that do not cross are a query, even an empty one.
+      expect(await cube.audit({ afterId: 5, beforeId: 6 })).toEqual([]);
+    });
+
     it('bad context and list options', async () => {
       await expectRejected(os, cube, () => cube.context('memory', { tokenBudget: 10 }), {
         code: 'invalid_input',

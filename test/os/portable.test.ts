@@ -291,6 +291,47 @@ describe('export → import', () => {
     });
   });
 
+  it("derives a version 1 export's context keys again: an older memcube keyed a turn by its own party's", async () => {
+    // Context keys on (this suite's cubes run without them).
+    const writer = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+    const reader = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+    try {
+      const chat = await writer.cube('chat');
+      const [first, second, reply] = (
+        await chat.add(
+          [
+            { content: 'I lived in Porto for five years.', speaker: 'Ana' },
+            { content: 'Now I live in Lisbon.', speaker: 'Ana' },
+            { content: 'Did you like Porto?', role: 'assistant' },
+          ],
+          { sessionId: 's' },
+        )
+      ).ids as [string, string, string];
+      const stale = 'Ana: I lived in Porto for five years.';
+      const v1 = (await exportLines(chat)).slice(0, -1).map((line, i) => {
+        const record = JSON.parse(line);
+        if (i === 0) record.version = 1;
+        if (record.type === 'item' && record.item.id === second) {
+          // How an older memcube keyed Ana's second turn: by her first.
+          record.item.derived.context = stale;
+          record.index.context = stale;
+        }
+        return JSON.stringify(record);
+      });
+      const { cube: imported } = await reader.importCube(v1);
+      expect((await imported.get(second)).derived.context).toBeNull();
+      // The assistant's reply answers Ana: its key is kept.
+      const replyKey = (await chat.get(reply)).derived.context;
+      expect(replyKey).toBe(`${stale}\nAna: Now I live in Lisbon.`);
+      expect((await imported.get(reply)).derived.context).toBe(replyKey);
+      const porto = (await imported.search('Porto', { channels: ['lexical'] })).map((h) => h.item.id);
+      expect(porto.sort()).toEqual([first, reply].sort());
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
+  });
+
   it('imports a version 1 export, which has no end line', async () => {
     const lines = await exportLines(cube);
     const header = { ...JSON.parse(lines[0] as string), version: 1 };

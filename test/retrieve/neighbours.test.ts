@@ -84,9 +84,9 @@ describe('withNeighbours', () => {
         .sort(),
     ).toEqual(['t0', 't1', 't2', 't3', 't4']);
     expect((await withNeighbours(store, scope, [hit], { roles: ['assistant'] }, options)).length).toBe(1);
-    // Through a filter that keeps Ann's turns only, hers answer no one read: none is offered.
+    // A filter that keeps Ann's turns only still sees Bob's answers between hers.
     const pool = await withNeighbours(store, scope, [hit], { speakers: ['Ann'] }, options);
-    expect(pool.map((c) => c.item.content)).toEqual(['t2']);
+    expect(pool.map((c) => c.item.content).sort()).toEqual(['t0', 't2', 't4']);
     await store.close();
   });
 
@@ -98,6 +98,8 @@ describe('withNeighbours', () => {
       expect((await withNeighbours(store, scope, [hit], {}, options)).map((c) => c.item.content)).toEqual([
         't2',
       ]);
+      const filtered = await withNeighbours(store, scope, [hit], { roles: ['user'] }, options);
+      expect(filtered.map((c) => c.item.content)).toEqual(['t2']);
       await store.close();
     }
   });

@@ -245,15 +245,18 @@ const MIGRATIONS: Migration[] = [
   {
     version: 8,
     description: "sessions whose context keys hold a party's own turns before it (notes, not answers)",
-    // As SQLite's migration 19: sessions with two active turns in a row of one party.
+    // As SQLite's migration 19: sessions with a turn whose nearest active turn before it is its
+    // own party's.
     sql: (s) => `
       INSERT INTO ${s}.context_key_repairs (cube_key, session_id)
-        SELECT DISTINCT cube_key, session_id FROM (
-          SELECT cube_key, session_id, coalesce(speaker, role, '') AS party,
-            lag(coalesce(speaker, role, '')) OVER (PARTITION BY cube_key, session_id ORDER BY turn_index) AS previous
-          FROM ${s}.items
-          WHERE status = 'active' AND session_id IS NOT NULL AND turn_index IS NOT NULL
-        ) AS turns WHERE party = previous
+        SELECT DISTINCT t.cube_key, t.session_id FROM ${s}.items t
+        WHERE t.session_id IS NOT NULL AND t.turn_index IS NOT NULL
+          AND coalesce(t.speaker, t.role, '') = (
+            SELECT coalesce(p.speaker, p.role, '') FROM ${s}.items p
+            WHERE p.cube_key = t.cube_key AND p.session_id = t.session_id AND p.status = 'active'
+              AND p.turn_index < t.turn_index
+            ORDER BY p.turn_index DESC LIMIT 1
+          )
       ON CONFLICT DO NOTHING;
     `,
   },

@@ -465,16 +465,19 @@ const MIGRATIONS: Migration[] = [
     up: (db) => {
       // Before schema 19 a turn was keyed by the turns before it whoever said them, so a user's
       // notes added one by one to a session were found by each other's words. A turn now
-      // answers only another party's turns: every session with two active turns in a row of
-      // one party (speaker, else role) is listed, and `MemoryOS.open` derives its keys again.
+      // answers only another party's turns, so a key can change only where the nearest active
+      // turn before a turn (of any status: deleted turns are keyed too) is its own party's
+      // (speaker, else role). Those sessions are listed; `MemoryOS.open` derives their keys again.
       db.exec(`
         INSERT OR IGNORE INTO context_key_repairs (cube_key, session_id)
-          SELECT DISTINCT cube_key, session_id FROM (
-            SELECT cube_key, session_id, coalesce(speaker, role, '') AS party,
-              lag(coalesce(speaker, role, '')) OVER (PARTITION BY cube_key, session_id ORDER BY turn_index) AS previous
-            FROM items
-            WHERE status = 'active' AND session_id IS NOT NULL AND turn_index IS NOT NULL
-          ) WHERE party = previous;
+          SELECT DISTINCT t.cube_key, t.session_id FROM items t
+          WHERE t.session_id IS NOT NULL AND t.turn_index IS NOT NULL
+            AND coalesce(t.speaker, t.role, '') = (
+              SELECT coalesce(p.speaker, p.role, '') FROM items p
+              WHERE p.cube_key = t.cube_key AND p.session_id = t.session_id AND p.status = 'active'
+                AND p.turn_index < t.turn_index
+              ORDER BY p.turn_index DESC LIMIT 1
+            );
       `);
     },
   },
