@@ -43,6 +43,8 @@ interface GlobalOptions {
   tenant: string;
   /** Whether --embedder (or MEMCUBE_EMBEDDER) chose the embedder, rather than its default. */
   embedderGiven: boolean;
+  /** Whether --tenant (or MEMCUBE_TENANT) chose the tenant, rather than its default. */
+  tenantGiven: boolean;
   embedder: EmbedderChoice;
   json: boolean;
   config?: string;
@@ -95,6 +97,7 @@ function positiveInt(value: string): number {
 /** The commands that work in the cube `--cube` names; the others do not read it. */
 const CUBE_COMMANDS = new Set([
   'add',
+  'update',
   'search',
   'context',
   'list',
@@ -165,6 +168,7 @@ async function withMemory<T>(
   const run = async (embedder: EmbedderChoice) => {
     const memory = await openMemory(g, {}, {}, embedder);
     try {
+      if (g.tenantGiven) await checkTenant(g.tenant, memory);
       return await fn(memory);
     } finally {
       await memory.close();
@@ -177,6 +181,20 @@ async function withMemory<T>(
     const own = err instanceof EmbedderMismatchError ? choiceForEmbedder(err.cubeEmbedderId) : undefined;
     if (g.embedderGiven || !own || own === tried) throw err;
     return run(own);
+  }
+}
+
+/**
+ * A tenant named on the command line must be one of the database's registered tenants, where it
+ * has any: a mistyped `--tenant acm` would otherwise make cubes no server key can reach.
+ */
+async function checkTenant(tenant: string, memory: MemoryOS): Promise<void> {
+  const known = await memory.registeredTenants();
+  if (known && known.length > 0 && !known.includes(tenant)) {
+    throw new UsageError(
+      `--tenant: unknown tenant '${tenant}'; this database's tenants: ${known.join(', ')} (made with POST /v1/tenants)`,
+      'tenant',
+    );
   }
 }
 
@@ -290,8 +308,9 @@ export function buildProgram(): Command {
     if (CUBE_COMMANDS.has(action.name())) checkCubeRef(program);
   });
   const globals = (cmd: Command): GlobalOptions => ({
-    ...(cmd.optsWithGlobals() as Omit<GlobalOptions, 'embedderGiven'>),
+    ...(cmd.optsWithGlobals() as Omit<GlobalOptions, 'embedderGiven' | 'tenantGiven'>),
     embedderGiven: program.getOptionValueSource('embedder') !== 'default',
+    tenantGiven: program.getOptionValueSource('tenant') !== 'default',
   });
 
   program
@@ -473,6 +492,37 @@ export function buildProgram(): Command {
         });
       });
   }
+
+  program
+    .command('update')
+    .description('correct a memory: a new version, the old one kept in its history')
+    .argument('<id>')
+    .argument('[text...]', 'the new text (leave out to change only tags or times)')
+    .option('--tag <tag...>', 'the tags, replacing the old ones')
+    .option('--at <time>', 'when it happened or became true (ISO-8601)')
+    .option('--until <time>', 'when it stopped being true (ISO-8601)')
+    .action(async (id: string, words: string[], o, cmd: Command) => {
+      const g = globals(cmd);
+      const patch = Object.fromEntries(
+        Object.entries({
+          content: words.length > 0 ? words.join(' ') : undefined,
+          tags: o.tag,
+          validFrom: o.at,
+          validTo: o.until,
+        }).filter(([, v]) => v !== undefined),
+      );
+      if (Object.keys(patch).length === 0) {
+        throw new UsageError('nothing to update: give the new text, --tag, --at or --until', 'text');
+      }
+      await withMemory(g, async (memory) => {
+        const item = await (await memory.cube(g.cube, { create: false })).update(id, patch);
+        if (g.json) printJson(item);
+        else
+          print(
+            `updated ${item.id} (now v${item.version}; \`memcube history ${item.id}\` shows every version)`,
+          );
+      });
+    });
 
   program
     .command('export')
@@ -723,11 +773,22 @@ const FLAG_OF_OPTION: Record<string, string> = {
   channels: '--channels',
 };
 
+/** The update patch's fields as `update` spells them. */
+const FLAG_OF_PATCH: Record<string, string> = {
+  content: 'text',
+  tags: '--tag',
+  validFrom: '--at',
+  validTo: '--until',
+};
+
 /** An engine message naming an option (`options.tokenBudget: Too small…`) names the flag instead. */
 function inFlagTerms(message: string): string {
   return message
     .replace(/^options\.(\w+)(\[\d+\])?:/, (whole, name: string) =>
       FLAG_OF_OPTION[name] ? `${FLAG_OF_OPTION[name]}:` : whole,
+    )
+    .replace(/^patch\.(\w+)(\[\d+\])?:/, (whole, name: string) =>
+      FLAG_OF_PATCH[name] ? `${FLAG_OF_PATCH[name]}:` : whole,
     )
     .replace(/^invalid config: tenant:/, '--tenant:');
 }
@@ -739,9 +800,11 @@ function inFlagTerms(message: string): string {
  */
 function isUsageError(err: MemcubeError): boolean {
   if (err instanceof UsageError) return true;
-  // The query, the cursor and the tenant come from the command line too.
+  // The query, an update's patch, an id, the cursor and the tenant come from the command line too.
   if (err.code === 'invalid_config') return err.field === 'tenant';
-  return err.code === 'invalid_input' && /^(options\.\w+|query$|cursor$)/.test(err.field ?? '');
+  return (
+    err.code === 'invalid_input' && /^(options\.\w+|patch(\.\w+)?$|query$|cursor$|id$)/.test(err.field ?? '')
+  );
 }
 
 /**

@@ -385,6 +385,15 @@ export class MemoryOS {
     await this.store.deleteCube(t.scope.tenant, t.scope.cube, this.writeContext());
   }
 
+  /**
+   * The tenants made on this database for a server (`POST /v1/tenants`), by id; empty where none
+   * were (a local database's cubes live under tenants no one registered), null without an access
+   * store.
+   */
+  async registeredTenants(): Promise<string[] | null> {
+    return this.access ? (await this.access.listTenants()).map((t) => t.id) : null;
+  }
+
   /** This tenant's cubes (those the handle may reach). */
   async listCubes(): Promise<CubeInfo[]> {
     const own = await this.store.listCubes(this.config.tenant);

@@ -147,16 +147,24 @@ export function parseExport(lines: Iterable<string>): ParsedExport {
   const audit: AuditLine['record'][] = [];
   const seen = new Set<string>();
   let lineNo = 0;
+  // A line that is not JSON is told once the next line shows whether it was the last: a file cut
+  // in the middle of its last line says so.
+  let unreadable: string | undefined;
   for (const raw of lines) {
     lineNo++;
     if (raw.trim() === '') continue;
+    if (unreadable) throw new InvalidInputError(`${unreadable}: not valid JSON`, unreadable);
     const at = `line ${lineNo}`;
     if (end) throw new InvalidInputError(`${at}: a line after the end line; the export ends there`, at);
     let json: unknown;
     try {
       json = JSON.parse(raw);
     } catch {
-      throw new InvalidInputError(`${at}: not valid JSON`, at);
+      if (!header) {
+        throw new InvalidInputError(`${at}: not a memcube export (its first line is not JSON)`, at);
+      }
+      unreadable = at;
+      continue;
     }
     const parsed = lineSchema.safeParse(json);
     if (!parsed.success && !header) {
@@ -198,6 +206,12 @@ export function parseExport(lines: Iterable<string>): ParsedExport {
       }
       end = line;
     }
+  }
+  if (unreadable) {
+    throw new InvalidInputError(
+      `${unreadable}: the file ends in the middle of this line (not valid JSON): it was cut short; export the cube again`,
+      unreadable,
+    );
   }
   if (!header) throw new InvalidInputError('the file is empty: no export header', 'line 1');
   if (header.version >= 2 && !end) {

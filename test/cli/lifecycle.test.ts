@@ -236,3 +236,45 @@ describe('memcube list, get, delete, restore, history, audit, stats, cubes', () 
     expect(fs.existsSync(sb.path('empty.db'))).toBe(false);
   });
 });
+
+describe('memcube update', () => {
+  it('writes a new version that search finds, keeps the old one in history, and refuses bad input', async () => {
+    const sb = new CliSandbox();
+    try {
+      const id = sb.ok(['add', 'I live in Portland', '--at', '2024-01-10T09:00:00Z']).stdout.trim();
+      const updated = sb.ok([
+        'update',
+        id,
+        'I live in Seattle',
+        '--tag',
+        'home',
+        '--at',
+        '2024-06-02T09:00:00Z',
+      ]);
+      expect(updated.stdout).toBe(`updated ${id} (now v2; \`memcube history ${id}\` shows every version)\n`);
+      expect(sb.json<MemoryItem>(['get', id, '--json'])).toMatchObject({
+        content: 'I live in Seattle',
+        version: 2,
+        tags: ['home'],
+        validFrom: '2024-06-02T09:00:00.000Z',
+      });
+      expect(sb.json<SearchHit[]>(['search', 'Seattle']).map((h) => h.item.id)).toEqual([id]);
+      expect(sb.json<SearchHit[]>(['search', 'Portland'])).toEqual([]);
+      expect(sb.json<MemoryVersion[]>(['history', id, '--json']).map((v) => v.content)).toEqual([
+        'I live in Portland',
+        'I live in Seattle',
+      ]);
+      const [nothing, badAt, empty] = await sb.runAll([
+        [['update', id]],
+        [['update', id, '--at', 'soon']],
+        [['update', id, ' ']],
+      ]);
+      expectMemcubeUsageError(nothing ?? none, 'nothing to update');
+      expectMemcubeUsageError(badAt ?? none, '--at: not an ISO-8601 date');
+      expectMemcubeUsageError(empty ?? none, 'text: content is empty');
+      expect(sb.json<MemoryItem>(['get', id, '--json']).version).toBe(2);
+    } finally {
+      sb.cleanup();
+    }
+  });
+});

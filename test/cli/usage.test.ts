@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import {
   CLI,
   type CliResult,
@@ -123,14 +124,14 @@ describe('memcube usage, help and error exits', () => {
     );
   });
 
-  it('a bad id is an error (exit 1) naming the id; an unknown embedder is a usage error (exit 2)', async () => {
+  it('a malformed id and an unknown embedder are command lines to fix (exit 2), naming the id', async () => {
     const [get, history, embedder] = await sb.runAll([
       [['get', '12345']],
       [['history', 'nope']],
       [['--embedder', 'bogus', 'stats'], { embedder: null }],
     ]);
-    expectMemcubeError(get ?? none, "id: '12345' is not a memory id");
-    expectMemcubeError(history ?? none, "id: 'nope'");
+    expectMemcubeUsageError(get ?? none, "id: '12345' is not a memory id");
+    expectMemcubeUsageError(history ?? none, "id: 'nope'");
     expect(embedder?.status).not.toBe(0);
     expect(embedder?.stdout).toBe('');
     expect(embedder?.status).toBe(2);
@@ -222,6 +223,23 @@ describe('memcube usage, help and error exits', () => {
     expect(acme.map((c) => c.name)).toEqual(['notes']);
     expect(notes.items).toHaveLength(1);
     expectMemcubeUsageError(sb.run(['--tenant', 'not a tenant', 'cubes'], { db }), '--tenant:');
+  });
+
+  it('--tenant must name a registered tenant where the database has any (a server made them)', async () => {
+    const db = sb.path('registered.db');
+    const store = SqliteStore.open(db);
+    await store.accessStore().createTenant('acme', 'Acme', { actor: 'test', now: Date.now() });
+    await store.close();
+    expectMemcubeUsageError(
+      sb.run(['--tenant', 'acm', '--cube', 'alice', 'add', 'typo tenant'], { db }),
+      "--tenant: unknown tenant 'acm'; this database's tenants: acme",
+    );
+    // The registered tenant works; the mistyped one wrote nothing anywhere.
+    sb.ok(['--tenant', 'acme', '--cube', 'alice', 'add', 'Acme note'], { db });
+    const reopened = SqliteStore.open(db);
+    expect((await reopened.listCubes('acm')).map((c) => c.name)).toEqual([]);
+    expect((await reopened.listCubes('acme')).map((c) => c.name)).toEqual(['alice']);
+    await reopened.close();
   });
 
   it('serve on a port in use is an error naming the address and the fix, not a stack trace', async () => {

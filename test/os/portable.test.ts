@@ -268,6 +268,13 @@ describe('export → import', () => {
       await expectLineError(lines, lines.length - 1, /record/);
     });
 
+    it('a file cut in the middle of its last line, and a file whose first line is not JSON', async () => {
+      const lines = await exportLines(cube);
+      const cut = [...lines.slice(0, 6), (lines[6] as string).slice(0, 20)];
+      await expectLineError(cut, 7, /ends in the middle of this line .*cut short/);
+      await expectLineError(['hello, world', ...lines], 1, /not a memcube export/);
+    });
+
     it('a file cut short at the end of a line: no end line', async () => {
       const lines = await exportLines(cube);
       // The header, 5 items and 5 of the 8 audit records.
