@@ -90,7 +90,7 @@ describe('memcube list, get, delete, restore, history, audit, stats, cubes', () 
       content: 'first note about otters',
       version: 1,
     });
-    expectMemcubeError(bad ?? none, "id: 'not-an-id' is not a memory id");
+    expectMemcubeUsageError(bad ?? none, "id: 'not-an-id' is not a memory id");
     expectMemcubeError(missing ?? none, `no item '${unknown}'`);
   });
 

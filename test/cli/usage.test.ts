@@ -155,7 +155,7 @@ describe('memcube usage, help and error exits', () => {
       'nothing to add',
       'put the text first, or end the options with --',
     );
-    expectMemcubeError(audit ?? none, "id: 'garbage' is not a memory id");
+    expectMemcubeUsageError(audit ?? none, "id: 'garbage' is not a memory id");
   });
 
   it('a folder or a file of another kind as --db is an error naming it, and the file is left as it was', async () => {

@@ -71,7 +71,8 @@ describe('SqliteStore lexical search', () => {
       await withCubes(store);
       await store.insertItems(
         small,
-        Array.from({ length: 8 }, (_, i) =>
+        // 100 rows: a cube under 100 is weighed as one of 100 would be, unlike FTS5 (lexical-floor.test.ts).
+        Array.from({ length: 100 }, (_, i) =>
           rec(`one apple among ${i % 2 ? 'many' : 'few'} other ${i % 3 ? '' : 'longer '}words ${i}`, {
             sessionId: i < 4 ? 's1' : 's2',
           }),

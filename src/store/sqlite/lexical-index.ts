@@ -62,6 +62,13 @@ const EXACT_FLOOR_ROWS = 20_000;
 const FLOOR_BINS = 4096;
 const K1 = 1.2;
 const B = 0.75;
+/**
+ * Words are weighed as in a cube of at least this many rows. BM25's idf gives a word that half the
+ * rows hold no weight at all (FTS5 clamps it to 10⁻⁶), and in a small cube that is most words: a
+ * turn's words are also in the context keys of the turns after it, so in a six-turn chat
+ * "support group" said once is in four rows and would not find the turn that said it.
+ */
+const MIN_IDF_ROWS = 100;
 /** Per-column counts packed in 16 bits (text 8, context 4, keys 4); this marks a pair kept in `overflow`. */
 const OVERFLOW = 0xffff;
 /** Past this share of replaced slots, the caller should rebuild rather than carry them. */
@@ -318,7 +325,7 @@ export class LexicalIndex {
       .map((termId) => {
         const list = this.postings[termId] as Postings;
         const hits = this.hits(list);
-        const idf = Math.log((this.presentDocs - hits + 0.5) / (hits + 0.5));
+        const idf = Math.log((Math.max(this.presentDocs, MIN_IDF_ROWS) - hits + 0.5) / (hits + 0.5));
         return { termId, list, idf: idf > 0 ? idf : 1e-6, finds: findingIds?.has(termId) ?? true };
       })
       // The terms that find rows first, rarest first: the common terms that follow can often only
