@@ -208,6 +208,20 @@ async function readMemory<T>(g: GlobalOptions, fn: (memory: MemoryOS) => Promise
   return withMemory(g, fn);
 }
 
+/**
+ * The query words of `search` and `context`, checked here rather than by commander so that a
+ * filter option that took them all (`--speaker Melanie what did she paint`) says how to fix it.
+ */
+function queryOf(words: string[]): string {
+  if (words.length === 0) {
+    throw new UsageError(
+      'missing the query: give it first (an option such as --speaker takes every word after it), or end the options with --',
+      'query',
+    );
+  }
+  return words.join(' ');
+}
+
 /** The filters every reading command takes; `--status` with `statuses`, `--as-of` for a question's commands. */
 function addFilterOptions(cmd: Command, extra: { statuses?: boolean; asOf?: boolean } = {}): Command {
   cmd
@@ -378,7 +392,7 @@ export function buildProgram(): Command {
       .description(
         'find memories: lexical (BM25), vector, temporal, related-words and expansion channels fused by reciprocal rank',
       )
-      .argument('<query...>', 'what to look for')
+      .argument('[query...]', 'what to look for')
       .option('-n, --limit <n>', 'how many results', positiveInt, 10)
       .option(
         '--channels <list>',
@@ -387,9 +401,10 @@ export function buildProgram(): Command {
     { statuses: true, asOf: true },
   ).action(async (words: string[], o, cmd: Command) => {
     const g = globals(cmd);
+    const query = queryOf(words);
     await readMemory(g, async (memory) => {
       const cube = await memory.cube(g.cube, { create: false });
-      const hits = await cube.search(words.join(' '), {
+      const hits = await cube.search(query, {
         limit: o.limit,
         ...filterFrom(o),
         ...(o.channels ? { channels: String(o.channels).split(',') } : {}),
@@ -405,14 +420,15 @@ export function buildProgram(): Command {
       .description(
         'prompt-ready memory for a query within a token budget (o200k_base tokens), with citations',
       )
-      .argument('<query...>', 'the question or task the context is for')
+      .argument('[query...]', 'the question or task the context is for')
       .option('-b, --budget <tokens>', 'token budget', positiveInt, 2000),
     { statuses: true, asOf: true },
   ).action(async (words: string[], o, cmd: Command) => {
     const g = globals(cmd);
+    const query = queryOf(words);
     await readMemory(g, async (memory) => {
       const cube = await memory.cube(g.cube, { create: false });
-      const pack = await cube.context(words.join(' '), {
+      const pack = await cube.context(query, {
         tokenBudget: o.budget,
         ...filterFrom(o),
       } as Parameters<typeof cube.context>[1]);

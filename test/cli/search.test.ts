@@ -127,6 +127,11 @@ describe('memcube search and context (lexical only)', () => {
       [['context', 'beagle', '--budget', '50']],
       [['list', '--from', '2024-06-01', '--to', '2024-05-01']],
     ]);
+    // A filter option that took the query's words says to put the query first.
+    expectMemcubeUsageError(
+      sb.run(['search', '--speaker', 'Melanie', 'what', 'did', 'she', 'paint']),
+      'missing the query: give it first',
+    );
     // A window that ends before it starts is a command line to fix, not an empty answer.
     expectMemcubeUsageError(crossed ?? { status: null, stdout: '', stderr: '' }, '--to:', 'not after from');
     expect(human?.status).toBe(0);

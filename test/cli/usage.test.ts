@@ -88,7 +88,7 @@ describe('memcube usage, help and error exits', () => {
     expectUsageError(notANumber ?? none, 'expected a positive whole number');
     expectUsageError(badRole ?? none, 'Allowed choices are user, assistant, system, tool');
     expectUsageError(unknownOption ?? none, "unknown option '--frob'");
-    expectUsageError(missingQuery ?? none, "missing required argument 'query'");
+    expectMemcubeUsageError(missingQuery ?? none, 'missing the query: give it first');
     expect(fs.existsSync(sb.db)).toBe(false);
   });
 
