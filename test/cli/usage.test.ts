@@ -36,6 +36,7 @@ describe('memcube usage, help and error exits', () => {
     expect(help?.stdout).toMatch(/^Usage: memcube \[options\] \[command\]/);
     for (const command of [
       'add',
+      'update',
       'search',
       'context',
       'list',

@@ -2,6 +2,16 @@ import { expect } from 'vitest';
 import { MemoryOS } from '../../src/os/memory-os.js';
 import type { Store } from '../../src/store/store.js';
 
+/** Every listed session was repaired and struck off. */
+async function expectNothingListed(openStore: () => Promise<Store>): Promise<void> {
+  const after = await openStore();
+  try {
+    expect(await after.contextKeyRepairs()).toEqual([]);
+  } finally {
+    await after.close();
+  }
+}
+
 /**
  * A database written by an older memcube, whose delete left the deleted turn's words in the
  * context keys of the turns after it, is repaired when a MemoryOS opens it after the upgrade.
@@ -64,12 +74,7 @@ export async function expectKeysRepairedOnUpgrade(
   } finally {
     await memory.close();
   }
-  const after = await openStore();
-  try {
-    expect(await after.contextKeyRepairs()).toEqual([]);
-  } finally {
-    await after.close();
-  }
+  await expectNothingListed(openStore);
 }
 
 /**
@@ -143,10 +148,5 @@ export async function expectOnePartyKeysClearedOnUpgrade(
   } finally {
     await memory.close();
   }
-  const after = await openStore();
-  try {
-    expect(await after.contextKeyRepairs()).toEqual([]);
-  } finally {
-    await after.close();
-  }
+  await expectNothingListed(openStore);
 }
