@@ -45,6 +45,8 @@ interface GlobalOptions {
   embedderGiven: boolean;
   /** Whether --tenant (or MEMCUBE_TENANT) chose the tenant, rather than its default. */
   tenantGiven: boolean;
+  /** Where the tenant came from, for messages: `--tenant` or `MEMCUBE_TENANT`. */
+  tenantFlag: string;
   embedder: EmbedderChoice;
   json: boolean;
   config?: string;
@@ -168,7 +170,7 @@ async function withMemory<T>(
   const run = async (embedder: EmbedderChoice) => {
     const memory = await openMemory(g, {}, {}, embedder);
     try {
-      if (g.tenantGiven) await checkTenant(g.tenant, memory);
+      if (g.tenantGiven) await checkTenant(g.tenant, memory, g.tenantFlag);
       return await fn(memory);
     } finally {
       await memory.close();
@@ -188,11 +190,11 @@ async function withMemory<T>(
  * A tenant named on the command line must be one of the database's registered tenants, where it
  * has any: a mistyped `--tenant acm` would otherwise make cubes no server key can reach.
  */
-async function checkTenant(tenant: string, memory: MemoryOS): Promise<void> {
+async function checkTenant(tenant: string, memory: MemoryOS, flag: string): Promise<void> {
   const known = await memory.registeredTenants();
   if (known && known.length > 0 && !known.includes(tenant)) {
     throw new UsageError(
-      `--tenant: unknown tenant '${tenant}'; this database's tenants: ${known.join(', ')} (made with POST /v1/tenants)`,
+      `${flag}: unknown tenant '${tenant}'; this database's tenants: ${known.join(', ')} (made with POST /v1/tenants)`,
       'tenant',
     );
   }
@@ -322,9 +324,10 @@ export function buildProgram(): Command {
     if (CUBE_COMMANDS.has(action.name())) checkCubeRef(program);
   });
   const globals = (cmd: Command): GlobalOptions => ({
-    ...(cmd.optsWithGlobals() as Omit<GlobalOptions, 'embedderGiven' | 'tenantGiven'>),
+    ...(cmd.optsWithGlobals() as Omit<GlobalOptions, 'embedderGiven' | 'tenantGiven' | 'tenantFlag'>),
     embedderGiven: program.getOptionValueSource('embedder') !== 'default',
     tenantGiven: program.getOptionValueSource('tenant') !== 'default',
+    tenantFlag: program.getOptionValueSource('tenant') === 'env' ? 'MEMCUBE_TENANT' : '--tenant',
   });
 
   program
@@ -514,7 +517,12 @@ export function buildProgram(): Command {
     .description('correct a memory: a new version, the old one kept in its history')
     .argument('<id>')
     .argument('[text...]', 'the new text (leave out to change only tags or times)')
-    .option('--tag <tag...>', 'the tags, replacing the old ones')
+    // One tag a flag: `--tag <tag...>` would take the new text too, and a tags-only update is valid.
+    .option(
+      '--tag <tag>',
+      'a tag, replacing the old tags (repeat for several)',
+      (tag: string, tags: string[] = []) => [...tags, tag],
+    )
     .option('--at <time>', 'when it happened or became true (ISO-8601)')
     .option('--until <time>', 'when it stopped being true (ISO-8601)')
     .action(async (id: string, words: string[], o, cmd: Command) => {
@@ -758,7 +766,16 @@ export function buildProgram(): Command {
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd);
       const { runStdioMcp } = await import('../mcp/stdio.js');
-      await runStdioMcp(await openMemory(g, {}, { warmCubes: true }), {
+      const memory = await openMemory(g, {}, { warmCubes: true });
+      if (g.tenantGiven) {
+        try {
+          await checkTenant(g.tenant, memory, g.tenantFlag);
+        } catch (err) {
+          await memory.close();
+          throw err;
+        }
+      }
+      await runStdioMcp(memory, {
         defaultCube: g.cube,
         version: VERSION,
       });
@@ -819,7 +836,8 @@ function isUsageError(err: MemcubeError): boolean {
   // The query, an update's patch, an id, the cursor and the tenant come from the command line too.
   if (err.code === 'invalid_config') return err.field === 'tenant';
   return (
-    err.code === 'invalid_input' && /^(options\.\w+|patch(\.\w+)?$|query$|cursor$|id$)/.test(err.field ?? '')
+    err.code === 'invalid_input' &&
+    /^(options\.\w+|patch(\.\w+(\[\d+\])?)?$|query$|cursor$|id$)/.test(err.field ?? '')
   );
 }
 

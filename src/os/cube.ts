@@ -333,10 +333,11 @@ export class Cube {
     const change: ItemChange = {};
     if (p.content !== undefined) {
       const content = validateContent(p.content, this.config.limits, 'patch.content');
-      // New words, new dates and entities; the turns it answers stay what they were.
+      // New words, new dates (from the new event time, when the patch sets one) and entities; the
+      // turns it answers stay what they were.
       const fresh = deriveKeys(
         { ...current, content },
-        Date.parse(current.validFrom ?? current.createdAt),
+        p.validFrom ?? Date.parse(current.validFrom ?? current.createdAt),
         [],
         this.config.ingest,
       );

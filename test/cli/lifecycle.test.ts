@@ -242,12 +242,13 @@ describe('memcube update', () => {
     const sb = new CliSandbox();
     try {
       const id = sb.ok(['add', 'I live in Portland', '--at', '2024-01-10T09:00:00Z']).stdout.trim();
+      // --tag takes one tag a flag, so the text may follow it.
       const updated = sb.ok([
         'update',
         id,
-        'I live in Seattle',
         '--tag',
         'home',
+        'I live in Seattle',
         '--at',
         '2024-06-02T09:00:00Z',
       ]);
@@ -264,11 +265,13 @@ describe('memcube update', () => {
         'I live in Portland',
         'I live in Seattle',
       ]);
-      const [nothing, badAt, empty] = await sb.runAll([
+      const [nothing, badAt, empty, badTag] = await sb.runAll([
         [['update', id]],
         [['update', id, '--at', 'soon']],
         [['update', id, ' ']],
+        [['update', id, '--tag', '']],
       ]);
+      expectMemcubeUsageError(badTag ?? none, '--tag:');
       expectMemcubeUsageError(nothing ?? none, 'nothing to update');
       expectMemcubeUsageError(badAt ?? none, '--at: not an ISO-8601 date');
       expectMemcubeUsageError(empty ?? none, 'text: content is empty');

@@ -235,6 +235,11 @@ describe('memcube usage, help and error exits', () => {
       sb.run(['--tenant', 'acm', '--cube', 'alice', 'add', 'typo tenant'], { db }),
       "--tenant: unknown tenant 'acm'; this database's tenants: acme",
     );
+    expectMemcubeUsageError(
+      sb.run(['--cube', 'alice', 'list'], { db, env: { MEMCUBE_TENANT: 'acm' } }),
+      "MEMCUBE_TENANT: unknown tenant 'acm'",
+    );
+    expectMemcubeUsageError(sb.run(['--tenant', 'acm', 'mcp'], { db }), "--tenant: unknown tenant 'acm'");
     // The registered tenant works; the mistyped one wrote nothing anywhere.
     sb.ok(['--tenant', 'acme', '--cube', 'alice', 'add', 'Acme note'], { db });
     const reopened = SqliteStore.open(db);

@@ -268,6 +268,12 @@ describe('Cube (embedder none)', () => {
     const cleared = await cube.update(id, { validTo: null });
     expect(cleared.validTo).toBeNull();
     expect(cleared.validFrom).toBe('2020-01-01T00:00:00.000Z');
+    // New text with a new event time: its relative dates count from the new time.
+    const redated = await cube.update(id, {
+      content: 'I arrived yesterday.',
+      validFrom: '2024-06-02T09:00:00Z',
+    });
+    expect(redated.derived.dates.map((d) => d.date)).toEqual(['2024-06-01']);
   });
 
   it('delete hides an item from search, list and context; get shows it deleted; restore brings it back', async () => {

@@ -130,9 +130,10 @@ function pack(text: number, context: number, keys: number): number {
  * One cube's full-text postings in memory, scored by FTS5's `bm25()` formula with column weights
  * (same tokenizer, same constants) over the cube's own rows: an OR query over common words
  * touches most of a big cube, and FTS5 spends ~0.5 µs per matching row; here it is a few
- * nanoseconds per posting. With one cube in the database the scores are FTS5's; with several,
- * FTS5's statistics span every cube while these stay within one, so another tenant's corpus
- * cannot move this cube's ranking. A cache of the `items` rows, never the source of truth.
+ * nanoseconds per posting. With one cube of 100 rows or more in the database the scores are
+ * FTS5's (a smaller cube's idf counts 100 rows, `MIN_IDF_ROWS`); with several, FTS5's statistics
+ * span every cube while these stay within one, so another tenant's corpus cannot move this cube's
+ * ranking. A cache of the `items` rows, never the source of truth.
  */
 export class LexicalIndex {
   private readonly termIds = new Map<string, number>();

@@ -100,7 +100,8 @@ export interface SqliteStoreOptions {
    * Cubes with at least this many active items search their vectors through an in-process binary
    * index (a Hamming scan shortlists candidates, rescored exactly from the stored floats); smaller
    * cubes are scored exactly in SQL (sqlite-vec's cosine over the cube's rows). Words are scored
-   * in memory for every cube (postings scored as FTS5's BM25 over the cube's own rows); those of
+   * in memory for every cube (postings scored as FTS5's BM25 over the cube's own rows, at least 100
+   * of them for the idf); those of
    * smaller cubes are kept within `smallLexicalBytes`. Default `MEMCUBE_INDEX_MIN_ITEMS` from the
    * environment, else 5,000.
    */
@@ -1018,7 +1019,8 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The cube's in-process postings, scored as FTS5 would score them over the cube's own rows,
+   * The cube's in-process postings, scored as FTS5 would score them over the cube's own rows (a
+   * cube under 100 rows weighed as one of 100; FTS5's own answers, below, are not),
    * unfiltered, within a time window, of some roles and kinds, within named sessions (the rows
    * SQLite finds for the filter), or under any other filter (checked on the ranking's best rows,
    * else the rows SQLite finds), of whatever statuses (the index keeps each row's). Null (FTS5
