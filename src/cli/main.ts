@@ -200,12 +200,13 @@ async function checkTenant(tenant: string, memory: MemoryOS, flag: string): Prom
   }
 }
 
-/** `withMemory` for a command that only reads: it creates no database where --db names none. */
+/**
+ * `withMemory` for a command that only reads, or changes what is already stored (`update`,
+ * `delete`, `restore`, `reembed`): it creates no database where --db names none.
+ */
 async function readMemory<T>(g: GlobalOptions, fn: (memory: MemoryOS) => Promise<T>): Promise<T> {
   if (!databaseExists(g.db)) {
-    throw new NotFoundError(
-      `no database at '${g.db}': a command that only reads creates none (add, import or demo create it)`,
-    );
+    throw new NotFoundError(`no database at '${g.db}': only add, import and demo create one`);
   }
   return withMemory(g, fn);
 }
@@ -500,7 +501,7 @@ export function buildProgram(): Command {
       .argument('<id>')
       .action(async (id: string, _o, cmd: Command) => {
         const g = globals(cmd);
-        await withMemory(g, async (memory) => {
+        await readMemory(g, async (memory) => {
           const cube = await memory.cube(g.cube, { create: false });
           const item = name === 'delete' ? await cube.delete(id) : await cube.restore(id);
           if (g.json) printJson(item);
@@ -538,7 +539,7 @@ export function buildProgram(): Command {
       if (Object.keys(patch).length === 0) {
         throw new UsageError('nothing to update: give the new text, --tag, --at or --until', 'text');
       }
-      await withMemory(g, async (memory) => {
+      await readMemory(g, async (memory) => {
         const item = await (await memory.cube(g.cube, { create: false })).update(id, patch);
         if (g.json) printJson(item);
         else
@@ -674,7 +675,7 @@ export function buildProgram(): Command {
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd);
       // --embedder, given or by default, is the embedder to switch to: reembed opens no cube with it.
-      await withMemory(g, async (memory) => {
+      await readMemory(g, async (memory) => {
         const cube = await withProgress('re-embedding', g.json, (onProgress) =>
           memory.reembed(g.cube, { onProgress }),
         );

@@ -96,6 +96,10 @@ describe('memcube usage, help and error exits', () => {
   it('an unknown cube is an error (exit 1) that lists the cubes there are', async () => {
     // A command that only reads creates no database where there is none (a mistyped --db).
     expectMemcubeError(sb.run(['search', 'anything', '--cube', 'nope']), `no database at '${sb.db}'`);
+    // Nor does one that changes what is stored.
+    const someId = '01a1fb26-0000-7000-8000-000000000000';
+    expectMemcubeError(sb.run(['update', someId, 'new text']), `no database at '${sb.db}'`);
+    expectMemcubeError(sb.run(['delete', someId]), 'only add, import and demo create one');
     expect(sb.ok(['cubes']).stdout).toBe('no cubes\n');
     expect(fs.existsSync(sb.db)).toBe(false);
     sb.ok(['add', 'something to find']);
