@@ -99,7 +99,7 @@ export const itemFilterSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['to'],
-        message: `${new Date(to).toISOString()} is not after from, ${new Date(from).toISOString()}; the window holds times at or after from and before to`,
+        message: `${new Date(to).toISOString()} is not after the window's start, ${new Date(from).toISOString()}; a window holds the times from its start up to, not including, its end`,
       });
     }
   });
@@ -163,7 +163,7 @@ export const auditBoundsSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['to'],
-        message: `${new Date(to).toISOString()} is not after from, ${new Date(from).toISOString()}`,
+        message: `${new Date(to).toISOString()} is not after the window's start, ${new Date(from).toISOString()}`,
       });
     }
   });

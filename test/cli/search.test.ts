@@ -133,7 +133,11 @@ describe('memcube search and context (lexical only)', () => {
       'missing the query: give it first',
     );
     // A window that ends before it starts is a command line to fix, not an empty answer.
-    expectMemcubeUsageError(crossed ?? { status: null, stdout: '', stderr: '' }, '--to:', 'not after from');
+    expectMemcubeUsageError(
+      crossed ?? { status: null, stdout: '', stderr: '' },
+      '--to:',
+      "not after the window's start",
+    );
     expect(human?.status).toBe(0);
     expect(human?.stdout).toBe('no matching memories\n');
     expectMemcubeUsageError(empty ?? { status: null, stdout: '', stderr: '' }, 'query: empty');
