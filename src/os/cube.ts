@@ -331,16 +331,18 @@ export class Cube {
     const id = current.id;
     const p = parseWith(updatePatchSchema, patch, { root: 'patch' });
     const change: ItemChange = {};
-    if (p.content !== undefined) {
-      const content = validateContent(p.content, this.config.limits, 'patch.content');
-      // New words, new dates (from the new event time, when the patch sets one) and entities; the
-      // turns it answers stay what they were.
-      const fresh = deriveKeys(
-        { ...current, content },
-        p.validFrom ?? Date.parse(current.validFrom ?? current.createdAt),
-        [],
-        this.config.ingest,
-      );
+    // The time its relative dates ("yesterday") count from: the event time, as the patch leaves it.
+    const anchor =
+      p.validFrom === undefined
+        ? Date.parse(current.validFrom ?? current.createdAt)
+        : (p.validFrom ?? Date.parse(current.createdAt));
+    // A new event time alone moves those dates too: the text is derived again, unchanged.
+    const redated = p.content === undefined && p.validFrom !== undefined && current.derived.dates.length > 0;
+    const newContent = p.content ?? (redated ? current.content : undefined);
+    if (newContent !== undefined) {
+      const content = validateContent(newContent, this.config.limits, 'patch.content');
+      // New words, new dates and entities; the turns it answers stay what they were.
+      const fresh = deriveKeys({ ...current, content }, anchor, [], this.config.ingest);
       const derived = { ...fresh.derived, context: current.derived.context };
       const index = { ...fresh.index, context: current.derived.context ?? '' };
       const [embedding] = await this.embedWithWords([index.text], [index]);

@@ -274,6 +274,18 @@ describe('Cube (embedder none)', () => {
       validFrom: '2024-06-02T09:00:00Z',
     });
     expect(redated.derived.dates.map((d) => d.date)).toEqual(['2024-06-01']);
+    // A new event time alone moves them too; the text stays as it was.
+    const later = await cube.update(id, { validFrom: '2024-07-10T09:00:00Z' });
+    expect(later.derived.dates.map((d) => d.date)).toEqual(['2024-07-09']);
+    expect(later.content).toBe('I arrived yesterday.');
+    expect((await cube.history(id)).at(-1)).toMatchObject({
+      content: 'I arrived yesterday.',
+      version: later.version,
+    });
+    // Cleared, they count from when it was added.
+    const cleared2 = await cube.update(id, { validFrom: null });
+    const dayBeforeAdded = new Date(Date.parse(cleared2.createdAt) - 86_400_000).toISOString().slice(0, 10);
+    expect(cleared2.derived.dates.map((d) => d.date)).toEqual([dayBeforeAdded]);
   });
 
   it('delete hides an item from search, list and context; get shows it deleted; restore brings it back', async () => {
