@@ -6,24 +6,13 @@ import type { PackCandidate } from './context.js';
 /** About the length of a chat turn, in characters: neighbours up to this long are offered at full share. */
 export const TYPICAL_TURN_CHARS = 200;
 
-export const turnKey = (sessionId: string, turnIndex: number) => `${sessionId}\u0000${turnIndex}`;
+const turnKey = (sessionId: string, turnIndex: number) => `${sessionId}\u0000${turnIndex}`;
 
 /** A memory that is a turn of a session. */
 export type SessionTurnItem = MemoryItem & { sessionId: string; turnIndex: number };
 
 export function isSessionTurn(item: MemoryItem): item is SessionTurnItem {
   return item.sessionId !== null && item.turnIndex !== null;
-}
-
-/** The turns within `radius` of `turn` on each side, to read before `reachedTurns` picks among them. */
-export function turnsAround(turn: { sessionId: string; turnIndex: number }, radius: number): TurnRef[] {
-  const refs: TurnRef[] = [];
-  for (let d = 1; d <= radius; d++) {
-    for (const turnIndex of [turn.turnIndex - d, turn.turnIndex + d]) {
-      if (turnIndex >= 0) refs.push({ sessionId: turn.sessionId, turnIndex });
-    }
-  }
-  return refs;
 }
 
 /** The turns around some hits: those a filter lets through, and who said each turn there. */
@@ -35,25 +24,34 @@ export interface TurnsAround {
 }
 
 /**
- * Reads the turns at `refs`: those that pass `filter`, and, when the filter narrows anything,
- * the active turns too, so a filter that keeps one speaker's turns does not hide the other
- * speaker's answers between them (one read more, with a filter only).
+ * Reads the turns within `radius` of each of `centers` on each side: those that pass `filter`,
+ * and, when the filter narrows anything, the active turns too, so a filter that keeps one
+ * speaker's turns does not hide the other speaker's answers between them (one read more, with a
+ * filter only).
  */
 export async function readTurnsAround(
   store: Store,
   scope: CubeScope,
-  refs: TurnRef[],
+  centers: readonly SessionTurnItem[],
+  radius: number,
   filter: StoreItemFilter,
 ): Promise<TurnsAround> {
-  const passing = byTurn(await store.getTurns(scope, refs, filter));
+  const refs = new Map<string, TurnRef>();
+  for (const { sessionId, turnIndex: at } of centers) {
+    for (let turnIndex = Math.max(0, at - radius); turnIndex <= at + radius; turnIndex++) {
+      if (turnIndex !== at) refs.set(turnKey(sessionId, turnIndex), { sessionId, turnIndex });
+    }
+  }
+  const wanted = [...refs.values()];
+  const passing = byTurn(await store.getTurns(scope, wanted, filter));
   if (Object.values(filter).every((v) => v === undefined)) return { passing, sayers: passing };
-  const sayers = byTurn(await store.getTurns(scope, refs, {}));
+  const sayers = byTurn(await store.getTurns(scope, wanted, {}));
   for (const [key, item] of passing) if (!sayers.has(key)) sayers.set(key, item);
   return { passing, sayers };
 }
 
 /**
- * The passing turns around `center` (read by `readTurnsAround` from `turnsAround`) within
+ * The passing turns around `center` (read by `readTurnsAround`) within
  * `radius` of it that a conversation links it to, each with its distance: on each side, the
  * turns from the first one of another party than `center`'s on. A turn near another of its own
  * party's with no one between is not its question or its answer (a user's notes, added one by
@@ -118,11 +116,13 @@ export async function withNeighbours(
   const centers = hits.flatMap(({ item, score }) =>
     isSessionTurn(item) && item.content.length <= maxHitChars ? [{ item, score }] : [],
   );
-  const refs = new Map<string, TurnRef>();
-  for (const { item } of centers) {
-    for (const ref of turnsAround(item, radius)) refs.set(turnKey(ref.sessionId, ref.turnIndex), ref);
-  }
-  const around = await readTurnsAround(store, scope, [...refs.values()], filter);
+  const around = await readTurnsAround(
+    store,
+    scope,
+    centers.map((c) => c.item),
+    radius,
+    filter,
+  );
   for (const { item: hit, score: hitScore } of centers) {
     for (const { item, distance } of reachedTurns(hit, around, radius)) {
       const length = Math.min(1, TYPICAL_TURN_CHARS / Math.max(item.content.length, 1));

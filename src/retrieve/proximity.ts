@@ -1,16 +1,9 @@
 import { byCodeUnits } from '../core/order.js';
 import type { MemoryItem } from '../core/types.js';
-import type { CubeScope, Store, StoreItemFilter, TurnRef } from '../store/store.js';
+import type { CubeScope, Store, StoreItemFilter } from '../store/store.js';
 import type { FusedHit } from './fusion.js';
 import type { ItemLoader } from './item-loader.js';
-import {
-  isSessionTurn,
-  reachedTurns,
-  readTurnsAround,
-  TYPICAL_TURN_CHARS,
-  turnKey,
-  turnsAround,
-} from './neighbours.js';
+import { isSessionTurn, reachedTurns, readTurnsAround, TYPICAL_TURN_CHARS } from './neighbours.js';
 
 export interface ProximityOptions {
   /** How many of the best fused hits lend their score to the turns around them. */
@@ -52,11 +45,13 @@ export async function liftNeighbours(
     return seed && isSessionTurn(seed) && seed.content.length <= maxSeedChars ? [{ hit, seed }] : [];
   });
   if (lenders.length === 0) return fused;
-  const refs = new Map<string, TurnRef>();
-  for (const { seed } of lenders) {
-    for (const ref of turnsAround(seed, radius)) refs.set(turnKey(ref.sessionId, ref.turnIndex), ref);
-  }
-  const around = await readTurnsAround(store, scope, [...refs.values()], filter);
+  const around = await readTurnsAround(
+    store,
+    scope,
+    lenders.map((l) => l.seed),
+    radius,
+    filter,
+  );
   // The lifted turns are often returned: the search need not read them again.
   items.keep([...around.passing.values()]);
   const lent = new Map<string, { item: MemoryItem; amount: number; lender: number }>();

@@ -159,3 +159,9 @@ export function parseQueryTime(query: string, asOf: Date): TimeWindow | null {
 export function endOfDay(time: number): number {
   return endOf(new Date(time), 'day');
 }
+
+/** The time a date stated in a turn covers (`YYYY-MM-DD`, a day, or the month or year it begins). */
+export function statedSpan(date: string, span: 'month' | 'year' | undefined): { from: number; to: number } {
+  const start = new Date(`${date}T00:00:00Z`);
+  return { from: start.getTime(), to: endOf(start, span ?? 'day') };
+}

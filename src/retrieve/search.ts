@@ -23,7 +23,7 @@ import { ItemLoader } from './item-loader.js';
 import { OriginReader } from './origin-reader.js';
 import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
-import { endOfDay, parseQueryTime, type TimeWindow } from './query-time.js';
+import { endOfDay, parseQueryTime, statedSpan, type TimeWindow } from './query-time.js';
 import { relatedWords, type WordVectors, withinPostingBudget } from './related-words.js';
 import { boostSessions, boostSessionTopics, SESSION_POOL, sessionTopics } from './sessions.js';
 import {
@@ -176,12 +176,8 @@ async function statingDateIn(items: ItemLoader, window: TimeWindow, hits: Scored
   const loaded = await items.load(hits.map((h) => h.id));
   // A stated month or year is inside when it overlaps the window.
   const inside = ({ date, span }: MemoryItem['derived']['dates'][number]) => {
-    const start = new Date(`${date}T00:00:00Z`);
-    const end = new Date(start);
-    if (span === 'year') end.setUTCFullYear(end.getUTCFullYear() + 1);
-    else if (span === 'month') end.setUTCMonth(end.getUTCMonth() + 1);
-    else end.setUTCDate(end.getUTCDate() + 1);
-    return start.getTime() < window.to && end.getTime() > window.from;
+    const stated = statedSpan(date, span);
+    return stated.from < window.to && stated.to > window.from;
   };
   return new Set(loaded.filter((item) => item.derived.dates.some(inside)).map((i) => i.id));
 }
