@@ -3,17 +3,11 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import {
-  type ConfigFile,
-  defaultDatabasePath,
-  memoryOSConfigSchema,
-  readConfigFile,
-} from '../core/config.js';
-import { EmbedderMismatchError, MemcubeError, NotFoundError } from '../core/errors.js';
-import { cubeNameSchema } from '../core/schemas.js';
+import { type ConfigFile, defaultDatabasePath, readConfigFile } from '../core/config.js';
+import { EmbedderMismatchError, InvalidInputError, MemcubeError, NotFoundError } from '../core/errors.js';
 import { type CubeInfo, MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
-import { MemoryOS, type OpenOptions } from '../os/memory-os.js';
+import { MemoryOS, type OpenOptions, parseCubeRef } from '../os/memory-os.js';
 import { parseExport } from '../os/portable.js';
 import { assertAdminKey, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT } from '../server/limits.js';
 import { isPostgresUrl } from '../store/open.js';
@@ -43,10 +37,8 @@ interface GlobalOptions {
   tenant: string;
   /** Whether --embedder (or MEMCUBE_EMBEDDER) chose the embedder, rather than its default. */
   embedderGiven: boolean;
-  /** Whether --tenant (or MEMCUBE_TENANT) chose the tenant, rather than its default. */
-  tenantGiven: boolean;
-  /** Where the tenant came from, for messages: `--tenant` or `MEMCUBE_TENANT`. */
-  tenantFlag: string;
+  /** Where a tenant other than the default came from, for messages: `--tenant` or `MEMCUBE_TENANT`. */
+  tenantFrom?: string;
   embedder: EmbedderChoice;
   json: boolean;
   config?: string;
@@ -96,6 +88,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** Where --tenant's value came from, when not its default. */
+function tenantFrom(source: string | undefined): Pick<GlobalOptions, 'tenantFrom'> {
+  if (source === 'default') return {};
+  return { tenantFrom: source === 'env' ? 'MEMCUBE_TENANT' : '--tenant' };
+}
+
 /** The commands that work in the cube `--cube` names; the others do not read it. */
 const CUBE_COMMANDS = new Set([
   'add',
@@ -123,15 +121,12 @@ const CUBE_COMMANDS = new Set([
 function checkCubeRef(program: Command): void {
   const value = program.opts<{ cube: string }>().cube;
   const flag = program.getOptionValueSource('cube') === 'env' ? 'MEMCUBE_CUBE' : '--cube';
-  const colon = value.indexOf(':');
-  const name = cubeNameSchema.safeParse(colon < 0 ? value : value.slice(colon + 1));
-  const owner = colon < 0 ? undefined : memoryOSConfigSchema.shape.tenant.safeParse(value.slice(0, colon));
-  const issue = !name.success
-    ? name.error.issues[0]
-    : owner && !owner.success
-      ? owner.error.issues[0]
-      : undefined;
-  if (issue) throw new UsageError(`${flag}: ${JSON.stringify(value)}: ${issue.message}`, 'cube');
+  try {
+    parseCubeRef(value);
+  } catch (err) {
+    if (!(err instanceof InvalidInputError)) throw err;
+    throw new UsageError(`${flag}: ${JSON.stringify(value)}: ${err.message.replace(/^cube: /, '')}`, 'cube');
+  }
 }
 
 async function openMemory(
@@ -170,7 +165,7 @@ async function withMemory<T>(
   const run = async (embedder: EmbedderChoice) => {
     const memory = await openMemory(g, {}, {}, embedder);
     try {
-      if (g.tenantGiven) await checkTenant(g.tenant, memory, g.tenantFlag);
+      if (g.tenantFrom) await checkTenant(g.tenant, memory, g.tenantFrom);
       return await fn(memory);
     } finally {
       await memory.close();
@@ -325,10 +320,9 @@ export function buildProgram(): Command {
     if (CUBE_COMMANDS.has(action.name())) checkCubeRef(program);
   });
   const globals = (cmd: Command): GlobalOptions => ({
-    ...(cmd.optsWithGlobals() as Omit<GlobalOptions, 'embedderGiven' | 'tenantGiven' | 'tenantFlag'>),
+    ...(cmd.optsWithGlobals() as Omit<GlobalOptions, 'embedderGiven' | 'tenantFrom'>),
     embedderGiven: program.getOptionValueSource('embedder') !== 'default',
-    tenantGiven: program.getOptionValueSource('tenant') !== 'default',
-    tenantFlag: program.getOptionValueSource('tenant') === 'env' ? 'MEMCUBE_TENANT' : '--tenant',
+    ...tenantFrom(program.getOptionValueSource('tenant')),
   });
 
   program
@@ -768,9 +762,9 @@ export function buildProgram(): Command {
       const g = globals(cmd);
       const { runStdioMcp } = await import('../mcp/stdio.js');
       const memory = await openMemory(g, {}, { warmCubes: true });
-      if (g.tenantGiven) {
+      if (g.tenantFrom) {
         try {
-          await checkTenant(g.tenant, memory, g.tenantFlag);
+          await checkTenant(g.tenant, memory, g.tenantFrom);
         } catch (err) {
           await memory.close();
           throw err;

@@ -110,6 +110,18 @@ const FULL_ACCESS: ResolvedPrincipal = { level: 'admin', cubes: null, keyId: nul
  * The entry point: one database, one embedder, any number of cubes of one tenant. `as()` gives
  * a handle acting for another tenant and actor, with that caller's permissions enforced here.
  */
+/**
+ * A cube reference: a cube's name, or `tenant:name` for a cube another tenant owns (`owner` null
+ * for the handle's own). Invalid input names the field `cube`.
+ */
+export function parseCubeRef(ref: string): { owner: string | null; name: string } {
+  const colon = typeof ref === 'string' ? ref.indexOf(':') : -1;
+  const owner =
+    colon < 0 ? null : parseWith(memoryOSConfigSchema.shape.tenant, ref.slice(0, colon), { root: 'cube' });
+  const name = parseWith(cubeNameSchema, colon < 0 ? ref : ref.slice(colon + 1), { root: 'cube' });
+  return { owner, name };
+}
+
 export class MemoryOS {
   readonly config: ResolvedConfig;
   /** The SQLite file, or '' when the handle was opened on a given store. */
@@ -266,13 +278,10 @@ export class MemoryOS {
    * tenant's cube without a grant is "unknown", exactly like a cube that does not exist.
    */
   private async target(ref: string): Promise<CubeTarget> {
-    const colon = typeof ref === 'string' ? ref.indexOf(':') : -1;
-    const owner =
-      colon < 0
-        ? this.config.tenant
-        : parseWith(memoryOSConfigSchema.shape.tenant, ref.slice(0, colon), { root: 'cube' });
-    const name = parseWith(cubeNameSchema, colon < 0 ? ref : ref.slice(colon + 1), { root: 'cube' });
-    const unknown = new NotFoundError(`unknown cube '${colon < 0 ? name : `${owner}:${name}`}'`);
+    const parsed = parseCubeRef(ref);
+    const owner = parsed.owner ?? this.config.tenant;
+    const { name } = parsed;
+    const unknown = new NotFoundError(`unknown cube '${parsed.owner === null ? name : `${owner}:${name}`}'`);
     if (!this.reachable(owner, name)) throw unknown;
     if (owner === this.config.tenant) {
       return {
