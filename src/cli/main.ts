@@ -638,12 +638,6 @@ export function buildProgram(): Command {
     )
     .action(async (o, cmd: Command) => {
       const g = globals(cmd);
-      if (o.after !== undefined && o.before !== undefined && o.before <= o.after) {
-        throw new UsageError(
-          `--before ${o.before} is not greater than --after ${o.after}; records are read after one id and before another`,
-          'before',
-        );
-      }
       await readMemory(g, async (memory) => {
         // One record past the page tells whether there is a next one.
         const read = await (await memory.cube(g.cube, { create: false })).audit({
@@ -801,6 +795,9 @@ const FLAG_OF_OPTION: Record<string, string> = {
   channels: '--channels',
 };
 
+/** The audit query's fields as `audit` spells them. */
+const FLAG_OF_AUDIT_BOUND: Record<string, string> = { afterId: '--after', beforeId: '--before' };
+
 /** The update patch's fields as `update` spells them. */
 const FLAG_OF_PATCH: Record<string, string> = {
   content: 'text',
@@ -818,6 +815,9 @@ function inFlagTerms(message: string): string {
     .replace(/^patch\.(\w+)(\[\d+\])?:/, (whole, name: string) =>
       FLAG_OF_PATCH[name] ? `${FLAG_OF_PATCH[name]}:` : whole,
     )
+    .replace(/^query\.(\w+):/, (whole, name: string) =>
+      FLAG_OF_AUDIT_BOUND[name] ? `${FLAG_OF_AUDIT_BOUND[name]}:` : whole,
+    )
     .replace(/^invalid config: tenant:/, '--tenant:');
 }
 
@@ -832,7 +832,7 @@ function isUsageError(err: MemcubeError): boolean {
   if (err.code === 'invalid_config') return err.field === 'tenant';
   return (
     err.code === 'invalid_input' &&
-    /^(options\.\w+|patch(\.\w+(\[\d+\])?)?$|query$|cursor$|id$)/.test(err.field ?? '')
+    /^(options\.\w+|patch(\.\w+(\[\d+\])?)?$|query(\.\w+)?$|cursor$|id$)/.test(err.field ?? '')
   );
 }
 

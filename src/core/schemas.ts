@@ -156,7 +156,7 @@ export const auditBoundsSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['beforeId'],
-        message: `${beforeId} is not greater than afterId, ${afterId}; records are read after one id and before another`,
+        message: `${beforeId} is not greater than the lower bound, ${afterId}; records are read after one id and before another`,
       });
     }
     if (from !== undefined && to !== undefined && to <= from) {

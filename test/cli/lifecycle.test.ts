@@ -193,7 +193,7 @@ describe('memcube list, get, delete, restore, history, audit, stats, cubes', () 
     expect(sb.ok(['audit', '--limit', String(records.length)]).stderr).toBe('');
     expectMemcubeUsageError(
       sb.run(['audit', '--after', '5', '--before', '5']),
-      '--before 5 is not greater than --after 5',
+      '--before: 5 is not greater than the lower bound, 5',
     );
     expect(human?.stdout).toMatch(new RegExp(`^\\S+ {2}delete {6}cli:\\S+ {2}${id} {2}v1→v2$`, 'm'));
     expect(human?.stdout).toMatch(new RegExp(`^\\S+ {2}add {9}cli:\\S+ {2}${id} {2}v-→v1$`, 'm'));

@@ -305,7 +305,7 @@ describe('bad input: typed errors, nothing written', () => {
       await expectRejected(os, cube, () => cube.audit({ afterId: 5, beforeId: 5 }), {
         code: 'invalid_input',
         field: 'query.beforeId',
-        message: /not greater than afterId, 5/,
+        message: /not greater than the lower bound, 5/,
       });
       await expectRejected(
         os,
