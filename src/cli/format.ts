@@ -19,6 +19,7 @@ export function formatItem(item: MemoryItem): string {
   const flags = [
     item.status !== 'active' ? item.status : null,
     item.version > 1 ? `v${item.version}` : null,
+    item.validTo ? `until ${time(item.validTo)}` : null,
     ...item.tags.map((t) => `#${t}`),
   ]
     .filter(Boolean)

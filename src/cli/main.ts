@@ -5,7 +5,7 @@ import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type ConfigFile, defaultDatabasePath, readConfigFile } from '../core/config.js';
 import { EmbedderMismatchError, InvalidInputError, MemcubeError, NotFoundError } from '../core/errors.js';
-import { type CubeInfo, MEMORY_KINDS, MEMORY_STATUSES, ROLES } from '../core/types.js';
+import { type CubeInfo, MEMORY_KINDS, MEMORY_STATUSES, type MemoryItem, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import { MemoryOS, type OpenOptions, parseCubeRef } from '../os/memory-os.js';
 import { parseExport } from '../os/portable.js';
@@ -518,27 +518,34 @@ export function buildProgram(): Command {
       'a tag, replacing the old tags (repeat for several)',
       (tag: string, tags: string[] = []) => [...tags, tag],
     )
+    .option('--no-tag', 'remove every tag')
     .option('--at <time>', 'when it happened or became true (ISO-8601)')
+    .option('--no-at', 'clear the event time: the memory counts from when it was added')
     .option('--until <time>', 'when it stopped being true (ISO-8601)')
+    .option('--no-until', 'clear --until: the memory is true again')
     .action(async (id: string, words: string[], o, cmd: Command) => {
       const g = globals(cmd);
+      // `--no-X` leaves false: the patch's way of clearing a field (no tags, a null time).
       const patch = Object.fromEntries(
         Object.entries({
           content: words.length > 0 ? words.join(' ') : undefined,
-          tags: o.tag,
-          validFrom: o.at,
-          validTo: o.until,
+          tags: o.tag === false ? [] : o.tag,
+          validFrom: o.at === false ? null : o.at,
+          validTo: o.until === false ? null : o.until,
         }).filter(([, v]) => v !== undefined),
       );
       if (Object.keys(patch).length === 0) {
-        throw new UsageError('nothing to update: give the new text, --tag, --at or --until', 'text');
+        throw new UsageError(
+          'nothing to update: give the new text, --tag, --at or --until (or --no-tag, --no-at, --no-until)',
+          'text',
+        );
       }
       await readMemory(g, async (memory) => {
         const item = await (await memory.cube(g.cube, { create: false })).update(id, patch);
         if (g.json) printJson(item);
         else
           print(
-            `updated ${item.id} (now v${item.version}; \`memcube history ${item.id}\` shows every version)`,
+            `updated ${item.id}: ${describeUpdate(item, Object.keys(patch))} (now v${item.version}; \`memcube history ${item.id}\` shows every version)`,
           );
       });
     });
@@ -797,6 +804,20 @@ const FLAG_OF_OPTION: Record<string, string> = {
 
 /** The audit query's fields as `audit` spells them. */
 const FLAG_OF_AUDIT_BOUND: Record<string, string> = { afterId: '--after', beforeId: '--before' };
+
+/**
+ * What an update set, as it now reads: the text in full (so words meant as tags, `--tag a b`,
+ * show as the text they became), tags, times.
+ */
+function describeUpdate(item: MemoryItem, fields: string[]): string {
+  const said: Record<string, string> = {
+    content: `text ${JSON.stringify(item.content)}`,
+    tags: item.tags.length ? `tags ${item.tags.join(', ')}` : 'no tags',
+    validFrom: `event time ${item.validFrom ?? `none (counts from ${item.createdAt})`}`,
+    validTo: `until ${item.validTo ?? 'none'}`,
+  };
+  return fields.map((f) => said[f]).join('; ');
+}
 
 /** The update patch's fields as `update` spells them. */
 const FLAG_OF_PATCH: Record<string, string> = {

@@ -136,6 +136,41 @@ export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServe
   );
 
   server.registerTool(
+    'update_memory',
+    {
+      title: 'Update memory',
+      description:
+        'Correct a memory by id: a new version, the old one kept in its history. Give new text, tags, ' +
+        'when it happened (`at`), or when it stopped being true (`until`: a fact replaced by a newer one, ' +
+        'as a move ends "I live in Portland"); null clears `at` or `until`.',
+      inputSchema: {
+        id: z.string().describe('the memory id, or its short id'),
+        text: z.string().optional().describe('the corrected text'),
+        tags: z.array(z.string()).optional().describe('tags replacing the old ones ([] removes them)'),
+        at: z.string().nullable().optional().describe('when it happened or became true, ISO-8601'),
+        until: z.string().nullable().optional().describe('when it stopped being true, ISO-8601'),
+        cube: cubeArg,
+      },
+    },
+    async ({ id, text, tags, at, until, cube }) => {
+      const patch = Object.fromEntries(
+        Object.entries({ content: text, tags, validFrom: at, validTo: until }).filter(
+          ([, v]) => v !== undefined,
+        ),
+      );
+      const item = await (await open(cube)).update(id, patch);
+      return asText({
+        id: item.id,
+        version: item.version,
+        content: item.content,
+        tags: item.tags,
+        at: item.validFrom ?? item.createdAt,
+        until: item.validTo,
+      });
+    },
+  );
+
+  server.registerTool(
     'list_memories',
     {
       title: 'List memories',

@@ -52,6 +52,7 @@ import type {
   Store,
   WriteContext,
 } from '../store/store.js';
+import { resolveItemRef } from './item-refs.js';
 import type { ProgressCallback } from './memory-os.js';
 import { EXPORT_FORMAT_VERSION, type ExportLine } from './portable.js';
 import type { SessionLocks } from './session-locks.js';
@@ -92,6 +93,31 @@ export interface CubeDeps {
 }
 
 /** A named, owned container of memories; every call is scoped to it inside the store. */
+/**
+ * A memory cannot stop being true before it became true: a patch that would leave `validTo` at or
+ * before the event time is refused, naming the field it set, rather than stored as a contradiction.
+ */
+function refuseEndBeforeStart(
+  current: MemoryItem,
+  patch: { validFrom?: number | null; validTo?: number | null },
+  start: number,
+): void {
+  const stored = current.validTo === null ? null : Date.parse(current.validTo);
+  const end = patch.validTo === undefined ? stored : patch.validTo;
+  if (end === null || end > start) return;
+  const at = (ms: number) => new Date(ms).toISOString();
+  if (patch.validTo !== undefined) {
+    throw new InvalidInputError(
+      `patch.validTo: ${at(end)} is not after the memory's event time, ${at(start)}; a memory stops being true after it became true`,
+      'patch.validTo',
+    );
+  }
+  throw new InvalidInputError(
+    `patch.validFrom: the event time ${at(start)} is not before the memory's end, validTo ${at(end)}; set a later validTo, or clear it (null), in the same update`,
+    'patch.validFrom',
+  );
+}
+
 export class Cube {
   private readonly store: Store;
   private readonly scope: CubeScope;
@@ -152,20 +178,8 @@ export class Cube {
   }
 
   /** A full id, or a short one (its last 12 hex digits) that names exactly one item of the cube. */
-  private async resolveId(ref: string): Promise<string> {
-    if (typeof ref === 'string' && isItemId(ref)) return ref;
-    if (typeof ref === 'string' && isShortId(ref)) {
-      const ids = await this.store.findIdsBySuffix(this.scope, ref, 2);
-      if (ids.length === 1 && ids[0]) return ids[0];
-      if (ids.length === 0) throw new NotFoundError(`no item with short id '${ref}' in cube '${this.name}'`);
-      throw new ConflictError(
-        `short id '${ref}' matches several items in cube '${this.name}'; use the full id`,
-      );
-    }
-    throw new InvalidInputError(
-      `id: '${String(ref).slice(0, 80)}' is not a memory id (a UUID returned by add, or its last 12 hex digits)`,
-      'id',
-    );
+  private resolveId(ref: string): Promise<string> {
+    return resolveItemRef(this.store, [this.scope], ref, `in cube '${this.name}'`);
   }
 
   /**
@@ -336,6 +350,7 @@ export class Cube {
       p.validFrom === undefined
         ? Date.parse(current.validFrom ?? current.createdAt)
         : (p.validFrom ?? Date.parse(current.createdAt));
+    refuseEndBeforeStart(current, p, anchor);
     // A new event time alone moves those dates too: the text is derived again, unchanged.
     const redated = p.content === undefined && p.validFrom !== undefined && current.derived.dates.length > 0;
     const newContent = p.content ?? (redated ? current.content : undefined);

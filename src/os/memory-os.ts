@@ -25,6 +25,7 @@ import type { CubeScope, Store, WriteContext } from '../store/store.js';
 import { bundlesKeyedAgain, repairContextKeys } from './context-key-repair.js';
 import { Cube } from './cube.js';
 import { CubeWarmer } from './cube-warmer.js';
+import { resolveItemRef } from './item-refs.js';
 import { parseExport } from './portable.js';
 import { SessionLocks } from './session-locks.js';
 
@@ -318,9 +319,14 @@ export class MemoryOS {
   private async existing(ref: string): Promise<CubeTarget & { info: CubeInfo }> {
     const t = await this.target(ref);
     if (t.info) return { ...t, info: t.info };
-    const known = (await this.listCubes()).map((c) => c.name);
-    throw new NotFoundError(
-      `unknown cube '${t.ref}'${known.length ? `; cubes: ${known.join(', ')}` : '; no cubes yet: add a memory to create one'}`,
+    throw await this.unknownCube(t.ref);
+  }
+
+  private async unknownCube(ref: string): Promise<NotFoundError> {
+    // Shared cubes count: a key that reaches only `acme:alice` is told so, not that there are none.
+    const known = (await this.visibleCubes()).map((c) => c.ref);
+    return new NotFoundError(
+      `unknown cube '${ref}'${known.length ? `; cubes: ${known.join(', ')}` : '; no cubes yet'}`,
     );
   }
 
@@ -488,18 +494,57 @@ export class MemoryOS {
    * tenant (its cubes, deleted ones included, and its keys). Needs `admin`.
    */
   async audit(query: Omit<TenantAuditQuery, 'cube'> & { cube?: string }): Promise<AuditRecord[]> {
-    const { cube, ...rest } = query;
+    const { cube, itemId, ...rest } = query;
     parseWith(auditBoundsSchema, rest, { root: 'query' });
     if (cube !== undefined) {
-      const t = await this.existing(cube);
+      // An own cube that was deleted keeps its records: they are read by its name too.
+      const t = await this.target(cube);
       requirePermission(t.permission, 'admin', 'reading the audit log');
-      return this.requireAccess().listTenantAudit(t.scope.tenant, { ...rest, cube: t.scope.cube });
+      const where = `in cube '${t.ref}'`;
+      // A deleted cube has no items left to resolve a short id among.
+      const scopes = t.info ? [t.scope] : [];
+      const item = itemId === undefined ? {} : { itemId: await this.auditedItem(scopes, itemId, where) };
+      const records = await this.requireAccess().listTenantAudit(t.scope.tenant, {
+        ...rest,
+        ...item,
+        cube: t.scope.cube,
+      });
+      // A name that never held a cube is unknown, as everywhere else.
+      const everHeld =
+        t.info !== null ||
+        records.length > 0 ||
+        (await this.requireAccess().listTenantAudit(t.scope.tenant, { cube: t.scope.cube, limit: 1 }))
+          .length > 0;
+      if (!everHeld) throw await this.unknownCube(t.ref);
+      return records;
     }
     if (this.principal.cubes !== null) {
       throw new InvalidInputError('cube: this key is limited to named cubes; name the cube to audit', 'cube');
     }
     this.requireLevel('admin', 'reading the audit log');
-    return this.requireAccess().listTenantAudit(this.config.tenant, rest);
+    const scopes = (await this.store.listCubes(this.config.tenant)).map((c) => ({
+      tenant: c.tenant,
+      cube: c.name,
+    }));
+    const item =
+      itemId === undefined
+        ? {}
+        : { itemId: await this.auditedItem(scopes, itemId, "in this tenant's cubes") };
+    return this.requireAccess().listTenantAudit(this.config.tenant, { ...rest, ...item });
+  }
+
+  /**
+   * The item an audit query names: a full id as it is (a deleted cube's items too), a short id
+   * resolved among `scopes`, as `get` resolves one.
+   */
+  private auditedItem(scopes: CubeScope[], ref: string, where: string): Promise<string> {
+    return resolveItemRef(
+      this.store,
+      scopes,
+      ref,
+      `${where} (a deleted cube's items are named by their full id)`,
+      'query.itemId',
+    );
   }
 
   /**

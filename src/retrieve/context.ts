@@ -52,14 +52,17 @@ export function renderGroupHeading(item: MemoryItem): string {
 
 /**
  * `[10:00] Alice: I moved to Berlin. #742a9a0df595`: the short id costs 8 tokens where the UUID
- * costs 26. Without `withTime` the `[10:00] ` (6 tokens) is left out. A memory that is not active
- * (a context asked for other statuses) says so: `(deleted) #742a9a0df595`.
+ * costs 26. Without `withTime` the `[10:00] ` (6 tokens) is left out. A memory marked as no
+ * longer true from some day says so, `(until 2024-06-10)`, so a reader can tell a replaced fact
+ * from the current one; one that is not active (a context asked for other statuses) says that
+ * too: `(deleted) #742a9a0df595`.
  */
 export function renderContextLine(item: MemoryItem, withTime = true): string {
   const who = item.speaker ?? item.role ?? item.kind;
   const time = withTime ? `[${minuteOf(item)}] ` : '';
+  const until = item.validTo ? ` (until ${item.validTo.slice(0, 10)})` : '';
   const status = item.status === 'active' ? '' : ` (${item.status})`;
-  return `${time}${who}: ${item.content.replace(/\s*\n\s*/g, ' ')}${status} #${shortId(item.id)}`;
+  return `${time}${who}: ${item.content.replace(/\s*\n\s*/g, ' ')}${until}${status} #${shortId(item.id)}`;
 }
 
 function chronological(a: MemoryItem, b: MemoryItem): number {

@@ -57,12 +57,38 @@ export function problemOf(kind: ProblemKind, detail: string, field?: string): Pr
   };
 }
 
+/** The audit query's fields as `GET /v1/audit` spells them. */
+const AUDIT_PARAMETER: Record<string, string> = {
+  itemId: 'item',
+  afterId: 'after',
+  beforeId: 'before',
+  actor: 'key',
+};
+
+/**
+ * The library names a field by its own argument (`patch.content`, `options.kinds[0]`,
+ * `query.itemId`); a client sent it as `content`, `kinds`, `item`. The field and the message's
+ * leading path say it the client's way.
+ */
+function inRequestTerms(field: string | undefined, message: string): { field?: string; message: string } {
+  const found = field === undefined ? null : /^(options|patch|query)\.(\w+)(.*)$/.exec(field);
+  if (!field || !found) return { ...(field ? { field } : {}), message };
+  const [, root, name = '', rest] = found;
+  const named = `${(root === 'query' && AUDIT_PARAMETER[name]) || name}${rest}`;
+  return {
+    field: named,
+    message: message.startsWith(`${field}:`) ? `${named}${message.slice(field.length)}` : message,
+  };
+}
+
 /** Maps any thrown value to a problem; only a bug or a broken store is a 5xx. */
 export function problemFromError(err: unknown): { problem: Problem; headers: Record<string, string> } {
   if (err instanceof ProblemError)
     return { problem: problemOf(err.kind, err.detail, err.field), headers: err.headers };
-  if (err instanceof MemcubeError)
-    return { problem: problemOf(err.code, err.message, err.field), headers: {} };
+  if (err instanceof MemcubeError) {
+    const { field, message } = inRequestTerms(err.field, err.message);
+    return { problem: problemOf(err.code, message, field), headers: {} };
+  }
   // Hono's own refusals (a body the JSON validator cannot parse, an oversized body).
   if (err instanceof HTTPException && err.status < 500) {
     const kind: ProblemKind =

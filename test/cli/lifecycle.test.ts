@@ -252,7 +252,9 @@ describe('memcube update', () => {
         '--at',
         '2024-06-02T09:00:00Z',
       ]);
-      expect(updated.stdout).toBe(`updated ${id} (now v2; \`memcube history ${id}\` shows every version)\n`);
+      expect(updated.stdout).toBe(
+        `updated ${id}: text "I live in Seattle"; tags home; event time 2024-06-02T09:00:00.000Z (now v2; \`memcube history ${id}\` shows every version)\n`,
+      );
       expect(sb.json<MemoryItem>(['get', id, '--json'])).toMatchObject({
         content: 'I live in Seattle',
         version: 2,
@@ -276,6 +278,23 @@ describe('memcube update', () => {
       expectMemcubeUsageError(badAt ?? none, '--at: not an ISO-8601 date');
       expectMemcubeUsageError(empty ?? none, 'text: content is empty');
       expect(sb.json<MemoryItem>(['get', id, '--json']).version).toBe(2);
+
+      // An end at or before the event time is a contradiction, named by its flag.
+      expectMemcubeUsageError(
+        sb.run(['update', id, '--until', '2024-06-01T00:00:00Z']),
+        "--until: 2024-06-01T00:00:00.000Z is not after the memory's event time, 2024-06-02T09:00:00.000Z",
+      );
+      sb.ok(['update', id, '--until', '2024-09-01T00:00:00Z']);
+      expect(sb.ok(['get', id]).stdout).toContain('until 2024-09-01 00:00');
+      expect(sb.ok(['context', 'Seattle']).stdout).toContain('I live in Seattle (until 2024-09-01) #');
+      // --no-X clears what --X set.
+      sb.ok(['update', id, '--no-until', '--no-tag']);
+      expect(sb.json<MemoryItem>(['get', id, '--json'])).toMatchObject({
+        version: 4,
+        tags: [],
+        validTo: null,
+        validFrom: '2024-06-02T09:00:00.000Z',
+      });
     } finally {
       sb.cleanup();
     }

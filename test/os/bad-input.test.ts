@@ -375,6 +375,30 @@ describe('bad input: typed errors, nothing written', () => {
       });
     });
 
+    it('an end of truth at or before the event time, set or left by the patch', async () => {
+      await cube.update(existing, { validFrom: '2024-05-01T00:00:00Z' });
+      await expectRejected(os, cube, () => cube.update(existing, { validTo: '2024-05-01T00:00:00Z' }), {
+        code: 'invalid_input',
+        field: 'patch.validTo',
+        message: /2024-05-01T00:00:00.000Z is not after the memory's event time, 2024-05-01T00:00:00.000Z/,
+      });
+      await cube.update(existing, { validTo: '2024-06-01T00:00:00Z' });
+      // Moving the event time past the stored end is refused; moving both together is not.
+      await expectRejected(os, cube, () => cube.update(existing, { validFrom: '2024-07-01T00:00:00Z' }), {
+        code: 'invalid_input',
+        field: 'patch.validFrom',
+        message: /not before the memory's end, validTo 2024-06-01T00:00:00.000Z/,
+      });
+      const moved = await cube.update(existing, {
+        validFrom: '2024-07-01T00:00:00Z',
+        validTo: '2024-08-01T00:00:00Z',
+      });
+      expect([moved.validFrom, moved.validTo]).toEqual([
+        '2024-07-01T00:00:00.000Z',
+        '2024-08-01T00:00:00.000Z',
+      ]);
+    });
+
     it('an out-of-range time or non-JSON metadata', async () => {
       await expectRejected(os, cube, () => cube.update(existing, { validFrom: 1e20 }), {
         code: 'invalid_input',

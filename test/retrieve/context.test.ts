@@ -68,6 +68,16 @@ describe('renderContextLine and renderGroupHeading', () => {
     });
     expect(renderContextLine(i)).toBe(`[03:04] Ann: I live in Rome. (deleted) #${i.id.slice(-12)}`);
   });
+
+  it('says from which day a memory is no longer true, so a prompt can tell a replaced fact', () => {
+    const i = item({
+      content: 'I live in Rome.',
+      validFrom: '2024-01-02T03:04:00.000Z',
+      validTo: '2024-06-10T12:00:00.000Z',
+      speaker: 'Ann',
+    });
+    expect(renderContextLine(i)).toBe(`[03:04] Ann: I live in Rome. (until 2024-06-10) #${i.id.slice(-12)}`);
+  });
 });
 
 describe('packContext', () => {

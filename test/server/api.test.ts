@@ -217,6 +217,22 @@ describe('problem documents and bad input', () => {
       'invalid-input',
     );
     expect(tooMany.detail).toBe('limit: at most 1000');
+    // What the library refuses is named as the request named it, not by the library's arguments.
+    const [kept] = (await t.call('GET', '/v1/cubes/strict/memories', { key: acme.key })).body.items;
+    const cases: Array<[string, string, unknown, string, RegExp]> = [
+      ['PATCH', `/v1/cubes/strict/memories/${kept.id}`, { content: ' ' }, 'content', /^content: /],
+      ['GET', '/v1/cubes/strict/memories?kinds=nope', undefined, 'kinds[0]', /^kinds\[0\]: /],
+      ['POST', '/v1/cubes/strict/memories', { text: 'x'.repeat(32_001) }, 'text', /^text: .*32000/],
+      ['GET', '/v1/audit?from=2024-02-01&to=2024-01-01', undefined, 'to', /^to: .*not after/],
+    ];
+    for (const [method, url, body, field, detail] of cases) {
+      const refused = problem(
+        await t.call(method, url, { key: acme.key, ...(body === undefined ? {} : { body }) }),
+        400,
+        'invalid-input',
+      );
+      expect([refused.field, refused.detail], url).toEqual([field, expect.stringMatching(detail)]);
+    }
     expect((await t.call('GET', '/v1/cubes/strict', { key: acme.key })).body.stats.items).toBe(before);
   });
 
@@ -547,6 +563,44 @@ describe('audit', () => {
       'invalid-input',
     );
     expect(crossed.detail).toMatch(/before.*not greater than after/);
+
+    // An item is named by its short id too, in one cube or in the tenant's; what is no id is refused.
+    const short = id.slice(-12);
+    expect((await t.call('GET', `/v1/audit?item=${short}`, { key: acme.key })).body).toEqual(byItem.body);
+    expect((await t.call('GET', `/v1/audit?cube=audited&item=${short}`, { key: acme.key })).body).toEqual(
+      byItem.body,
+    );
+    const notAnId = problem(
+      await t.call('GET', '/v1/audit?item=zzz', { key: acme.key }),
+      400,
+      'invalid-input',
+    );
+    expect([notAnId.field, notAnId.detail]).toEqual([
+      'item',
+      expect.stringMatching(/^item: 'zzz' is not a memory id/),
+    ]);
+    problem(await t.call('GET', '/v1/audit?item=000000000000', { key: acme.key }), 404, 'not-found');
+
+    // A deleted cube's records are still read by its name; a name that never held a cube is unknown.
+    expect((await t.call('DELETE', '/v1/cubes/audited', { key: acme.key })).status).toBe(204);
+    const afterDelete = await t.call('GET', '/v1/audit?cube=audited', { key: acme.key });
+    expect(afterDelete.body.map((r: { operation: string }) => r.operation)).toEqual([
+      'create_cube',
+      'add',
+      'update',
+      'delete',
+      'delete_cube',
+    ]);
+    expect((await t.call('GET', `/v1/audit?cube=audited&item=${id}`, { key: acme.key })).body).toHaveLength(
+      3,
+    );
+    const shortGone = problem(
+      await t.call('GET', `/v1/audit?cube=audited&item=${short}`, { key: acme.key }),
+      404,
+      'not-found',
+    );
+    expect(shortGone.detail).toContain('named by their full id');
+    problem(await t.call('GET', '/v1/audit?cube=never-made', { key: acme.key }), 404, 'not-found');
   });
 });
 

@@ -117,6 +117,8 @@ describe('every MCP tool keeps tenants apart', () => {
         ['get_context', { query: 'walrus vault code', cube: 'acme:vault' }],
         ['list_memories', { cube: 'acme:vault' }],
         ['forget', { id: secretId, cube: 'acme:vault' }],
+        ['update_memory', { id: secretId, text: 'planted', cube: 'acme:vault' }],
+        ['update_memory', { id: secretId, text: 'planted', cube: 'vault' }],
         ['memory_history', { id: secretId, cube: 'acme:vault' }],
         ['forget', { id: secretId, cube: 'vault' }],
         ['memory_history', { id: secretId, cube: 'vault' }],

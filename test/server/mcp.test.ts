@@ -8,7 +8,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CLI } from '../cli/helpers.js';
 import { startTestServer } from './helpers.js';
 
-const TOOLS = ['forget', 'get_context', 'list_memories', 'memory_history', 'recall', 'remember'];
+const TOOLS = [
+  'forget',
+  'get_context',
+  'list_memories',
+  'memory_history',
+  'recall',
+  'remember',
+  'update_memory',
+];
 
 type ToolText = { content: Array<{ type: string; text: string }>; isError?: boolean };
 const text = (result: unknown): string => (result as ToolText).content[0]?.text ?? '';
@@ -54,9 +62,45 @@ async function exercise(client: Client, sessionFactor: number | undefined): Prom
   ).toContain('Lyon');
   const page = JSON.parse(text(await client.callTool({ name: 'list_memories', arguments: {} })));
   expect(page.items).toHaveLength(2);
+  const updated = JSON.parse(
+    text(
+      await client.callTool({
+        name: 'update_memory',
+        arguments: { id, at: '2024-01-10T09:00:00Z', until: '2024-06-01T00:00:00Z', tags: ['bees'] },
+      }),
+    ),
+  );
+  expect(updated).toMatchObject({
+    id,
+    version: 2,
+    content: 'Alice keeps bees in Lyon',
+    tags: ['bees'],
+    at: '2024-01-10T09:00:00.000Z',
+    until: '2024-06-01T00:00:00.000Z',
+  });
+  expect(
+    text(await client.callTool({ name: 'get_context', arguments: { query: 'Lyon bees', tokenBudget: 200 } })),
+  ).toContain('Alice keeps bees in Lyon (until 2024-06-01)');
+  const crossed = (await client.callTool({
+    name: 'update_memory',
+    arguments: { id, until: '2023-01-01T00:00:00Z' },
+  })) as ToolText;
+  expect(crossed.isError).toBe(true);
+  expect(text(crossed)).toContain(
+    "patch.validTo: 2023-01-01T00:00:00.000Z is not after the memory's event time",
+  );
+  const cleared = JSON.parse(
+    text(await client.callTool({ name: 'update_memory', arguments: { id, until: null, tags: [] } })),
+  );
+  expect(cleared).toMatchObject({ version: 3, tags: [], until: null });
   await client.callTool({ name: 'forget', arguments: { id } });
   const history = JSON.parse(text(await client.callTool({ name: 'memory_history', arguments: { id } })));
-  expect(history.map((v: { operation: string }) => v.operation)).toEqual(['add', 'delete']);
+  expect(history.map((v: { operation: string }) => v.operation)).toEqual([
+    'add',
+    'update',
+    'update',
+    'delete',
+  ]);
 
   const blank = (await client.callTool({
     name: 'remember',

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { InvalidInputError, MemcubeError } from '../../core/errors.js';
 import type { AddInput } from '../../ingest/episodes.js';
 import type { App, RouteHelpers } from '../app.js';
 import {
@@ -111,6 +112,13 @@ const routes = {
   }),
 };
 
+/** A `text` body is stored as one message: an error in its content names `text`, as the client sent it. */
+function inTextTerms(err: unknown): unknown {
+  if (!(err instanceof MemcubeError) || err.code !== 'invalid_input' || err.field !== 'messages[0].content')
+    return err;
+  return new InvalidInputError(err.message.replace(/^messages\[0\]\.content:/, 'text:'), 'text');
+}
+
 export function registerMemoryRoutes(app: App, h: RouteHelpers): void {
   const open = (c: Parameters<RouteHelpers['memoryFor']>[0], cube: string) =>
     h.memoryFor(c).cube(cube, { create: false });
@@ -118,7 +126,9 @@ export function registerMemoryRoutes(app: App, h: RouteHelpers): void {
   app.openapi(routes.add, async (c) => {
     const { text, messages, ...options } = c.req.valid('json');
     const cube = await open(c, c.req.valid('param').cube);
-    const result = await cube.add((text ?? messages) as AddInput, options);
+    const result = await cube.add((text ?? messages) as AddInput, options).catch((err: unknown) => {
+      throw text === undefined ? err : inTextTerms(err);
+    });
     return c.json(result, 201);
   });
 
