@@ -1,6 +1,6 @@
 import { MAX_CONTEXT_TURNS, type ResolvedConfig } from '../core/config.js';
-import { ConflictError, InvalidInputError, NotFoundError, SessionChangedError } from '../core/errors.js';
-import { contentHash, isItemId, isShortId } from '../core/ids.js';
+import { InvalidInputError, NotFoundError, SessionChangedError } from '../core/errors.js';
+import { contentHash } from '../core/ids.js';
 import {
   type AddOptions,
   auditBoundsSchema,
