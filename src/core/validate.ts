@@ -62,10 +62,18 @@ function friendlyMessage(issue: z.core.$ZodRawIssue): string | undefined {
       const bound = big ? issue.maximum : issue.minimum;
       const word = big ? (issue.inclusive ? 'at most' : 'under') : issue.inclusive ? 'at least' : 'over';
       const got = size(issue.input);
-      return `${word} ${String(bound)}${unit}${got === undefined ? '' : ` (got ${got})`}`;
+      // "at least 1 item", not "1 items".
+      const units = bound === 1 || bound === 1n ? unit.replace(/s$/, '') : unit;
+      return `${word} ${String(bound)}${units}${got === undefined ? '' : ` (got ${got})`}`;
     }
-    case 'invalid_type':
-      return hasInput ? `expected ${issue.expected}, got ${given(issue.input)}` : undefined;
+    case 'invalid_type': {
+      // Told again without the input, zod's own message still says what came: "received undefined".
+      const received = hasInput
+        ? given(issue.input)
+        : /received (\w+)/.exec((issue as { message?: string }).message ?? '')?.[1];
+      if (received === 'nothing' || received === 'undefined') return `required (${issue.expected})`;
+      return `expected ${issue.expected}${received === undefined ? '' : `, got ${received}`}`;
+    }
     case 'invalid_value': {
       const got = hasInput ? `, got ${given(issue.input)}` : '';
       return `expected ${issue.values.length === 1 ? '' : 'one of '}${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}`;

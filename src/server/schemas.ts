@@ -3,6 +3,7 @@ import {
   addOptionsSchema,
   contextOptionsSchema,
   cubeNameSchema,
+  instantSchema,
   messageSchema,
   searchOptionsSchema,
   updatePatchSchema,
@@ -240,11 +241,18 @@ export const LIST_ARRAY_FIELDS = ['kinds', 'statuses', 'sessionIds', 'speakers',
 
 export const auditQuery = z
   .strictObject({
-    cube: z.string().optional(),
-    item: z.string().optional(),
+    cube: z.string().optional().openapi({ description: 'only records of this cube, a deleted one too' }),
+    item: z
+      .string()
+      .optional()
+      .openapi({ description: 'only records of this item: its id or short id (last 12 hex digits)' }),
     key: z.string().optional().openapi({ description: 'only records written by this key id' }),
-    from: z.string().optional(),
-    to: z.string().optional(),
+    from: instantSchema
+      .optional()
+      .openapi({ description: 'only records from this time on (ISO-8601 date or date-time)' }),
+    to: instantSchema
+      .optional()
+      .openapi({ description: 'only records before this time (ISO-8601 date or date-time)' }),
     after: z.coerce
       .number()
       .int()
@@ -281,7 +289,9 @@ export const createKeyBody = z
     name: z.string().min(1).max(256),
     scopes: z.array(permission).min(1),
     cubes: z.array(z.string().min(1).max(300)).min(1).optional(),
-    expiresAt: z.iso.datetime({ offset: true }).optional(),
+    expiresAt: instantSchema
+      .optional()
+      .openapi({ description: 'ISO-8601 date or date-time; the key is refused from then on' }),
   })
   .openapi('CreateKey');
 

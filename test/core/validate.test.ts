@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { InvalidInputError, MemcubeError } from '../../src/core/errors.js';
 import { contentHash, isItemId, newItemId } from '../../src/core/ids.js';
 import { cubeNameSchema, instantSchema } from '../../src/core/schemas.js';
-import { formatPath, parseWith } from '../../src/core/validate.js';
+import { errorFromIssues, formatPath, parseWith } from '../../src/core/validate.js';
 
 function thrown(fn: () => unknown): MemcubeError {
   try {
@@ -62,12 +62,25 @@ describe('parseWith', () => {
     expect(message({ ...ok, limit: 5000 })).toBe('options.limit: at most 1000 (got 5000)');
     expect(message({ ...ok, limit: 0 })).toBe('options.limit: at least 1 (got 0)');
     expect(message({ ...ok, name: 'abcd' })).toBe('options.name: at most 3 characters (got 4)');
-    expect(message({ ...ok, tags: [] })).toBe('options.tags: at least 1 items (got 0)');
+    expect(message({ ...ok, tags: [] })).toBe('options.tags: at least 1 item (got 0)');
     expect(message({ ...ok, limit: 'ten' })).toBe('options.limit: expected number, got "ten"');
+    const { name: _left, ...noName } = ok;
+    expect(message(noName)).toBe('options.name: required (string)');
     expect(message({ ...ok, order: 'up' })).toBe('options.order: expected one of "asc", "desc", got "up"');
     expect(message({ ...ok, limti: 5 })).toBe("unknown field 'options.limti' (did you mean 'limit'?)");
     // Nothing near enough: no guess.
     expect(message({ ...ok, colour: 'red' })).toBe("unknown field 'options.colour'");
+  });
+
+  it('retells issues parsed elsewhere (the request validation of the server) without their input', () => {
+    const body = z.strictObject({ query: z.string(), limit: z.number() });
+    const told = (value: unknown) => {
+      const parsed = body.safeParse(value);
+      if (parsed.success) throw new Error('expected a failure');
+      return errorFromIssues(parsed.error.issues, { zodMessages: true }).message;
+    };
+    expect(told({ limit: 1 })).toBe('query: required (string)');
+    expect(told({ query: 'x', limit: Number.NaN })).toBe('limit: expected number, got NaN');
   });
 
   it('throws invalid_config for config problems', () => {

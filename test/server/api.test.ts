@@ -389,6 +389,18 @@ describe('keys and scopes', () => {
       body: { ...body, expiresAt: soon },
     });
     expect(within.status).toBe(201);
+    // A date alone is a time, as everywhere else; what is no time says what one looks like.
+    const dated = await t.call('POST', '/v1/keys', {
+      key: acme.key,
+      body: { ...body, expiresAt: '2099-01-01' },
+    });
+    expect([dated.status, dated.body.record.expiresAt]).toEqual([201, '2099-01-01T00:00:00.000Z']);
+    const vague = problem(
+      await t.call('POST', '/v1/keys', { key: acme.key, body: { ...body, expiresAt: 'next year' } }),
+      400,
+      'invalid-input',
+    );
+    expect(vague.detail).toMatch(/^expiresAt: not an ISO-8601 date .*e\.g\./);
   });
 });
 

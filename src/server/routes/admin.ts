@@ -122,7 +122,7 @@ export function registerAdminRoutes(app: App, access: AccessStore, h: RouteHelpe
     const { tenant, actor } = managedTenant(h.caller(c), body.tenant);
     if (!(await access.getTenant(tenant)))
       throw new ProblemError('not_found', `unknown tenant '${tenant}'`, 'tenant');
-    const expiresAt = body.expiresAt === undefined ? null : Date.parse(body.expiresAt);
+    const expiresAt = body.expiresAt ?? null;
     if (expiresAt !== null && expiresAt <= Date.now()) {
       throw new InvalidInputError('expiresAt: must be in the future', 'expiresAt');
     }
