@@ -60,12 +60,26 @@ export function emptyContextNote(omitted: number, budget: number): string {
   return `${omitted} matching ${memories}, none fits in ${budget} tokens: raise --budget`;
 }
 
+/** The tags and times a version set, against the version before it: a change of tags alone shows. */
+function versionChanges(v: MemoryVersion, before: MemoryVersion | undefined): string[] {
+  const tags = v.tags.join(', ');
+  return [
+    tags !== (before?.tags.join(', ') ?? '') ? (tags ? `tags ${tags}` : 'no tags') : null,
+    v.validFrom !== (before?.validFrom ?? null) ? `event time ${time(v.validFrom)}` : null,
+    v.validTo !== (before?.validTo ?? null) ? `until ${time(v.validTo)}` : null,
+  ].filter((c): c is string => c !== null);
+}
+
 export function formatHistory(versions: MemoryVersion[]): string {
   return versions
-    .map(
-      (v) =>
-        `v${v.version}  ${v.operation.padEnd(8)} ${v.changedAt}  by ${v.changedBy}  [${v.status}]\n    ${v.content}`,
-    )
+    .map((v, i) => {
+      const changes = versionChanges(v, versions[i - 1]);
+      return [
+        `v${v.version}  ${v.operation.padEnd(8)} ${v.changedAt}  by ${v.changedBy}  [${v.status}]`,
+        `    ${v.content}`,
+        ...(changes.length ? [`    ${changes.join(' · ')}`] : []),
+      ].join('\n');
+    })
     .join('\n');
 }
 
@@ -74,7 +88,7 @@ export function formatAudit(records: AuditRecord[]): string {
   return records
     .map(
       (r) =>
-        `${r.at}  ${r.operation.padEnd(11)} ${r.actor}  ${r.itemId ?? '(cube)'}${r.versionAfter !== null ? `  v${r.versionBefore ?? '-'}→v${r.versionAfter}` : ''}`,
+        `#${r.id}  ${r.at}  ${r.operation.padEnd(11)} ${r.actor}  ${r.itemId ?? '(cube)'}${r.versionAfter !== null ? `  v${r.versionBefore ?? '-'}→v${r.versionAfter}` : ''}`,
     )
     .join('\n');
 }

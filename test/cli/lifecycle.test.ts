@@ -195,8 +195,12 @@ describe('memcube list, get, delete, restore, history, audit, stats, cubes', () 
       sb.run(['audit', '--after', '5', '--before', '5']),
       '--before: 5 is not greater than the lower bound, 5',
     );
-    expect(human?.stdout).toMatch(new RegExp(`^\\S+ {2}delete {6}cli:\\S+ {2}${id} {2}v1→v2$`, 'm'));
-    expect(human?.stdout).toMatch(new RegExp(`^\\S+ {2}add {9}cli:\\S+ {2}${id} {2}v-→v1$`, 'm'));
+    // Each line starts with its record id, which --after and --before page by.
+    const deleteRecord = itemRecords[1]?.id;
+    expect(human?.stdout).toMatch(
+      new RegExp(`^#${deleteRecord} {2}\\S+ {2}delete {6}cli:\\S+ {2}${id} {2}v1→v2$`, 'm'),
+    );
+    expect(human?.stdout).toMatch(new RegExp(`^#\\d+ {2}\\S+ {2}add {9}cli:\\S+ {2}${id} {2}v-→v1$`, 'm'));
   });
 
   it('stats counts items, versions, audit records and event times', async () => {
@@ -287,6 +291,10 @@ describe('memcube update', () => {
       sb.ok(['update', id, '--until', '2024-09-01T00:00:00Z']);
       expect(sb.ok(['get', id]).stdout).toContain('until 2024-09-01 00:00');
       expect(sb.ok(['context', 'Seattle']).stdout).toContain('I live in Seattle (until 2024-09-01) #');
+      // History shows what each version set, a change of times alone too.
+      expect(sb.ok(['history', id]).stdout).toMatch(
+        /^v3 {2}update .*\n {4}I live in Seattle\n {4}until 2024-09-01 00:00$/m,
+      );
       // --no-X clears what --X set.
       sb.ok(['update', id, '--no-until', '--no-tag']);
       expect(sb.json<MemoryItem>(['get', id, '--json'])).toMatchObject({
