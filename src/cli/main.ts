@@ -593,7 +593,7 @@ export function buildProgram(): Command {
         printJson({ cube: imported.cube.name, items: imported.items, auditRecords: imported.auditRecords });
       else
         print(
-          `imported ${imported.items} items and ${imported.auditRecords} audit records into cube '${imported.cube.name}'`,
+          `imported ${imported.items} items and ${imported.auditRecords} audit records into cube '${imported.cube.name}'${embeddedNote(header.cube.embedderId, imported.cube.info.embedderId)}`,
         );
     });
 
@@ -817,6 +817,14 @@ function describeUpdate(item: MemoryItem, fields: string[]): string {
     validTo: `until ${item.validTo ?? 'none'}`,
   };
   return fields.map((f) => said[f]).join('; ');
+}
+
+/** What became of an export's vectors, when the cube it went into embeds otherwise. */
+function embeddedNote(exported: string, cube: string): string {
+  if (exported === cube) return '';
+  if (cube === 'none')
+    return `, without vectors (exported with '${exported}'; search is by words only until \`memcube reembed\`)`;
+  return `, embedded again with '${cube}' (exported with '${exported}')`;
 }
 
 /** The update patch's fields as `update` spells them. */

@@ -64,6 +64,17 @@ describe('memcube export and import', () => {
     expect(stdout.slice(1)).toEqual(lines.slice(1));
   });
 
+  it('import says when the cube it makes has no vectors for an export that had them', () => {
+    const lines = fs.readFileSync(exportFile, 'utf8').trimEnd().split('\n');
+    const header = JSON.parse(lines[0] ?? '');
+    header.cube = { ...header.cube, embedderId: 'local:use-lite', dimensions: 512 };
+    const embedded = sb.path('embedded.jsonl');
+    fs.writeFileSync(embedded, `${[JSON.stringify(header), ...lines.slice(1)].join('\n')}\n`);
+    expect(sb.ok(['import', embedded], { db: sb.path('lexical.db') }).stdout).toBe(
+      "imported 4 items and 8 audit records into cube 'default', without vectors (exported with 'local:use-lite'; search is by words only until `memcube reembed`)\n",
+    );
+  });
+
   it('import into another database reproduces the items and their history', async () => {
     const result = sb.ok(['import', exportFile], { db: other() });
     expect(result.stdout).toBe("imported 4 items and 8 audit records into cube 'default'\n");
