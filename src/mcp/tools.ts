@@ -1,5 +1,7 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { NotFoundError } from '../core/errors.js';
 import { hitFactors, MEMORY_KINDS, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import type { MemoryOS } from '../os/memory-os.js';
@@ -234,7 +236,13 @@ export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServe
     }),
     { title: 'Cube', description: 'A cube with its counts', mimeType: 'application/json' },
     async (uri, { cube }) => {
-      const stats = await (await memory.cube(decodeURIComponent(String(cube)), { create: false })).stats();
+      const found = await memory
+        .cube(decodeURIComponent(String(cube)), { create: false })
+        .catch((err: unknown) => {
+          // A resource that is not there is the caller's parameter to fix (SEP-2164), not a server fault.
+          throw err instanceof NotFoundError ? new McpError(ErrorCode.InvalidParams, err.message) : err;
+        });
+      const stats = await found.stats();
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(stats) }] };
     },
   );

@@ -116,6 +116,11 @@ async function exercise(client: Client, sessionFactor: number | undefined): Prom
 
   const resources = await client.listResources();
   expect(resources.resources.map((r) => r.uri)).toContain('memcube://cubes');
+  // An unknown cube is the caller's parameter to fix (-32602, SEP-2164), not an internal error.
+  await expect(client.readResource({ uri: 'memcube://cubes/nope' })).rejects.toMatchObject({
+    code: -32602,
+    message: expect.stringContaining("unknown cube 'nope'"),
+  });
   const cubes = await client.readResource({ uri: 'memcube://cubes' });
   expect(JSON.parse((cubes.contents[0] as { text: string }).text)).toEqual([
     { ref: 'default', permission: 'admin' },
