@@ -516,7 +516,8 @@ export function buildProgram(): Command {
     .option(
       '--tag <tag>',
       'a tag, replacing the old tags (repeat for several)',
-      (tag: string, tags: string[] = []) => [...tags, tag],
+      // After `--no-tag` the value so far is false, not a list.
+      (tag: string, tags: string[] | false | undefined) => [...(Array.isArray(tags) ? tags : []), tag],
     )
     .option('--no-tag', 'remove every tag')
     .option('--at <time>', 'when it happened or became true (ISO-8601)')
@@ -822,6 +823,7 @@ function describeUpdate(item: MemoryItem, fields: string[]): string {
 /** What became of an export's vectors, when the cube it went into embeds otherwise. */
 function embeddedNote(exported: string, cube: string): string {
   if (exported === cube) return '';
+  if (exported === 'none') return `, embedded with '${cube}' (the export had no vectors)`;
   if (cube === 'none')
     return `, without vectors (exported with '${exported}'; search is by words only until \`memcube reembed\`)`;
   return `, embedded again with '${cube}' (exported with '${exported}')`;

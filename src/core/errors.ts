@@ -72,3 +72,19 @@ export class ForbiddenError extends MemcubeError {
     this.name = 'ForbiddenError';
   }
 }
+
+/**
+ * The error as a caller that named its arguments otherwise tells it: `rename` maps the field
+ * (`patch.content`) to the caller's name (`text`), to '' for the caller's whole input (no field),
+ * or to undefined to keep it. The message's leading field is renamed with it; an error that names
+ * no field, or that is no input error, passes through as it is.
+ */
+export function withFieldRenamed(err: unknown, rename: (field: string) => string | undefined): unknown {
+  if (!(err instanceof MemcubeError) || err.code !== 'invalid_input' || err.field === undefined) return err;
+  const named = rename(err.field);
+  if (named === undefined || named === err.field) return err;
+  const lead = `${err.field}: `;
+  if (!err.message.startsWith(lead)) return new InvalidInputError(err.message, named || undefined);
+  const rest = err.message.slice(lead.length);
+  return new InvalidInputError(named ? `${named}: ${rest}` : rest, named || undefined);
+}

@@ -27,7 +27,7 @@ const isoDate = z.iso.date();
  * (`2024-05-03`, taken as UTC midnight), a Date or epoch milliseconds; yields epoch milliseconds.
  * Strings are checked strictly: a lenient parser would read "Meeting 5" as a date.
  */
-export const instantSchema = z.union([z.string(), z.date(), z.number()]).transform((value, ctx) => {
+function toInstant(value: string | Date | number, ctx: z.RefinementCtx): number {
   if (
     typeof value === 'string' &&
     !isoDateTime.safeParse(value).success &&
@@ -45,7 +45,12 @@ export const instantSchema = z.union([z.string(), z.date(), z.number()]).transfo
     return z.NEVER;
   }
   return ms;
-});
+}
+
+export const instantSchema = z.union([z.string(), z.date(), z.number()]).transform(toInstant);
+
+/** The same, for a time that can only come as text (a URL's query): an ISO-8601 string. */
+export const isoInstantSchema = z.string().transform(toInstant);
 
 /** Metadata is stored as JSON, so a value JSON cannot hold (a BigInt, a cycle) is refused up front. */
 export const metadataSchema = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {

@@ -1,7 +1,7 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { NotFoundError } from '../core/errors.js';
+import { MemcubeError, withFieldRenamed } from '../core/errors.js';
 import { hitFactors, MEMORY_KINDS, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import type { MemoryOS } from '../os/memory-os.js';
@@ -24,6 +24,14 @@ const messageArg = z.object({
   speaker: z.string().optional().describe('who said it'),
   at: z.string().optional().describe('when, ISO-8601 (default now)'),
 });
+
+/** The update patch's fields as `update_memory` names its arguments. */
+const TOOL_ARGUMENT: Record<string, string> = {
+  content: 'text',
+  tags: 'tags',
+  validFrom: 'at',
+  validTo: 'until',
+};
 
 const asText = (value: unknown) => ({
   content: [
@@ -160,7 +168,15 @@ export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServe
           ([, v]) => v !== undefined,
         ),
       );
-      const item = await (await open(cube)).update(id, patch);
+      if (Object.keys(patch).length === 0) {
+        return { ...asText('nothing to update: give text, tags, at or until'), isError: true };
+      }
+      const item = await (await open(cube)).update(id, patch).catch((err: unknown) => {
+        throw withFieldRenamed(err, (field) => {
+          const [, name = '', rest] = /^patch\.(\w+)(.*)$/.exec(field) ?? [];
+          return TOOL_ARGUMENT[name] && `${TOOL_ARGUMENT[name]}${rest}`;
+        });
+      });
       return asText({
         id: item.id,
         version: item.version,
@@ -236,11 +252,15 @@ export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServe
     }),
     { title: 'Cube', description: 'A cube with its counts', mimeType: 'application/json' },
     async (uri, { cube }) => {
-      const found = await memory
-        .cube(decodeURIComponent(String(cube)), { create: false })
+      // A cube that is not there, or a name no cube can have, is the caller's parameter to fix
+      // (SEP-2164), not a server fault.
+      const found = await Promise.resolve()
+        .then(() => memory.cube(decodeURIComponent(String(cube)), { create: false }))
         .catch((err: unknown) => {
-          // A resource that is not there is the caller's parameter to fix (SEP-2164), not a server fault.
-          throw err instanceof NotFoundError ? new McpError(ErrorCode.InvalidParams, err.message) : err;
+          const theirs =
+            err instanceof URIError ||
+            (err instanceof MemcubeError && (err.code === 'not_found' || err.code === 'invalid_input'));
+          throw theirs ? new McpError(ErrorCode.InvalidParams, (err as Error).message) : err;
         });
       const stats = await found.stats();
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(stats) }] };

@@ -92,16 +92,18 @@ export interface CubeDeps {
   sessionLocks: SessionLocks;
 }
 
-/** A named, owned container of memories; every call is scoped to it inside the store. */
 /**
- * A memory cannot stop being true before it became true: a patch that would leave `validTo` at or
- * before the event time is refused, naming the field it set, rather than stored as a contradiction.
+ * A memory cannot stop being true before it became true: a patch that sets either time and would
+ * leave `validTo` at or before the event time is refused, naming the field it set, rather than
+ * stored as a contradiction. A patch that sets neither is not checked: what is stored (an old
+ * database, an import) stays updatable.
  */
 function refuseEndBeforeStart(
   current: MemoryItem,
   patch: { validFrom?: number | null; validTo?: number | null },
   start: number,
 ): void {
+  if (patch.validFrom === undefined && patch.validTo === undefined) return;
   const stored = current.validTo === null ? null : Date.parse(current.validTo);
   const end = patch.validTo === undefined ? stored : patch.validTo;
   if (end === null || end > start) return;
@@ -112,12 +114,15 @@ function refuseEndBeforeStart(
       'patch.validTo',
     );
   }
+  // A cleared event time counts from when the memory was added.
+  const which = patch.validFrom === null ? 'the time it was added' : 'the event time';
   throw new InvalidInputError(
-    `patch.validFrom: the event time ${at(start)} is not before the memory's end, validTo ${at(end)}; set a later validTo, or clear it (null), in the same update`,
+    `patch.validFrom: ${which}, ${at(start)}, is not before the memory's end, ${at(end)}; move or clear the end in the same update`,
     'patch.validFrom',
   );
 }
 
+/** A named, owned container of memories; every call is scoped to it inside the store. */
 export class Cube {
   private readonly store: Store;
   private readonly scope: CubeScope;

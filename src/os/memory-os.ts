@@ -500,23 +500,26 @@ export class MemoryOS {
       // An own cube that was deleted keeps its records: they are read by its name too.
       const t = await this.target(cube);
       requirePermission(t.permission, 'admin', 'reading the audit log');
-      const where = `in cube '${t.ref}'`;
+      const access = this.requireAccess();
+      // A name that never held a cube is unknown, as everywhere else.
+      if (
+        !t.info &&
+        (await access.listTenantAudit(t.scope.tenant, { cube: t.scope.cube, limit: 1 })).length === 0
+      )
+        throw await this.unknownCube(t.ref);
       // A deleted cube has no items left to resolve a short id among.
+      const where = `in cube '${t.ref}'`;
       const scopes = t.info ? [t.scope] : [];
       const item = itemId === undefined ? {} : { itemId: await this.auditedItem(scopes, itemId, where) };
-      const records = await this.requireAccess().listTenantAudit(t.scope.tenant, {
+      // A grantee reads the shared cube's own records, not those of an earlier cube of its name.
+      const since = t.info && t.ref.includes(':') ? Date.parse(t.info.createdAt) : undefined;
+      const from = since === undefined ? rest.from : Math.max(rest.from ?? since, since);
+      return access.listTenantAudit(t.scope.tenant, {
         ...rest,
         ...item,
+        ...(from === undefined ? {} : { from }),
         cube: t.scope.cube,
       });
-      // A name that never held a cube is unknown, as everywhere else.
-      const everHeld =
-        t.info !== null ||
-        records.length > 0 ||
-        (await this.requireAccess().listTenantAudit(t.scope.tenant, { cube: t.scope.cube, limit: 1 }))
-          .length > 0;
-      if (!everHeld) throw await this.unknownCube(t.ref);
-      return records;
     }
     if (this.principal.cubes !== null) {
       throw new InvalidInputError('cube: this key is limited to named cubes; name the cube to audit', 'cube');

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { MemcubeError } from '../core/errors.js';
+import { MemcubeError, withFieldRenamed } from '../core/errors.js';
 
 /** RFC 9457 problem details; `type` is stable per kind of error so clients can switch on it. */
 export interface Problem {
@@ -67,18 +67,15 @@ const AUDIT_PARAMETER: Record<string, string> = {
 
 /**
  * The library names a field by its own argument (`patch.content`, `options.kinds[0]`,
- * `query.itemId`); a client sent it as `content`, `kinds`, `item`. The field and the message's
- * leading path say it the client's way.
+ * `query.itemId`); a client sent it as `content`, `kinds`, `item`.
  */
-function inRequestTerms(field: string | undefined, message: string): { field?: string; message: string } {
-  const found = field === undefined ? null : /^(options|patch|query)\.(\w+)(.*)$/.exec(field);
-  if (!field || !found) return { ...(field ? { field } : {}), message };
+function requestField(field: string): string | undefined {
+  // The argument itself is the request's whole body or query.
+  if (field === 'options' || field === 'patch' || field === 'query') return '';
+  const found = /^(options|patch|query)\.(\w+)(.*)$/.exec(field);
+  if (!found) return undefined;
   const [, root, name = '', rest] = found;
-  const named = `${(root === 'query' && AUDIT_PARAMETER[name]) || name}${rest}`;
-  return {
-    field: named,
-    message: message.startsWith(`${field}:`) ? `${named}${message.slice(field.length)}` : message,
-  };
+  return `${(root === 'query' && AUDIT_PARAMETER[name]) || name}${rest}`;
 }
 
 /** Maps any thrown value to a problem; only a bug or a broken store is a 5xx. */
@@ -86,8 +83,8 @@ export function problemFromError(err: unknown): { problem: Problem; headers: Rec
   if (err instanceof ProblemError)
     return { problem: problemOf(err.kind, err.detail, err.field), headers: err.headers };
   if (err instanceof MemcubeError) {
-    const { field, message } = inRequestTerms(err.field, err.message);
-    return { problem: problemOf(err.code, message, field), headers: {} };
+    const told = withFieldRenamed(err, requestField) as MemcubeError;
+    return { problem: problemOf(told.code, told.message, told.field), headers: {} };
   }
   // Hono's own refusals (a body the JSON validator cannot parse, an oversized body).
   if (err instanceof HTTPException && err.status < 500) {

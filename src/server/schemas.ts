@@ -4,6 +4,7 @@ import {
   contextOptionsSchema,
   cubeNameSchema,
   instantSchema,
+  isoInstantSchema,
   messageSchema,
   searchOptionsSchema,
   updatePatchSchema,
@@ -247,10 +248,10 @@ export const auditQuery = z
       .optional()
       .openapi({ description: 'only records of this item: its id or short id (last 12 hex digits)' }),
     key: z.string().optional().openapi({ description: 'only records written by this key id' }),
-    from: instantSchema
+    from: isoInstantSchema
       .optional()
       .openapi({ description: 'only records from this time on (ISO-8601 date or date-time)' }),
-    to: instantSchema
+    to: isoInstantSchema
       .optional()
       .openapi({ description: 'only records before this time (ISO-8601 date or date-time)' }),
     after: z.coerce
@@ -289,9 +290,9 @@ export const createKeyBody = z
     name: z.string().min(1).max(256),
     scopes: z.array(permission).min(1),
     cubes: z.array(z.string().min(1).max(300)).min(1).optional(),
-    expiresAt: instantSchema
-      .optional()
-      .openapi({ description: 'ISO-8601 date or date-time; the key is refused from then on' }),
+    expiresAt: instantSchema.optional().openapi({
+      description: 'ISO-8601 date or date-time, or epoch milliseconds; the key is refused from then on',
+    }),
   })
   .openapi('CreateKey');
 

@@ -295,7 +295,7 @@ describe('memcube update', () => {
       expect(sb.ok(['history', id]).stdout).toMatch(
         /^v3 {2}update .*\n {4}I live in Seattle\n {4}until 2024-09-01 00:00$/m,
       );
-      // --no-X clears what --X set.
+      // --no-X clears what --X set; --tag after --no-tag starts the list anew.
       sb.ok(['update', id, '--no-until', '--no-tag']);
       expect(sb.json<MemoryItem>(['get', id, '--json'])).toMatchObject({
         version: 4,
@@ -303,6 +303,10 @@ describe('memcube update', () => {
         validTo: null,
         validFrom: '2024-06-02T09:00:00.000Z',
       });
+      expect(sb.ok(['update', id, '--no-tag', '--tag', 'moved', '--no-at']).stdout).toMatch(
+        new RegExp(`^updated ${id}: tags moved; event time none \\(counts from \\S+\\) \\(now v5;`),
+      );
+      expect(sb.json<MemoryItem>(['get', id, '--json'])).toMatchObject({ tags: ['moved'], validFrom: null });
     } finally {
       sb.cleanup();
     }

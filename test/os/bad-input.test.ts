@@ -387,7 +387,8 @@ describe('bad input: typed errors, nothing written', () => {
       await expectRejected(os, cube, () => cube.update(existing, { validFrom: '2024-07-01T00:00:00Z' }), {
         code: 'invalid_input',
         field: 'patch.validFrom',
-        message: /not before the memory's end, validTo 2024-06-01T00:00:00.000Z/,
+        message:
+          /the event time, 2024-07-01T00:00:00.000Z, is not before the memory's end, 2024-06-01T00:00:00.000Z/,
       });
       const moved = await cube.update(existing, {
         validFrom: '2024-07-01T00:00:00Z',
@@ -397,6 +398,51 @@ describe('bad input: typed errors, nothing written', () => {
         '2024-07-01T00:00:00.000Z',
         '2024-08-01T00:00:00.000Z',
       ]);
+      // A cleared event time counts from when the memory was added, long after that end.
+      await expectRejected(os, cube, () => cube.update(existing, { validFrom: null }), {
+        code: 'invalid_input',
+        field: 'patch.validFrom',
+        message: /the time it was added, \S+, is not before the memory's end, 2024-08-01T00:00:00.000Z/,
+      });
+    });
+
+    it('a contradiction already stored (an import of an older export) leaves other fields updatable', async () => {
+      const lines: string[] = [];
+      for await (const line of cube.export()) {
+        // The item's end set before its start, as an older version could store it.
+        const crossed =
+          line.type === 'item' && line.item.id === existing
+            ? {
+                ...line,
+                item: {
+                  ...line.item,
+                  validFrom: '2024-05-01T00:00:00.000Z',
+                  validTo: '2020-01-01T00:00:00.000Z',
+                },
+              }
+            : line;
+        lines.push(JSON.stringify(crossed));
+      }
+      const other = await MemoryOS.open({ path: ':memory:', embedder: 'none' });
+      try {
+        const { cube: copy } = await other.importCube(lines);
+        const tagged = await copy.update(existing, {
+          tags: ['kept'],
+          content: 'An existing memory, corrected.',
+        });
+        expect([tagged.version, tagged.tags, tagged.validTo]).toEqual([
+          2,
+          ['kept'],
+          '2020-01-01T00:00:00.000Z',
+        ]);
+        // Setting a time checks it against the other.
+        const err = await copy
+          .update(existing, { validFrom: '2024-06-01T00:00:00Z' })
+          .catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'invalid_input', field: 'patch.validFrom' });
+      } finally {
+        await other.close();
+      }
     });
 
     it('an out-of-range time or non-JSON metadata', async () => {

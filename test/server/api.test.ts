@@ -219,8 +219,9 @@ describe('problem documents and bad input', () => {
     expect(tooMany.detail).toBe('limit: at most 1000');
     // What the library refuses is named as the request named it, not by the library's arguments.
     const [kept] = (await t.call('GET', '/v1/cubes/strict/memories', { key: acme.key })).body.items;
-    const cases: Array<[string, string, unknown, string, RegExp]> = [
+    const cases: Array<[string, string, unknown, string | undefined, RegExp]> = [
       ['PATCH', `/v1/cubes/strict/memories/${kept.id}`, { content: ' ' }, 'content', /^content: /],
+      ['PATCH', `/v1/cubes/strict/memories/${kept.id}`, {}, undefined, /^an update needs at least one of/],
       ['GET', '/v1/cubes/strict/memories?kinds=nope', undefined, 'kinds[0]', /^kinds\[0\]: /],
       ['POST', '/v1/cubes/strict/memories', { text: 'x'.repeat(32_001) }, 'text', /^text: .*32000/],
       ['GET', '/v1/audit?from=2024-02-01&to=2024-01-01', undefined, 'to', /^to: .*not after/],
@@ -613,6 +614,34 @@ describe('audit', () => {
     );
     expect(shortGone.detail).toContain('named by their full id');
     problem(await t.call('GET', '/v1/audit?cube=never-made', { key: acme.key }), 404, 'not-found');
+    // An unknown cube is said before anything about the item.
+    problem(
+      await t.call('GET', `/v1/audit?cube=never-made&item=${short}`, { key: acme.key }),
+      404,
+      'not-found',
+    );
+  });
+
+  it('a grantee with admin reads the shared cube’s own records, not those of an earlier cube of its name', async () => {
+    const [oldId] = await seed(acme.key, 'reused', ['the old cube held this']);
+    expect((await t.call('DELETE', '/v1/cubes/reused', { key: acme.key })).status).toBe(204);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const [newId] = await seed(acme.key, 'reused', ['the new cube holds this']);
+    await t.call('PUT', '/v1/cubes/reused/shares/tenant/globex', {
+      key: acme.key,
+      body: { permission: 'admin' },
+    });
+    const owner = await t.call('GET', '/v1/audit?cube=reused', { key: acme.key });
+    expect(owner.body.map((r: { itemId: string | null }) => r.itemId)).toContain(oldId);
+    const grantee = await t.call('GET', '/v1/audit?cube=acme:reused', { key: globex.key });
+    expect(grantee.status).toBe(200);
+    expect(grantee.body.map((r: { operation: string }) => r.operation)).toEqual([
+      'create_cube',
+      'add',
+      'share',
+    ]);
+    expect(grantee.body[1].itemId).toBe(newId);
+    expect(grantee.text).not.toContain(oldId);
   });
 });
 

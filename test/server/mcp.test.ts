@@ -86,9 +86,15 @@ async function exercise(client: Client, sessionFactor: number | undefined): Prom
     arguments: { id, until: '2023-01-01T00:00:00Z' },
   })) as ToolText;
   expect(crossed.isError).toBe(true);
-  expect(text(crossed)).toContain(
-    "patch.validTo: 2023-01-01T00:00:00.000Z is not after the memory's event time",
-  );
+  // Errors name the tool's own arguments.
+  expect(text(crossed)).toContain("until: 2023-01-01T00:00:00.000Z is not after the memory's event time");
+  const blankText = (await client.callTool({
+    name: 'update_memory',
+    arguments: { id, text: ' ' },
+  })) as ToolText;
+  expect([blankText.isError, text(blankText)]).toEqual([true, expect.stringMatching(/^text: /)]);
+  const nothing = (await client.callTool({ name: 'update_memory', arguments: { id } })) as ToolText;
+  expect([nothing.isError, text(nothing)]).toEqual([true, 'nothing to update: give text, tags, at or until']);
   const cleared = JSON.parse(
     text(await client.callTool({ name: 'update_memory', arguments: { id, until: null, tags: [] } })),
   );
@@ -121,6 +127,9 @@ async function exercise(client: Client, sessionFactor: number | undefined): Prom
     code: -32602,
     message: expect.stringContaining("unknown cube 'nope'"),
   });
+  for (const uri of ['memcube://cubes/bad%20name', 'memcube://cubes/%E0%A4%A']) {
+    await expect(client.readResource({ uri }), uri).rejects.toMatchObject({ code: -32602 });
+  }
   const cubes = await client.readResource({ uri: 'memcube://cubes' });
   expect(JSON.parse((cubes.contents[0] as { text: string }).text)).toEqual([
     { ref: 'default', permission: 'admin' },

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { InvalidInputError, MemcubeError } from '../../core/errors.js';
+import { withFieldRenamed } from '../../core/errors.js';
 import type { AddInput } from '../../ingest/episodes.js';
 import type { App, RouteHelpers } from '../app.js';
 import {
@@ -113,11 +113,8 @@ const routes = {
 };
 
 /** A `text` body is stored as one message: an error in its content names `text`, as the client sent it. */
-function inTextTerms(err: unknown): unknown {
-  if (!(err instanceof MemcubeError) || err.code !== 'invalid_input' || err.field !== 'messages[0].content')
-    return err;
-  return new InvalidInputError(err.message.replace(/^messages\[0\]\.content:/, 'text:'), 'text');
-}
+const inTextTerms = (err: unknown) =>
+  withFieldRenamed(err, (field) => (field === 'messages[0].content' ? 'text' : undefined));
 
 export function registerMemoryRoutes(app: App, h: RouteHelpers): void {
   const open = (c: Parameters<RouteHelpers['memoryFor']>[0], cube: string) =>
