@@ -40,10 +40,11 @@ export function formatHits(hits: SearchHit[]): string {
         .join(', ');
       const focus = hit.focus ? `, ×${hit.focus.factor} (not ${hit.focus.name}'s)` : '';
       const asking = hit.asking === undefined ? '' : `, ×${hit.asking} (asks)`;
+      const ended = hit.ended === undefined ? '' : `, ×${hit.ended} (no longer true)`;
       const session = hit.sessionBoost === undefined ? '' : `, ×${hit.sessionBoost.toFixed(2)} (session)`;
       const topic =
         hit.sessionTopicBoost === undefined ? '' : `, ×${hit.sessionTopicBoost.toFixed(2)} (session topic)`;
-      return `${String(i + 1).padStart(2)}. score ${hit.score.toFixed(4)}  via ${channels}${focus}${asking}${session}${topic}\n${formatItem(
+      return `${String(i + 1).padStart(2)}. score ${hit.score.toFixed(4)}  via ${channels}${focus}${asking}${ended}${session}${topic}\n${formatItem(
         hit.item,
       )
         .split('\n')

@@ -162,6 +162,13 @@ export const retrievalConfigSchema = z.strictObject({
    */
   askingTurnFactor: z.number().min(0).max(1).default(0.8),
   /**
+   * A memory no longer true by the time the question is about (its `validTo` set by an update, at
+   * or before when the question is asked, or before the time it names) scores × this factor, so the
+   * fact that replaced it ranks first; it stays findable. Not fitted: no benchmark sets an end.
+   * 1 = off.
+   */
+  endedFactor: z.number().min(0).max(1).default(0.5),
+  /**
    * The word channels search without the speakers' names the query gives. Every turn is indexed
    * with its speaker's name and the turns before it, so a name matches most of a conversation, and
    * most of all the turns said to that person ("Thanks, Melanie!"); who said what is the subject

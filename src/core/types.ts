@@ -201,6 +201,11 @@ export interface SearchHit {
   /** Present when the hit, a turn that ends by asking, was lowered: its score × this factor. */
   asking?: number;
   /**
+   * Present when the hit was no longer true by the time the question is about (its `validTo`):
+   * its score × this factor (`retrieval.endedFactor`).
+   */
+  ended?: number;
+  /**
    * Present when the hit's session holds some of the best hits: its score × this factor, 1 +
    * `retrieval.sessionBoost` × the session's strength over the strongest session's.
    */
@@ -210,13 +215,14 @@ export interface SearchHit {
 }
 
 /** What moved a hit after fusion (`SearchHit`'s optional factors). */
-export type HitFactors = Pick<SearchHit, 'focus' | 'asking' | 'sessionBoost' | 'sessionTopicBoost'>;
+export type HitFactors = Pick<SearchHit, 'focus' | 'asking' | 'ended' | 'sessionBoost' | 'sessionTopicBoost'>;
 
 /** The factors present on `hit`, and no key for those absent, as every interface reports them. */
 export function hitFactors(hit: HitFactors): HitFactors {
   return {
     ...(hit.focus ? { focus: hit.focus } : {}),
     ...(hit.asking === undefined ? {} : { asking: hit.asking }),
+    ...(hit.ended === undefined ? {} : { ended: hit.ended }),
     ...(hit.sessionBoost === undefined ? {} : { sessionBoost: hit.sessionBoost }),
     ...(hit.sessionTopicBoost === undefined ? {} : { sessionTopicBoost: hit.sessionTopicBoost }),
   };

@@ -11,6 +11,7 @@ import {
 import type { Embedder } from '../embed/embedder.js';
 import type { CubeScope, LexicalNarrowing, ScoredId, Store, StoreItemFilter } from '../store/store.js';
 import { lowerAskingTurns } from './asking.js';
+import { lowerEndedFacts } from './ended.js';
 import {
   type ChannelResult,
   decisiveness,
@@ -214,7 +215,7 @@ function confidence(hits: ScoredId[], reference: number): number {
  * Runs the chosen channels (the word channels again without the speakers' names the query gives,
  * and a second, entity-seeded round for multi-hop questions), fuses them by normalised score or
  * reciprocal rank, lifts the turns near the best short hits, focuses on the question's subject,
- * lowers the turns that end by asking, boosts the turns of the strongest sessions and of the
+ * lowers the turns that end by asking and the facts no longer true, boosts the turns of the strongest sessions and of the
  * sessions whose user turns mean most what the question asks, and loads the top items.
  */
 export async function rankItems(ctx: SearchContext, request: RankRequest): Promise<SearchHit[]> {
@@ -401,12 +402,12 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   // The speakers' names, the subject focus and the session boosts read just the sessions and
   // speakers of their pools (the topics', the vector channel's hits; this runs on every agent
   // turn); the asking turns need the text of the pool's turns that have a speaker.
-  const { sessionBoost, sessionTopicBoost, speakerFocus, askingTurnFactor } = ctx.retrieval;
+  const { sessionBoost, sessionTopicBoost, speakerFocus, askingTurnFactor, endedFactor } = ctx.retrieval;
   // The vector channel's hits set the sessions' topics; one hit has no other to compare with.
   const vectorHits = results.find((r) => r.channel === 'vector')?.hits ?? [];
   const topicHits = sessionTopicBoost > 0 && vectorHits.length > 1 ? vectorHits : undefined;
   let ranked: Array<FusedHit & HitFactors> = fused;
-  if (sessionBoost > 0 || speakerFocus < 1 || askingTurnFactor < 1 || topicHits) {
+  if (sessionBoost > 0 || speakerFocus < 1 || askingTurnFactor < 1 || endedFactor < 1 || topicHits) {
     const pool = fused.slice(0, Math.max(request.limit, SESSION_POOL));
     const ids = pool.map((h) => h.id);
     // One read for both pools, which are mostly the same items.
@@ -422,7 +423,8 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
             askingTurnFactor,
           )
         : focused;
-    ranked = boostSessions(lowered, poolOrigins, sessionBoost);
+    const current = lowerEndedFacts(lowered, poolOrigins, asked?.from ?? askedAt, endedFactor);
+    ranked = boostSessions(current, poolOrigins, sessionBoost);
     if (topicHits) {
       ranked = boostSessionTopics(
         ranked,

@@ -108,6 +108,10 @@ export const searchHitSchema = z
       description:
         'present when this hit, a turn of a chat between people that ends by asking a question, was lowered: its score × this factor (retrieval.askingTurnFactor)',
     }),
+    ended: z.number().min(0).max(1).optional().openapi({
+      description:
+        'present when this hit was no longer true by the time the query is about (its validTo is at or before when it is asked, or the start of the time it names): its score × this factor (retrieval.endedFactor)',
+    }),
     sessionBoost: z.number().min(1).optional().openapi({
       description:
         "present when this hit's session holds some of the best hits: its score × this factor, 1 + retrieval.sessionBoost × the session's strength (its three best fused scores) over the strongest session's",

@@ -19,6 +19,8 @@ export interface ItemOrigin {
   session: string | null;
   speaker: string | null;
   role: Role | null;
+  /** When the item stopped being true (its `validTo`, epoch ms); absent while it has no end. */
+  endsAt?: number;
 }
 
 /**

@@ -467,7 +467,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
     });
 
     describe('originsOf', () => {
-      it("maps the cube's items to their sessions, speakers and roles, any status, leaving out other cubes' ids", async () => {
+      it("maps the cube's items to their sessions, speakers, roles and ends, any status, leaving out other cubes' ids", async () => {
         const scope = await cube();
         const other = await cube('other');
         const [a, b, loose] = [
@@ -478,6 +478,8 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         if (!a || !b || !loose) throw new Error('unreachable');
         await insert(scope, [a, b, loose]);
         await store.setStatus(scope, b.id, 'deleted', 'delete', ctx());
+        // An item with an end says when it stopped being true.
+        await store.updateItem(scope, loose.id, { validTo: Date.parse('2024-06-01T00:00:00Z') }, ctx());
         const [elsewhere] = await insert(other, [rec('d', { sessionId: 's9', speaker: 'Ann' })]);
         const origins = await store.originsOf(scope, [
           a.id,
@@ -490,7 +492,10 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           new Map([
             [a.id, { session: 's1', speaker: 'Ann', role: 'user' }],
             [b.id, { session: 's2', speaker: null, role: 'assistant' }],
-            [loose.id, { session: null, speaker: 'Bo', role: 'user' }],
+            [
+              loose.id,
+              { session: null, speaker: 'Bo', role: 'user', endsAt: Date.parse('2024-06-01T00:00:00Z') },
+            ],
           ]),
         );
         expect(await store.originsOf(scope, [])).toEqual(new Map());

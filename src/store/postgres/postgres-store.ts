@@ -385,12 +385,23 @@ export class PostgresStore implements Store {
       session_id: string | null;
       speaker: string | null;
       role: Role | null;
+      valid_to: string | number | null;
     }>(
       this.pool,
-      `SELECT i.id, i.session_id, i.speaker, i.role FROM ${this.s}.items i WHERE i.cube_key = $1 AND i.id = ANY($2::text[])`,
+      `SELECT i.id, i.session_id, i.speaker, i.role, i.valid_to FROM ${this.s}.items i WHERE i.cube_key = $1 AND i.id = ANY($2::text[])`,
       [cube.key, ids],
     );
-    return new Map(rows.map((r) => [r.id, { session: r.session_id, speaker: r.speaker, role: r.role }]));
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        {
+          session: r.session_id,
+          speaker: r.speaker,
+          role: r.role,
+          ...(r.valid_to === null ? {} : { endsAt: Number(r.valid_to) }),
+        },
+      ]),
+    );
   }
 
   async listItems(

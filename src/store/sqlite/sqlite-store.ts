@@ -233,7 +233,7 @@ function annDepth(size: number, limit: number, times = 1): { candidates: number;
  * CROSS JOIN: one lookup per id, not a walk of the cube's rows; schema 13's covering index answers
  * it alone.
  */
-export const ORIGINS_OF_SQL = `SELECT i.id AS id, i.session_id AS session, i.speaker AS speaker, i.role AS role FROM json_each(?) k
+export const ORIGINS_OF_SQL = `SELECT i.id AS id, i.session_id AS session, i.speaker AS speaker, i.role AS role, i.valid_to AS endsAt FROM json_each(?) k
   CROSS JOIN items i ON i.id = k.value WHERE i.cube_key = ?`;
 
 /** The file as a database, or a storage error naming it (a folder, a file it may not open). */
@@ -811,9 +811,19 @@ export class SqliteStore implements Store {
   async originsOf(scope: CubeScope, ids: string[]): Promise<Map<string, ItemOrigin>> {
     const cube = this.resolve(scope);
     const rows = this.stmt(ORIGINS_OF_SQL).all(JSON.stringify(ids), cube.key) as Array<
-      { id: string } & ItemOrigin
+      { id: string; endsAt: number | null } & Omit<ItemOrigin, 'endsAt'>
     >;
-    return new Map(rows.map((r) => [r.id, { session: r.session, speaker: r.speaker, role: r.role }]));
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        {
+          session: r.session,
+          speaker: r.speaker,
+          role: r.role,
+          ...(r.endsAt === null ? {} : { endsAt: r.endsAt }),
+        },
+      ]),
+    );
   }
 
   async listItems(
