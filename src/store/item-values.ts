@@ -1,6 +1,6 @@
-import type { DerivedKeys } from '../core/types.js';
+import type { DerivedKeys, Role } from '../core/types.js';
 import { msOrNull } from './sqlite/rows.js';
-import type { IndexFields, ItemBundle, NewItemRecord } from './store.js';
+import type { IndexFields, ItemBundle, ItemOrigin, NewItemRecord } from './store.js';
 
 /** How a store writes the columns that may repeat others; `AS_GIVEN` writes them in full. */
 export interface StoredForm {
@@ -93,4 +93,28 @@ export function importedItemValues(
     item.status,
     item.version,
   ];
+}
+
+/** A row both stores' `originsOf` read (PostgreSQL's bigint end may come as text). */
+export interface OriginRow {
+  id: string;
+  session: string | null;
+  speaker: string | null;
+  role: Role | null;
+  endsAt: number | string | null;
+}
+
+/** The rows as origins: an end is there only for an item that has one. */
+export function originsFromRows(rows: OriginRow[]): Map<string, ItemOrigin> {
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        session: r.session,
+        speaker: r.speaker,
+        role: r.role,
+        ...(r.endsAt === null ? {} : { endsAt: Number(r.endsAt) }),
+      },
+    ]),
+  );
 }

@@ -11,7 +11,14 @@ import type {
 } from '../../core/types.js';
 import { importedAuditValues } from '../audit-values.js';
 import { assertMutable, assertVectorLength, decodeCursor, encodeCursor } from '../item-rules.js';
-import { ITEM_INSERT_COLUMNS, importedItemValues, itemPlaceholders, newItemValues } from '../item-values.js';
+import {
+  ITEM_INSERT_COLUMNS,
+  importedItemValues,
+  itemPlaceholders,
+  newItemValues,
+  type OriginRow,
+  originsFromRows,
+} from '../item-values.js';
 import { isNarrowing } from '../sqlite/filter-sql.js';
 import {
   type AuditEntry,
@@ -380,28 +387,12 @@ export class PostgresStore implements Store {
   async originsOf(scope: CubeScope, ids: string[]): Promise<Map<string, ItemOrigin>> {
     const cube = await this.resolve(this.pool, scope);
     if (ids.length === 0) return new Map();
-    const rows = await query<{
-      id: string;
-      session_id: string | null;
-      speaker: string | null;
-      role: Role | null;
-      valid_to: string | number | null;
-    }>(
+    const rows = await query<OriginRow>(
       this.pool,
-      `SELECT i.id, i.session_id, i.speaker, i.role, i.valid_to FROM ${this.s}.items i WHERE i.cube_key = $1 AND i.id = ANY($2::text[])`,
+      `SELECT i.id, i.session_id AS session, i.speaker, i.role, i.valid_to AS "endsAt" FROM ${this.s}.items i WHERE i.cube_key = $1 AND i.id = ANY($2::text[])`,
       [cube.key, ids],
     );
-    return new Map(
-      rows.map((r) => [
-        r.id,
-        {
-          session: r.session_id,
-          speaker: r.speaker,
-          role: r.role,
-          ...(r.valid_to === null ? {} : { endsAt: Number(r.valid_to) }),
-        },
-      ]),
-    );
+    return originsFromRows(rows);
   }
 
   async listItems(

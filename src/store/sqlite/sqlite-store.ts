@@ -20,7 +20,14 @@ import {
   decodeCursor,
   encodeCursor,
 } from '../item-rules.js';
-import { ITEM_INSERT_COLUMNS, importedItemValues, itemPlaceholders, newItemValues } from '../item-values.js';
+import {
+  ITEM_INSERT_COLUMNS,
+  importedItemValues,
+  itemPlaceholders,
+  newItemValues,
+  type OriginRow,
+  originsFromRows,
+} from '../item-values.js';
 import type {
   AuditQuery,
   ContextKeyUpdate,
@@ -810,20 +817,7 @@ export class SqliteStore implements Store {
 
   async originsOf(scope: CubeScope, ids: string[]): Promise<Map<string, ItemOrigin>> {
     const cube = this.resolve(scope);
-    const rows = this.stmt(ORIGINS_OF_SQL).all(JSON.stringify(ids), cube.key) as Array<
-      { id: string; endsAt: number | null } & Omit<ItemOrigin, 'endsAt'>
-    >;
-    return new Map(
-      rows.map((r) => [
-        r.id,
-        {
-          session: r.session,
-          speaker: r.speaker,
-          role: r.role,
-          ...(r.endsAt === null ? {} : { endsAt: r.endsAt }),
-        },
-      ]),
-    );
+    return originsFromRows(this.stmt(ORIGINS_OF_SQL).all(JSON.stringify(ids), cube.key) as OriginRow[]);
   }
 
   async listItems(
