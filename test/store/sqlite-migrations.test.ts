@@ -35,8 +35,20 @@ const unit = (...xs: number[]) => {
   return Float32Array.from(xs.map((x) => x / norm));
 };
 
+/** Puts a current database back in the schema-19 layout: the origins index without the end. */
+function backToSchema19(file: string): void {
+  const db = new Database(file);
+  db.exec(`
+    DROP INDEX items_origin_of;
+    CREATE INDEX items_origin_of ON items (id, cube_key, session_id, speaker, role);
+    DELETE FROM schema_migrations WHERE version >= 20;
+  `);
+  db.close();
+}
+
 /** Puts a current database back in the schema-17 layout: no list of sessions to repair. */
 function backToSchema17(file: string): void {
+  backToSchema19(file);
   const db = new Database(file);
   db.exec(`
     DROP TABLE context_key_repairs;
@@ -413,6 +425,36 @@ describe('SQLite migration 13: speakers and roles of hits by id from the same co
   });
 });
 
+describe('SQLite migration 20: the end of truth of hits by id from the same covering index', () => {
+  it('adds the end to the index, and the lookup reads it from the index alone', async () => {
+    const file = path.join(tmp, 'v19.db');
+    const store = SqliteStore.open(file);
+    await store.createCube('default', 'words', { id: 'none', dimensions: 0 }, ctx());
+    const [a, b] = await store.insertItems(words, [rec('first', { sessionId: 'x' }), rec('second')], ctx());
+    await store.updateItem(words, a?.id as string, { validTo: Date.parse('2024-06-01T00:00:00Z') }, ctx());
+    await store.close();
+    backToSchema19(file);
+    expect(originsPlan(file)).not.toMatch(/COVERING INDEX/);
+
+    const migrated = SqliteStore.open(file);
+    try {
+      const origins = await migrated.originsOf(words, [a?.id as string, b?.id as string]);
+      expect(Object.fromEntries(origins)).toEqual({
+        [a?.id as string]: {
+          session: 'x',
+          speaker: null,
+          role: 'user',
+          endsAt: Date.parse('2024-06-01T00:00:00Z'),
+        },
+        [b?.id as string]: { session: 's1', speaker: null, role: 'user' },
+      });
+    } finally {
+      await migrated.close();
+    }
+    expect(originsPlan(file)).toMatch(/COVERING INDEX items_origin_of/);
+  });
+});
+
 describe('SQLite migration 12: the full-text index in a file of its own', () => {
   it('drops the index from the store, builds it in its own file, and search finds the same hits', async () => {
     const file = path.join(tmp, 'v11.db');
@@ -567,6 +609,7 @@ describe("SQLite migration 17: other statuses' rows indexed", () => {
 
 /** Puts a current database back in the schema-18 layout: one party's sessions not yet listed. */
 function backToSchema18(file: string): void {
+  backToSchema19(file);
   const db = new Database(file);
   db.exec('DELETE FROM schema_migrations WHERE version >= 19');
   db.close();

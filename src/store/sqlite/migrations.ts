@@ -481,6 +481,18 @@ const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 20,
+    description: "ranking reads each candidate's end of truth with its origin, from the index alone",
+    up: (db) => {
+      // Facts no longer true (retrieve/ended.ts) are lowered by their `valid_to`, read with the
+      // sessions, speakers and roles of the same hundred candidates: the covering index holds it.
+      db.exec(`
+        DROP INDEX items_origin_of;
+        CREATE INDEX items_origin_of ON items (id, cube_key, session_id, speaker, role, valid_to);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
