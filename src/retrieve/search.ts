@@ -225,8 +225,12 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const { channelDepth, channelWeights: weights, lexicalWeights } = ctx.retrieval;
   const depth = Math.max(request.limit, channelDepth);
   const askedAt = new Date(request.asOf ?? Date.now()).getTime();
-  // The time the question names, for the temporal channel.
-  const asked = channels.includes('temporal') ? parseQueryTime(query, new Date(askedAt)) : null;
+  // The time the question names, for the temporal channel and for what was still true then.
+  const named =
+    channels.includes('temporal') || ctx.retrieval.endedFactor < 1
+      ? parseQueryTime(query, new Date(askedAt))
+      : null;
+  const asked = channels.includes('temporal') ? named : null;
   const window = asked ? await windowFilter(ctx, request.filter, asked) : null;
   // Every word of the query names speakers and subjects; the words searched leave out its time.
   const terms = lexicalTerms(query);
@@ -423,7 +427,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
             askingTurnFactor,
           )
         : focused;
-    const current = lowerEndedFacts(lowered, poolOrigins, asked?.from ?? askedAt, endedFactor);
+    const current = lowerEndedFacts(lowered, poolOrigins, named?.from ?? askedAt, endedFactor);
     ranked = boostSessions(current, poolOrigins, sessionBoost);
     if (topicHits) {
       ranked = boostSessionTopics(

@@ -82,6 +82,19 @@ describe('facts no longer true in search', () => {
     ]);
   });
 
+  it('reads the time a question names with the temporal channel left out too', async () => {
+    const asked = await whereILive();
+    const [first] = await (os as MemoryOS).cube('me').then((cube) =>
+      cube.search('Where did I live in February 2024?', {
+        asOf: '2024-07-01T00:00:00Z',
+        limit: 2,
+        channels: ['lexical'],
+      }),
+    );
+    expect([first?.item.content, first?.ended]).toEqual(['I live in Portland with my two cats.', undefined]);
+    expect((await asked('2024-07-01T00:00:00Z'))[1]).toEqual(['Portland', 0.5]);
+  });
+
   it('changes nothing when switched off', async () => {
     const asked = await whereILive(1);
     expect((await asked('2024-07-01T00:00:00Z'))[0]).toEqual(['Portland', undefined]);

@@ -382,6 +382,18 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         ]);
       });
 
+      it('does not dedupe against an item marked no longer true: saying it again is new evidence', async () => {
+        const scope = await cube();
+        const ended = rec('I live in Berlin.');
+        await insert(scope, [ended]);
+        await store.updateItem(scope, ended.id, { validTo: Date.parse('2024-06-01T00:00:00Z') }, ctx());
+        const again = rec('I live in Berlin.');
+        expect(await store.insertItems(scope, [again], ctx())).toEqual([{ id: again.id, created: true }]);
+        expect(await store.insertItems(scope, [rec('I live in Berlin.')], ctx())).toEqual([
+          { id: again.id, created: false },
+        ]);
+      });
+
       it('numbers turns per session from 0, continuing across calls, not counting duplicates', async () => {
         const scope = await cube();
         const s1 = [rec('a'), rec('b'), rec('c')];

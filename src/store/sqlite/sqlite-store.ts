@@ -725,9 +725,11 @@ export class SqliteStore implements Store {
       .transaction(() => {
         const cube = this.resolve(scope);
         if (derivedFrom) this.assertSessionUnchanged(cube, derivedFrom);
+        // A memory marked no longer true takes no restatement: saying it again is new evidence
+        // that it is true again, stored as its own episode.
         const findDuplicate = this.stmt(
           `SELECT id FROM items WHERE cube_key = ? AND content_hash = ? AND status = 'active' AND kind = ?
-             AND session_id IS ? AND role IS ? AND speaker IS ? LIMIT 1`,
+             AND session_id IS ? AND role IS ? AND speaker IS ? AND valid_to IS NULL LIMIT 1`,
         );
         const nextTurnIndex = this.stmt(
           'SELECT coalesce(max(turn_index) + 1, 0) AS next FROM items WHERE cube_key = ? AND session_id = ?',
