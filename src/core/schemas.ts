@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MEMORY_KINDS, MEMORY_STATUSES, ROLES } from './types.js';
+import { AUDIT_ORDERS, MEMORY_KINDS, MEMORY_STATUSES, ROLES } from './types.js';
 
 /** Identifiers users choose (session, speaker, user, tags): short, printable, one line. */
 const label = z
@@ -146,15 +146,20 @@ export const updatePatchSchema = z
 export type UpdatePatch = z.input<typeof updatePatchSchema>;
 
 /**
- * The bounds of an audit query (record ids after / before, record times from / to): bounds that
- * cross hold nothing, so they are refused rather than answered as an empty page.
+ * An audit query of one cube: its item, actor, record-id bounds (after / before), time window
+ * (from / to) and order. Bounds that cross hold nothing, so they are refused rather than answered
+ * as an empty page.
  */
-export const auditBoundsSchema = z
-  .object({
+export const auditQuerySchema = z
+  .strictObject({
+    itemId: z.string().optional(),
+    actor: z.string().optional(),
     afterId: z.number().int().min(0).optional(),
     beforeId: z.number().int().min(1).optional(),
-    from: z.number().optional(),
-    to: z.number().optional(),
+    from: instantSchema.optional(),
+    to: instantSchema.optional(),
+    order: z.enum(AUDIT_ORDERS).optional(),
+    limit: z.number().int().min(1).max(100_000).optional(),
   })
   .superRefine(({ afterId, beforeId, from, to }, ctx) => {
     if (afterId !== undefined && beforeId !== undefined && beforeId <= afterId) {
@@ -172,6 +177,11 @@ export const auditBoundsSchema = z
       });
     }
   });
+export type AuditQueryInput = z.input<typeof auditQuerySchema>;
+
+/** The same for a tenant's audit: of one cube (`cube`, `owner:name` for a shared one) or of all. */
+export const tenantAuditQuerySchema = auditQuerySchema.safeExtend({ cube: z.string().optional() });
+export type TenantAuditQueryInput = z.input<typeof tenantAuditQuerySchema>;
 
 export const listOptionsSchema = itemFilterSchema.extend({
   limit: z.number().int().min(1).max(10_000).default(50),

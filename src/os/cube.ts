@@ -3,7 +3,8 @@ import { InvalidInputError, NotFoundError, SessionChangedError } from '../core/e
 import { contentHash } from '../core/ids.js';
 import {
   type AddOptions,
-  auditBoundsSchema,
+  type AuditQueryInput,
+  auditQuerySchema,
   type ContextOptions,
   contextOptionsSchema,
   type ListOptions,
@@ -40,7 +41,6 @@ import { withNeighbours } from '../retrieve/neighbours.js';
 import { embedsWords, vocabularyOf, type WordVectors, wordVectorsOf } from '../retrieve/related-words.js';
 import { rankItems, toStoreFilter } from '../retrieve/search.js';
 import type {
-  AuditQuery,
   ContextKeyWrite,
   CubeScope,
   CubeStats,
@@ -490,14 +490,14 @@ export class Cube {
     return { cube: this.info, ...(await this.store.stats(this.scope)) };
   }
 
-  async audit(query: Partial<AuditQuery> = {}): Promise<AuditRecord[]> {
+  async audit(query: AuditQueryInput = {}): Promise<AuditRecord[]> {
     requirePermission(this.permission, 'admin', 'reading the audit log');
-    parseWith(auditBoundsSchema, query, { root: 'query' });
+    const q = parseWith(auditQuerySchema, query, { root: 'query' });
     return this.store.listAudit(this.scope, {
-      ...query,
+      ...q,
       // A short id names its item as it does for `get`; a deleted item's records are found too.
-      ...(query.itemId ? { itemId: await this.resolveId(query.itemId) } : {}),
-      limit: query.limit ?? 1000,
+      ...(q.itemId ? { itemId: await this.resolveId(q.itemId) } : {}),
+      limit: q.limit ?? 1000,
     });
   }
 

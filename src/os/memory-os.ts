@@ -11,7 +11,7 @@ import {
   InvalidInputError,
   NotFoundError,
 } from '../core/errors.js';
-import { auditBoundsSchema, cubeNameSchema } from '../core/schemas.js';
+import { cubeNameSchema, type TenantAuditQueryInput, tenantAuditQuerySchema } from '../core/schemas.js';
 import type { AuditRecord, CubeInfo, Permission } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import { CachedEmbedder, recentEmbeddings } from '../embed/cached.js';
@@ -19,7 +19,7 @@ import type { Embedder } from '../embed/embedder.js';
 import { createEmbedder } from '../embed/factory.js';
 import { allows, highest, lowest, requirePermission } from '../govern/permissions.js';
 import { embedsWords, vocabularyOf } from '../retrieve/related-words.js';
-import type { AccessStore, CubeGrant, Grantee, TenantAuditQuery } from '../store/access.js';
+import type { AccessStore, CubeGrant, Grantee } from '../store/access.js';
 import { openStore, redactUrl } from '../store/open.js';
 import type { CubeScope, Store, WriteContext } from '../store/store.js';
 import { bundlesKeyedAgain, repairContextKeys } from './context-key-repair.js';
@@ -493,9 +493,9 @@ export class MemoryOS {
    * Audit records, oldest first: of one cube (`cube`, own or shared with `admin`), or of the whole
    * tenant (its cubes, deleted ones included, and its keys). Needs `admin`.
    */
-  async audit(query: Omit<TenantAuditQuery, 'cube'> & { cube?: string }): Promise<AuditRecord[]> {
-    const { cube, itemId, ...rest } = query;
-    parseWith(auditBoundsSchema, rest, { root: 'query' });
+  async audit(query: TenantAuditQueryInput): Promise<AuditRecord[]> {
+    const { cube, itemId, limit, ...given } = parseWith(tenantAuditQuerySchema, query, { root: 'query' });
+    const rest = { ...given, limit: limit ?? 1000 };
     if (cube !== undefined) {
       // An own cube that was deleted keeps its records: they are read by its name too.
       const t = await this.target(cube);

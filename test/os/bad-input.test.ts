@@ -320,6 +320,29 @@ describe('bad input: typed errors, nothing written', () => {
       expect(await cube.audit({ afterId: 5, beforeId: 6 })).toEqual([]);
     });
 
+    it('audit queries checked as every other call is: unknown keys, orders and limits named', async () => {
+      await expectRejected(os, cube, () => cube.audit({ newest: true } as never), {
+        code: 'invalid_input',
+        field: 'query.newest',
+      });
+      await expectRejected(os, cube, () => cube.audit({ order: 'desc' } as never), {
+        code: 'invalid_input',
+        field: 'query.order',
+        message: /expected one of "oldest", "newest"/,
+      });
+      await expectRejected(os, cube, () => cube.audit({ limit: 0 }), {
+        code: 'invalid_input',
+        field: 'query.limit',
+      });
+      await expectRejected(os, cube, () => os.audit({ cube: 'guarded', from: 'last week' }), {
+        code: 'invalid_input',
+        field: 'query.from',
+      });
+      // Times are ISO strings too, as everywhere else.
+      const adds = await cube.audit({ from: '2000-01-01', order: 'newest', limit: 1 });
+      expect(adds.map((r) => r.operation)).toEqual(['add']);
+    });
+
     it('bad context and list options', async () => {
       await expectRejected(os, cube, () => cube.context('memory', { tokenBudget: 10 }), {
         code: 'invalid_input',

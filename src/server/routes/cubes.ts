@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { InvalidInputError } from '../../core/errors.js';
 import type { VisibleCube } from '../../os/memory-os.js';
 import type { App, RouteHelpers } from '../app.js';
 import {

@@ -7,7 +7,6 @@ import type {
   MemoryItem,
   MemoryStatus,
   MemoryVersion,
-  Role,
 } from '../../core/types.js';
 import { importedAuditValues } from '../audit-values.js';
 import { assertMutable, assertVectorLength, decodeCursor, encodeCursor } from '../item-rules.js';
