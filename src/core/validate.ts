@@ -12,11 +12,34 @@ export function formatPath(path: ReadonlyArray<PropertyKey>, root?: string): str
   return out;
 }
 
+/** What one branch of a union expected at the union's own place: `"local"`, `an object`. */
+function expectedOf(issue: z.core.$ZodIssue): string[] {
+  if (issue.code === 'invalid_value') return issue.values.map((v) => JSON.stringify(v));
+  if (issue.code === 'invalid_type')
+    return [
+      issue.expected === 'object' || issue.expected === 'array'
+        ? `an ${issue.expected}`
+        : `a ${issue.expected}`,
+    ];
+  return [];
+}
+
 function describeIssue(
   issue: z.core.$ZodIssue,
   root: string | undefined,
 ): { field: string; message: string } {
   const field = formatPath(issue.path, root);
+  if (issue.code === 'invalid_union') {
+    // The one branch the value got inside (an object of the right shape) says what is wrong in it;
+    // otherwise the value matched none, and the union's alternatives are what to give.
+    const inside = issue.errors.filter((branch) => branch.some((i) => i.path.length > 0));
+    const [first] = inside.length === 1 ? (inside[0] ?? []) : [];
+    if (first) return describeIssue({ ...first, path: [...issue.path, ...first.path] }, root);
+    const expected = [...new Set(issue.errors.flatMap((branch) => branch.flatMap(expectedOf)))];
+    if (expected.length > 0) {
+      return { field, message: `${field ? `${field}: ` : ''}expected ${expected.join(' or ')}` };
+    }
+  }
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => formatPath([k], field || undefined));
     // The error map below leaves a suggestion for the first key in the message, or nothing.

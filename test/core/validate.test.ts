@@ -83,6 +83,23 @@ describe('parseWith', () => {
     expect(told({ query: 'x', limit: Number.NaN })).toBe('limit: expected number, got NaN');
   });
 
+  it('names what a union takes, or the field wrong inside the one branch the value entered', () => {
+    const embedder = z.union([
+      z.enum(['local', 'none']),
+      z.discriminatedUnion('provider', [
+        z.strictObject({ provider: z.literal('remote'), model: z.string() }),
+      ]),
+    ]);
+    const config = z.strictObject({ embedder });
+    const told = (value: unknown) => thrown(() => parseWith(config, { embedder: value }, { kind: 'config' }));
+    expect(told('openai').message).toBe('invalid config: embedder: expected "local" or "none" or an object');
+    const inside = told({ provider: 'remote' });
+    expect([inside.field, inside.message]).toEqual([
+      'embedder.model',
+      'invalid config: embedder.model: required (string)',
+    ]);
+  });
+
   it('throws invalid_config for config problems', () => {
     const err = thrown(() => parseWith(schema, { name: 3, items: [] }, { kind: 'config' }));
     expect(err.code).toBe('invalid_config');
