@@ -322,5 +322,23 @@ export function readConfigFile(file: string): ConfigFile {
       field: 'config',
     });
   }
+  const elsewhere = Object.keys(SET_ELSEWHERE).find(
+    (key) => typeof json === 'object' && json !== null && Object.hasOwn(json, key),
+  );
+  if (elsewhere) {
+    throw new MemcubeError(
+      'invalid_config',
+      `invalid config: config.${elsewhere} is not set in a config file: ${SET_ELSEWHERE[elsewhere]}`,
+      { field: `config.${elsewhere}` },
+    );
+  }
   return parseWith(configFileSchema, json, { root: 'config', kind: 'config' });
 }
+
+/** The settings `MemoryOS.open` takes that a config file does not, and where to give them. */
+const SET_ELSEWHERE: Record<string, string> = {
+  path: 'give the database with --db (or $MEMCUBE_DB)',
+  embedder: 'give it with --embedder (or $MEMCUBE_EMBEDDER)',
+  tenant: 'give it with --tenant (or $MEMCUBE_TENANT)',
+  actor: 'the CLI records its own actor (cli:user@host); in code, MemoryOS.open({ actor })',
+};

@@ -129,6 +129,14 @@ describe('memcube usage, help and error exits', () => {
     );
   });
 
+  it('a setting a config file does not take says which flag gives it', () => {
+    const file = sb.file('embedder.json', JSON.stringify({ embedder: 'none', retrieval: {} }));
+    expectMemcubeError(
+      sb.run(['--config', file, 'stats']),
+      'invalid config: config.embedder is not set in a config file: give it with --embedder (or $MEMCUBE_EMBEDDER)',
+    );
+  });
+
   it('a malformed id and an unknown embedder are command lines to fix (exit 2), naming the id', async () => {
     const [get, history, embedder] = await sb.runAll([
       [['get', '12345']],
