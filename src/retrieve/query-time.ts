@@ -130,16 +130,21 @@ function stretchOf(text: string, asOf: Date): Pick<TimeWindow, 'from' | 'to'> | 
     const thisWeek = startOfWeek(asOf);
     return { from: thisWeek, to: thisWeek + 7 * DAY };
   }
+  if (/^next week$/i.test(words)) {
+    const thisWeek = startOfWeek(asOf);
+    return { from: thisWeek + 7 * DAY, to: thisWeek + 14 * DAY };
+  }
   return null;
 }
 
-/**
- * The time window a query asks about ("in May 2023", "last week", "on 7 May", "in the past two
- * weeks"), resolved against `asOf` (the time the question is asked). Null when the query names no date.
- */
-export function parseQueryTime(query: string, asOf: Date): TimeWindow | null {
-  const [result] = parseTimeExpressions(query, asOf);
-  if (!result) return null;
+/** The earliest time a Date holds: a window open at its start reaches every memory before its end. */
+const OPEN_START = -8_640_000_000_000_000;
+
+/** A year said alone after a preposition ("in 2024", "before 2023"), which chrono does not read. */
+const BARE_YEAR = /\b(?:in|during|since|before|after|until|till|by|from|of)\s+((?:1[89]|2\d)\d{2})\b/i;
+
+/** The window one parsed expression names, or null for one that names no date. */
+function windowOf(result: chrono.ParsedResult, asOf: Date): TimeWindow | null {
   const said = { text: result.text, index: result.index, relative: !CALENDAR_NAME.test(result.text) };
   const stretch = stretchOf(result.text, asOf);
   if (stretch) return { ...stretch, ...said };
@@ -153,6 +158,54 @@ export function parseQueryTime(query: string, asOf: Date): TimeWindow | null {
     to: endOf(new Date(utcDayOf(end)), result.end ? spanOf(result.end) : startSpan),
     ...said,
   };
+}
+
+/** The first time the query names, from chrono, else a year said alone after a preposition. */
+function firstWindow(query: string, asOf: Date): { window: TimeWindow; next?: TimeWindow } | null {
+  const [result, second] = parseTimeExpressions(query, asOf);
+  if (result) {
+    const window = windowOf(result, asOf);
+    const next = second ? windowOf(second, asOf) : null;
+    return window ? { window, ...(next ? { next } : {}) } : null;
+  }
+  const year = BARE_YEAR.exec(query);
+  if (!year?.[1]) return null;
+  const from = Date.UTC(Number(year[1]), 0, 1);
+  const index = year.index + year[0].length - year[1].length;
+  return { window: { from, to: Date.UTC(Number(year[1]) + 1, 0, 1), text: year[1], index, relative: false } };
+}
+
+/**
+ * The words just before a time can open it at one end or join it to the next time: "before June
+ * 2024" is everything up to June, "until June" up to its end, "after June" from July and "since
+ * March" from March up to the day asked, "between March and May" March to May's end.
+ */
+function bounded(query: string, found: { window: TimeWindow; next?: TimeWindow }, asOf: Date): TimeWindow {
+  const { window, next } = found;
+  const before = query.slice(0, window.index);
+  const untilAsked = (from: number) => Math.max(endOf(asOf, 'day'), from + DAY);
+  if (next && /\bbetween\s+$/i.test(before)) {
+    const joined = query.slice(window.index + window.text.length, next.index);
+    if (/^\s*and\s*$/i.test(joined) && next.to > window.from) {
+      return { ...window, to: next.to, text: query.slice(window.index, next.index + next.text.length) };
+    }
+  }
+  if (/\b(?:before|prior to)\s+$/i.test(before)) return { ...window, from: OPEN_START, to: window.from };
+  // Not "by": "How many had she won by 10 July?" asks about that day's count, said that day.
+  if (/\b(?:until|till)\s+$/i.test(before)) return { ...window, from: OPEN_START };
+  if (/\bafter\s+$/i.test(before)) return { ...window, from: window.to, to: untilAsked(window.to) };
+  if (/\bsince\s+$/i.test(before)) return { ...window, to: untilAsked(window.from) };
+  return window;
+}
+
+/**
+ * The time window a query asks about ("in May 2023", "last week", "on 7 May", "in the past two
+ * weeks", "in 2024", "before June 2024", "between March and May"), resolved against `asOf` (the
+ * time the question is asked). Null when the query names no date.
+ */
+export function parseQueryTime(query: string, asOf: Date): TimeWindow | null {
+  const found = firstWindow(query, asOf);
+  return found ? bounded(query, found, asOf) : null;
 }
 
 /** The end of the UTC day `time` falls in. */

@@ -80,6 +80,11 @@ describe('facts no longer true in search', () => {
       'Portland',
       undefined,
     ]);
+    // "before June 2024" is about every time up to June: Portland was true in it.
+    expect((await asked('2024-07-01T00:00:00Z', 'Where did I live before June 2024?'))[0]).toEqual([
+      'Portland',
+      undefined,
+    ]);
   });
 
   it('reads the time a question names with the temporal channel left out too', async () => {

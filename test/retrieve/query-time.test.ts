@@ -61,6 +61,37 @@ describe('parseQueryTime', () => {
     expect(parseQueryTime('What did Nate do on 25 May, 2022?', ASKED)).toMatchObject({ relative: false });
   });
 
+  it('reads a year said alone after a preposition, and "next week" as the calendar week after this one', () => {
+    expect(days('What did I do in 2022?')).toEqual(['2022-01-01', '2023-01-01']);
+    expect(days('the 2022 results')).toBeNull();
+    expect(days('what have I planned for next week')).toEqual(['2023-06-19', '2023-06-26']);
+  });
+
+  it('opens a time at one end for "before", "until", "after" and "since", and joins "between … and …"', () => {
+    const open = (query: string) => {
+      const window = parseQueryTime(query, ASKED);
+      return (
+        window && [
+          window.from < Date.UTC(1900, 0, 1) ? 'open' : new Date(window.from).toISOString().slice(0, 10),
+          new Date(window.to).toISOString().slice(0, 10),
+        ]
+      );
+    };
+    expect(open('Where did I live before May 2023?')).toEqual(['open', '2023-05-01']);
+    expect(open('what had I read until May 2023')).toEqual(['open', '2023-06-01']);
+    // "by" a day asks about that day ("How many had he won by 10 May?"): the day itself.
+    expect(open('how many had I read by 10 May 2023')).toEqual(['2023-05-10', '2023-05-11']);
+    expect(open('what did I buy after March 2023')).toEqual(['2023-04-01', '2023-06-16']);
+    expect(open('what have I cooked since March 2023')).toEqual(['2023-03-01', '2023-06-16']);
+    expect(open('where did I travel between March and May 2023')).toEqual(['2023-03-01', '2023-06-01']);
+    expect(open('before 2022, where did I work?')).toEqual(['open', '2022-01-01']);
+    // The words that set the window are still the time's own.
+    expect(parseQueryTime('Where did I live before May 2023?', ASKED)).toMatchObject({
+      text: 'May 2023',
+      relative: false,
+    });
+  });
+
   it('returns null when the query names no date', () => {
     expect(days('Where did Caroline move from?')).toBeNull();
     expect(days('what time is the meeting at 5')).toBeNull();
