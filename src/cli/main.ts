@@ -542,8 +542,12 @@ export function buildProgram(): Command {
         );
       }
       await readMemory(g, async (memory) => {
-        const item = await (await memory.cube(g.cube, { create: false })).update(id, patch);
+        const cube = await memory.cube(g.cube, { create: false });
+        const before = await cube.get(id);
+        const item = await cube.update(id, patch);
         if (g.json) printJson(item);
+        else if (item.version === before.version)
+          print(`unchanged: ${item.id} already says so (v${item.version}); nothing was written`);
         else
           print(
             `updated ${item.id}: ${describeUpdate(item, Object.keys(patch))} (now v${item.version}; \`memcube history ${item.id}\` shows every version)`,

@@ -103,6 +103,8 @@ export function createMcpServer(memory: MemoryOS, options: McpOptions): McpServe
           content: h.item.content,
           speaker: h.item.speaker,
           at: h.item.validFrom ?? h.item.createdAt,
+          // When it stopped being true, for a memory marked so.
+          ...(h.item.validTo ? { until: h.item.validTo } : {}),
           score: h.score,
           // Each channel's rank of the hit: why it was found ("temporal" for the time asked about).
           channels: Object.fromEntries(Object.entries(h.channels).map(([name, found]) => [name, found.rank])),

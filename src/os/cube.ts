@@ -122,6 +122,27 @@ function refuseEndBeforeStart(
   );
 }
 
+/** Whether every field the patch sets already holds that value. */
+function changesNothing(
+  current: MemoryItem,
+  patch: {
+    content?: string;
+    tags?: string[];
+    metadata?: Record<string, unknown>;
+    validFrom?: number | null;
+    validTo?: number | null;
+  },
+): boolean {
+  const ms = (iso: string | null) => (iso === null ? null : Date.parse(iso));
+  return (
+    (patch.content === undefined || patch.content === current.content) &&
+    (patch.tags === undefined || [...new Set(patch.tags)].join('\u0000') === current.tags.join('\u0000')) &&
+    (patch.metadata === undefined || JSON.stringify(patch.metadata) === JSON.stringify(current.metadata)) &&
+    (patch.validFrom === undefined || patch.validFrom === ms(current.validFrom)) &&
+    (patch.validTo === undefined || patch.validTo === ms(current.validTo))
+  );
+}
+
 /** A named, owned container of memories; every call is scoped to it inside the store. */
 export class Cube {
   private readonly store: Store;
@@ -356,6 +377,8 @@ export class Cube {
         ? Date.parse(current.validFrom ?? current.createdAt)
         : (p.validFrom ?? Date.parse(current.createdAt));
     refuseEndBeforeStart(current, p, anchor);
+    // A patch that says what the memory already says writes no version and no audit record.
+    if (changesNothing(current, p)) return current;
     // A new event time alone moves those dates too: the text is derived again, unchanged.
     const redated = p.content === undefined && p.validFrom !== undefined && current.derived.dates.length > 0;
     const newContent = p.content ?? (redated ? current.content : undefined);

@@ -307,6 +307,10 @@ describe('memcube update', () => {
         new RegExp(`^updated ${id}: tags moved; event time none \\(counts from \\S+\\) \\(now v5;`),
       );
       expect(sb.json<MemoryItem>(['get', id, '--json'])).toMatchObject({ tags: ['moved'], validFrom: null });
+      // Saying what it already says writes nothing.
+      expect(sb.ok(['update', id, '--no-until', '--tag', 'moved']).stdout).toBe(
+        `unchanged: ${id} already says so (v5); nothing was written\n`,
+      );
     } finally {
       sb.cleanup();
     }

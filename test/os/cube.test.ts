@@ -282,6 +282,16 @@ describe('Cube (embedder none)', () => {
       content: 'I arrived yesterday.',
       version: later.version,
     });
+    // A patch that says what the memory already says writes nothing: same version, no record.
+    const records = (await cube.audit({ itemId: id })).length;
+    const same = await cube.update(id, {
+      content: 'I arrived yesterday.',
+      validFrom: '2024-07-10T09:00:00Z',
+      validTo: null,
+      tags: [...later.tags],
+    });
+    expect(same.version).toBe(later.version);
+    expect(await cube.audit({ itemId: id })).toHaveLength(records);
     // Cleared, they count from when it was added.
     const cleared2 = await cube.update(id, { validFrom: null });
     const dayBeforeAdded = new Date(Date.parse(cleared2.createdAt) - 86_400_000).toISOString().slice(0, 10);

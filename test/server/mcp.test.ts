@@ -81,6 +81,12 @@ async function exercise(client: Client, sessionFactor: number | undefined): Prom
   expect(
     text(await client.callTool({ name: 'get_context', arguments: { query: 'Lyon bees', tokenBudget: 200 } })),
   ).toContain('Alice keeps bees in Lyon (until 2024-06-01)');
+  const ended = JSON.parse(
+    text(
+      await client.callTool({ name: 'recall', arguments: { query: 'bees', asOf: '2024-07-01T00:00:00Z' } }),
+    ),
+  );
+  expect(ended[0]).toMatchObject({ id, until: '2024-06-01T00:00:00.000Z', ended: 0.5 });
   const crossed = (await client.callTool({
     name: 'update_memory',
     arguments: { id, until: '2023-01-01T00:00:00Z' },
