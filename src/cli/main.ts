@@ -863,11 +863,12 @@ function inFlagTerms(message: string): string {
  */
 function isUsageError(err: MemcubeError): boolean {
   if (err instanceof UsageError) return true;
-  // The query, an update's patch, an id, the cursor and the tenant come from the command line too.
+  // The query, an update's patch, an id, the cursor, eval's retriever and the tenant come from
+  // the command line too.
   if (err.code === 'invalid_config') return err.field === 'tenant';
   return (
     err.code === 'invalid_input' &&
-    /^(options\.\w+|patch(\.\w+(\[\d+\])?)?$|query(\.\w+)?$|cursor$|id$)/.test(err.field ?? '')
+    /^(options\.\w+|patch(\.\w+(\[\d+\])?)?$|query(\.\w+)?$|cursor$|id$|retriever$)/.test(err.field ?? '')
   );
 }
 

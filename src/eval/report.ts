@@ -86,6 +86,7 @@ export function renderReport(runs: LabelledRun[]): string {
         'limit',
         'qa',
         'embedding cache',
+        'settings changed',
       ],
       runs.map(({ label, results: { config } }) => [
         label,
@@ -97,6 +98,10 @@ export function renderReport(runs: LabelledRun[]): string {
         config.limit === null ? 'all' : String(config.limit),
         config.qa ? 'yes' : 'no',
         config.embeddingCache ? `\`${config.embeddingCache}\`` : 'none',
+        // An ablation's `--config`, so its row says what it switched (older results carry none).
+        config.memory && Object.keys(config.memory).length > 0
+          ? `\`${JSON.stringify(config.memory)}\``
+          : 'none',
       ]),
     ),
     '## Timing',

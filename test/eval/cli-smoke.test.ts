@@ -111,13 +111,17 @@ describe('memcube eval (built CLI, mini datasets)', () => {
     const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
     expect(report).toContain('| bm25 | 6 |');
     expect(report).toContain('| hybrid | 6 |');
+    // The config table says what each run's --config changed (the sandbox's plain retrieval).
+    expect(report).toContain('settings changed |');
+    expect(report).toMatch(/^\| hybrid \| hybrid \|.*\| `\{"retrieval":\{.*\}` \|$/m);
     const svg = fs.readFileSync(path.join(out, 'recall.svg'), 'utf8');
     expect(svg).toContain('bm25');
     expect(svg).toContain('hybrid');
   });
 
   it('explains what is wrong', () => {
-    expectMemcubeError(
+    // Options that clash are a command line to fix: exit 2.
+    expectMemcubeUsageError(
       sb.run(['eval', 'locomo', '--data', LOCOMO_MINI, '--retriever', 'vector', '--out', sb.path('x')], {
         db: null,
       }),
