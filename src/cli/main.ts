@@ -651,19 +651,24 @@ export function buildProgram(): Command {
     .action(async (o, cmd: Command) => {
       const g = globals(cmd);
       await readMemory(g, async (memory) => {
-        // One record past the page tells whether there is a next one.
-        const read = await (await memory.cube(g.cube, { create: false })).audit({
-          limit: o.limit + 1,
-          order: o.newest ? 'newest' : 'oldest',
+        const cube = await memory.cube(g.cube, { create: false });
+        const query = {
+          order: o.newest ? ('newest' as const) : ('oldest' as const),
           ...(o.item ? { itemId: o.item } : {}),
           ...(o.after === undefined ? {} : { afterId: o.after }),
           ...(o.before === undefined ? {} : { beforeId: o.before }),
-        });
-        const records = read.slice(0, o.limit);
+        };
+        const records = await cube.audit({ ...query, limit: o.limit });
         if (g.json) printJson(records);
         else print(formatAudit(records));
         const last = records.at(-1);
-        if (last && read.length > o.limit) {
+        // A full page may have a next one: one record past it says.
+        const bound = o.newest ? { beforeId: last?.id } : { afterId: last?.id };
+        if (
+          last &&
+          records.length === o.limit &&
+          (await cube.audit({ ...query, ...bound, limit: 1 })).length > 0
+        ) {
           process.stderr.write(`more: ${o.newest ? '--before' : '--after'} ${last.id}\n`);
         }
       });
@@ -808,7 +813,12 @@ const FLAG_OF_OPTION: Record<string, string> = {
 };
 
 /** The audit query's fields as `audit` spells them. */
-const FLAG_OF_AUDIT_BOUND: Record<string, string> = { afterId: '--after', beforeId: '--before' };
+const FLAG_OF_AUDIT_BOUND: Record<string, string> = {
+  afterId: '--after',
+  beforeId: '--before',
+  limit: '--limit',
+  itemId: '--item',
+};
 
 /**
  * What an update set, as it now reads: the text in full (so words meant as tags, `--tag a b`,

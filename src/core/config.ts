@@ -312,7 +312,7 @@ export const configFileSchema = memoryOSConfigSchema
   .partial();
 export type ConfigFile = z.input<typeof configFileSchema>;
 
-/** Reads a JSON config file such as `{ "retrieval": { "neighbourRadius": 0 } }`, checked field by field. */
+/** Reads a JSON config file such as `{ "retrieval": { "neighbourRadius": 0 } }`, checked field by field, as written. */
 export function readConfigFile(file: string): ConfigFile {
   let json: unknown;
   try {
@@ -332,7 +332,10 @@ export function readConfigFile(file: string): ConfigFile {
       { field: `config.${elsewhere}` },
     );
   }
-  return parseWith(configFileSchema, json, { root: 'config', kind: 'config' });
+  parseWith(configFileSchema, json, { root: 'config', kind: 'config' });
+  // As written, checked: `MemoryOS.open` fills in the defaults, and a record of the settings (an
+  // eval's results) holds only what the file changed.
+  return json as ConfigFile;
 }
 
 /** The settings `MemoryOS.open` takes that a config file does not, and where to give them. */
@@ -340,5 +343,5 @@ const SET_ELSEWHERE: Record<string, string> = {
   path: 'give the database with --db (or $MEMCUBE_DB)',
   embedder: 'give it with --embedder (or $MEMCUBE_EMBEDDER)',
   tenant: 'give it with --tenant (or $MEMCUBE_TENANT)',
-  actor: 'the CLI records its own actor (cli:user@host); in code, MemoryOS.open({ actor })',
+  actor: "the CLI records its own actor (cli: and the user's name); in code, MemoryOS.open({ actor })",
 };

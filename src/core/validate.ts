@@ -35,7 +35,10 @@ function describeIssue(
     const inside = issue.errors.filter((branch) => branch.some((i) => i.path.length > 0));
     const [first] = inside.length === 1 ? (inside[0] ?? []) : [];
     if (first) return describeIssue({ ...first, path: [...issue.path, ...first.path] }, root);
-    const expected = [...new Set(issue.errors.flatMap((branch) => branch.flatMap(expectedOf)))];
+    // Only what each branch wanted at the union's own place, not inside a field of it.
+    const atUnion = (branch: z.core.$ZodIssue[]) =>
+      branch.filter((i) => i.path.length === 0).flatMap(expectedOf);
+    const expected = [...new Set(issue.errors.flatMap(atUnion))];
     if (expected.length > 0) {
       return { field, message: `${field ? `${field}: ` : ''}expected ${expected.join(' or ')}` };
     }

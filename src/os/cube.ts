@@ -40,6 +40,7 @@ import { type ContextPack, packContext } from '../retrieve/context.js';
 import { withNeighbours } from '../retrieve/neighbours.js';
 import { embedsWords, vocabularyOf, type WordVectors, wordVectorsOf } from '../retrieve/related-words.js';
 import { rankItems, toStoreFilter } from '../retrieve/search.js';
+import { assertMutable } from '../store/item-rules.js';
 import type {
   ContextKeyWrite,
   CubeScope,
@@ -377,13 +378,16 @@ export class Cube {
         ? Date.parse(current.validFrom ?? current.createdAt)
         : (p.validFrom ?? Date.parse(current.createdAt));
     refuseEndBeforeStart(current, p, anchor);
-    // A patch that says what the memory already says writes no version and no audit record.
-    if (changesNothing(current, p)) return current;
+    const text =
+      p.content === undefined ? undefined : validateContent(p.content, this.config.limits, 'patch.content');
+    // A patch that says what the memory already says writes no version and no audit record; a
+    // deleted or frozen memory refuses it all the same.
+    assertMutable(current, 'update');
+    if (changesNothing(current, { ...p, content: text })) return current;
     // A new event time alone moves those dates too: the text is derived again, unchanged.
-    const redated = p.content === undefined && p.validFrom !== undefined && current.derived.dates.length > 0;
-    const newContent = p.content ?? (redated ? current.content : undefined);
-    if (newContent !== undefined) {
-      const content = validateContent(newContent, this.config.limits, 'patch.content');
+    const redated = text === undefined && p.validFrom !== undefined && current.derived.dates.length > 0;
+    const content = text ?? (redated ? current.content : undefined);
+    if (content !== undefined) {
       // New words, new dates and entities; the turns it answers stay what they were.
       const fresh = deriveKeys({ ...current, content }, anchor, [], this.config.ingest);
       const derived = { ...fresh.derived, context: current.derived.context };

@@ -140,8 +140,31 @@ function stretchOf(text: string, asOf: Date): Pick<TimeWindow, 'from' | 'to'> | 
 /** The earliest time a Date holds: a window open at its start reaches every memory before its end. */
 const OPEN_START = -8_640_000_000_000_000;
 
+/** A year as people write one: 1800 to 2999. */
+const YEAR = String.raw`((?:1[89]|2\d)\d{2})`;
+/**
+ * What may follow a year said alone: the end, punctuation or a word that starts a clause, not a
+ * unit or a noun ("in 2000 meters", "a 2000 calorie diet" are amounts).
+ */
+const AFTER_YEAR = String.raw`(?=\s*(?:$|[?.!,;:)]|(?:and|or|with|when|while|where|for|to|at|on|did|do|does|was|were|i|we|he|she|they|you|my|our|his|her|their|the|a|an)\b))`;
 /** A year said alone after a preposition ("in 2024", "before 2023"), which chrono does not read. */
-const BARE_YEAR = /\b(?:in|during|since|before|after|until|till|by|from|of)\s+((?:1[89]|2\d)\d{2})\b/i;
+const BARE_YEAR = new RegExp(
+  String.raw`\b(?:in|during|since|before|after|until|till|between|prior to)\s+${YEAR}${AFTER_YEAR}`,
+  'i',
+);
+/** The second year of "between 2019 and 2021", just after the first. */
+const AND_YEAR = new RegExp(String.raw`^\s+and\s+${YEAR}${AFTER_YEAR}`, 'i');
+
+function yearWindow(year: string, index: number): TimeWindow {
+  const y = Number(year);
+  return { from: Date.UTC(y, 0, 1), to: Date.UTC(y + 1, 0, 1), text: year, index, relative: false };
+}
+
+/** One year back, the same month and day. */
+function yearBefore(ms: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear() - 1, d.getUTCMonth(), d.getUTCDate());
+}
 
 /** The window one parsed expression names, or null for one that names no date. */
 function windowOf(result: chrono.ParsedResult, asOf: Date): TimeWindow | null {
@@ -153,26 +176,35 @@ function windowOf(result: chrono.ParsedResult, asOf: Date): TimeWindow | null {
   if (!known && !/\b(day|week|weekend|month|year|ago|yesterday|today)\b/i.test(result.text)) return null;
   const startSpan = spanOf(start);
   const end = result.end ?? start;
-  return {
-    from: startOf(new Date(utcDayOf(start)), startSpan),
-    to: endOf(new Date(utcDayOf(end)), result.end ? spanOf(result.end) : startSpan),
-    ...said,
-  };
+  const from = startOf(new Date(utcDayOf(start)), startSpan);
+  const to = endOf(new Date(utcDayOf(end)), result.end ? spanOf(result.end) : startSpan);
+  // A month named without its year ("since March") is the last one, not chrono's nearest, which
+  // may lie after the question: memories are of what has happened.
+  const implied = !start.isCertain('year') && !said.relative && !/\d{4}/.test(result.text);
+  if (implied && from >= endOf(asOf, 'day')) return { from: yearBefore(from), to: yearBefore(to), ...said };
+  return { from, to, ...said };
 }
 
-/** The first time the query names, from chrono, else a year said alone after a preposition. */
-function firstWindow(query: string, asOf: Date): { window: TimeWindow; next?: TimeWindow } | null {
-  const [result, second] = parseTimeExpressions(query, asOf);
-  if (result) {
-    const window = windowOf(result, asOf);
-    const next = second ? windowOf(second, asOf) : null;
-    return window ? { window, ...(next ? { next } : {}) } : null;
-  }
+/** The years said alone, the second of "between 2019 and 2021" too. */
+function bareYears(query: string): { window: TimeWindow; next?: TimeWindow } | null {
   const year = BARE_YEAR.exec(query);
   if (!year?.[1]) return null;
-  const from = Date.UTC(Number(year[1]), 0, 1);
-  const index = year.index + year[0].length - year[1].length;
-  return { window: { from, to: Date.UTC(Number(year[1]) + 1, 0, 1), text: year[1], index, relative: false } };
+  const end = year.index + year[0].length;
+  const window = yearWindow(year[1], end - year[1].length);
+  const second = AND_YEAR.exec(query.slice(end));
+  if (!second?.[1]) return { window };
+  return { window, next: yearWindow(second[1], end + second[0].length - second[1].length) };
+}
+
+/**
+ * The first time the query names (and the one after it), from chrono, else a year said alone
+ * after a preposition. A clock time ("at 9pm") names no window and is passed over.
+ */
+function firstWindow(query: string, asOf: Date): { window: TimeWindow; next?: TimeWindow } | null {
+  const windows = parseTimeExpressions(query, asOf).flatMap((result) => windowOf(result, asOf) ?? []);
+  const [window, next] = windows;
+  if (window) return { window, ...(next ? { next } : {}) };
+  return bareYears(query);
 }
 
 /**

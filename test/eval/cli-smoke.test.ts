@@ -113,7 +113,10 @@ describe('memcube eval (built CLI, mini datasets)', () => {
     expect(report).toContain('| hybrid | 6 |');
     // The config table says what each run's --config changed (the sandbox's plain retrieval).
     expect(report).toContain('settings changed |');
-    expect(report).toMatch(/^\| hybrid \| hybrid \|.*\| `\{"retrieval":\{.*\}` \|$/m);
+    expect(report).toMatch(/^\| hybrid \| hybrid \|.*\| `\{"ingest":\{[^`]*\},"retrieval":\{[^`]*\}` \|$/m);
+    // Only what the file changed: no default of a section it leaves out, or of a key it does not set.
+    expect(report).not.toContain('"limits"');
+    expect(report).not.toContain('"endedFactor"');
     const svg = fs.readFileSync(path.join(out, 'recall.svg'), 'utf8');
     expect(svg).toContain('bm25');
     expect(svg).toContain('hybrid');

@@ -291,6 +291,8 @@ describe('Cube (embedder none)', () => {
       tags: [...later.tags],
     });
     expect(same.version).toBe(later.version);
+    // Text is compared as it is stored, trimmed.
+    expect((await cube.update(id, { content: '  I arrived yesterday. ' })).version).toBe(later.version);
     expect(await cube.audit({ itemId: id })).toHaveLength(records);
     // Cleared, they count from when it was added.
     const cleared2 = await cube.update(id, { validFrom: null });
@@ -316,6 +318,11 @@ describe('Cube (embedder none)', () => {
     expect(err.code).toBe('conflict');
     const updErr = await caught(() => cube.update(shoes, { content: 'x' }));
     expect(updErr.code).toBe('conflict');
+    // Its own text too: a deleted memory takes no update, even one that would change nothing.
+    const sameErr = await caught(async () =>
+      cube.update(shoes, { content: (await cube.get(shoes)).content }),
+    );
+    expect(sameErr.code).toBe('conflict');
 
     const restored = await cube.restore(shoes);
     expect(restored).toMatchObject({ status: 'active', version: 3 });

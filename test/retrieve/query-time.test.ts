@@ -63,7 +63,13 @@ describe('parseQueryTime', () => {
 
   it('reads a year said alone after a preposition, and "next week" as the calendar week after this one', () => {
     expect(days('What did I do in 2022?')).toEqual(['2022-01-01', '2023-01-01']);
+    expect(days('what did I read in 2022 and why')).toEqual(['2022-01-01', '2023-01-01']);
+    // A number of things is no year, and a year not after a preposition is not read alone.
     expect(days('the 2022 results')).toBeNull();
+    expect(days('I ran in 2000 meters races')).toBeNull();
+    expect(days('a diet of 2000 calories')).toBeNull();
+    // A clock time names no window: the year after it still does.
+    expect(days('what did I eat before 9pm in 2022?')).toEqual(['2022-01-01', '2023-01-01']);
     expect(days('what have I planned for next week')).toEqual(['2023-06-19', '2023-06-26']);
   });
 
@@ -85,11 +91,22 @@ describe('parseQueryTime', () => {
     expect(open('what have I cooked since March 2023')).toEqual(['2023-03-01', '2023-06-16']);
     expect(open('where did I travel between March and May 2023')).toEqual(['2023-03-01', '2023-06-01']);
     expect(open('before 2022, where did I work?')).toEqual(['open', '2022-01-01']);
+    expect(open('where did I work prior to 2022?')).toEqual(['open', '2022-01-01']);
+    expect(open('where did I work between 2019 and 2021?')).toEqual(['2019-01-01', '2022-01-01']);
     // The words that set the window are still the time's own.
     expect(parseQueryTime('Where did I live before May 2023?', ASKED)).toMatchObject({
       text: 'May 2023',
       relative: false,
     });
+  });
+
+  it('reads a month named without its year as the last one, not one after the question', () => {
+    // Asked on 15 June 2023: "March" is March 2023, "September" September 2022.
+    expect(days('what did I cook in September?')).toEqual(['2022-09-01', '2022-10-01']);
+    expect(days('what have I cooked since March?')).toEqual(['2023-03-01', '2023-06-16']);
+    expect(days('what did I buy after September?')).toEqual(['2022-10-01', '2023-06-16']);
+    // A day ahead said as one ("tomorrow", "next Friday") is still ahead.
+    expect(days('what is planned for tomorrow')).toEqual(['2023-06-16', '2023-06-17']);
   });
 
   it('returns null when the query names no date', () => {

@@ -386,9 +386,15 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const scope = await cube();
         const ended = rec('I live in Berlin.');
         await insert(scope, [ended]);
-        await store.updateItem(scope, ended.id, { validTo: Date.parse('2024-06-01T00:00:00Z') }, ctx());
+        // Ended before the writes' clock reads now.
+        await store.updateItem(scope, ended.id, { validTo: T0 }, ctx());
         const again = rec('I live in Berlin.');
         expect(await store.insertItems(scope, [again], ctx())).toEqual([{ id: again.id, created: true }]);
+        expect(await store.insertItems(scope, [rec('I live in Berlin.')], ctx())).toEqual([
+          { id: again.id, created: false },
+        ]);
+        // An end still ahead leaves it true now: a restatement is the same memory.
+        await store.updateItem(scope, again.id, { validTo: clock + 86_400_000 }, ctx());
         expect(await store.insertItems(scope, [rec('I live in Berlin.')], ctx())).toEqual([
           { id: again.id, created: false },
         ]);

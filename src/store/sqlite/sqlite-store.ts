@@ -725,11 +725,11 @@ export class SqliteStore implements Store {
       .transaction(() => {
         const cube = this.resolve(scope);
         if (derivedFrom) this.assertSessionUnchanged(cube, derivedFrom);
-        // A memory marked no longer true takes no restatement: saying it again is new evidence
-        // that it is true again, stored as its own episode.
+        // A memory no longer true takes no restatement: saying it again is new evidence that it
+        // is true again, stored as its own episode. One that ends later still does.
         const findDuplicate = this.stmt(
           `SELECT id FROM items WHERE cube_key = ? AND content_hash = ? AND status = 'active' AND kind = ?
-             AND session_id IS ? AND role IS ? AND speaker IS ? AND valid_to IS NULL LIMIT 1`,
+             AND session_id IS ? AND role IS ? AND speaker IS ? AND (valid_to IS NULL OR valid_to > ?) LIMIT 1`,
         );
         const nextTurnIndex = this.stmt(
           'SELECT coalesce(max(turn_index) + 1, 0) AS next FROM items WHERE cube_key = ? AND session_id = ?',
@@ -747,6 +747,7 @@ export class SqliteStore implements Store {
             r.sessionId,
             r.role,
             r.speaker,
+            ctx.now,
           ) as { id: string } | undefined;
           if (duplicate) {
             outcomes.push({ id: duplicate.id, created: false });
