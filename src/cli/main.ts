@@ -52,6 +52,8 @@ interface FilterOptions {
   tag?: string[];
   status?: string[];
   user?: string;
+  agent?: string;
+  run?: string;
   from?: string;
   to?: string;
   asOf?: string;
@@ -229,6 +231,8 @@ function addFilterOptions(cmd: Command, extra: { statuses?: boolean; asOf?: bool
     .addOption(new Option('--kind <kind...>', 'only these kinds').choices([...MEMORY_KINDS]))
     .option('--tag <tag...>', 'only items carrying all these tags')
     .option('--user <id>', 'only items of this user id')
+    .option('--agent <id>', 'only items of this agent id')
+    .option('--run <id>', 'only items of this run id')
     .option('--from <time>', 'event time at or after (ISO-8601)')
     .option('--to <time>', 'event time before (ISO-8601)');
   if (extra.statuses)
@@ -252,6 +256,8 @@ function filterFrom(o: FilterOptions): Record<string, unknown> {
     tags: o.tag,
     statuses: o.status,
     userId: o.user,
+    agentId: o.agent,
+    runId: o.run,
     from: o.from,
     to: o.to,
     asOf: o.asOf,
@@ -340,6 +346,7 @@ export function buildProgram(): Command {
     .option('--tag <tag...>', 'tags')
     .option('--user <id>', 'user id')
     .option('--agent <id>', 'agent id')
+    .option('--run <id>', 'run id (one execution of an agent)')
     .action(async (words: string[], o, cmd: Command) => {
       const g = globals(cmd);
       if (words.length > 0 && o.file) throw new UsageError('give either text or --file, not both', 'file');
@@ -360,9 +367,13 @@ export function buildProgram(): Command {
         );
       }
       const options = Object.fromEntries(
-        Object.entries({ sessionId: o.session, userId: o.user, agentId: o.agent, tags: o.tag }).filter(
-          ([, v]) => v !== undefined,
-        ),
+        Object.entries({
+          sessionId: o.session,
+          userId: o.user,
+          agentId: o.agent,
+          runId: o.run,
+          tags: o.tag,
+        }).filter(([, v]) => v !== undefined),
       );
       await withMemory(g, async (memory) => {
         // Validate before `cube()` may create the cube: a rejected add must leave no trace.
@@ -808,6 +819,7 @@ const FLAG_OF_OPTION: Record<string, string> = {
   tags: '--tag',
   statuses: '--status',
   userId: '--user',
+  runId: '--run',
   asOf: '--as-of',
   channels: '--channels',
 };

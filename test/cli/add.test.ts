@@ -82,12 +82,33 @@ describe('memcube add', () => {
       'y',
       '--user',
       'u1',
+      '--agent',
+      'planner',
+      '--run',
+      'r7',
     ]);
     expect(fresh.cube).toBe('work');
     expect(fresh.ids).toHaveLength(1);
     expect(fresh.items).toEqual([{ id: fresh.ids[0], created: true }]);
     const item = sb.json<MemoryItem>(['get', fresh.ids[0] ?? '', '--cube', 'work']);
-    expect(item).toMatchObject({ content: 'A second memory', tags: ['x', 'y'], userId: 'u1', cube: 'work' });
+    expect(item).toMatchObject({
+      content: 'A second memory',
+      tags: ['x', 'y'],
+      userId: 'u1',
+      agentId: 'planner',
+      runId: 'r7',
+      cube: 'work',
+    });
+    // Search and list narrow to an agent's or a run's memories.
+    sb.ok(['add', 'Another memory of a second run', '--cube', 'work', '--agent', 'planner', '--run', 'r8']);
+    const ofRun = (run: string) =>
+      sb.json<{ items: MemoryItem[] }>(['list', '--cube', 'work', '--agent', 'planner', '--run', run]).items;
+    expect(ofRun('r7').map((i) => i.id)).toEqual([fresh.ids[0]]);
+    expect(
+      sb
+        .json<Array<{ item: MemoryItem }>>(['search', 'memory', '--cube', 'work', '--run', 'r8'])
+        .map((h) => h.item.runId),
+    ).toEqual(['r8']);
   });
 
   it('reads messages from a JSON array, from JSONL and from stdin with --file', () => {
