@@ -829,7 +829,6 @@ const FLAG_OF_AUDIT_BOUND: Record<string, string> = {
   afterId: '--after',
   beforeId: '--before',
   limit: '--limit',
-  itemId: '--item',
 };
 
 /**

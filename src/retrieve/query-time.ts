@@ -142,22 +142,29 @@ const OPEN_START = -8_640_000_000_000_000;
 
 /** A year as people write one: 1800 to 2999. */
 const YEAR = String.raw`((?:1[89]|2\d)\d{2})`;
-/**
- * What may follow a year said alone: the end, punctuation or a word that starts a clause, not a
- * unit or a noun ("in 2000 meters", "a 2000 calorie diet" are amounts).
- */
-const AFTER_YEAR = String.raw`(?=\s*(?:$|[?.!,;:)]|(?:and|or|with|when|while|where|for|to|at|on|did|do|does|was|were|i|we|he|she|they|you|my|our|his|her|their|the|a|an)\b))`;
+/** A number followed by a unit or a count of things is an amount, not a year ("in 2000 meters"). */
+const NOT_AMOUNT = String.raw`(?!\s*(?:%|percent|meters?|metres?|m|km|kilomet(?:er|re)s?|miles?|mi|feet|foot|ft|yards?|steps|calories|kcal|cal|kg|kilos?|grams?|g|lbs?|pounds?|dollars?|euros?|usd|eur|people|persons|words|pages|points|times|units|items|hours?|minutes?|seconds?|pieces?|ml|lit(?:er|re)s?|gallons?)\b)`;
 /** A year said alone after a preposition ("in 2024", "before 2023"), which chrono does not read. */
 const BARE_YEAR = new RegExp(
-  String.raw`\b(?:in|during|since|before|after|until|till|between|prior to)\s+${YEAR}${AFTER_YEAR}`,
+  String.raw`\b(?:in|during|since|before|after|until|till|by|of|from|between|prior to)\s+${YEAR}\b${NOT_AMOUNT}`,
   'i',
 );
-/** The second year of "between 2019 and 2021", just after the first. */
-const AND_YEAR = new RegExp(String.raw`^\s+and\s+${YEAR}${AFTER_YEAR}`, 'i');
+/** The second year of "between 2019 and 2021" or "from 2019 to 2021", just after the first. */
+const SECOND_YEAR = new RegExp(String.raw`^\s*(?:and|to|until|-|–)\s*${YEAR}\b${NOT_AMOUNT}`, 'i');
 
-function yearWindow(year: string, index: number): TimeWindow {
+/** A time found in the query; `later`, for a month whose year chrono chose ahead of the question, is that choice. */
+type Found = TimeWindow & { implied: boolean; later?: Pick<TimeWindow, 'from' | 'to'> };
+
+function yearWindow(year: string, index: number): Found {
   const y = Number(year);
-  return { from: Date.UTC(y, 0, 1), to: Date.UTC(y + 1, 0, 1), text: year, index, relative: false };
+  return {
+    from: Date.UTC(y, 0, 1),
+    to: Date.UTC(y + 1, 0, 1),
+    text: year,
+    index,
+    relative: false,
+    implied: false,
+  };
 }
 
 /** One year back, the same month and day. */
@@ -167,10 +174,10 @@ function yearBefore(ms: number): number {
 }
 
 /** The window one parsed expression names, or null for one that names no date. */
-function windowOf(result: chrono.ParsedResult, asOf: Date): TimeWindow | null {
+function windowOf(result: chrono.ParsedResult, asOf: Date): Found | null {
   const said = { text: result.text, index: result.index, relative: !CALENDAR_NAME.test(result.text) };
   const stretch = stretchOf(result.text, asOf);
-  if (stretch) return { ...stretch, ...said };
+  if (stretch) return { ...stretch, ...said, implied: false };
   const start = result.start;
   const known = ['day', 'weekday', 'month', 'year'].some((c) => start.isCertain(c as chrono.Component));
   if (!known && !/\b(day|week|weekend|month|year|ago|yesterday|today)\b/i.test(result.text)) return null;
@@ -178,20 +185,23 @@ function windowOf(result: chrono.ParsedResult, asOf: Date): TimeWindow | null {
   const end = result.end ?? start;
   const from = startOf(new Date(utcDayOf(start)), startSpan);
   const to = endOf(new Date(utcDayOf(end)), result.end ? spanOf(result.end) : startSpan);
-  // A month named without its year ("since March") is the last one, not chrono's nearest, which
-  // may lie after the question: memories are of what has happened.
   const implied = !start.isCertain('year') && !said.relative && !/\d{4}/.test(result.text);
-  if (implied && from >= endOf(asOf, 'day')) return { from: yearBefore(from), to: yearBefore(to), ...said };
-  return { from, to, ...said };
+  // A month named without its year ("since March") is the last one, not chrono's nearest, which
+  // may lie after the question: memories are of what has happened. Not a day ("on March 3"): a
+  // plan for the coming days is asked about too.
+  if (implied && startSpan === 'month' && from >= endOf(asOf, 'day')) {
+    return { from: yearBefore(from), to: yearBefore(to), ...said, implied, later: { from, to } };
+  }
+  return { from, to, ...said, implied };
 }
 
 /** The years said alone, the second of "between 2019 and 2021" too. */
-function bareYears(query: string): { window: TimeWindow; next?: TimeWindow } | null {
+function bareYears(query: string): { window: Found; next?: Found } | null {
   const year = BARE_YEAR.exec(query);
   if (!year?.[1]) return null;
   const end = year.index + year[0].length;
   const window = yearWindow(year[1], end - year[1].length);
-  const second = AND_YEAR.exec(query.slice(end));
+  const second = SECOND_YEAR.exec(query.slice(end));
   if (!second?.[1]) return { window };
   return { window, next: yearWindow(second[1], end + second[0].length - second[1].length) };
 }
@@ -200,7 +210,7 @@ function bareYears(query: string): { window: TimeWindow; next?: TimeWindow } | n
  * The first time the query names (and the one after it), from chrono, else a year said alone
  * after a preposition. A clock time ("at 9pm") names no window and is passed over.
  */
-function firstWindow(query: string, asOf: Date): { window: TimeWindow; next?: TimeWindow } | null {
+function firstWindow(query: string, asOf: Date): { window: Found; next?: Found } | null {
   const windows = parseTimeExpressions(query, asOf).flatMap((result) => windowOf(result, asOf) ?? []);
   const [window, next] = windows;
   if (window) return { window, ...(next ? { next } : {}) };
@@ -208,19 +218,35 @@ function firstWindow(query: string, asOf: Date): { window: TimeWindow; next?: Ti
 }
 
 /**
+ * "between March and May 2024", "from 2019 to 2021": the two times as one, when they come in
+ * order. A month without its year takes the year that puts it before the other end: "March" goes
+ * back to 2024 beside "May 2024", and "August" keeps chrono's year beside a June just past.
+ */
+function joined(window: Found, next: Found): Pick<TimeWindow, 'from' | 'to'> | null {
+  const ends = next.later && next.later.to > window.from ? next.later : next;
+  let from = window.from;
+  let to = window.to;
+  for (let back = 0; window.implied && from >= ends.to && back < 2; back++) {
+    from = yearBefore(from);
+    to = yearBefore(to);
+  }
+  return ends.to > from ? { from, to: Math.max(to, ends.to) } : null;
+}
+
+/**
  * The words just before a time can open it at one end or join it to the next time: "before June
  * 2024" is everything up to June, "until June" up to its end, "after June" from July and "since
  * March" from March up to the day asked, "between March and May" March to May's end.
  */
-function bounded(query: string, found: { window: TimeWindow; next?: TimeWindow }, asOf: Date): TimeWindow {
-  const { window, next } = found;
+function bounded(query: string, found: { window: Found; next?: Found }, asOf: Date): TimeWindow {
+  const { implied: _implied, later: _later, ...window } = found.window;
+  const { next } = found;
   const before = query.slice(0, window.index);
   const untilAsked = (from: number) => Math.max(endOf(asOf, 'day'), from + DAY);
-  if (next && /\bbetween\s+$/i.test(before)) {
-    const joined = query.slice(window.index + window.text.length, next.index);
-    if (/^\s*and\s*$/i.test(joined) && next.to > window.from) {
-      return { ...window, to: next.to, text: query.slice(window.index, next.index + next.text.length) };
-    }
+  if (next && /\b(?:between|from)\s+$/i.test(before)) {
+    const link = query.slice(window.index + window.text.length, next.index);
+    const both = /^\s*(?:and|to|until|-|–)\s*$/i.test(link) ? joined(found.window, next) : null;
+    if (both) return { ...window, ...both, text: query.slice(window.index, next.index + next.text.length) };
   }
   if (/\b(?:before|prior to)\s+$/i.test(before)) return { ...window, from: OPEN_START, to: window.from };
   // Not "by": "How many had she won by 10 July?" asks about that day's count, said that day.

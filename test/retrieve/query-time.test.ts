@@ -64,6 +64,8 @@ describe('parseQueryTime', () => {
   it('reads a year said alone after a preposition, and "next week" as the calendar week after this one', () => {
     expect(days('What did I do in 2022?')).toEqual(['2022-01-01', '2023-01-01']);
     expect(days('what did I read in 2022 and why')).toEqual(['2022-01-01', '2023-01-01']);
+    expect(days('What did I learn in 2022 about cooking?')).toEqual(['2022-01-01', '2023-01-01']);
+    expect(days('photos from the summer of 2022')).toEqual(['2022-01-01', '2023-01-01']);
     // A number of things is no year, and a year not after a preposition is not read alone.
     expect(days('the 2022 results')).toBeNull();
     expect(days('I ran in 2000 meters races')).toBeNull();
@@ -93,6 +95,12 @@ describe('parseQueryTime', () => {
     expect(open('before 2022, where did I work?')).toEqual(['open', '2022-01-01']);
     expect(open('where did I work prior to 2022?')).toEqual(['open', '2022-01-01']);
     expect(open('where did I work between 2019 and 2021?')).toEqual(['2019-01-01', '2022-01-01']);
+    expect(open('where did I work from 2019 to 2021?')).toEqual(['2019-01-01', '2022-01-01']);
+    // A month without its year takes the year that puts the two in order.
+    expect(open('where did I travel between April and July')).toEqual(['2023-04-01', '2023-08-01']);
+    const later = new Date(Date.UTC(2024, 5, 15));
+    const joined = parseQueryTime('where did I travel between March and May 2023', later);
+    expect(joined && [joined.from, joined.to]).toEqual([Date.UTC(2023, 2, 1), Date.UTC(2023, 5, 1)]);
     // The words that set the window are still the time's own.
     expect(parseQueryTime('Where did I live before May 2023?', ASKED)).toMatchObject({
       text: 'May 2023',
@@ -105,8 +113,9 @@ describe('parseQueryTime', () => {
     expect(days('what did I cook in September?')).toEqual(['2022-09-01', '2022-10-01']);
     expect(days('what have I cooked since March?')).toEqual(['2023-03-01', '2023-06-16']);
     expect(days('what did I buy after September?')).toEqual(['2022-10-01', '2023-06-16']);
-    // A day ahead said as one ("tomorrow", "next Friday") is still ahead.
+    // A day ahead said as one ("tomorrow", "on June 20") is still ahead: plans are asked about too.
     expect(days('what is planned for tomorrow')).toEqual(['2023-06-16', '2023-06-17']);
+    expect(days('what is on for June 20?')).toEqual(['2023-06-20', '2023-06-21']);
   });
 
   it('returns null when the query names no date', () => {
