@@ -525,14 +525,13 @@ export class MemoryOS {
       throw new InvalidInputError('cube: this key is limited to named cubes; name the cube to audit', 'cube');
     }
     this.requireLevel('admin', 'reading the audit log');
-    const scopes = (await this.store.listCubes(this.config.tenant)).map((c) => ({
-      tenant: c.tenant,
-      cube: c.name,
-    }));
+    // The tenant's cubes are listed only to resolve an item the query names.
+    const tenantScopes = async () =>
+      (await this.store.listCubes(this.config.tenant)).map((c) => ({ tenant: c.tenant, cube: c.name }));
     const item =
       itemId === undefined
         ? {}
-        : { itemId: await this.auditedItem(scopes, itemId, "in this tenant's cubes") };
+        : { itemId: await this.auditedItem(await tenantScopes(), itemId, "in this tenant's cubes") };
     return this.requireAccess().listTenantAudit(this.config.tenant, { ...rest, ...item });
   }
 
