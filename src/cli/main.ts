@@ -4,7 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type ConfigFile, defaultDatabasePath, readConfigFile } from '../core/config.js';
-import { EmbedderMismatchError, InvalidInputError, MemcubeError, NotFoundError } from '../core/errors.js';
+import {
+  EmbedderMismatchError,
+  InvalidInputError,
+  MemcubeError,
+  NotFoundError,
+  withFieldRenamed,
+} from '../core/errors.js';
 import { type CubeInfo, MEMORY_KINDS, MEMORY_STATUSES, type MemoryItem, ROLES } from '../core/types.js';
 import { type AddInput, draftEpisodes } from '../ingest/episodes.js';
 import { MemoryOS, type OpenOptions, parseCubeRef } from '../os/memory-os.js';
@@ -898,11 +904,11 @@ function isUsageError(err: MemcubeError): boolean {
  * an ISO-8601 date…`, not `messages[0].at: …`) and is a usage error, as a bad `--from` is.
  */
 function inFlagTermsOfMessage(err: unknown): unknown {
-  if (!(err instanceof MemcubeError) || err.code !== 'invalid_input') return err;
-  const field = /^messages\[0\]\.(at|speaker|role|content)$/.exec(err.field ?? '');
-  if (!field) return err;
-  const argument = field[1] === 'content' ? 'text' : `--${field[1]}`;
-  return new UsageError(err.message.replace(`${err.field}:`, `${argument}:`), argument);
+  const told = withFieldRenamed(err, (field) => {
+    const name = /^messages\[0\]\.(at|speaker|role|content)$/.exec(field)?.[1];
+    return name && (name === 'content' ? 'text' : `--${name}`);
+  });
+  return told instanceof MemcubeError && told !== err ? new UsageError(told.message, told.field) : err;
 }
 
 export async function main(argv: string[]): Promise<number> {
