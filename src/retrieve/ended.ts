@@ -1,4 +1,5 @@
 import type { ItemOrigin } from '../store/store.js';
+import { OPEN_START, type TimeWindow } from './query-time.js';
 
 /** A ranked hit: its item id and score. */
 interface Ranked {
@@ -7,10 +8,21 @@ interface Ranked {
 }
 
 /**
+ * The time a question is about, for what was still true then: the start of the time it names
+ * ("in March 2024"), else when it is asked. A time open at its start ("before June 2024", "until
+ * next Friday") is about its end, or about when it is asked if that comes first: Portland, ended
+ * in June, was true before June, but "until next Friday" asks about now.
+ */
+export function timeAskedAbout(named: Pick<TimeWindow, 'from' | 'to'> | null, askedAt: number): number {
+  if (!named) return askedAt;
+  return named.from === OPEN_START ? Math.min(named.to - 1, askedAt) : named.from;
+}
+
+/**
  * A memory marked as no longer true by the time a question is about ("I live in Portland", its
  * `validTo` set when the user moved) scores × `factor`: the fact that replaced it ranks above it,
- * and it stays findable, below, for questions about its own time. `about` is that time: the start
- * of the time the question names ("in March 2024"), else when it is asked. A hit whose origin is
+ * and it stays findable, below, for questions about its own time. `about` is that time
+ * (`timeAskedAbout`). A hit whose origin is
  * not in `origins` keeps its score. The result is re-sorted, stably; a lowered hit carries
  * `ended`, its factor.
  */

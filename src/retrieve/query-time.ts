@@ -138,7 +138,7 @@ function stretchOf(text: string, asOf: Date): Pick<TimeWindow, 'from' | 'to'> | 
 }
 
 /** The earliest time a Date holds: a window open at its start reaches every memory before its end. */
-const OPEN_START = -8_640_000_000_000_000;
+export const OPEN_START = -8_640_000_000_000_000;
 
 /** A year as people write one: 1800 to 2999. */
 const YEAR = String.raw`((?:1[89]|2\d)\d{2})`;

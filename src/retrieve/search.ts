@@ -11,7 +11,7 @@ import {
 import type { Embedder } from '../embed/embedder.js';
 import type { CubeScope, LexicalNarrowing, ScoredId, Store, StoreItemFilter } from '../store/store.js';
 import { lowerAskingTurns } from './asking.js';
-import { lowerEndedFacts } from './ended.js';
+import { lowerEndedFacts, timeAskedAbout } from './ended.js';
 import {
   type ChannelResult,
   decisiveness,
@@ -427,7 +427,7 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
             askingTurnFactor,
           )
         : focused;
-    const current = lowerEndedFacts(lowered, poolOrigins, named?.from ?? askedAt, endedFactor);
+    const current = lowerEndedFacts(lowered, poolOrigins, timeAskedAbout(named, askedAt), endedFactor);
     ranked = boostSessions(current, poolOrigins, sessionBoost);
     if (topicHits) {
       ranked = boostSessionTopics(

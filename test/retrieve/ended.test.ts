@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryOS } from '../../src/os/memory-os.js';
-import { lowerEndedFacts } from '../../src/retrieve/ended.js';
+import { lowerEndedFacts, timeAskedAbout } from '../../src/retrieve/ended.js';
+import { OPEN_START } from '../../src/retrieve/query-time.js';
 import type { ItemOrigin } from '../../src/store/store.js';
 
 const JUNE = Date.parse('2024-06-01T00:00:00Z');
@@ -37,6 +38,22 @@ describe('lowerEndedFacts', () => {
       { id: 'gone', score: 2 },
     ]);
     expect(lowerEndedFacts(hits, origins, JUNE * 2, 1)).toEqual(hits);
+  });
+});
+
+describe('timeAskedAbout', () => {
+  const asked = Date.parse('2024-07-01T00:00:00Z');
+
+  it('is when the question is asked, or the start of the time it names', () => {
+    expect(timeAskedAbout(null, asked)).toBe(asked);
+    expect(timeAskedAbout({ from: JUNE, to: JUNE + 30 * 86_400_000 }, asked)).toBe(JUNE);
+  });
+
+  it('is the end of a time open at its start, or when it is asked if that comes first', () => {
+    // "before June 2024", asked in July: the last moment before June.
+    expect(timeAskedAbout({ from: OPEN_START, to: JUNE }, asked)).toBe(JUNE - 1);
+    // "until next Friday": the question is about now.
+    expect(timeAskedAbout({ from: OPEN_START, to: asked + 7 * 86_400_000 }, asked)).toBe(asked);
   });
 });
 
@@ -84,6 +101,14 @@ describe('facts no longer true in search', () => {
     expect((await asked('2024-07-01T00:00:00Z', 'Where did I live before June 2024?'))[0]).toEqual([
       'Portland',
       undefined,
+    ]);
+  });
+
+  it('lowers it for a time open at its start that reaches past when the question is asked', async () => {
+    const asked = await whereILive();
+    expect(await asked('2024-07-01T00:00:00Z', 'Where do I live until next Friday?')).toEqual([
+      ['Seattle,', undefined],
+      ['Portland', 0.5],
     ]);
   });
 
