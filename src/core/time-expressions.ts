@@ -1,7 +1,58 @@
 import type * as chrono from 'chrono-node';
 import { lazyModule } from './lazy-module.js';
 
-const chronoParser = lazyModule<typeof chrono>('chrono-node');
+const chronoModule = lazyModule<typeof chrono>('chrono-node');
+
+/**
+ * Words after which a capitalised "May" is the month, not the verb or a name: chrono reads it
+ * only after "in", so "since May", "before May" and "between May and July" read no month.
+ */
+const MAY_AS_MONTH_AFTER = [
+  /\b(?:in|during|since|before|after|until|till|by|between|early|late|mid|last|this|next)\s+$/i,
+  // The second month of a join ("between March and May", "from March 2023 to May").
+  /\b(?:between|from)\s+[A-Za-z]+\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?(?:,?\s+\d{4})?\s+(?:and|to|through|until|till)\s+$/i,
+];
+/** "from May" is the month when a second time follows ("from May to July"), else likely a name. */
+const FROM_BEFORE = /\bfrom\s+$/i;
+const JOIN_AFTER = /^\s*(?:\d{4}\s*)?(?:to|until|till|through|-|–)\s/i;
+
+/** Whether a result chrono would drop as the verb "may" reads as the month where it stands. */
+function isMayTheMonth(context: chrono.ParsingContext, result: chrono.ParsingResult): boolean {
+  if (result.text !== 'May') return false;
+  const before = context.text.slice(0, result.index);
+  const after = context.text.slice(result.index + result.text.length);
+  if (/^['’]s\b/.test(after)) return false;
+  if (FROM_BEFORE.test(before)) return JOIN_AFTER.test(after);
+  return MAY_AS_MONTH_AFTER.some((pattern) => pattern.test(before));
+}
+
+/**
+ * chrono's casual English parser, whose filter of unlikely results (`ENUnlikelyFormatFilter`)
+ * lets "May" through after more words than "in" (`MAY_AS_MONTH_AFTER`): the filter sees the
+ * results without those, and they rejoin its output in order.
+ */
+let parser: chrono.Chrono | undefined;
+function chronoParser(): chrono.Chrono {
+  if (parser) return parser;
+  const custom = chronoModule().casual.clone();
+  custom.refiners = custom.refiners.map((refiner) =>
+    refiner.constructor.name === 'ENUnlikelyFormatFilter'
+      ? {
+          refine: (context: chrono.ParsingContext, results: chrono.ParsingResult[]) => {
+            const months = results.filter((r) => isMayTheMonth(context, r));
+            if (months.length === 0) return refiner.refine(context, results);
+            const others = refiner.refine(
+              context,
+              results.filter((r) => !months.includes(r)),
+            );
+            return [...others, ...months].sort((a, b) => a.index - b.index);
+          },
+        }
+      : refiner,
+  );
+  parser = custom;
+  return custom;
+}
 
 /**
  * A Date whose fields in the process's time zone are the UTC fields of `instant`. chrono-node

@@ -36,6 +36,11 @@ describe('resolveEventDates', () => {
     // A day, a weekday or words of days keep the day.
     expect(resolved('Three weeks ago I started.')).toEqual([{ text: 'Three weeks ago', date: '2023-04-17' }]);
     expect(resolved('on 7 May I ran')).toEqual([{ text: 'on 7 May', date: '2023-05-07' }]);
+    // "May" after a word that times it is the month; the verb and a name are not.
+    expect(resolved("I've been running since May.")).toEqual([
+      { text: 'May', date: '2023-05-01', span: 'month' },
+    ]);
+    expect(resolved('May I join you? I got a card from May.')).toEqual([]);
   });
 
   it('keeps absolute dates and ignores bare clock times', () => {

@@ -118,6 +118,17 @@ describe('parseQueryTime', () => {
     expect(days('what is on for June 20?')).toEqual(['2023-06-20', '2023-06-21']);
   });
 
+  it('reads "May" as the month after a word that times it, not as the verb or a name', () => {
+    expect(days('what did I cook since May?')).toEqual(['2023-05-01', '2023-06-16']);
+    expect(days('where did I travel between May and June')).toEqual(['2023-05-01', '2023-07-01']);
+    expect(days('where did I travel between March and May')).toEqual(['2023-03-01', '2023-06-01']);
+    expect(days('what did I read from May to June 2023')).toEqual(['2023-05-01', '2023-07-01']);
+    expect(days('what did I read during May')).toEqual(['2023-05-01', '2023-06-01']);
+    expect(days('May I ask what I cooked?')).toBeNull();
+    expect(days('what did I get from May?')).toBeNull();
+    expect(days("what did I bring to May's party")).toBeNull();
+  });
+
   it('returns null when the query names no date', () => {
     expect(days('Where did Caroline move from?')).toBeNull();
     expect(days('what time is the meeting at 5')).toBeNull();
