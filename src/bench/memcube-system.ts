@@ -46,6 +46,7 @@ export async function openMemcube(
           runId: null,
           validFrom: t.at,
           validTo: null,
+          statedAt: t.at,
           sourceIds: [],
           tags: [],
           metadata: {},

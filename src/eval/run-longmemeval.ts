@@ -100,7 +100,8 @@ export async function runLongMemEval(options: EvalRunOptions): Promise<EvalResul
       }
       if (kept.length > 0) {
         const t0 = performance.now();
-        // A haystack may repeat a session id; identical turns of the copy are then stored once.
+        // A haystack may repeat a session id; the copy's identical turns are stored once if it has the
+        // same date (a copy on another day is said again, new evidence).
         const { ids } = await cube.add(
           kept.map(({ turn, ti }) => ({
             content: turn.content,

@@ -70,6 +70,7 @@ export function draftEpisodes(
       runId: opts.runId ?? null,
       validFrom: m.at ?? now,
       validTo: null,
+      statedAt: m.at ?? null,
       sourceIds: [],
       tags: [...new Set([...(opts.tags ?? []), ...(m.tags ?? [])])],
       metadata: { ...opts.metadata, ...m.metadata },

@@ -91,6 +91,13 @@ export interface NewItemRecord {
   runId: string | null;
   validFrom: number | null;
   validTo: number | null;
+  /**
+   * The event time the message gave, if it gave one. An active memory with the same content from
+   * the same party in the same session is this one (the message was sent again) only if it has
+   * this event time: said again at another time, it is new evidence. Null: the message gave no
+   * time, and content, session and party alone decide.
+   */
+  statedAt: number | null;
   sourceIds: string[];
   tags: string[];
   metadata: Metadata;

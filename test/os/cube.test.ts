@@ -357,6 +357,24 @@ describe('Cube (embedder none)', () => {
     expect(stats.versions).toBe(4);
   });
 
+  it('keeps the same words said again at another stated time: a transcript sent twice is stored once', async () => {
+    const cube = await os.cube('chat');
+    const transcript = [
+      { content: 'Yes!', speaker: 'Ana', at: '2024-03-01T10:00:00Z' },
+      { content: 'Did you like it?', speaker: 'Bo', at: '2024-03-01T10:01:00Z' },
+      { content: 'Yes!', speaker: 'Ana', at: '2024-03-01T10:02:00Z' },
+    ];
+    const first = await cube.add(transcript, { sessionId: 's1' });
+    expect(first.items.map((o) => o.created)).toEqual([true, true, true]);
+    const resent = await cube.add(transcript, { sessionId: 's1' });
+    expect(resent.ids).toEqual(first.ids);
+    // A note without a session, on two days.
+    const monday = await cube.add({ content: 'Went running.', at: '2024-03-04T07:00:00Z' });
+    const tuesday = await cube.add({ content: 'Went running.', at: '2024-03-05T07:00:00Z' });
+    expect(tuesday.ids).not.toEqual(monday.ids);
+    expect((await cube.stats()).items).toBe(5);
+  });
+
   it('list pages with a cursor in both orders', async () => {
     const cube = await os.cube('chat');
     const ids = await seed(cube);

@@ -64,6 +64,7 @@ export function rec(content: string, over: Partial<NewItemRecord> = {}): NewItem
     runId: null,
     validFrom: null,
     validTo: null,
+    statedAt: null,
     sourceIds: [],
     tags: [],
     metadata: {},
@@ -398,6 +399,29 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         expect(await store.insertItems(scope, [rec('I live in Berlin.')], ctx())).toEqual([
           { id: again.id, created: false },
         ]);
+      });
+
+      it('dedupes a message that states its time only against the same event time', async () => {
+        const scope = await cube();
+        const at = (ms: number) => ({ validFrom: ms, statedAt: ms });
+        const monday = rec('Went running.', at(T0));
+        await insert(scope, [monday]);
+        // Sent again with its time: the same memory.
+        expect(await store.insertItems(scope, [rec('Went running.', at(T0))], ctx())).toEqual([
+          { id: monday.id, created: false },
+        ]);
+        // Said again on another day: new evidence.
+        const tuesday = rec('Went running.', at(T0 + DAY));
+        expect(await store.insertItems(scope, [tuesday], ctx())).toEqual([{ id: tuesday.id, created: true }]);
+        // A message that states no time is either of them.
+        const [untimed] = await store.insertItems(
+          scope,
+          [rec('Went running.', { validFrom: T0 + 2 * DAY })],
+          ctx(),
+        );
+        expect([monday.id, tuesday.id]).toContain(untimed?.id);
+        expect(untimed?.created).toBe(false);
+        expect((await store.stats(scope)).items).toBe(2);
       });
 
       it('numbers turns per session from 0, continuing across calls, not counting duplicates', async () => {

@@ -726,10 +726,12 @@ export class SqliteStore implements Store {
         const cube = this.resolve(scope);
         if (derivedFrom) this.assertSessionUnchanged(cube, derivedFrom);
         // A memory no longer true takes no restatement: saying it again is new evidence that it
-        // is true again, stored as its own episode. One that ends later still does.
+        // is true again, stored as its own episode. One that ends later still does. Nor does one
+        // with another event time than the message states.
         const findDuplicate = this.stmt(
           `SELECT id FROM items WHERE cube_key = ? AND content_hash = ? AND status = 'active' AND kind = ?
-             AND session_id IS ? AND role IS ? AND speaker IS ? AND (valid_to IS NULL OR valid_to > ?) LIMIT 1`,
+             AND session_id IS ? AND role IS ? AND speaker IS ? AND (valid_to IS NULL OR valid_to > ?)
+             AND (? IS NULL OR valid_from = ?) LIMIT 1`,
         );
         const nextTurnIndex = this.stmt(
           'SELECT coalesce(max(turn_index) + 1, 0) AS next FROM items WHERE cube_key = ? AND session_id = ?',
@@ -748,6 +750,8 @@ export class SqliteStore implements Store {
             r.role,
             r.speaker,
             ctx.now,
+            r.statedAt,
+            r.statedAt,
           ) as { id: string } | undefined;
           if (duplicate) {
             outcomes.push({ id: duplicate.id, created: false });
