@@ -191,6 +191,14 @@ export const retrievalConfigSchema = z.strictObject({
    */
   lexicalScoreFloor: z.number().min(0).max(1).default(0.01),
   /**
+   * The vector channel's hits whose cosine is under this fraction of its best are left out before
+   * fusion. Rank fusion counts a hit by its place alone, so in a small cube the vector channel's
+   * last hit, one that shares little meaning with the question, votes as much as its first (a
+   * three-turn cube ranked a bakery tip, cosine 0.13, above "I moved to Berlin", 0.45, for "where
+   * does Alice live?"). 0 = keep all.
+   */
+  vectorScoreFloor: z.number().min(0).max(1).default(0.3),
+  /**
    * `context()` packs a line longer than `packTypicalTokens` at its score × (typical / tokens) to
    * this power: one long turn (LongMemEval has 2,000-token turns) would spend the budget that several
    * distinct evidence turns need. 0 = pack by score alone.

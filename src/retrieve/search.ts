@@ -306,13 +306,17 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     return { channel, weight: weight * confidence(hits, ctx.retrieval.vectorConfidenceGap), hits };
   });
   const results = await Promise.all(firstRound);
-  const { fusion, rrfK, vectorConfidenceGap } = ctx.retrieval;
+  const { fusion, rrfK, vectorConfidenceGap, vectorScoreFloor } = ctx.retrieval;
+  // The vector channel's hits far below its best cast no vote; all of them still set its weight
+  // (how decisive it is) and which sessions' user turns are nearest the question (session topics).
+  const voting = (all: ChannelResult[]) =>
+    all.map((r) => (r.channel === 'vector' ? { ...r, hits: aboveFloor(r.hits, vectorScoreFloor) } : r));
   const fuse = (all: ChannelResult[]) =>
     fusion === 'score'
-      ? fuseScores(all)
+      ? fuseScores(voting(all))
       : fusion === 'adaptive'
-        ? fuseAdaptive(all, rrfK, vectorConfidenceGap)
-        : fuseReciprocalRank(all, rrfK);
+        ? fuseAdaptive(voting(all), rrfK, vectorConfidenceGap)
+        : fuseReciprocalRank(voting(all), rrfK);
   let fused = fuse(results);
 
   const origins = new OriginReader(ctx.store, ctx.scope);

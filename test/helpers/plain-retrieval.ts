@@ -21,6 +21,7 @@ export const PLAIN_RETRIEVAL: Pick<MemoryOSConfig, 'ingest' | 'retrieval'> = {
     speakerFocus: 1,
     dropSpeakerNames: false,
     lexicalScoreFloor: 0,
+    vectorScoreFloor: 0,
     askingTurnFactor: 1,
     packLengthExponent: 0,
     contextTimesWhenChanged: false,
