@@ -50,7 +50,7 @@ function record(row: number, tagged: boolean): NewItemRecord {
     runId: null,
     validFrom: null,
     validTo: null,
-    statedAt: null,
+    dedupeWindow: null,
     sourceIds: [],
     tags: tagged ? [`topic-${row % 50}`] : [],
     metadata: {},

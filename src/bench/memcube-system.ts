@@ -46,7 +46,7 @@ export async function openMemcube(
           runId: null,
           validFrom: t.at,
           validTo: null,
-          statedAt: t.at,
+          dedupeWindow: { from: t.at, to: t.at },
           sourceIds: [],
           tags: [],
           metadata: {},

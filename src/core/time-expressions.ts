@@ -3,27 +3,39 @@ import { lazyModule } from './lazy-module.js';
 
 const chronoModule = lazyModule<typeof chrono>('chrono-node');
 
+const MONTH = String.raw`(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?`;
+/** A time that can end a join: a month or a day, or the part of one ("the end of June", "mid-June"). */
+const JOIN_END = String.raw`(?:the\s+(?:end|start|beginning|middle)\s+of\s+|early\s+|late\s+|mid-?\s*)?(?:${MONTH}|\d)`;
+
 /**
- * Words after which a capitalised "May" is the month, not the verb or a name: chrono reads it
- * only after "in", so "since May", "before May" and "between May and July" read no month.
+ * Where a capitalised "May" is the month, not the verb or a name; chrono reads it only after
+ * "in". After a word that times it ("since May", "before May?"), unless a verb follows, as one
+ * follows a name ("after May left"); first in a join whose other end is a time ("between May and
+ * July", "from May to the end of June"); last in a join whose first end is a month ("between
+ * March and May").
  */
-const MAY_AS_MONTH_AFTER = [
-  /\b(?:in|during|since|before|after|until|till|by|between|early|late|mid|last|this|next)\s+$/i,
-  // The second month of a join ("between March and May", "from March 2023 to May").
-  /\b(?:between|from)\s+[A-Za-z]+\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?(?:,?\s+\d{4})?\s+(?:and|to|through|until|till)\s+$/i,
-];
-/** "from May" is the month when a second time follows ("from May to July"), else likely a name. */
-const FROM_BEFORE = /\bfrom\s+$/i;
-const JOIN_AFTER = /^\s*(?:\d{4}\s*)?(?:to|until|till|through|-|–)\s/i;
+const TIMED_BEFORE = /\b(?:in|during|since|before|after|until|till|early|late|mid|last|this|next)\s+$/i;
+const JOIN_BEFORE = /\b(?:between|from)\s+$/i;
+const JOIN_AFTER = new RegExp(
+  String.raw`^\s*(?:\d{4}\s*)?(?:and|to|through|until|till|-|–)\s*${JOIN_END}`,
+  'i',
+);
+const JOINED_BEFORE = new RegExp(
+  String.raw`\b(?:between|from)\s+(?:early\s+|late\s+|mid-?\s*)?${MONTH}(?:\s+\d{1,2}(?:st|nd|rd|th)?)?(?:,?\s+\d{4})?\s+(?:and|to|through|until|till|-|–)\s*$`,
+  'i',
+);
+/** What may follow the month: the end, a mark (not a possessive's), a number, a capitalised word, or a word that is no verb. */
+const MONTH_FOLLOWED =
+  /^(?:\s*$|(?!['’]s\b)[^\w\s]|\s+(?:\d|[A-Z]|(?:and|or|to|through|until|till|when|while|but|so|then|in|of|for|at|on|with|we|you|he|she|they|it|my|our|his|her|their|the|this|that|last|next|already|now|onwards?)\b))/;
 
 /** Whether a result chrono would drop as the verb "may" reads as the month where it stands. */
 function isMayTheMonth(context: chrono.ParsingContext, result: chrono.ParsingResult): boolean {
   if (result.text !== 'May') return false;
   const before = context.text.slice(0, result.index);
   const after = context.text.slice(result.index + result.text.length);
-  if (/^['’]s\b/.test(after)) return false;
-  if (FROM_BEFORE.test(before)) return JOIN_AFTER.test(after);
-  return MAY_AS_MONTH_AFTER.some((pattern) => pattern.test(before));
+  if (JOIN_BEFORE.test(before)) return JOIN_AFTER.test(after);
+  if (JOINED_BEFORE.test(before)) return true;
+  return TIMED_BEFORE.test(before) && MONTH_FOLLOWED.test(after);
 }
 
 /**

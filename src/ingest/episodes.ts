@@ -70,13 +70,31 @@ export function draftEpisodes(
       runId: opts.runId ?? null,
       validFrom: m.at ?? now,
       validTo: null,
-      statedAt: m.at ?? null,
+      dedupeWindow: dedupeWindow(m.at, opts.sessionId, now),
       sourceIds: [],
       tags: [...new Set([...(opts.tags ?? []), ...(m.tags ?? [])])],
       metadata: { ...opts.metadata, ...m.metadata },
       contentHash: contentHash(content),
     };
   });
+}
+
+/** How long a note without a session or a time is taken for a retry of the same note. */
+const NOTE_RETRY_MS = 60 * 60 * 1000;
+
+/**
+ * The event times an identical memory may have to be this message sent again: the message's own
+ * time if it gives one (said at another time, it is new evidence); any time within a session,
+ * whose transcript may be sent again whole; and for a note without either, the last hour, so a
+ * retry is stored once but "Took my vitamins." is kept each day.
+ */
+function dedupeWindow(
+  at: number | undefined,
+  sessionId: string | undefined,
+  now: number,
+): NewItemRecord['dedupeWindow'] {
+  if (at !== undefined) return { from: at, to: at };
+  return sessionId === undefined ? { from: now - NOTE_RETRY_MS, to: now } : null;
 }
 
 /**

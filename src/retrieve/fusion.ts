@@ -75,12 +75,33 @@ export function decisiveness(hits: ScoredId[]): number {
 }
 
 /**
+ * The results with the vector channel's hits under `floor` × its best score left out: far below
+ * the best, a hit shares little meaning with the query, yet rank fusion would count its place.
+ */
+export function withVectorFloor(results: ChannelResult[], floor: number): ChannelResult[] {
+  return results.map((r) => (r.channel === 'vector' ? { ...r, hits: aboveFloor(r.hits, floor) } : r));
+}
+
+/** The hits scoring at least `fraction` of the best one (hits arrive best first); all for 0. */
+export function aboveFloor(hits: ScoredId[], fraction: number): ScoredId[] {
+  const best = hits[0]?.score ?? 0;
+  return fraction > 0 && best > 0 ? hits.filter((h) => h.score >= fraction * best) : hits;
+}
+
+/**
  * Score fusion when the vector channel ranks flat (decisiveness below `flatBelow`), rank fusion
  * otherwise. Ranks turn a flat channel's near-ties into full votes that outvote the lexical
- * channel's clear winners; a decisive vector ranking is worth its ranks.
+ * channel's clear winners; a decisive vector ranking is worth its ranks. Flatness is read from all
+ * its hits, before `vectorFloor` (`withVectorFloor`) leaves some out of the vote.
  */
-export function fuseAdaptive(results: ChannelResult[], k: number, flatBelow: number): FusedHit[] {
+export function fuseAdaptive(
+  results: ChannelResult[],
+  k: number,
+  flatBelow: number,
+  vectorFloor = 0,
+): FusedHit[] {
   const vector = results.find((r) => r.channel === 'vector');
   const flat = vector !== undefined && decisiveness(vector.hits) < flatBelow;
-  return flat ? fuseScores(results) : fuseReciprocalRank(results, k);
+  const voting = withVectorFloor(results, vectorFloor);
+  return flat ? fuseScores(voting) : fuseReciprocalRank(voting, k);
 }

@@ -13,12 +13,14 @@ import type { CubeScope, LexicalNarrowing, ScoredId, Store, StoreItemFilter } fr
 import { lowerAskingTurns } from './asking.js';
 import { lowerEndedFacts, timeAskedAbout } from './ended.js';
 import {
+  aboveFloor,
   type ChannelResult,
   decisiveness,
   type FusedHit,
   fuseAdaptive,
   fuseReciprocalRank,
   fuseScores,
+  withVectorFloor,
 } from './fusion.js';
 import { ItemLoader } from './item-loader.js';
 import { OriginReader } from './origin-reader.js';
@@ -183,12 +185,6 @@ async function statingDateIn(items: ItemLoader, window: TimeWindow, hits: Scored
   return new Set(loaded.filter((item) => item.derived.dates.some(inside)).map((i) => i.id));
 }
 
-/** The hits scoring at least `fraction` of the best one (hits arrive best first). */
-function aboveFloor(hits: ScoredId[], fraction: number): ScoredId[] {
-  const best = hits[0]?.score ?? 0;
-  return fraction > 0 && best > 0 ? hits.filter((h) => h.score >= fraction * best) : hits;
-}
-
 /** Words of the best hits' entities that the query lacks: the second hop of a multi-hop question. */
 function expansionTerms(seeds: MemoryItem[], queryTerms: string[]): string[] {
   const known = new Set(queryTerms);
@@ -309,14 +305,12 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const { fusion, rrfK, vectorConfidenceGap, vectorScoreFloor } = ctx.retrieval;
   // The vector channel's hits far below its best cast no vote; all of them still set its weight
   // (how decisive it is) and which sessions' user turns are nearest the question (session topics).
-  const voting = (all: ChannelResult[]) =>
-    all.map((r) => (r.channel === 'vector' ? { ...r, hits: aboveFloor(r.hits, vectorScoreFloor) } : r));
   const fuse = (all: ChannelResult[]) =>
     fusion === 'score'
-      ? fuseScores(voting(all))
+      ? fuseScores(withVectorFloor(all, vectorScoreFloor))
       : fusion === 'adaptive'
-        ? fuseAdaptive(voting(all), rrfK, vectorConfidenceGap)
-        : fuseReciprocalRank(voting(all), rrfK);
+        ? fuseAdaptive(all, rrfK, vectorConfidenceGap, vectorScoreFloor)
+        : fuseReciprocalRank(withVectorFloor(all, vectorScoreFloor), rrfK);
   let fused = fuse(results);
 
   const origins = new OriginReader(ctx.store, ctx.scope);

@@ -92,12 +92,11 @@ export interface NewItemRecord {
   validFrom: number | null;
   validTo: number | null;
   /**
-   * The event time the message gave, if it gave one. An active memory with the same content from
-   * the same party in the same session is this one (the message was sent again) only if it has
-   * this event time: said again at another time, it is new evidence. Null: the message gave no
-   * time, and content, session and party alone decide.
+   * When an identical active memory (same content, kind, session, role and speaker) is this one,
+   * the message sent again: only if its event time lies in this window, ends included. Outside it,
+   * the same words are new evidence. Null: at any time.
    */
-  statedAt: number | null;
+  dedupeWindow: { from: number; to: number } | null;
   sourceIds: string[];
   tags: string[];
   metadata: Metadata;

@@ -140,7 +140,8 @@ describe('runLongMemEval on the mini dataset (bm25, no embedder)', () => {
       excluded_abstention: 1,
       questions_with_repeated_session_ids: 1,
       questions_without_answer_turns: 0,
-      // mini_q4 sends session noise_e twice, at the same time: its two turns are stored once each.
+      // mini_q4 sends session noise_e twice at the same time, its two turns stored once each, and a
+      // third time a day later, stored again: said then, it is new evidence.
       turns_merged_as_duplicates: 2,
     });
   });

@@ -40,7 +40,7 @@ describe('resolveEventDates', () => {
     expect(resolved("I've been running since May.")).toEqual([
       { text: 'May', date: '2023-05-01', span: 'month' },
     ]);
-    expect(resolved('May I join you? I got a card from May.')).toEqual([]);
+    expect(resolved('May I join you? I got a card from May. We ate after May left.')).toEqual([]);
   });
 
   it('keeps absolute dates and ignores bare clock times', () => {

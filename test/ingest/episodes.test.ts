@@ -10,6 +10,15 @@ const LIMITS: LimitsConfig = { maxContentChars: 32_000, maxBatch: 10_000 };
 const NOW = Date.parse('2024-07-01T12:00:00.000Z');
 
 describe('draftEpisodes', () => {
+  it('dedupes a message sent again by its own time, a session by any time, a note by the last hour', () => {
+    const at = Date.parse('2024-06-30T08:00:00Z');
+    const window = (input: Parameters<typeof draftEpisodes>[0], sessionId?: string) =>
+      draftEpisodes(input, sessionId ? { sessionId } : undefined, LIMITS, NOW)[0]?.dedupeWindow;
+    expect(window({ content: 'Went running.', at: '2024-06-30T08:00:00Z' })).toEqual({ from: at, to: at });
+    expect(window('Went running.', 's1')).toBeNull();
+    expect(window('Went running.')).toEqual({ from: NOW - 3_600_000, to: NOW });
+  });
+
   it('turns a string into one user episode at the current time', () => {
     const drafts = draftEpisodes('  I moved to Lisbon.  ', undefined, LIMITS, NOW);
     expect(drafts).toHaveLength(1);

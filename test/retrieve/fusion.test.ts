@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decisiveness, fuseAdaptive, fuseReciprocalRank, fuseScores } from '../../src/retrieve/fusion.js';
+import {
+  decisiveness,
+  fuseAdaptive,
+  fuseReciprocalRank,
+  fuseScores,
+  withVectorFloor,
+} from '../../src/retrieve/fusion.js';
 
 const K = 60;
 
@@ -294,6 +300,42 @@ describe('fuseAdaptive', () => {
   it('fuses by rank when the vector ranking is decisive, or when there is no vector channel', () => {
     expect(fuseAdaptive([lexical, decisive], K, 0.2)).toEqual(fuseReciprocalRank([lexical, decisive], K));
     expect(fuseAdaptive([lexical], K, 0.2)).toEqual(fuseReciprocalRank([lexical], K));
+  });
+
+  it('reads flatness from all the vector hits, and fuses only those above the floor', () => {
+    // Only 0.9 is above 0.85 of the best: alone it would look flat (0), all ten are decisive.
+    const fused = fuseAdaptive([lexical, decisive], K, 0.2, 0.85);
+    expect(fused).toEqual(fuseReciprocalRank(withVectorFloor([lexical, decisive], 0.85), K));
+    expect(fused.find((h) => h.id === 'x')?.channels.vector).toBeUndefined();
+  });
+});
+
+describe('withVectorFloor', () => {
+  it("leaves out the vector channel's hits under the fraction of its best, and no other channel's", () => {
+    const results = [
+      {
+        channel: 'vector' as const,
+        weight: 1,
+        hits: [
+          { id: 'a', score: 0.5 },
+          { id: 'b', score: 0.2 },
+          { id: 'c', score: 0.1 },
+        ],
+      },
+      {
+        channel: 'lexical' as const,
+        weight: 1,
+        hits: [
+          { id: 'a', score: 9 },
+          { id: 'c', score: 0.1 },
+        ],
+      },
+    ];
+    expect(withVectorFloor(results, 0.3).map((r) => r.hits.map((h) => h.id))).toEqual([
+      ['a', 'b'],
+      ['a', 'c'],
+    ]);
+    expect(withVectorFloor(results, 0)).toEqual(results);
   });
 });
 

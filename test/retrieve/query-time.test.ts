@@ -122,11 +122,17 @@ describe('parseQueryTime', () => {
     expect(days('what did I cook since May?')).toEqual(['2023-05-01', '2023-06-16']);
     expect(days('where did I travel between May and June')).toEqual(['2023-05-01', '2023-07-01']);
     expect(days('where did I travel between March and May')).toEqual(['2023-03-01', '2023-06-01']);
-    expect(days('what did I read from May to June 2023')).toEqual(['2023-05-01', '2023-07-01']);
+    expect(days('what did I read from May to the end of June')).toEqual(['2023-05-01', '2023-06-01']);
     expect(days('what did I read during May')).toEqual(['2023-05-01', '2023-06-01']);
+    expect(days('what did I cook after May?')).toEqual(['2023-06-01', '2023-06-16']);
+    // The verb, and a name: a person's "May" is followed by a verb, or joined to another person.
     expect(days('May I ask what I cooked?')).toBeNull();
     expect(days('what did I get from May?')).toBeNull();
     expect(days("what did I bring to May's party")).toBeNull();
+    expect(days('what did I say after May left?')).toBeNull();
+    expect(days('what did I send in a letter from Bob to May?')).toBeNull();
+    expect(days('what was the fight between Bob and May about?')).toBeNull();
+    expect(days('what did I get in a card from May to Bob?')).toBeNull();
   });
 
   it('returns null when the query names no date', () => {

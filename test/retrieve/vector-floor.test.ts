@@ -3,7 +3,8 @@ import { MemoryOS } from '../../src/os/memory-os.js';
 
 /**
  * The vector channel's floor through `cube.search`, with the real offline encoder, on the README's
- * example: three turns, two sessions, and a question that shares no word with its answer.
+ * command-line example (its `conversation.json` made up here): three turns, two sessions, and a
+ * question that shares no word with its answer.
  */
 describe('the vector channel leaves out hits far below its best', () => {
   let os: MemoryOS | undefined;

@@ -64,7 +64,7 @@ export function rec(content: string, over: Partial<NewItemRecord> = {}): NewItem
     runId: null,
     validFrom: null,
     validTo: null,
-    statedAt: null,
+    dedupeWindow: null,
     sourceIds: [],
     tags: [],
     metadata: {},
@@ -401,9 +401,9 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         ]);
       });
 
-      it('dedupes a message that states its time only against the same event time', async () => {
+      it('dedupes only against an event time inside the record window, the latest of several', async () => {
         const scope = await cube();
-        const at = (ms: number) => ({ validFrom: ms, statedAt: ms });
+        const at = (ms: number) => ({ validFrom: ms, dedupeWindow: { from: ms, to: ms } });
         const monday = rec('Went running.', at(T0));
         await insert(scope, [monday]);
         // Sent again with its time: the same memory.
@@ -413,14 +413,14 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         // Said again on another day: new evidence.
         const tuesday = rec('Went running.', at(T0 + DAY));
         expect(await store.insertItems(scope, [tuesday], ctx())).toEqual([{ id: tuesday.id, created: true }]);
-        // A message that states no time is either of them.
-        const [untimed] = await store.insertItems(
-          scope,
-          [rec('Went running.', { validFrom: T0 + 2 * DAY })],
-          ctx(),
-        );
-        expect([monday.id, tuesday.id]).toContain(untimed?.id);
-        expect(untimed?.created).toBe(false);
+        // A window holding both, or no window, finds the later one.
+        const both = { validFrom: T0 + 2 * DAY, dedupeWindow: { from: T0, to: T0 + 2 * DAY } };
+        expect(await store.insertItems(scope, [rec('Went running.', both)], ctx())).toEqual([
+          { id: tuesday.id, created: false },
+        ]);
+        expect(await store.insertItems(scope, [rec('Went running.')], ctx())).toEqual([
+          { id: tuesday.id, created: false },
+        ]);
         expect((await store.stats(scope)).items).toBe(2);
       });
 

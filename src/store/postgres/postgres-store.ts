@@ -322,17 +322,28 @@ export class PostgresStore implements Store {
       const outcomes: InsertOutcome[] = [];
       const added: string[] = [];
       for (const r of records) {
-        // A memory no longer true, or said at another time than stated, takes no restatement (as
-        // SQLite's `insertItems`).
+        // A memory no longer true, or outside the record's dedupe window, takes no restatement;
+        // of several, the latest (as SQLite's `insertItems`).
         const [probe] = await query<{ duplicate: string | null; next: number }>(
           client,
           `SELECT
              (SELECT id FROM ${this.s}.items WHERE cube_key = $1 AND content_hash = $2 AND status = 'active' AND kind = $3
                 AND session_id IS NOT DISTINCT FROM $4 AND role IS NOT DISTINCT FROM $5 AND speaker IS NOT DISTINCT FROM $6
-                AND (valid_to IS NULL OR valid_to > $7) AND ($8::bigint IS NULL OR valid_from = $8)
-              LIMIT 1) AS duplicate,
+                AND (valid_to IS NULL OR valid_to > $7)
+                AND ($8::bigint IS NULL OR valid_from BETWEEN $8 AND $9::bigint)
+              ORDER BY valid_from DESC, item_key DESC LIMIT 1) AS duplicate,
              (SELECT coalesce(max(turn_index) + 1, 0) FROM ${this.s}.items WHERE cube_key = $1 AND session_id = $4) AS next`,
-          [cube.key, r.contentHash, r.kind, r.sessionId, r.role, r.speaker, ctx.now, r.statedAt],
+          [
+            cube.key,
+            r.contentHash,
+            r.kind,
+            r.sessionId,
+            r.role,
+            r.speaker,
+            ctx.now,
+            r.dedupeWindow?.from ?? null,
+            r.dedupeWindow?.to ?? null,
+          ],
         );
         if (probe?.duplicate) {
           outcomes.push({ id: probe.duplicate, created: false });

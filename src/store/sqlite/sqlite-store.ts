@@ -727,11 +727,11 @@ export class SqliteStore implements Store {
         if (derivedFrom) this.assertSessionUnchanged(cube, derivedFrom);
         // A memory no longer true takes no restatement: saying it again is new evidence that it
         // is true again, stored as its own episode. One that ends later still does. Nor does one
-        // with another event time than the message states.
+        // outside the record's dedupe window (said at another time); of several, the latest.
         const findDuplicate = this.stmt(
           `SELECT id FROM items WHERE cube_key = ? AND content_hash = ? AND status = 'active' AND kind = ?
              AND session_id IS ? AND role IS ? AND speaker IS ? AND (valid_to IS NULL OR valid_to > ?)
-             AND (? IS NULL OR valid_from = ?) LIMIT 1`,
+             AND (? IS NULL OR valid_from BETWEEN ? AND ?) ORDER BY valid_from DESC, item_key DESC LIMIT 1`,
         );
         const nextTurnIndex = this.stmt(
           'SELECT coalesce(max(turn_index) + 1, 0) AS next FROM items WHERE cube_key = ? AND session_id = ?',
@@ -750,8 +750,9 @@ export class SqliteStore implements Store {
             r.role,
             r.speaker,
             ctx.now,
-            r.statedAt,
-            r.statedAt,
+            r.dedupeWindow?.from ?? null,
+            r.dedupeWindow?.from ?? null,
+            r.dedupeWindow?.to ?? null,
           ) as { id: string } | undefined;
           if (duplicate) {
             outcomes.push({ id: duplicate.id, created: false });
