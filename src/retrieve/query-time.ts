@@ -100,10 +100,13 @@ function startOfWeek(date: Date): number {
   );
 }
 
+/** Which week's weekend, counted from this one. */
+const WEEKEND_WEEKS = { last: -1, previous: -1, this: 0, next: 1 } as const;
+
 /**
  * Windows chrono reads as one day or a whole year, though the words name a stretch of time: a span
  * up to now ("past two weeks": chrono gives the one day two weeks back), a vague count ago ("a few
- * weeks ago": two to four weeks back), and the calendar weeks ("last week", "this week").
+ * weeks ago": two to four weeks back), the calendar weeks ("last week", "this week") and weekends.
  */
 function stretchOf(text: string, asOf: Date): Pick<TimeWindow, 'from' | 'to'> | null {
   const words = text.trim().replace(/\s+/g, ' ');
@@ -133,6 +136,15 @@ function stretchOf(text: string, asOf: Date): Pick<TimeWindow, 'from' | 'to'> | 
   if (/^next week$/i.test(words)) {
     const thisWeek = startOfWeek(asOf);
     return { from: thisWeek + 7 * DAY, to: thisWeek + 14 * DAY };
+  }
+  // A weekend is its Saturday and Sunday; chrono reads one of the two.
+  const weekend = /^(?:(?:on|over|during|for) )?(?:the )?(last|previous|this|next) weekend$/i
+    .exec(words)?.[1]
+    ?.toLowerCase();
+  if (weekend) {
+    const saturday =
+      startOfWeek(asOf) + 5 * DAY + WEEKEND_WEEKS[weekend as keyof typeof WEEKEND_WEEKS] * 7 * DAY;
+    return { from: saturday, to: saturday + 2 * DAY };
   }
   return null;
 }

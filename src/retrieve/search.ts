@@ -26,7 +26,7 @@ import { ItemLoader } from './item-loader.js';
 import { OriginReader } from './origin-reader.js';
 import { liftNeighbours } from './proximity.js';
 import { lexicalTerms } from './query-terms.js';
-import { endOfDay, parseQueryTime, statedSpan, type TimeWindow } from './query-time.js';
+import { endOfDay, OPEN_START, parseQueryTime, statedSpan, type TimeWindow } from './query-time.js';
 import { relatedWords, type WordVectors, withinPostingBudget } from './related-words.js';
 import { boostSessions, boostSessionTopics, SESSION_POOL, sessionTopics } from './sessions.js';
 import {
@@ -146,14 +146,13 @@ function appendBelow(first: ScoredId[], then: ScoredId[], limit: number): Scored
  * asked ("10 days ago", "last week"): the same words in a memory count from when it was said, so
  * they match turns about other days ("days", "week"). A time written with a month's name or a
  * year ("in May 2023") keeps its words, which mean the same in any turn. The expression's span is
- * cut, not its words, so a word said elsewhere in the query stays. All the words are kept when
- * nothing else is left.
+ * cut, not its words, so a word said elsewhere in the query stays. A question that is only its
+ * time ("What did I do last week?") searches no words: the window's memories by meaning answer it,
+ * where its time's words would find other weeks.
  */
 function wordsOutsideTime(query: string, window: TimeWindow, terms: string[]): string[] {
   if (!window.relative) return terms;
-  const rest = `${query.slice(0, window.index)} ${query.slice(window.index + window.text.length)}`;
-  const kept = lexicalTerms(rest);
-  return kept.length > 0 ? kept : terms;
+  return lexicalTerms(`${query.slice(0, window.index)} ${query.slice(window.index + window.text.length)}`);
 }
 
 /**
@@ -263,20 +262,30 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     }
     if (!ctx.retrieval.statedDates) return inWindow;
     // What was said later about that time ("last month I cleaned my sneakers"), up to the day the
-    // question is asked, counts too: its best hits by the words. Ranking all of that time by
+    // question is asked, counts too, and what was said before it of plans for it ("I booked the
+    // dentist for next Friday"): their best hits by the words. Ranking all of that time by
     // meaning as well, or reading more of its hits, found no more of the benchmarks' evidence, and
     // each hit read is an item loaded (the 1M bench's p99).
+    // A question that is only its time ("What did I do 10 days ago?") looks for them by the time's
+    // words: only the turns whose own such words resolve into the window are kept.
+    const stated = words.length > 0 ? words : terms;
     const askedDayEnd = endOfDay(askedAt);
-    const later =
+    const [later, earlier] = await Promise.all([
       asked.to < askedDayEnd
-        ? await lexical(within(request.filter, asked.to, askedDayEnd), words, LATER_HITS)
-        : [];
-    const stating = await statingDateIn(items, asked, [...inWindow, ...later]);
+        ? lexical(within(request.filter, asked.to, askedDayEnd), stated, LATER_HITS)
+        : Promise.resolve([]),
+      asked.from > OPEN_START
+        ? lexical(within(request.filter, OPEN_START, asked.from), stated, LATER_HITS)
+        : Promise.resolve([]),
+    ]);
+    const stating = await statingDateIn(items, asked, [...inWindow, ...later, ...earlier]);
     const says = (h: ScoredId) => stating.has(h.id);
-    return stacked([inWindow.filter(says), later.filter(says), inWindow.filter((h) => !says(h))]).slice(
-      0,
-      depth,
-    );
+    return stacked([
+      inWindow.filter(says),
+      later.filter(says),
+      earlier.filter(says),
+      inWindow.filter((h) => !says(h)),
+    ]).slice(0, depth);
   };
   const wordHits = (channel: ChannelName, words: string[]) =>
     channel === 'temporal' ? temporal(words) : lexical(request.filter, words);

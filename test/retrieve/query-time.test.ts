@@ -73,6 +73,14 @@ describe('parseQueryTime', () => {
     // A clock time names no window: the year after it still does.
     expect(days('what did I eat before 9pm in 2022?')).toEqual(['2022-01-01', '2023-01-01']);
     expect(days('what have I planned for next week')).toEqual(['2023-06-19', '2023-06-26']);
+    // A weekend is its Saturday and Sunday, asked any day of the week.
+    expect(days('what did I do last weekend')).toEqual(['2023-06-10', '2023-06-12']);
+    expect(days('what did I do last weekend', new Date(Date.UTC(2023, 5, 18, 20)))).toEqual([
+      '2023-06-10',
+      '2023-06-12',
+    ]);
+    expect(days('what is on this weekend')).toEqual(['2023-06-17', '2023-06-19']);
+    expect(days('what have I planned for next weekend')).toEqual(['2023-06-24', '2023-06-26']);
   });
 
   it('opens a time at one end for "before", "until", "after" and "since", and joins "between … and …"', () => {

@@ -70,6 +70,28 @@ describe('the temporal channel and the dates turns say', () => {
     expect(morning.map((h) => h.item.content)).toEqual(['Ten days ago I mended the gate.']);
   });
 
+  it('finds them for a question that is only its time, whose words no channel searches', async () => {
+    const { cube, smoker, shelves, smallTalk } = await diary({ statedDates: true, dropTimeWords: true });
+    const hits = await cube.search(question, { channels: ['temporal'], asOf });
+    expect(hits.map((h) => h.item.id)).toEqual([smoker, shelves, smallTalk]);
+  });
+
+  it('finds a plan said before the window by the date it states', async () => {
+    const { cube, smoker } = await diary({ statedDates: true, dropTimeWords: true });
+    const [plan] = (
+      await cube.add(
+        { content: 'I booked the dentist for March 15.', at: at('2023-03-01', 12) },
+        { sessionId: 'early' },
+      )
+    ).ids;
+    const hits = await cube.search('What did I do at the dentist 10 days ago?', {
+      channels: ['temporal'],
+      asOf,
+    });
+    // After the turns said in the window that state it, before those that merely were said then.
+    expect(hits.map((h) => h.item.id).slice(0, 2)).toEqual([smoker, plan]);
+  });
+
   it('keeps the order under fusion by score: each group scores below the one before', async () => {
     const { cube, smoker, shelves, smallTalk } = await diary({ statedDates: true, fusion: 'score' });
     const hits = await cube.search(question, { channels: ['temporal'], asOf });
