@@ -101,7 +101,7 @@ function startOfWeek(date: Date): number {
 }
 
 /** Which week's weekend, counted from this one. */
-const WEEKEND_WEEKS = { last: -1, previous: -1, this: 0, next: 1 } as const;
+const WEEKEND_WEEKS = { last: -1, previous: -1, past: -1, 'this past': -1, this: 0, next: 1 } as const;
 
 /**
  * Windows chrono reads as one day or a whole year, though the words name a stretch of time: a span
@@ -138,7 +138,7 @@ function stretchOf(text: string, asOf: Date): Pick<TimeWindow, 'from' | 'to'> | 
     return { from: thisWeek + 7 * DAY, to: thisWeek + 14 * DAY };
   }
   // A weekend is its Saturday and Sunday; chrono reads one of the two.
-  const weekend = /^(?:(?:on|over|during|for) )?(?:the )?(last|previous|this|next) weekend$/i
+  const weekend = /^(?:on )?(?:the )?(last|previous|past|this past|this|next) weekend$/i
     .exec(words)?.[1]
     ?.toLowerCase();
   if (weekend) {

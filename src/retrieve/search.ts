@@ -147,12 +147,15 @@ function appendBelow(first: ScoredId[], then: ScoredId[], limit: number): Scored
  * they match turns about other days ("days", "week"). A time written with a month's name or a
  * year ("in May 2023") keeps its words, which mean the same in any turn. The expression's span is
  * cut, not its words, so a word said elsewhere in the query stays. A question that is only its
- * time ("What did I do last week?") searches no words: the window's memories by meaning answer it,
- * where its time's words would find other weeks.
+ * time ("What did I do last week?") searches no words when the window's memories are ranked by
+ * meaning (`byMeaning`), which then answer it: its time's words would find other weeks.
  */
-function wordsOutsideTime(query: string, window: TimeWindow, terms: string[]): string[] {
+function wordsOutsideTime(query: string, window: TimeWindow, terms: string[], byMeaning: boolean): string[] {
   if (!window.relative) return terms;
-  return lexicalTerms(`${query.slice(0, window.index)} ${query.slice(window.index + window.text.length)}`);
+  const kept = lexicalTerms(
+    `${query.slice(0, window.index)} ${query.slice(window.index + window.text.length)}`,
+  );
+  return kept.length > 0 || byMeaning ? kept : terms;
 }
 
 /**
@@ -173,13 +176,24 @@ function stacked(groups: ScoredId[][]): ScoredId[] {
 /** Hits said after the question's window that the temporal channel reads the dates of. */
 const LATER_HITS = 30;
 
-/** The hits that say a date inside the window ("I got a smoker today"): they are about that time. */
-async function statingDateIn(items: ItemLoader, window: TimeWindow, hits: ScoredId[]): Promise<Set<string>> {
+/**
+ * The hits that say a date inside the window ("I got a smoker today"): they are about that time.
+ * A stated month or year is inside when it overlaps the window, or, with `whole`, when it lies
+ * within it: a plan said before ("next month the dentist visit is due") is about the window only
+ * if it names no more than the window.
+ */
+async function statingDateIn(
+  items: ItemLoader,
+  window: TimeWindow,
+  hits: ScoredId[],
+  whole = false,
+): Promise<Set<string>> {
   const loaded = await items.load(hits.map((h) => h.id));
-  // A stated month or year is inside when it overlaps the window.
   const inside = ({ date, span }: MemoryItem['derived']['dates'][number]) => {
     const stated = statedSpan(date, span);
-    return stated.from < window.to && stated.to > window.from;
+    return whole
+      ? stated.from >= window.from && stated.to <= window.to
+      : stated.from < window.to && stated.to > window.from;
   };
   return new Set(loaded.filter((item) => item.derived.dates.some(inside)).map((i) => i.id));
 }
@@ -229,7 +243,10 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
   const window = asked ? await windowFilter(ctx, request.filter, asked) : null;
   // Every word of the query names speakers and subjects; the words searched leave out its time.
   const terms = lexicalTerms(query);
-  const searched = asked && ctx.retrieval.dropTimeWords ? wordsOutsideTime(query, asked, terms) : terms;
+  // With no words left, the window's memories by meaning answer; without vectors, the words stay.
+  const byMeaning = ctx.retrieval.temporalVector && ctx.embedder !== null;
+  const searched =
+    asked && ctx.retrieval.dropTimeWords ? wordsOutsideTime(query, asked, terms, byMeaning) : terms;
   const items = new ItemLoader(ctx.store, ctx.scope);
   const lexical = async (
     filter: StoreItemFilter,
@@ -278,12 +295,15 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
         ? lexical(within(request.filter, OPEN_START, asked.from), stated, LATER_HITS)
         : Promise.resolve([]),
     ]);
-    const stating = await statingDateIn(items, asked, [...inWindow, ...later, ...earlier]);
+    const [stating, planned] = await Promise.all([
+      statingDateIn(items, asked, [...inWindow, ...later]),
+      statingDateIn(items, asked, earlier, true),
+    ]);
     const says = (h: ScoredId) => stating.has(h.id);
     return stacked([
       inWindow.filter(says),
       later.filter(says),
-      earlier.filter(says),
+      earlier.filter((h) => planned.has(h.id)),
       inWindow.filter((h) => !says(h)),
     ]).slice(0, depth);
   };

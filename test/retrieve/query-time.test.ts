@@ -80,6 +80,7 @@ describe('parseQueryTime', () => {
       '2023-06-12',
     ]);
     expect(days('what is on this weekend')).toEqual(['2023-06-17', '2023-06-19']);
+    expect(days('what did I do this past weekend')).toEqual(['2023-06-10', '2023-06-12']);
     expect(days('what have I planned for next weekend')).toEqual(['2023-06-24', '2023-06-26']);
   });
 

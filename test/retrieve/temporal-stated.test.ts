@@ -18,6 +18,7 @@ describe('the temporal channel and the dates turns say', () => {
   let os: MemoryOS | undefined;
   afterEach(async () => {
     await os?.close();
+    os = undefined;
   });
 
   async function diary(retrieval: Partial<RetrievalConfig>) {
@@ -90,6 +91,32 @@ describe('the temporal channel and the dates turns say', () => {
     });
     // After the turns said in the window that state it, before those that merely were said then.
     expect(hits.map((h) => h.item.id).slice(0, 2)).toEqual([smoker, plan]);
+    // A plan that names more than the window (all of March) is not about its day.
+    const [vague] = (
+      await cube.add(
+        { content: 'Next month the dentist visit is due.', at: at('2023-02-01', 12) },
+        { sessionId: 'february' },
+      )
+    ).ids;
+    const again = await cube.search('What did I do at the dentist 10 days ago?', {
+      channels: ['temporal'],
+      asOf,
+    });
+    expect(again.map((h) => h.item.id)).not.toContain(vague);
+  });
+
+  it('keeps the time words of a question that is only its time when nothing ranks the window by meaning', async () => {
+    const asked = async (dropTimeWords: boolean) => {
+      const { cube } = await diary({ statedDates: true, dropTimeWords, temporalVector: false });
+      const found = await cube.search(question, { channels: ['temporal'], asOf });
+      await os?.close();
+      os = undefined;
+      return found;
+    };
+    const hits = await asked(true);
+    const kept = await asked(false);
+    expect(hits.map((h) => h.item.content)).toEqual(kept.map((h) => h.item.content));
+    expect(hits.length).toBeGreaterThan(0);
   });
 
   it('keeps the order under fusion by score: each group scores below the one before', async () => {
