@@ -15,7 +15,7 @@ import { contentHash, newItemId } from '../src/core/ids.js';
 import { NO_DERIVED_KEYS } from '../src/core/types.js';
 import { SCHEMA_15_TAG_TRIGGERS } from '../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type { NewItemRecord } from '../src/store/store.js';
+import { ANY_TIME, type NewItemRecord } from '../src/store/store.js';
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '60000' }, rounds: { type: 'string', default: '2' } },
@@ -50,7 +50,7 @@ function record(row: number, tagged: boolean): NewItemRecord {
     runId: null,
     validFrom: null,
     validTo: null,
-    dedupeWindow: null,
+    dedupeWindow: ANY_TIME,
     sourceIds: [],
     tags: tagged ? [`topic-${row % 50}`] : [],
     metadata: {},

@@ -4,7 +4,7 @@ import { InvalidInputError } from '../core/errors.js';
 import { contentHash, newItemId } from '../core/ids.js';
 import { type AddOptions, addOptionsSchema, type MessageInput, messageSchema } from '../core/schemas.js';
 import { parseWith } from '../core/validate.js';
-import type { NewItemRecord } from '../store/store.js';
+import { ANY_TIME, type NewItemRecord } from '../store/store.js';
 import { contextOf, deriveKeys, type TurnText } from './derive/derive-keys.js';
 
 export type AddInput = string | MessageInput | MessageInput[];
@@ -94,7 +94,7 @@ function dedupeWindow(
   now: number,
 ): NewItemRecord['dedupeWindow'] {
   if (at !== undefined) return { from: at, to: at };
-  return sessionId === undefined ? { from: now - NOTE_RETRY_MS, to: now } : null;
+  return sessionId === undefined ? { from: now - NOTE_RETRY_MS, to: now } : ANY_TIME;
 }
 
 /**

@@ -95,6 +95,25 @@ export function importedItemValues(
   ];
 }
 
+/**
+ * The values of both stores' probe for an identical active memory that `r` restates: cube,
+ * content hash, kind, session, role, speaker, the write's time (an ended memory takes no
+ * restatement), and the dedupe window's ends.
+ */
+export function duplicateProbeValues(cubeKey: number, r: NewItemRecord, now: number): unknown[] {
+  return [
+    cubeKey,
+    r.contentHash,
+    r.kind,
+    r.sessionId,
+    r.role,
+    r.speaker,
+    now,
+    r.dedupeWindow.from,
+    r.dedupeWindow.to,
+  ];
+}
+
 /** A row both stores' `originsOf` read (PostgreSQL's bigint end may come as text). */
 export interface OriginRow {
   id: string;

@@ -76,6 +76,9 @@ export interface TurnRef {
 }
 
 /** A fully formed item to insert; ingest builds these. Times are epoch milliseconds. */
+/** A dedupe window that holds every time a Date can. */
+export const ANY_TIME = { from: -8_640_000_000_000_000, to: 8_640_000_000_000_000 } as const;
+
 export interface NewItemRecord {
   id: string;
   kind: MemoryKind;
@@ -93,10 +96,11 @@ export interface NewItemRecord {
   validTo: number | null;
   /**
    * When an identical active memory (same content, kind, session, role and speaker) is this one,
-   * the message sent again: only if its event time lies in this window, ends included. Outside it,
-   * the same words are new evidence. Null: at any time.
+   * the message sent again: only if its event time (its `validFrom`, else when it was added) lies
+   * in this window, ends included. Outside it, the same words are new evidence. `ANY_TIME`: at
+   * any time.
    */
-  dedupeWindow: { from: number; to: number } | null;
+  dedupeWindow: { from: number; to: number };
   sourceIds: string[];
   tags: string[];
   metadata: Metadata;

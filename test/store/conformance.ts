@@ -15,17 +15,18 @@ import {
   type MemoryVersion,
   NO_DERIVED_KEYS,
 } from '../../src/core/types.js';
-import type {
-  CubeScope,
-  IndexFields,
-  ItemBundle,
-  LexicalWeights,
-  NewItemRecord,
-  ScoredId,
-  Store,
-  StoreItemFilter,
-  VocabularyMark,
-  WriteContext,
+import {
+  ANY_TIME,
+  type CubeScope,
+  type IndexFields,
+  type ItemBundle,
+  type LexicalWeights,
+  type NewItemRecord,
+  type ScoredId,
+  type Store,
+  type StoreItemFilter,
+  type VocabularyMark,
+  type WriteContext,
 } from '../../src/store/store.js';
 
 const T0 = Date.UTC(2024, 0, 1);
@@ -64,7 +65,7 @@ export function rec(content: string, over: Partial<NewItemRecord> = {}): NewItem
     runId: null,
     validFrom: null,
     validTo: null,
-    dedupeWindow: null,
+    dedupeWindow: ANY_TIME,
     sourceIds: [],
     tags: [],
     metadata: {},

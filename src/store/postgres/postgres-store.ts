@@ -11,6 +11,7 @@ import type {
 import { importedAuditValues } from '../audit-values.js';
 import { assertMutable, assertVectorLength, decodeCursor, encodeCursor } from '../item-rules.js';
 import {
+  duplicateProbeValues,
   ITEM_INSERT_COLUMNS,
   importedItemValues,
   itemPlaceholders,
@@ -330,20 +331,10 @@ export class PostgresStore implements Store {
              (SELECT id FROM ${this.s}.items WHERE cube_key = $1 AND content_hash = $2 AND status = 'active' AND kind = $3
                 AND session_id IS NOT DISTINCT FROM $4 AND role IS NOT DISTINCT FROM $5 AND speaker IS NOT DISTINCT FROM $6
                 AND (valid_to IS NULL OR valid_to > $7)
-                AND ($8::bigint IS NULL OR valid_from BETWEEN $8 AND $9::bigint)
+                AND coalesce(valid_from, created_at) BETWEEN $8::bigint AND $9::bigint
               ORDER BY valid_from DESC, item_key DESC LIMIT 1) AS duplicate,
              (SELECT coalesce(max(turn_index) + 1, 0) FROM ${this.s}.items WHERE cube_key = $1 AND session_id = $4) AS next`,
-          [
-            cube.key,
-            r.contentHash,
-            r.kind,
-            r.sessionId,
-            r.role,
-            r.speaker,
-            ctx.now,
-            r.dedupeWindow?.from ?? null,
-            r.dedupeWindow?.to ?? null,
-          ],
+          duplicateProbeValues(cube.key, r, ctx.now),
         );
         if (probe?.duplicate) {
           outcomes.push({ id: probe.duplicate, created: false });

@@ -21,6 +21,7 @@ import {
   encodeCursor,
 } from '../item-rules.js';
 import {
+  duplicateProbeValues,
   ITEM_INSERT_COLUMNS,
   importedItemValues,
   itemPlaceholders,
@@ -731,7 +732,7 @@ export class SqliteStore implements Store {
         const findDuplicate = this.stmt(
           `SELECT id FROM items WHERE cube_key = ? AND content_hash = ? AND status = 'active' AND kind = ?
              AND session_id IS ? AND role IS ? AND speaker IS ? AND (valid_to IS NULL OR valid_to > ?)
-             AND (? IS NULL OR valid_from BETWEEN ? AND ?) ORDER BY valid_from DESC, item_key DESC LIMIT 1`,
+             AND coalesce(valid_from, created_at) BETWEEN ? AND ? ORDER BY valid_from DESC, item_key DESC LIMIT 1`,
         );
         const nextTurnIndex = this.stmt(
           'SELECT coalesce(max(turn_index) + 1, 0) AS next FROM items WHERE cube_key = ? AND session_id = ?',
@@ -742,18 +743,9 @@ export class SqliteStore implements Store {
         const outcomes: InsertOutcome[] = [];
         for (const r of records) {
           assertContent(r.content);
-          const duplicate = findDuplicate.get(
-            cube.key,
-            r.contentHash,
-            r.kind,
-            r.sessionId,
-            r.role,
-            r.speaker,
-            ctx.now,
-            r.dedupeWindow?.from ?? null,
-            r.dedupeWindow?.from ?? null,
-            r.dedupeWindow?.to ?? null,
-          ) as { id: string } | undefined;
+          const duplicate = findDuplicate.get(...duplicateProbeValues(cube.key, r, ctx.now)) as
+            | { id: string }
+            | undefined;
           if (duplicate) {
             outcomes.push({ id: duplicate.id, created: false });
             continue;
