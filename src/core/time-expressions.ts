@@ -4,6 +4,8 @@ import { lazyModule } from './lazy-module.js';
 const chronoModule = lazyModule<typeof chrono>('chrono-node');
 
 const MONTH = String.raw`(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?`;
+/** The words that join two times into one stretch: "between March and May", "from 2019 to 2021". */
+export const JOIN_WORD = String.raw`(?:and|to|through|until|till|-|–)`;
 /** A time that can end a join: a month or a day, or the part of one ("the end of June", "mid-June"). */
 const JOIN_END = String.raw`(?:the\s+(?:end|start|beginning|middle)\s+of\s+|early\s+|late\s+|mid-?\s*)?(?:${MONTH}|\d)`;
 
@@ -16,12 +18,9 @@ const JOIN_END = String.raw`(?:the\s+(?:end|start|beginning|middle)\s+of\s+|earl
  */
 const TIMED_BEFORE = /\b(?:in|during|since|before|after|until|till|early|late|mid|last|this|next)\s+$/i;
 const JOIN_BEFORE = /\b(?:between|from)\s+$/i;
-const JOIN_AFTER = new RegExp(
-  String.raw`^\s*(?:\d{4}\s*)?(?:and|to|through|until|till|-|–)\s*${JOIN_END}`,
-  'i',
-);
+const JOIN_AFTER = new RegExp(String.raw`^\s*(?:\d{4}\s*)?${JOIN_WORD}\s*${JOIN_END}`, 'i');
 const JOINED_BEFORE = new RegExp(
-  String.raw`\b(?:between|from)\s+(?:early\s+|late\s+|mid-?\s*)?${MONTH}(?:\s+\d{1,2}(?:st|nd|rd|th)?)?(?:,?\s+\d{4})?\s+(?:and|to|through|until|till|-|–)\s*$`,
+  String.raw`\b(?:between|from)\s+(?:early\s+|late\s+|mid-?\s*)?${MONTH}(?:\s+\d{1,2}(?:st|nd|rd|th)?)?(?:,?\s+\d{4})?\s+${JOIN_WORD}\s*$`,
   'i',
 );
 /** What may follow the month: the end, a mark (not a possessive's), a number, a capitalised word, or a word that is no verb. */
@@ -40,8 +39,8 @@ function isMayTheMonth(context: chrono.ParsingContext, result: chrono.ParsingRes
 
 /**
  * chrono's casual English parser, whose filter of unlikely results (`ENUnlikelyFormatFilter`)
- * lets "May" through after more words than "in" (`MAY_AS_MONTH_AFTER`): the filter sees the
- * results without those, and they rejoin its output in order.
+ * lets "May" through where it is the month (`isMayTheMonth`), not only after "in": the filter sees
+ * the results without those, and they rejoin its output in order.
  */
 let parser: chrono.Chrono | undefined;
 function chronoParser(): chrono.Chrono {

@@ -1,5 +1,5 @@
 import type * as chrono from 'chrono-node';
-import { parseTimeExpressions, utcDayOf } from '../core/time-expressions.js';
+import { JOIN_WORD, parseTimeExpressions, utcDayOf } from '../core/time-expressions.js';
 
 export interface TimeWindow {
   from: number;
@@ -162,7 +162,9 @@ const BARE_YEAR = new RegExp(
   'i',
 );
 /** The second year of "between 2019 and 2021" or "from 2019 to 2021", just after the first. */
-const SECOND_YEAR = new RegExp(String.raw`^\s*(?:and|to|until|-|–)\s*${YEAR}\b${NOT_AMOUNT}`, 'i');
+const SECOND_YEAR = new RegExp(String.raw`^\s*${JOIN_WORD}\s*${YEAR}\b${NOT_AMOUNT}`, 'i');
+/** What stands between the two times of a join, and nothing else. */
+const ONLY_JOIN_WORD = new RegExp(String.raw`^\s*${JOIN_WORD}\s*$`, 'i');
 
 /** A time found in the query; `later`, for a month whose year chrono chose ahead of the question, is that choice. */
 type Found = TimeWindow & { implied: boolean; later?: Pick<TimeWindow, 'from' | 'to'> };
@@ -257,7 +259,7 @@ function bounded(query: string, found: { window: Found; next?: Found }, asOf: Da
   const untilAsked = (from: number) => Math.max(endOf(asOf, 'day'), from + DAY);
   if (next && /\b(?:between|from)\s+$/i.test(before)) {
     const link = query.slice(window.index + window.text.length, next.index);
-    const both = /^\s*(?:and|to|until|-|–)\s*$/i.test(link) ? joined(found.window, next) : null;
+    const both = ONLY_JOIN_WORD.test(link) ? joined(found.window, next) : null;
     if (both) return { ...window, ...both, text: query.slice(window.index, next.index + next.text.length) };
   }
   if (/\b(?:before|prior to)\s+$/i.test(before)) return { ...window, from: OPEN_START, to: window.from };

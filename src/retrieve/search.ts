@@ -173,7 +173,7 @@ function stacked(groups: ScoredId[][]): ScoredId[] {
   return out;
 }
 
-/** Hits said after the question's window that the temporal channel reads the dates of. */
+/** Hits said after the question's window, and before it, that the temporal channel reads the dates of. */
 const LATER_HITS = 30;
 
 /**
@@ -224,8 +224,9 @@ function confidence(hits: ScoredId[], reference: number): number {
  * Runs the chosen channels (the word channels again without the speakers' names the query gives,
  * and a second, entity-seeded round for multi-hop questions), fuses them by normalised score or
  * reciprocal rank, lifts the turns near the best short hits, focuses on the question's subject,
- * lowers the turns that end by asking and the facts no longer true, boosts the turns of the strongest sessions and of the
- * sessions whose user turns mean most what the question asks, and loads the top items.
+ * lowers the turns that end by asking and the facts no longer true, boosts the turns of the
+ * strongest sessions and of the sessions whose user turns mean most what the question asks, and
+ * loads the top items.
  */
 export async function rankItems(ctx: SearchContext, request: RankRequest): Promise<SearchHit[]> {
   const query = request.query.trim();
@@ -280,11 +281,11 @@ export async function rankItems(ctx: SearchContext, request: RankRequest): Promi
     if (!ctx.retrieval.statedDates) return inWindow;
     // What was said later about that time ("last month I cleaned my sneakers"), up to the day the
     // question is asked, counts too, and what was said before it of plans for it ("I booked the
-    // dentist for next Friday"): their best hits by the words. Ranking all of that time by
-    // meaning as well, or reading more of its hits, found no more of the benchmarks' evidence, and
-    // each hit read is an item loaded (the 1M bench's p99).
-    // A question that is only its time ("What did I do 10 days ago?") looks for them by the time's
-    // words: only the turns whose own such words resolve into the window are kept.
+    // dentist for next Friday"): their best hits by the words, by the time's own words for a
+    // question that is only its time ("What did I do 10 days ago?"), kept only if the dates they
+    // state fall in the window. Ranking all of that time by meaning as well, or reading more of
+    // its hits, found no more of the benchmarks' evidence, and each hit read is an item loaded
+    // (the 1M bench's p99).
     const stated = words.length > 0 ? words : terms;
     const askedDayEnd = endOfDay(askedAt);
     const [later, earlier] = await Promise.all([

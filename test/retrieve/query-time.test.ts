@@ -105,6 +105,7 @@ describe('parseQueryTime', () => {
     expect(open('where did I work prior to 2022?')).toEqual(['open', '2022-01-01']);
     expect(open('where did I work between 2019 and 2021?')).toEqual(['2019-01-01', '2022-01-01']);
     expect(open('where did I work from 2019 to 2021?')).toEqual(['2019-01-01', '2022-01-01']);
+    expect(open('where did I work from 2019 till 2021?')).toEqual(['2019-01-01', '2022-01-01']);
     // A month without its year takes the year that puts the two in order.
     expect(open('where did I travel between April and July')).toEqual(['2023-04-01', '2023-08-01']);
     const later = new Date(Date.UTC(2024, 5, 15));
